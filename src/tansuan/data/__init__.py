@@ -1,0 +1,1 @@
+"""Shipped reference tables: CSV files with a metadata file each, a source on every row."""

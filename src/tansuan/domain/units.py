@@ -1,0 +1,141 @@
+"""The one unit registry of tansuan, and fast numeric conversion factors.
+
+All units of the field are defined once, in ``tansuan/data/units.txt`` (a pint
+definition file): t, kg, GJ, MJ, MWh, kWh, tce, kgce, Nm3, 10^4 Nm3 (``wNm3``,
+written ``1e4Nm3`` or ``万Nm3`` in input), tC, tCO2, tCO2e, %vol, mg/m3, ppm.
+
+Quantities arrive as text ("10000 t", "389.31 GJ/1e4Nm3") and are converted *once*
+to a canonical unit; hot loops multiply numpy arrays by :func:`factor`.
+
+>>> factor("kWh", "MWh")
+0.001
+>>> magnitude("50 1e4Nm3", "Nm3", field="amount")
+500000.0
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import pint
+
+from tansuan.errors import UnitError
+
+ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(
+    autoconvert_offset_to_baseunit=True, cache_folder=None
+)
+ureg.load_definitions(str(files("tansuan.data").joinpath("units.txt")))
+ureg.formatter.default_format = "~P"
+
+Quantity = ureg.Quantity
+
+# Spellings people write that pint cannot parse as written. Order matters.
+_ALIASES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:1e4|10\^4|10⁴|10\*\*4)\s*N?m(?:3|³|\^3|\*\*3)"), "wNm3"),
+    (re.compile(r"万\s*(?:Nm3|Nm³|m3|m³|标立方米|立方米)"), "wNm3"),
+    (re.compile(r"万\s*tce"), "wtce"),
+    (re.compile(r"Nm³|Nm\^3|Nm\*\*3"), "Nm3"),
+    (re.compile(r"(?<![A-Za-z])(k?m)(?:³|\^3|3)(?![0-9])"), r"\1**3"),
+    (re.compile(r"(?<![A-Za-z])(k?m)(?:²|\^2|2)(?![0-9])"), r"\1**2"),
+    (re.compile(r"%\s*vol|vol\s*%|% ?v/v"), "pct_vol"),
+    (re.compile(r"%"), "percent"),
+    (re.compile(r"℃|°C|degC"), "degC"),
+)
+
+
+def normalise_unit_text(text: str) -> str:
+    """Rewrite common spellings (``1e4Nm3``, ``万Nm3``, ``m³``, ``%vol``) into registry names."""
+    out = text.strip()
+    for pattern, replacement in _ALIASES:
+        out = pattern.sub(replacement, out)
+    return out
+
+
+@lru_cache(maxsize=1024)
+def unit(text: str) -> pint.Unit:
+    """Parse a unit expression, raising :class:`UnitError` if it is unknown."""
+    try:
+        parsed = ureg.parse_units(normalise_unit_text(text))
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError) as exc:
+        raise UnitError(f"unknown unit {text!r}") from exc
+    except Exception as exc:  # pint's tokenizer raises assorted errors on garbage
+        raise UnitError(f"cannot parse unit {text!r}") from exc
+    return parsed
+
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def parse(text: str | float | int, *, field: str | None = None) -> pint.Quantity[float]:
+    """Parse ``"10000 t"`` into a pint Quantity; a bare number is dimensionless."""
+    if isinstance(text, bool):
+        raise UnitError(f"expected a quantity, got {text!r}", field=field)
+    if isinstance(text, int | float):
+        return Quantity(float(text), ureg.dimensionless)
+    match = _NUMBER.match(str(text))
+    if not match:
+        raise UnitError(f"expected a number followed by a unit, got {text!r}", field=field)
+    number, unit_text = match.groups()
+    try:
+        parsed_unit = unit(unit_text) if unit_text else ureg.dimensionless
+    except UnitError as exc:
+        raise UnitError(exc.message, field=field) from None
+    return Quantity(float(number), parsed_unit)
+
+
+def magnitude(
+    value: str | float | int | pint.Quantity[Any], to: str, *, field: str | None = None
+) -> float:
+    """Convert a quantity (text, number or Quantity) to ``to`` and return the number.
+
+    A bare number is taken to be already in ``to``. A wrong dimension raises
+    :class:`UnitError` naming ``field`` and both units.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    quantity = value if isinstance(value, pint.Quantity) else parse(value, field=field)
+    target = unit(to)
+    try:
+        return float(quantity.to(target).magnitude)
+    except pint.errors.DimensionalityError:
+        raise UnitError(
+            f"{value} has unit {quantity.units:~P} ({quantity.dimensionality}); "
+            f"expected something convertible to {to} ({target.dimensionality})",
+            field=field,
+        ) from None
+
+
+@lru_cache(maxsize=4096)
+def factor(from_unit: str, to_unit: str) -> float:
+    """The number to multiply values in ``from_unit`` by to get ``to_unit``.
+
+    For use with numpy arrays in hot paths. Offset units (°C) are refused
+    because they are not a pure factor.
+    """
+    source, target = unit(from_unit), unit(to_unit)
+    try:
+        ratio = (1.0 * source).to(target)
+    except pint.errors.DimensionalityError:
+        raise UnitError(
+            f"cannot convert {from_unit} ({source.dimensionality}) to {to_unit} "
+            f"({target.dimensionality})"
+        ) from None
+    except pint.errors.OffsetUnitCalculusError:
+        raise UnitError(f"{from_unit} -> {to_unit} has an offset, not a pure factor") from None
+    offset_check = (0.0 * source).to(target).magnitude
+    if offset_check != 0.0:
+        raise UnitError(f"{from_unit} -> {to_unit} has an offset, not a pure factor")
+    return float(ratio.magnitude)
+
+
+def same_dimension(a: str, b: str) -> bool:
+    """True when quantities in ``a`` can be converted to ``b``."""
+    return bool(unit(a).dimensionality == unit(b).dimensionality)
+
+
+def canonical(text: str) -> str:
+    """The registry's short spelling of a unit expression (``'t/wNm3'``)."""
+    return f"{unit(text):~}"

@@ -1,0 +1,1 @@
+"""tansuan.site."""
