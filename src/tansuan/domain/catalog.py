@@ -212,6 +212,9 @@ class FactorCatalog:
             regional = [r for r in rows if r.region in (NATIONAL, "")]
         if not regional:
             raise UnknownFactor(f"no {where}")
+        if len(regional) > 1 and on is None:
+            ids = ", ".join(r.id for r in regional)
+            raise UnknownFactor(f"{where}: rows {ids} are valid at different dates; give a date")
         if len(regional) > 1:
             ids = ", ".join(r.id for r in regional)
             raise ReferenceDataError(f"{where} is ambiguous: rows {ids} overlap")

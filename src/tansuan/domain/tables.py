@@ -79,7 +79,11 @@ def _data_text(name: str) -> str:
 def metadata(table: str) -> Mapping[str, Any]:
     """The metadata (YAML) of ``table``, checked for the provenance keys."""
     name = f"{table}.yaml"
-    loaded = yaml.safe_load(_data_text(name))
+    return check_metadata(name, yaml.safe_load(_data_text(name)))
+
+
+def check_metadata(name: str, loaded: object) -> Mapping[str, Any]:
+    """Refuse metadata that is not a mapping or lacks a provenance key."""
     if not isinstance(loaded, dict):
         raise ReferenceDataError(f"{name}: metadata must be a mapping")
     missing = [key for key in METADATA_KEYS if not str(loaded.get(key) or "").strip()]
@@ -93,7 +97,12 @@ def rows(table: str) -> tuple[Mapping[str, str], ...]:
     """The rows of ``table`` as dicts of text, each checked for its source and tag."""
     metadata(table)
     name = f"{table}.csv"
-    reader = csv.DictReader(_data_text(name).splitlines())
+    return check_rows(name, _data_text(name))
+
+
+def check_rows(name: str, text: str) -> tuple[Mapping[str, str], ...]:
+    """Parse CSV ``text``; refuse a row without its source columns or confidence tag."""
+    reader = csv.DictReader(text.splitlines())
     header = tuple(reader.fieldnames or ())
     if missing := [column for column in SOURCE_COLUMNS if column not in header]:
         raise ReferenceDataError(f"{name}: no column {', '.join(missing)}")
