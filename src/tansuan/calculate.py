@@ -226,16 +226,6 @@ def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
     amount_unit = _fuel_unit(ctx, fuel, src)
     amount = src.quantity("amount", amount_unit, name="fuel_amount")
     per = amount_unit
-    oxidation = _parameter(
-        ctx,
-        src,
-        "oxidation",
-        name="oxidation",
-        kind="oxidation",
-        catalog_key=fuel,
-        unit="dimensionless",
-        series=series,
-    )
     carbon_content: Parameter | None = None
     if src.has("carbon_content"):
         measured, supplier = src.given_value("carbon_content", f"tC/{per}")
@@ -288,6 +278,16 @@ def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
         )
         if carbon_content is None
         else None
+    )
+    oxidation = _parameter(
+        ctx,
+        src,
+        "oxidation",
+        name="oxidation",
+        kind="oxidation",
+        catalog_key=fuel,
+        unit="dimensionless",
+        series=series,
     )
     ch4 = n2o = None
     if ch4_n2o is not None:

@@ -75,7 +75,7 @@ def co2_from_heat(
     co2_per_c : CO2/C ratio [tCO2/tC] (the guidelines' 44/12, from chemistry.csv)
 
     >>> round(co2_from_heat(100.0, 42.652, 0.0202, 0.98, 44 / 12), 6)
-    309.608709
+    309.590964
     """
     return fuel * ncv * carbon_per_heat * oxidation * co2_per_c
 
