@@ -105,3 +105,27 @@ def test_heat_table_ships_no_unsourced_default() -> None:
     """No sourced default heat factor exists, so none is shipped (heat.yaml says why)."""
     assert tables.rows("heat") == ()
     assert "no sourced default" in tables.metadata("heat")["document"]
+
+
+def test_every_formula_is_documented_in_methods_md() -> None:
+    """docs/methods.md lists every formula id a result can carry."""
+    from pathlib import Path
+
+    from tansuan.domain import (
+        cems,
+        combustion,
+        direct,
+        electricity,
+        energy,
+        mass_balance,
+        process,
+        refrigerant,
+    )
+    from tansuan.domain.result import Formula
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "methods.md").read_text("utf-8")
+    modules = (cems, combustion, direct, electricity, energy, mass_balance, process, refrigerant)
+    formulas = [v for m in modules for v in vars(m).values() if isinstance(v, Formula)]
+    assert len(formulas) >= 13
+    for formula in formulas:
+        assert f"`{formula.id}`" in text, f"{formula.id} is not in docs/methods.md"
