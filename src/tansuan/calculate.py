@@ -20,14 +20,23 @@ out comes from the catalog (origin ``default``), and the trace says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tansuan.activity import (
+    Context,
+    Doc,
+    SourceReader,
+    energy_uses,
+    fuel_unit,
+    parameter,
+    series,
+    streams,
+)
 from tansuan.domain import (
     cems,
     combustion,
@@ -40,13 +49,11 @@ from tansuan.domain import (
     units,
 )
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
-from tansuan.domain.gases import GwpSet, Inventory, gwp_set
+from tansuan.domain.gases import Inventory, gwp_set
 from tansuan.domain.result import EmissionResult, Origin, Parameter, given
 from tansuan.errors import InputError, MissingParameter, UnknownFactor
 
-Doc = Mapping[str, Any]
-
-FUEL_KINDS = ("ncv", "carbon_per_heat", "oxidation", "tce_coefficient")
+FUEL_KINDS = ("ncv", "carbon_per_heat", "oxidation")
 
 
 @dataclass(frozen=True)
@@ -109,112 +116,10 @@ class Calculation:
         }
 
 
-class _Context:
-    """What every source needs: catalog, GWP set, date and region, and field paths."""
-
-    def __init__(self, catalog: FactorCatalog, gwp: GwpSet, doc: Doc) -> None:
-        self.catalog = catalog
-        self.gwp = gwp
-        year = doc.get("year")
-        if year is not None and not isinstance(year, int):
-            raise InputError(f"year must be an integer, got {year!r}", field="year")
-        self.year: int | None = year
-        self.on: date | None = date(year, 1, 1) if year is not None else None
-        region = doc.get("region")
-        self.region: str | None = str(region) if region is not None else None
-        self.grid_series: str | None = doc.get("grid_series")
-
-    def co2_per_c(self) -> Parameter:
-        return self.catalog.constant("ratio", "co2_per_c", unit="tCO2/tC")
-
-
-class _Source:
-    """One source mapping with its field path; reads quantities with clear errors."""
-
-    def __init__(self, raw: Any, index: int, allowed: Iterable[str]) -> None:
-        self.path = f"sources[{index}]"
-        if not isinstance(raw, Mapping):
-            raise InputError("each source must be a mapping", field=self.path)
-        self.raw: Doc = raw
-        extra = sorted(set(raw) - {"id", "method", *allowed})
-        if extra:
-            raise InputError(
-                f"unknown key(s) {', '.join(extra)} for method {raw.get('method')}",
-                field=f"{self.path}.{extra[0]}",
-            )
-
-    def field(self, key: str) -> str:
-        return f"{self.path}.{key}"
-
-    def has(self, key: str) -> bool:
-        return self.raw.get(key) is not None
-
-    def text(self, key: str) -> str:
-        value = self.raw.get(key)
-        if value is None or not str(value).strip():
-            raise MissingParameter(f"{key} is required", field=self.field(key))
-        return str(value).strip()
-
-    def quantity(
-        self, key: str, unit: str, *, name: str | None = None, raw: Any = None, path: str = ""
-    ) -> Parameter:
-        """A required quantity converted to ``unit`` (activity data, origin ``input``)."""
-        value = self.raw.get(key) if raw is None else raw
-        where = path or self.field(key)
-        if value is None:
-            raise MissingParameter(f"{key} is required", field=where)
-        return given(name or key, units.magnitude(value, unit, field=where), unit, field=where)
-
-    def given_value(self, key: str, unit: str) -> tuple[float | None, float | None]:
-        """(measured, supplier) for a parameter written in the file, converted to ``unit``."""
-        value = self.raw.get(key)
-        if value is None:
-            return None, None
-        origin = "measured"
-        if isinstance(value, Mapping):
-            origin = str(value.get("origin", "measured"))
-            if origin not in ("measured", "supplier"):
-                raise InputError(
-                    f"origin must be measured or supplier, got {origin!r}",
-                    field=f"{self.field(key)}.origin",
-                )
-            value = value.get("value")
-            if value is None:
-                raise MissingParameter("value is required", field=f"{self.field(key)}.value")
-        number = units.magnitude(value, unit, field=self.field(key))
-        return (number, None) if origin == "measured" else (None, number)
-
-
-def _parameter(
-    ctx: _Context,
-    src: _Source,
-    key: str,
-    *,
-    name: str,
-    kind: str,
-    catalog_key: str,
-    unit: str,
-    series: str | None = None,
-) -> Parameter:
-    measured, supplier = src.given_value(key, unit)
-    return ctx.catalog.resolve(
-        name,
-        kind,
-        catalog_key,
-        unit=unit,
-        measured=measured,
-        supplier=supplier,
-        on=ctx.on,
-        region=src.raw.get("region") or ctx.region,
-        series=series,
-        field=src.field(key),
-    )
-
-
 # -- methods ------------------------------------------------------------------------------
 
 
-def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
+def _combustion(ctx: Context, src: SourceReader) -> EmissionResult:
     fuel = src.text("fuel")
     known = set().union(*(ctx.catalog.keys(kind) for kind in FUEL_KINDS))
     if fuel not in known:
@@ -223,7 +128,7 @@ def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
             field=src.field("fuel"),
         )
     series = src.raw.get("series")
-    amount_unit = _fuel_unit(ctx, fuel, src)
+    amount_unit = fuel_unit(ctx, fuel, src)
     amount = src.quantity("amount", amount_unit, name="fuel_amount")
     per = amount_unit
     carbon_content: Parameter | None = None
@@ -252,7 +157,7 @@ def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
     ch4_n2o = src.raw.get("ch4_n2o")
     needs_ncv = carbon_content is None or ch4_n2o is not None or src.has("ncv")
     ncv = (
-        _parameter(
+        parameter(
             ctx,
             src,
             "ncv",
@@ -266,7 +171,7 @@ def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
         else None
     )
     carbon_per_heat = (
-        _parameter(
+        parameter(
             ctx,
             src,
             "carbon_content_per_heat",
@@ -279,7 +184,7 @@ def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
         if carbon_content is None
         else None
     )
-    oxidation = _parameter(
+    oxidation = parameter(
         ctx,
         src,
         "oxidation",
@@ -311,23 +216,10 @@ def _combustion(ctx: _Context, src: _Source) -> EmissionResult:
     )
 
 
-def _fuel_unit(ctx: _Context, fuel: str, src: _Source) -> str:
-    """t for solid and liquid fuels, 10^4 Nm3 for gases (from the fuel's default NCV unit)."""
-    for factor in ctx.catalog.factors():
-        if factor.kind == "ncv" and factor.key == fuel and "/" in factor.unit:
-            return factor.unit.split("/", 1)[1]
-    raw = str(src.raw.get("amount", ""))
-    try:
-        quantity = units.parse(raw, field=src.field("amount"))
-    except InputError:
-        return "t"
-    return "wNm3" if units.same_dimension(f"{quantity.units}", "Nm3") else "t"
-
-
-def _electricity(ctx: _Context, src: _Source) -> EmissionResult:
+def _electricity(ctx: Context, src: SourceReader) -> EmissionResult:
     amount = src.quantity("amount", "MWh", name="electricity_mwh")
     series = src.raw.get("series") or ctx.grid_series
-    location_factor = _parameter(
+    location_factor = parameter(
         ctx,
         src,
         "factor",
@@ -379,7 +271,7 @@ def _electricity(ctx: _Context, src: _Source) -> EmissionResult:
         )
     notes: list[str] = []
     if src.has("residual_factor") or src.has("residual_series"):
-        residual = _parameter(
+        residual = parameter(
             ctx,
             src,
             "residual_factor",
@@ -404,9 +296,9 @@ def _electricity(ctx: _Context, src: _Source) -> EmissionResult:
     )
 
 
-def _heat(ctx: _Context, src: _Source) -> EmissionResult:
+def _heat(ctx: Context, src: SourceReader) -> EmissionResult:
     amount = src.quantity("amount", "GJ", name="heat_gj")
-    factor = _parameter(
+    factor = parameter(
         ctx,
         src,
         "factor",
@@ -419,7 +311,7 @@ def _heat(ctx: _Context, src: _Source) -> EmissionResult:
     return electricity.heat(heat=amount, factor=factor, gwp=ctx.gwp)
 
 
-def _process(ctx: _Context, src: _Source) -> EmissionResult:
+def _process(ctx: Context, src: SourceReader) -> EmissionResult:
     material = src.text("material")
     if material == "clinker":
         ratio = ctx.catalog.constant
@@ -441,14 +333,14 @@ def _process(ctx: _Context, src: _Source) -> EmissionResult:
     if material in ctx.catalog.keys("fgd_sorbent_factor"):
 
         def fgd(key: str, kind: str) -> Parameter:
-            return _parameter(
+            return parameter(
                 ctx, src, key, name=key, kind=kind, catalog_key="default", unit="dimensionless"
             )
 
         return process.fgd_sorbent(
             sorbent=amount,
             carbonate_fraction=fgd("carbonate_fraction", "fgd_carbonate_fraction"),
-            factor=_parameter(
+            factor=parameter(
                 ctx,
                 src,
                 "factor",
@@ -467,7 +359,7 @@ def _process(ctx: _Context, src: _Source) -> EmissionResult:
             "(or give its factor)",
             field=src.field("material"),
         )
-    factor = _parameter(
+    factor = parameter(
         ctx,
         src,
         "factor",
@@ -479,66 +371,21 @@ def _process(ctx: _Context, src: _Source) -> EmissionResult:
     return process.carbonate(material=amount, factor=factor, gwp=ctx.gwp)
 
 
-def _streams(src: _Source, key: str) -> list[mass_balance.Stream]:
-    out: list[mass_balance.Stream] = []
-    for i, stream in enumerate(src.raw.get(key) or ()):
-        path = f"{src.field(key)}[{i}]"
-        if not isinstance(stream, Mapping):
-            raise InputError("a stream is a mapping {amount, carbon_fraction}", field=path)
-        amount = src.quantity("amount", "t", raw=stream.get("amount"), path=f"{path}.amount")
-        if stream.get("carbon_fraction") is not None:
-            carbon = src.quantity(
-                "carbon_fraction",
-                "dimensionless",
-                raw=stream["carbon_fraction"],
-                path=f"{path}.carbon_fraction",
-            )
-        else:
-            carbon = src.quantity(
-                "carbon_content",
-                "tC/t",
-                raw=stream.get("carbon_content"),
-                path=f"{path}.carbon_fraction",
-            )
-        out.append(mass_balance.Stream(amount, carbon))
-    return out
-
-
-def _mass_balance(ctx: _Context, src: _Source) -> EmissionResult:
-    inputs = _streams(src, "inputs")
+def _mass_balance(ctx: Context, src: SourceReader) -> EmissionResult:
+    inputs = streams(src, "inputs")
     if not inputs:
         raise MissingParameter("at least one input stream is required", field=src.field("inputs"))
     return mass_balance.carbon_balance(
-        inputs=inputs, outputs=_streams(src, "outputs"), co2_per_c=ctx.co2_per_c(), gwp=ctx.gwp
+        inputs=inputs, outputs=streams(src, "outputs"), co2_per_c=ctx.co2_per_c(), gwp=ctx.gwp
     )
 
 
-def _series(src: _Source, key: str, unit: str) -> tuple[list[float], str]:
-    """Hourly values: ``{unit: "%vol", values: [...]}``, a list of quantities, or one quantity."""
-    raw = src.raw.get(key)
-    path = src.field(key)
-    if raw is None:
-        raise MissingParameter(f"{key} is required", field=path)
-    if isinstance(raw, Mapping):
-        given_unit = str(raw.get("unit") or unit)
-        values = raw.get("values")
-        if not isinstance(values, list):
-            raise InputError("values must be a list of numbers", field=f"{path}.values")
-        units.unit(given_unit)
-        try:
-            return [float(v) for v in values], given_unit
-        except (TypeError, ValueError):
-            raise InputError("values must be numbers", field=f"{path}.values") from None
-    items = raw if isinstance(raw, list) else [raw]
-    return [units.magnitude(v, unit, field=f"{path}[{i}]") for i, v in enumerate(items)], unit
-
-
-def _cems(ctx: _Context, src: _Source) -> EmissionResult:
-    concentration, c_unit = _series(src, "concentration", "mg/m**3")
-    flow, f_unit = _series(src, "flow", "m**3/h")
+def _cems(ctx: Context, src: SourceReader) -> EmissionResult:
+    concentration, c_unit = series(src, "concentration", "mg/m**3")
+    flow, f_unit = series(src, "flow", "m**3/h")
 
     def optional(key: str, unit: str) -> list[float] | None:
-        return _series(src, key, unit)[0] if src.has(key) else None
+        return series(src, key, unit)[0] if src.has(key) else None
 
     def one_or_many(values: list[float] | None) -> float | list[float] | None:
         return values[0] if values is not None and len(values) == 1 else values
@@ -572,7 +419,7 @@ REFRIGERANT_TERMS = (
 )
 
 
-def _refrigerant(ctx: _Context, src: _Source) -> EmissionResult:
+def _refrigerant(ctx: Context, src: SourceReader) -> EmissionResult:
     name = src.text("refrigerant")
     components = ctx.catalog.refrigerant(name, field=src.field("refrigerant"))
     terms = {
@@ -584,7 +431,7 @@ def _refrigerant(ctx: _Context, src: _Source) -> EmissionResult:
     )
 
 
-def _direct(ctx: _Context, src: _Source) -> EmissionResult:
+def _direct(ctx: Context, src: SourceReader) -> EmissionResult:
     gases = src.raw.get("gases")
     if not isinstance(gases, Mapping) or not gases:
         raise MissingParameter("gases is required, e.g. {SF6: 0.12 t}", field=src.field("gases"))
@@ -595,53 +442,8 @@ def _direct(ctx: _Context, src: _Source) -> EmissionResult:
     return direct.direct(gases=pairs, gwp=ctx.gwp)
 
 
-def _uses(ctx: _Context, src: _Source, key: str) -> list[energy.EnergyUse]:
-    out: list[energy.EnergyUse] = []
-    for i, item in enumerate(src.raw.get(key) or ()):
-        path = f"{src.field(key)}[{i}]"
-        if not isinstance(item, Mapping) or not item.get("carrier"):
-            raise MissingParameter("each carrier needs carrier and amount", field=f"{path}.carrier")
-        carrier = str(item["carrier"])
-        raw_amount = item.get("amount")
-        if item.get("coefficient") is not None:
-            quantity = units.parse(str(item["coefficient"]), field=f"{path}.coefficient")
-            unit = f"{quantity.units}"
-            coefficient = given(
-                "tce_coefficient",
-                float(quantity.magnitude),
-                unit,
-                origin=Origin.MEASURED,
-                field=f"{path}.coefficient",
-            )
-        elif item.get("ncv") is not None:
-            quantity = units.parse(str(item["ncv"]), field=f"{path}.ncv")
-            ncv = given(
-                "ncv",
-                float(quantity.magnitude),
-                f"{quantity.units}",
-                origin=Origin.MEASURED,
-                field=f"{path}.ncv",
-            )
-            coefficient = energy.coefficient_from_ncv(
-                ncv, ctx.catalog.constant("coal_equivalent_heat", "kgce", unit="kJ/kgce")
-            )
-        else:
-            try:
-                factor = ctx.catalog.lookup("tce_coefficient", carrier, on=ctx.on)
-            except UnknownFactor as exc:
-                raise MissingParameter(
-                    f"no GB/T 2589 coefficient for {carrier!r}; give coefficient or ncv ({exc})",
-                    field=f"{path}.coefficient",
-                ) from None
-            coefficient = factor.parameter("tce_coefficient")
-        per = coefficient.unit.split("/", 1)[1].strip("()")
-        amount = src.quantity("amount", per, raw=raw_amount, path=f"{path}.amount")
-        out.append(energy.EnergyUse(carrier, amount, coefficient))
-    return out
-
-
-def _energy(ctx: _Context, src: _Source) -> energy.EnergyResult:
-    uses = _uses(ctx, src, "carriers")
+def _energy(ctx: Context, src: SourceReader) -> energy.EnergyResult:
+    uses = energy_uses(ctx, src, "carriers")
     if not uses:
         raise MissingParameter("at least one carrier is required", field=src.field("carriers"))
     output = None
@@ -651,11 +453,11 @@ def _energy(ctx: _Context, src: _Source) -> energy.EnergyResult:
             "output", float(quantity.magnitude), f"{quantity.units}", field=src.field("output")
         )
     return energy.comprehensive_energy(
-        uses=uses, exported=_uses(ctx, src, "exported"), output=output
+        uses=uses, exported=energy_uses(ctx, src, "exported"), output=output
     )
 
 
-Method = Callable[[_Context, _Source], EmissionResult | energy.EnergyResult]
+Method = Callable[[Context, SourceReader], EmissionResult | energy.EnergyResult]
 
 METHODS: dict[str, tuple[Method, tuple[str, ...]]] = {
     "combustion": (
@@ -740,7 +542,7 @@ def calculate(doc: Doc, *, catalog: FactorCatalog | None = None) -> Calculation:
         gwp = gwp_set(str(gwp_name))
     except UnknownFactor as exc:
         raise UnknownFactor(exc.message, field="gwp") from None
-    ctx = _Context(catalog, gwp, doc)
+    ctx = Context(catalog, gwp, doc)
     raw_sources = doc.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:
         raise MissingParameter("sources must be a non-empty list", field="sources")
@@ -755,7 +557,7 @@ def calculate(doc: Doc, *, catalog: FactorCatalog | None = None) -> Calculation:
                 field=f"sources[{index}].method",
             )
         method, allowed = METHODS[method_name]
-        src = _Source(raw, index, allowed)
+        src = SourceReader(raw, index, allowed)
         source_id = str(raw.get("id") or f"source-{index + 1}")
         if source_id in seen:
             raise InputError(f"duplicate source id {source_id!r}", field=src.field("id"))
