@@ -164,3 +164,24 @@ def test_mismatched_arrays_and_missing_corrections_are_refused() -> None:
             constants=CONSTANTS, gwp=AR5, basis="wet", field="sources[5]",
         )  # fmt: skip
     assert info.value.field == "sources[5].moisture"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"basis": "wet", "moisture": 1.0}, "sources[1].moisture"),
+        ({"basis": "wet", "moisture": -0.1}, "sources[1].moisture"),
+        (
+            {"state": "actual", "flue_temperature_c": 100.0, "ambient_pressure_pa": 1000.0,
+             "static_pressure_pa": -2000.0},
+            "sources[1].ambient_pressure",
+        ),
+    ],
+)  # fmt: skip
+def test_impossible_flue_conditions_are_refused(extra: dict, field: str) -> None:
+    with pytest.raises(InputError) as info:
+        cems_co2(
+            concentration=[1.0], concentration_unit="mg/m3", flow=[1.0], flow_unit="m**3/h",
+            constants=CONSTANTS, gwp=AR5, field="sources[1]", **extra,
+        )  # fmt: skip
+    assert info.value.field == field

@@ -194,3 +194,16 @@ def test_ncv_per_tonne_with_gas_in_nm3_is_a_unit_error() -> None:
             gwp=AR5,
         )
     assert info.value.field == "sources[1].ncv"
+
+
+def test_oxidation_in_percent_is_accepted() -> None:
+    """OF written as 98 %: 1 t × 0.8 tC/t × 0.98 × 44/12 = 2.8746667 tCO2."""
+    result = combustion(
+        fuel="diesel",
+        amount=given("fuel_t", 1, "t"),
+        carbon_content=given("c", 0.8, "tC/t"),
+        oxidation=given("of", 98, "percent"),
+        co2_per_c=RATIO,
+        gwp=AR5,
+    )
+    assert result.co2e_t == pytest.approx(0.8 * 0.98 * 44 / 12, rel=1e-12)

@@ -205,6 +205,18 @@ def cems_co2(
             raise InputError(f"{name} is needed for this correction", field=f"{field}.{name}")
         return value
 
+    if moisture is not None and not ((_arr(moisture) >= 0) & (_arr(moisture) < 1)).all():
+        raise InputError("moisture is a fraction in [0, 1)", field=f"{field}.moisture")
+    if (
+        ambient_pressure_pa is not None
+        and (_arr(ambient_pressure_pa) + _arr(static_pressure_pa) <= 0).any()
+    ):
+        raise InputError(
+            "ambient + static pressure must be positive", field=f"{field}.ambient_pressure"
+        )
+    if flue_temperature_c is not None and (_arr(flue_temperature_c) <= -t0).any():
+        raise InputError("flue temperature below absolute zero", field=f"{field}.flue_temperature")
+
     # concentration → mg/m3
     c_unit = units.unit(concentration_unit)
     if units.same_dimension(concentration_unit, "ppm"):

@@ -119,10 +119,12 @@ def require_non_negative(parameter: Parameter) -> None:
 
 
 def require_fraction(parameter: Parameter) -> None:
-    """Refuse a fraction outside [0, 1]."""
-    if not 0.0 <= parameter.value <= 1.0:
+    """Refuse a fraction outside [0, 1] (after converting ``%`` to a fraction)."""
+    value = parameter.to("dimensionless")
+    if not 0.0 <= value <= 1.0:
         raise InputError(
-            f"{parameter.name} must be a fraction between 0 and 1 (got {parameter.value})",
+            f"{parameter.name} must be a fraction between 0 and 1 (got {parameter.value} "
+            f"{parameter.unit})",
             field=parameter.label,
         )
 
