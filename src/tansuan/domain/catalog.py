@@ -140,6 +140,16 @@ class FactorCatalog:
 
     Build the shipped catalog with :func:`shipped_catalog`; tests may build one from
     their own :class:`Factor` rows.
+
+    >>> from datetime import date
+    >>> catalog = shipped_catalog()
+    >>> catalog.lookup("grid_electricity", "electricity", on=date(2022, 6, 1)).id
+    'grid.ets.national.2021'
+    >>> ncv = catalog.resolve("ncv_gj_per_t", "ncv", "diesel", unit="GJ/t", field="s[0].ncv")
+    >>> (ncv.value, ncv.origin.value, ncv.factor_id)
+    (42.652, 'default', 'fuel.mee_2013.diesel.ncv')
+    >>> catalog.resolve("ncv_gj_per_t", "ncv", "diesel", unit="GJ/t", measured=43.0).origin.value
+    'measured'
     """
 
     def __init__(
