@@ -14,6 +14,7 @@ from tansuan.ledger.log import Ledger
 from tansuan.ledger.schema import create_tables
 from tansuan.ledger.schema import metadata as ledger_metadata
 from tansuan.ledger.signing import key_dir, load_or_create_key
+
 from . import readings_table
 
 

@@ -17,9 +17,12 @@ from .readings_table import T0, make_rows
 def test_canonical_json_sorts_keys_and_writes_shortest_floats() -> None:
     """0.1 + 0.2 is 0.30000000000000004 in binary64; repr keeps all 17 digits needed."""
     doc = {"b": 0.1 + 0.2, "a": [1, 2.5, True, None], "c": "碳", "d": T0}
-    assert canonical.canonical_json(doc) == (
-        '{"a":[1,2.5,true,null],"b":0.30000000000000004,"c":"碳","d":1767225600000000}'
-    ).encode()
+    assert (
+        canonical.canonical_json(doc)
+        == (
+            '{"a":[1,2.5,true,null],"b":0.30000000000000004,"c":"碳","d":1767225600000000}'
+        ).encode()
+    )
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, b"raw", dt.datetime(2026, 1, 1)])
@@ -45,9 +48,7 @@ def test_readings_record_is_order_independent_and_lossless() -> None:
     body = canonical.encode_readings(rows)
     assert canonical.encode_readings(shuffled) == body
     records = canonical.decode_readings(body)
-    expected = sorted(
-        (s, p, canonical.ts_us(t), v, q, ver) for s, p, t, v, q, ver in rows
-    )
+    expected = sorted((s, p, canonical.ts_us(t), v, q, ver) for s, p, t, v, q, ver in rows)
     assert [tuple(r) for r in records] == sorted(
         expected, key=lambda r: (r[0], r[1], r[2], r[5], r[3], r[4])
     )

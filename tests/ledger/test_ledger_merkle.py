@@ -77,9 +77,10 @@ def test_known_hashes() -> None:
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
     assert merkle.leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
-    assert merkle.node_hash(b"a" * 32, b"b" * 32) == hashlib.sha256(
-        b"\x01" + b"a" * 32 + b"b" * 32
-    ).digest()
+    assert (
+        merkle.node_hash(b"a" * 32, b"b" * 32)
+        == hashlib.sha256(b"\x01" + b"a" * 32 + b"b" * 32).digest()
+    )
 
 
 @pytest.mark.parametrize("n", range(0, 34))

@@ -145,7 +145,7 @@ def envelope(kind: str, ref: str, payload_json: str) -> bytes:
     return (
         f'{{"kind":{json.dumps(kind, ensure_ascii=False)},"payload":{payload_json},'
         f'"ref":{json.dumps(ref, ensure_ascii=False)},"v":{ENVELOPE_VERSION}}}'
-    ).encode("utf-8")
+    ).encode()
 
 
 def _intern(values: Sequence[str], n: int) -> tuple[list[str], np.ndarray]:

@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from tansuan.errors import ConfigError, InputError, StoreError
 from tansuan.ledger.log import Ledger
@@ -33,13 +34,16 @@ from tansuan.settings import get_settings
 
 
 def engine() -> Engine:
-    """The store's engine from Settings, with the ledger tables created if absent."""
+    """The store's engine from Settings, with the ledger tables created if absent.
+
+    No connection pool: a CLI command leaves no connection open behind it.
+    """
     settings = get_settings()
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        db = create_engine(url)
+        db = create_engine(url, poolclass=NullPool)
         create_tables(db)
     except Exception as error:  # driver errors vary: translate at the edge
         raise StoreError(f"数据库不可用 / cannot open the database {url}: {error}") from error
@@ -57,7 +61,8 @@ def resolve_batch_rows(spec: str) -> BatchRows:
         function = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as error:
         raise ConfigError(
-            f"找不到 batch_rows / cannot load {spec!r} ({error}); pass --batch-rows module:function",
+            f"找不到 batch_rows / cannot load {spec!r} ({error}); "
+            "pass --batch-rows module:function",
             field="batch_rows",
         ) from error
     if not callable(function):
@@ -104,7 +109,7 @@ def _print_outcome(console: Console, outcome: Outcome, what: str) -> None:
     for note in outcome.notes:
         console.print(f"[yellow]![/] {note}")
     for finding in outcome.findings:
-        console.print(f"[bold red]✗[/] {finding}", highlight=False)
+        console.print(f"[bold red]✗[/] {finding}", highlight=False, soft_wrap=True)
     if outcome.ok:
         console.print(
             f"[green]✓[/] {what}: 全部校验通过 / everything holds — {outcome.leaves} 叶子 "

@@ -199,7 +199,9 @@ class Ledger:
             raise NotFound(f"叶子不存在 / no {kind} leaf for {ref!r}")
         return Leaf(**row._mapping)
 
-    def _blocks(self, connection: Connection, blocks: set[merkle.Block]) -> dict[merkle.Block, bytes]:
+    def _blocks(
+        self, connection: Connection, blocks: set[merkle.Block]
+    ) -> dict[merkle.Block, bytes]:
         leaf_ids = [index for level, index in blocks if level == 0]
         node_ids = [schema.node_id(level, index) for level, index in blocks if level > 0]
         found: dict[merkle.Block, bytes] = {}
@@ -220,9 +222,7 @@ class Ledger:
         if not 0 <= tree_size <= current:
             raise NotFound(f"树大小无效 / tree size {tree_size} is not in 0 … {current}")
 
-    def _hash_ranges(
-        self, connection: Connection, ranges: Sequence[merkle.Range]
-    ) -> list[bytes]:
+    def _hash_ranges(self, connection: Connection, ranges: Sequence[merkle.Range]) -> list[bytes]:
         found = self._blocks(connection, merkle.blocks_of(ranges))
         return merkle.hash_ranges(ranges, found.__getitem__)
 
@@ -233,7 +233,9 @@ class Ledger:
             return merkle.EMPTY_ROOT
         return self._hash_ranges(connection, [(0, tree_size)])[0]
 
-    def inclusion_proof(self, connection: Connection, leaf_index: int, tree_size: int) -> list[bytes]:
+    def inclusion_proof(
+        self, connection: Connection, leaf_index: int, tree_size: int
+    ) -> list[bytes]:
         """Audit path of leaf ``leaf_index`` in the tree of ``tree_size`` leaves."""
         if not 0 <= leaf_index < tree_size:
             raise NotFound(f"叶子不在树中 / leaf {leaf_index} is not in a tree of {tree_size}")

@@ -156,7 +156,9 @@ class TreeHead:
             return cls(
                 tree_size=int(doc["tree_size"]),
                 timestamp_ms=int(doc["timestamp"]),
-                root_hash=unb64(doc["sha256_root_hash"], field=f"{field}.sha256_root_hash", size=32),
+                root_hash=unb64(
+                    doc["sha256_root_hash"], field=f"{field}.sha256_root_hash", size=32
+                ),
                 signature=unb64(doc["tree_head_signature"], field=f"{field}.tree_head_signature"),
                 key_id=unb64(doc.get("key_id", ""), field=f"{field}.key_id"),
                 sth_id=doc.get("sth_id"),

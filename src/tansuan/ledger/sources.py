@@ -74,7 +74,9 @@ class LiveSource:
         self.description = description
 
     def leaf_count(self) -> int:
-        return int(self.connection.execute(select(func.count()).select_from(schema.leaves)).scalar_one())
+        return int(
+            self.connection.execute(select(func.count()).select_from(schema.leaves)).scalar_one()
+        )
 
     def leaves(self) -> Iterator[Leaf]:
         result = self.connection.execution_options(yield_per=2000).execute(
@@ -199,8 +201,11 @@ class ExportSource:
     def __init__(self, directory: Path, public_key: Ed25519PublicKey | None = None) -> None:
         self.directory = directory
         self.description = str(directory)
-        manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
-        if manifest.get("format") != EXPORT_FORMAT:
+        try:
+            manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            raise InputError(f"not an export folder: {error}", field=str(directory)) from error
+        if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
             raise InputError(f"not a {EXPORT_FORMAT} directory", field=str(directory))
         self.public_key = public_key or load_public_key((directory / "public_key.pem").read_bytes())
         self._nodes: dict[Block, bytes] | None = None
@@ -208,7 +213,11 @@ class ExportSource:
         self._leaf_hashes: dict[int, bytes] = {}
 
     def leaf_count(self) -> int:
-        return sum(1 for _ in open(self.directory / "leaves.jsonl", encoding="utf-8"))
+        path = self.directory / "leaves.jsonl"
+        if not path.exists():
+            raise InputError("leaves.jsonl is missing from the export", field=str(path))
+        with open(path, encoding="utf-8") as handle:
+            return sum(1 for line in handle if line.strip())
 
     def leaves(self) -> Iterator[Leaf]:
         for doc in _read_jsonl(self.directory / "leaves.jsonl"):

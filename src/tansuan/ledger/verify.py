@@ -189,40 +189,53 @@ def _swap_pairs(
     return swaps
 
 
-def _localise(
-    source: Source,
-    head: TreeHead,
-    tree: merkle.MemoryTree,
-    leaves: dict[int, Leaf],
-    already: set[int],
-    outcome: Outcome,
-) -> None:
-    """Find the leaves that differ from what ``head`` signed, using stored nodes."""
-    changed: list[tuple[int, int, bytes]] = []  # minimal ranges with a trusted hash
+def _suspects(
+    source: Source, head: TreeHead, tree: merkle.MemoryTree
+) -> list[tuple[int, int, bytes, TreeHead]]:
+    """The smallest ranges whose signed hash ``head`` vouches for and the data misses.
+
+    Descends from the signed root through stored nodes as long as they still hash up to
+    what is already trusted; a leaf range (size 1) means that leaf differs, a wider range
+    means the stored nodes below it were altered too.
+    """
+    found: list[tuple[int, int, bytes, TreeHead]] = []
 
     def stored(start: int, end: int) -> bytes | None:
         parts = [source.node(b) for b in merkle.range_blocks(start, end)]
-        return None if any(p is None for p in parts) else merkle.fold(parts)  # type: ignore[arg-type]
+        if any(p is None for p in parts):
+            return None
+        return merkle.fold([p for p in parts if p is not None])
 
     def walk(start: int, end: int, expected: bytes) -> None:
         if tree.range_hash(start, end) == expected:
             return
         if end - start == 1:
-            changed.append((start, end, expected))
+            found.append((start, end, expected, head))
             return
         k = merkle.split_point(end - start)
         left, right = stored(start, start + k), stored(start + k, end)
         if left is None or right is None or merkle.node_hash(left, right) != expected:
-            changed.append((start, end, expected))
+            found.append((start, end, expected, head))
             return
         walk(start, start + k, left)
         walk(start + k, end, right)
 
     walk(0, head.tree_size, head.root_hash)
-    hashes = list(tree.levels[0][: head.tree_size])
-    swaps = _swap_pairs(changed, hashes)
-    named = set(already)
-    for i, j in swaps:
+    return found
+
+
+def _localise(
+    source: Source,
+    heads: list[TreeHead],
+    tree: merkle.MemoryTree,
+    leaves: dict[int, Leaf],
+    named: set[int],
+    outcome: Outcome,
+) -> None:
+    """Name the leaves that differ from what the (mismatching) ``heads`` signed."""
+    suspects = [s for head in heads for s in _suspects(source, head, tree)]
+    hashes = list(tree.levels[0])
+    for i, j in _swap_pairs([(a, b, e) for a, b, e, _ in suspects], hashes):
         outcome.add(
             "leaf_reordered",
             f"leaves {i} and {j} swapped places: leaf {i} now holds {leaves[i].kind} "
@@ -230,17 +243,20 @@ def _localise(
             f"{leaves[j].ref} (signed at leaf {i})",
         )
         named |= {i, j}
-    sth = f"STH #{head.sth_id}" if head.sth_id is not None else f"STH of size {head.tree_size}"
-    for start, end, expected in changed:
+    narrowed: list[tuple[int, int]] = []
+    for start, end, expected, head in sorted(suspects, key=lambda s: (s[1] - s[0], s[0])):
+        sth = f"STH #{head.sth_id}" if head.sth_id is not None else f"STH of {head.tree_size}"
+        if set(range(start, end)) <= named:
+            continue
+        if merkle.MemoryTree(hashes[start:end]).root() == expected:
+            continue
         if end - start == 1:
-            if start not in named and hashes[start] != expected:
-                outcome.add(
-                    "leaf_changed",
-                    f"{_leaf_name(leaves[start])} differs from the leaf signed in {sth}",
-                )
-        elif merkle.MemoryTree(hashes[start:end]).root() != expected and not (
-            set(range(start, end)) <= named
-        ):
+            named.add(start)
+            outcome.add(
+                "leaf_changed", f"{_leaf_name(leaves[start])} differs from the leaf signed in {sth}"
+            )
+        elif not any(start <= a and b <= end for a, b in narrowed):
+            narrowed.append((start, end))
             outcome.add(
                 "tree_unlocalised",
                 f"leaves {start}…{end - 1} differ from {sth}; stored tree nodes were altered "
@@ -254,9 +270,7 @@ def _describe_head(head: TreeHead) -> str:
     return f"STH {number}(size {head.tree_size}, {when})"
 
 
-def verify_source(
-    source: Source, *, progress: Callable[[int], None] | None = None
-) -> Outcome:
+def verify_source(source: Source, *, progress: Callable[[int], None] | None = None) -> Outcome:
     """Recompute everything in ``source``; every difference becomes a :class:`Finding`."""
     outcome = Outcome()
     hashes: list[bytes] = []
@@ -312,8 +326,9 @@ def verify_source(
             )
             continue
         if head.tree_size > len(hashes):
-            outcome.add("sth_beyond_log", f"{name}: signs {head.tree_size} leaves, log has "
-                        f"{len(hashes)}")
+            outcome.add(
+                "sth_beyond_log", f"{name}: signs {head.tree_size} leaves, log has {len(hashes)}"
+            )
             continue
         if tree is not None and tree.root(head.tree_size) != head.root_hash:
             outcome.add(
@@ -329,13 +344,17 @@ def verify_source(
                 "sth_inconsistent",
                 f"{_describe_head(after)} is smaller than the earlier {_describe_head(before)}",
             )
-        elif tree is not None and not merkle.verify_consistency(
-            before.tree_size,
-            after.tree_size,
-            before.root_hash,
-            after.root_hash,
-            tree.consistency_proof(before.tree_size, after.tree_size),
-        ) and tree.root(after.tree_size) == after.root_hash:
+        elif (
+            tree is not None
+            and not merkle.verify_consistency(
+                before.tree_size,
+                after.tree_size,
+                before.root_hash,
+                after.root_hash,
+                tree.consistency_proof(before.tree_size, after.tree_size),
+            )
+            and tree.root(after.tree_size) == after.root_hash
+        ):
             outcome.add(
                 "sth_inconsistent",
                 f"{_describe_head(before)} is not consistent with {_describe_head(after)}: "
@@ -345,8 +364,7 @@ def verify_source(
     if tree is not None:
         mismatched = [h for h in good if tree.root(h.tree_size) != h.root_hash]
         if mismatched:
-            _localise(source, max(mismatched, key=lambda h: h.tree_size), tree, leaves, edited,
-                      outcome)
+            _localise(source, mismatched, tree, leaves, edited, outcome)
     return outcome
 
 
