@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tansuan.errors import InputError
 from tansuan.ledger import canonical
@@ -71,3 +74,41 @@ def test_timestamps_are_integer_microseconds_utc() -> None:
     shanghai = dt.timezone(dt.timedelta(hours=8))
     assert canonical.ts_us(dt.datetime(2026, 1, 1, 8, tzinfo=shanghai)) == 1_767_225_600_000_000
     assert canonical.us_to_iso(1_767_225_600_000_001) == "2026-01-01T00:00:00.000001Z"
+
+
+@given(ref=st.text(max_size=20), number=st.floats(allow_nan=False, allow_infinity=False))
+def test_envelope_fast_path_equals_json_for_any_ref(ref: str, number: float) -> None:
+    payload = {"x": number, "ref": ref}
+    assert canonical.envelope("grant", ref, canonical.payload_text(payload)) == (
+        canonical.canonical_json({"kind": "grant", "payload": payload, "ref": ref, "v": 1})
+    )
+    assert float(json.loads(canonical.payload_text(payload))["x"]) == number
+
+
+def test_duplicate_keys_still_give_one_canonical_order() -> None:
+    """Two rows with the same (site, point, ts, version) but different values: the record
+    must not depend on which came first."""
+    a = ("s1", "p1", T0, 1.5, "N", 1)
+    b = ("s1", "p1", T0, -2.0, "N", 1)
+    c = ("s1", "p0", T0, 9.0, "M", 2)
+    assert canonical.encode_readings([a, b, c]) == canonical.encode_readings([c, b, a])
+    records = canonical.decode_readings(canonical.encode_readings([a, b, c]))
+    assert [(r.point, r.value, r.quality, r.version) for r in records] == [
+        ("p0", 9.0, "M", 2),
+        ("p1", -2.0, "N", 1),
+        ("p1", 1.5, "N", 1),
+    ]
+
+
+def test_typical_batch_takes_eleven_bytes_a_reading() -> None:
+    """1,000 points × 10 instants, one site/quality/version: 2-byte point index + 1-byte
+    instant index + 8-byte value = 11 bytes a reading, plus the dictionaries."""
+    rows = [
+        ("s1", f"point-{p:04d}", T0 + dt.timedelta(minutes=m), float(p), "N", 1)
+        for m in range(10)
+        for p in range(1000)
+    ]
+    body = canonical.encode_readings(rows)
+    dictionaries = 8 + 4 + (4 + 2 + 2) + (4 + 1000 * (2 + 10)) + (4 + 10 * 8) + (4 + 2 + 1) + 8
+    assert len(body) == dictionaries + 10_000 * 11
+    assert len(canonical.decode_readings(body)) == 10_000

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, bindparam, insert, select, union_all, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    insert,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from tansuan.errors import LedgerError, NotFound, StoreError
@@ -63,6 +73,25 @@ class Leaf:
     body: bytes | None
     leaf_hash: bytes
     appended_at: dt.datetime
+
+
+def _bind(connection: Connection, column: Column[Any], value: Any) -> Any:
+    """``value`` as the driver wants it for ``column`` (e.g. SQLite's datetime string)."""
+    dialect = connection.dialect
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return value if processor is None else processor(value)
+
+
+def _insert_many(connection: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    """Insert positional rows in all of ``table``'s columns straight through the driver.
+
+    The hot path of appending: SQLAlchemy's per-row parameter processing would cost
+    more than the inserts themselves. Values must already be in driver form.
+    """
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(c.name for c in table.columns)
+    marks = ", ".join([mark] * len(table.columns))
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
 
 
 def _utc_now() -> dt.datetime:
@@ -121,28 +150,18 @@ class Ledger:
         if not entries:
             return []
         size, frontier = self._lock_state(connection)
-        appended_at = self.clock()
-        leaf_rows: list[dict[str, Any]] = []
-        node_rows: list[dict[str, Any]] = []
+        stamp = _bind(connection, schema.leaves.c.appended_at, self.clock())
+        leaf_rows: list[tuple[Any, ...]] = []
+        node_rows: list[tuple[Any, ...]] = []
         for entry in entries:
             text = payload_text(entry.payload)
             hash_ = merkle.leaf_hash(envelope(entry.kind, entry.ref, text))
-            leaf_rows.append(
-                {
-                    "leaf_index": frontier.size,
-                    "kind": entry.kind,
-                    "ref": entry.ref,
-                    "payload": text,
-                    "body": entry.body,
-                    "leaf_hash": hash_,
-                    "appended_at": appended_at,
-                }
-            )
+            leaf_rows.append((frontier.size, entry.kind, entry.ref, text, entry.body, hash_, stamp))
             for level, index, node in frontier.append(hash_):
-                node_rows.append({"node_id": schema.node_id(level, index), "hash": node})
-        connection.execute(insert(schema.leaves), leaf_rows)
+                node_rows.append((schema.node_id(level, index), node))
+        _insert_many(connection, schema.leaves, leaf_rows)
         if node_rows:
-            connection.execute(insert(schema.nodes), node_rows)
+            _insert_many(connection, schema.nodes, node_rows)
         connection.execute(
             update(schema.state)
             .where(schema.state.c.id == 1)
