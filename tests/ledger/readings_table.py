@@ -101,3 +101,7 @@ def batch_rows(connection: Connection, batch_id: int) -> list[Row]:
         (site, point, EPOCH + dt.timedelta(microseconds=ts), value, quality, version)
         for site, point, ts, value, quality, version in result
     ]
+
+
+def batch_ids(connection: Connection) -> list[int]:
+    return list(connection.execute(select(readings.c.batch_id).distinct()).scalars())

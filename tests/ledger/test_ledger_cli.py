@@ -22,6 +22,7 @@ from . import readings_table
 from .readings_table import ingest, make_rows
 
 BATCH_ROWS = f"{readings_table.__name__}:batch_rows"
+BATCH_IDS = f"{readings_table.__name__}:batch_ids"
 REPORT = b"%PDF-1.7 monthly emissions report 2026-01\n"
 
 
@@ -126,3 +127,26 @@ def test_verify_report_receipt(engine: Engine, cli_ledger: Ledger, tmp_path: Pat
     receipt_file.write_text("{not json", "utf-8")
     code, out = invoke(*args)
     assert code == 2 and "错误 / error" in out
+
+
+def test_unlogged_batch_is_named_live_and_offline(
+    engine: Engine, cli_ledger: Ledger, tmp_path: Path
+) -> None:
+    ingest(engine, cli_ledger, 1, make_rows(1))
+    cli_ledger.issue_sth_now(engine)
+    with engine.begin() as c:  # a batch written straight into the table, no leaf
+        c.execute(
+            text(
+                f"INSERT INTO {readings_table.readings.name} (point_id, ts_us, version, site_id, "
+                "value, quality, batch_id) VALUES ('p0', 1767229200000000, 1, 's1', 1.0, 'N', 77)"
+            )
+        )
+    live = ["verify", "--batch-rows", BATCH_ROWS]
+    assert invoke(*live)[0] == 0  # without the listing, verify cannot see it …
+    code, out = invoke(*live, "--batch-ids", BATCH_IDS)
+    assert code == 1 and "批次未记入账本 / batch unlogged: batch 77 holds 1 readings" in out
+    export = tmp_path / "export"
+    args = ["ledger", "export", str(export), "--batch-rows", BATCH_ROWS, "--batch-ids", BATCH_IDS]
+    assert invoke(*args)[0] == 0
+    code, out = invoke("verify", "--export", str(export))
+    assert code == 1 and "batch 77 holds 1 readings but no leaf logs it" in out

@@ -200,3 +200,49 @@ def test_export_refuses_a_non_empty_folder(engine: Engine, ledger: Ledger, tmp_p
     with engine.connect() as c, pytest.raises(InputError, match="not empty"):
         write_export(LiveSource(c, batch_rows, ledger.public_key), tmp_path)
     assert (tmp_path / "keep.txt").read_text() == "x"
+
+
+def test_batch_added_without_a_leaf_is_named(engine: Engine, ledger: Ledger) -> None:
+    from .readings_table import batch_ids, batch_rows
+
+    build(engine, ledger, n_batches=2)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                f"INSERT INTO {readings.name} (point_id, ts_us, version, site_id, value, quality, "
+                "batch_id) VALUES ('p0', 1767229200000000, 1, 's1', 1.0, 'N', 555)"
+            )
+        )
+    with engine.connect() as c:
+        outcome = verify_source(LiveSource(c, batch_rows, ledger.public_key, batch_ids=batch_ids))
+    assert details(outcome) == [
+        "batch_unlogged: batch 555 holds 1 readings but no leaf logs it (added afterwards)"
+    ]
+
+
+def test_unreadable_value_is_named(engine: Engine, ledger: Ledger) -> None:
+    """A value overwritten with NaN cannot be re-encoded: the batch is named, no crash."""
+    build(engine, ledger, n_batches=2)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                f"UPDATE {readings.name} SET value = 'NaN' WHERE batch_id = 101 AND "
+                "point_id = 'p0' AND ts_us = 1767225840000000"
+            )
+        )
+    found = details(run(engine, ledger))
+    assert found == [
+        "batch_changed: batch 101, leaf 1: stored readings are unreadable: rows: a reading "
+        "value is NaN or infinite"
+    ]
+
+
+def test_leaves_newer_than_the_latest_sth_are_noted(engine: Engine, ledger: Ledger) -> None:
+    build(engine, ledger, n_batches=2)
+    ingest(engine, ledger, 900, make_rows(9))
+    outcome = run(engine, ledger)
+    assert outcome.ok
+    assert outcome.notes == [
+        "1 leaves are newer than the latest signed tree head: checked against their data, "
+        "not yet signed / 最新叶子尚未签名"
+    ]

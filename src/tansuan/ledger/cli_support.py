@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from tansuan.errors import ConfigError, InputError, StoreError
@@ -28,7 +29,14 @@ from tansuan.ledger.signing import (
     load_public_key,
     public_key_pem,
 )
-from tansuan.ledger.sources import BatchRows, ExportSource, LiveSource, Source, write_export
+from tansuan.ledger.sources import (
+    BatchIds,
+    BatchRows,
+    ExportSource,
+    LiveSource,
+    Source,
+    write_export,
+)
 from tansuan.ledger.verify import Outcome, verify_receipt, verify_source
 from tansuan.settings import get_settings
 
@@ -54,20 +62,20 @@ def ledger() -> Ledger:
     return Ledger.from_data_dir(get_settings().data_dir)
 
 
-def resolve_batch_rows(spec: str) -> BatchRows:
+def resolve_function(spec: str) -> Any:
     """``"package.module:function"`` → the function."""
     module_name, _, attribute = spec.partition(":")
     try:
         function = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as error:
         raise ConfigError(
-            f"找不到 batch_rows / cannot load {spec!r} ({error}); "
-            "pass --batch-rows module:function",
-            field="batch_rows",
+            f"找不到函数 / cannot load {spec!r} ({error}); "
+            "pass --batch-rows / --batch-ids module:function",
+            field=spec,
         ) from error
     if not callable(function):
-        raise ConfigError(f"{spec!r} is not callable", field="batch_rows")
-    return function  # type: ignore[no-any-return]
+        raise ConfigError(f"{spec!r} is not callable", field=spec)
+    return function
 
 
 def pubkey_pem() -> str:
@@ -91,10 +99,19 @@ def _progress(err_console: Console, total: int, what: str) -> Iterator[Callable[
         yield lambda n: progress.advance(task, n)
 
 
-def export(directory: Path, batch_rows: str, err_console: Console) -> dict[str, Any]:
-    rows = resolve_batch_rows(batch_rows)
+def _live_source(
+    connection: Connection, batch_rows: str, batch_ids: str | None, key: Ed25519PublicKey
+) -> LiveSource:
+    rows: BatchRows = resolve_function(batch_rows)
+    ids: BatchIds | None = None if batch_ids is None else resolve_function(batch_ids)
+    return LiveSource(connection, rows, key, batch_ids=ids)
+
+
+def export(
+    directory: Path, batch_rows: str, batch_ids: str | None, err_console: Console
+) -> dict[str, Any]:
     with engine().connect() as connection:
-        source = LiveSource(connection, rows, ledger().public_key)
+        source = _live_source(connection, batch_rows, batch_ids, ledger().public_key)
         with _progress(err_console, source.leaf_count(), "导出 / exporting") as advance:
             return write_export(source, directory, progress=advance)
 
@@ -131,6 +148,7 @@ def run_verify(
     document: Path | None,
     public_key: Path | None,
     batch_rows: str,
+    batch_ids: str | None = None,
 ) -> bool:
     """Run the requested verification and print it; True when everything holds."""
     trusted = _trusted_key(public_key)
@@ -151,14 +169,14 @@ def run_verify(
         source: Source = ExportSource(export_dir, trusted)
         return _verify(console, err_console, source)
 
-    rows = resolve_batch_rows(batch_rows)
     if trusted is None:
         pub = key_dir(get_settings().data_dir) / PUBLIC_KEY_FILE
         if not pub.exists():
             raise ConfigError(f"没有公钥 / no public key at {pub}; pass --public-key")
         trusted = load_public_key(pub.read_bytes())
     with engine().connect() as connection:
-        return _verify(console, err_console, LiveSource(connection, rows, trusted))
+        source = _live_source(connection, batch_rows, batch_ids, trusted)
+        return _verify(console, err_console, source)
 
 
 def _verify(console: Console, err_console: Console, source: Source) -> bool:

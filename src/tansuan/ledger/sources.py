@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +39,8 @@ EXPORT_FORMAT = "tansuan-ledger-export-v1"
 
 #: The store's contract: the stored rows of a batch, sorted (point, ts, version).
 BatchRows = Callable[[Connection, int], Sequence[Row]]
+#: Optional: every batch id in the store (lets verify find batches no leaf logs).
+BatchIds = Callable[[Connection], Iterable[int]]
 
 
 class Source(Protocol):
@@ -57,6 +59,10 @@ class Source(Protocol):
 
     def batch_rows(self, batch_id: int) -> Sequence[Row]: ...
 
+    def batch_ids(self) -> Iterable[int] | None:
+        """Every batch id the data holds, or None when the source cannot list them."""
+        ...
+
 
 class LiveSource:
     """A live database, with the store's ``batch_rows`` plugged in."""
@@ -67,9 +73,11 @@ class LiveSource:
         batch_rows: BatchRows,
         public_key: Ed25519PublicKey,
         description: str = "database",
+        batch_ids: BatchIds | None = None,
     ) -> None:
         self.connection = connection
         self._batch_rows = batch_rows
+        self._batch_ids = batch_ids
         self.public_key = public_key
         self.description = description
 
@@ -101,6 +109,9 @@ class LiveSource:
 
     def batch_rows(self, batch_id: int) -> Sequence[Row]:
         return self._batch_rows(self.connection, batch_id)
+
+    def batch_ids(self) -> Iterable[int] | None:
+        return None if self._batch_ids is None else self._batch_ids(self.connection)
 
 
 def _iso(ts: dt.datetime) -> str:
@@ -138,20 +149,28 @@ def write_export(
         open(directory / "leaves.jsonl", "w", encoding="utf-8") as leaves_out,
         open(directory / "readings.jsonl", "w", encoding="utf-8") as readings_out,
     ):
+
+        def write_batch(batch_id: int) -> None:
+            nonlocal n_readings
+            readings = [
+                [site, point, _iso(ts), value, quality, version]
+                for site, point, ts, value, quality, version in source.batch_rows(batch_id)
+            ]
+            n_readings += len(readings)
+            readings_out.write(json.dumps({"batch_id": batch_id, "readings": readings}) + "\n")
+
+        logged: set[int] = set()
         for leaf in source.leaves():
             leaves_out.write(json.dumps(_leaf_json(leaf), ensure_ascii=False) + "\n")
             n_leaves += 1
             if leaf.kind == "ingest_batch":
                 batch_id = int(json.loads(leaf.payload)["batch_id"])
-                rows = source.batch_rows(batch_id)
-                readings = [
-                    [site, point, _iso(ts), value, quality, version]
-                    for site, point, ts, value, quality, version in rows
-                ]
-                n_readings += len(readings)
-                readings_out.write(json.dumps({"batch_id": batch_id, "readings": readings}) + "\n")
+                logged.add(batch_id)
+                write_batch(batch_id)
             if progress is not None:
                 progress(1)
+        for batch_id in sorted(set(source.batch_ids() or ()) - logged):
+            write_batch(batch_id)  # data no leaf covers: offline verify names it
     n_nodes = 0
     with open(directory / "nodes.jsonl", "w", encoding="utf-8") as nodes_out:
         for node_id, hash_ in source.connection.execute(
@@ -251,6 +270,11 @@ class ExportSource:
             TreeHead.from_json(doc, field=f"sths.jsonl[{i}]")
             for i, doc in enumerate(_read_jsonl(self.directory / "sths.jsonl"))
         ]
+
+    def batch_ids(self) -> Iterable[int] | None:
+        self.batch_rows(-1)  # loads the readings
+        assert self._readings is not None
+        return list(self._readings)
 
     def batch_rows(self, batch_id: int) -> Sequence[Row]:
         if self._readings is None:

@@ -47,6 +47,7 @@ LABELS_ZH = {
     "reading_removed": "读数被删除",
     "reading_added": "读数被添加",
     "batch_changed": "批次数据不符",
+    "batch_unlogged": "批次未记入账本",
     "body_mismatch": "读数记录被篡改",
     "leaf_hash_mismatch": "叶子内容被修改",
     "leaf_missing": "叶子缺失",
@@ -131,31 +132,37 @@ def diff_readings(
                 outcome.add("reading_changed", f"{name}: {'; '.join(changes)} ({where})")
 
 
-def _check_batch(source: Source, leaf: Leaf, outcome: Outcome) -> None:
+def _check_batch(source: Source, leaf: Leaf, outcome: Outcome) -> int | None:
+    """Compare one ingest batch's current data with its signed record; return its id."""
     try:
         payload = json.loads(leaf.payload)
         batch_id = int(payload["batch_id"])
         digest = str(payload["readings_sha256"])
     except (ValueError, KeyError, TypeError):
         outcome.add("leaf_hash_mismatch", f"{_leaf_name(leaf)}: payload is not an ingest batch")
-        return
+        return None
     where = f"batch {batch_id}, leaf {leaf.leaf_index}"
     rows = source.batch_rows(batch_id)
     outcome.readings += len(rows)
-    current = encode_readings(rows)
+    try:
+        current = encode_readings(rows)
+    except InputError as error:  # e.g. a value overwritten with NaN
+        outcome.add("batch_changed", f"{where}: stored readings are unreadable: {error}")
+        return batch_id
     if sha256_hex(current) == digest:
-        return
+        return batch_id
     if leaf.body is None or sha256_hex(leaf.body) != digest:
         outcome.add(
             "body_mismatch",
             f"{where}: the stored readings record does not match the signed digest, and the "
             f"batch's {len(rows)} stored readings do not match it either",
         )
-        return
+        return batch_id
     before = len(outcome.findings)
     diff_readings(decode_readings(leaf.body), decode_readings(current), where, outcome)
     if len(outcome.findings) == before:  # e.g. -0.0 vs 0.0: bytes differ, values equal
         outcome.add("batch_changed", f"{where}: readings differ from the logged record")
+    return batch_id
 
 
 def _swap_pairs(
@@ -277,6 +284,7 @@ def verify_source(source: Source, *, progress: Callable[[int], None] | None = No
     leaves: dict[int, Leaf] = {}
     missing: list[int] = []
     edited: set[int] = set()
+    logged_batches: set[int | None] = set()
     for leaf in source.leaves():
         while len(hashes) < leaf.leaf_index:  # a gap: leaves deleted
             missing.append(len(hashes))
@@ -296,13 +304,26 @@ def verify_source(source: Source, *, progress: Callable[[int], None] | None = No
         hashes.append(hash_)
         leaves[leaf.leaf_index] = leaf
         if leaf.kind == "ingest_batch":
-            _check_batch(source, leaf, outcome)
+            logged_batches.add(_check_batch(source, leaf, outcome))
         outcome.leaves += 1
         if progress is not None:
             progress(1)
 
+    for batch_id in sorted(source.batch_ids() or ()):
+        if batch_id not in logged_batches:
+            count = len(source.batch_rows(batch_id))
+            outcome.add(
+                "batch_unlogged",
+                f"batch {batch_id} holds {count} readings but no leaf logs it (added afterwards)",
+            )
+
     heads = source.tree_heads()
     outcome.tree_heads = len(heads)
+    if heads and len(hashes) > max(h.tree_size for h in heads):
+        outcome.notes.append(
+            f"{len(hashes) - max(h.tree_size for h in heads)} leaves are newer than the latest "
+            "signed tree head: checked against their data, not yet signed / 最新叶子尚未签名"
+        )
     last_size = max((h.tree_size for h in heads), default=0)
     missing.extend(range(len(hashes), last_size))
     for index in missing:
