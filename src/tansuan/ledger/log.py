@@ -180,14 +180,24 @@ class Ledger:
         return self.append(connection, "ingest_batch", str(batch_id), payload, body=body)
 
     def _lock_state(self, connection: Connection) -> tuple[int, merkle.Frontier]:
-        row = connection.execute(
-            select(schema.state.c.tree_size, schema.state.c.frontier)
+        """Lock the log for this transaction and read its size and frontier.
+
+        The lock is a no-op UPDATE of the state row: it takes PostgreSQL's row lock, and
+        SQLite's write lock *before* anything is read (a read first would let another
+        writer commit in between, and pysqlite only opens the transaction at the first
+        write). Appends and tree heads are therefore serialised on both engines.
+        """
+        lock = (
+            update(schema.state)
             .where(schema.state.c.id == 1)
-            .with_for_update()
-        ).first()
-        if row is None:
-            connection.execute(insert(schema.state).values(id=1, tree_size=0, frontier=b""))
-            return 0, merkle.Frontier()
+            .values(tree_size=schema.state.c.tree_size)
+        )
+        if connection.execute(lock).rowcount == 0:  # tables made without create_tables
+            schema.seed_state(connection)
+            connection.execute(lock)
+        row = connection.execute(
+            select(schema.state.c.tree_size, schema.state.c.frontier).where(schema.state.c.id == 1)
+        ).one()
         return row.tree_size, merkle.Frontier.unpack(row.tree_size, row.frontier)
 
     # ---------------------------------------------------------------- reading

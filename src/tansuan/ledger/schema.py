@@ -14,9 +14,12 @@ The lead folds these into the store's Alembic migrations; until then
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -25,7 +28,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    insert,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 #: 64-bit integer that is SQLite's rowid when used as the primary key.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
@@ -79,6 +84,24 @@ def node_id(level: int, index: int) -> int:
     return level << NODE_LEVEL_SHIFT | index
 
 
+def seed_state(connection: Connection) -> None:
+    """Insert the empty log's state row unless it exists (safe under concurrency)."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(state).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(state).on_conflict_do_nothing()
+    else:
+        statement = insert(state)
+    connection.execute(statement.values(id=1, tree_size=0, frontier=b""))
+
+
 def create_tables(engine: Engine) -> None:
-    """Create the ledger tables if they do not exist."""
+    """Create the ledger tables if they do not exist, with the empty log's state row.
+
+    An Alembic migration creating these tables must seed the state row the same way:
+    ``INSERT INTO ledger_state (id, tree_size, frontier) VALUES (1, 0, '')``.
+    """
     metadata.create_all(engine)
+    with engine.begin() as connection:
+        seed_state(connection)
