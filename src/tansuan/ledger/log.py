@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -116,10 +117,8 @@ class Ledger:
         self.clock = clock
 
     @classmethod
-    def from_data_dir(cls, data_dir: Any) -> Ledger:
+    def from_data_dir(cls, data_dir: Path) -> Ledger:
         """The ledger with the key pair under ``<data_dir>/ledger`` (created on first start)."""
-        from pathlib import Path
-
         return cls(load_or_create_key(key_dir(Path(data_dir))))
 
     @property

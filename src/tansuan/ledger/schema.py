@@ -8,7 +8,7 @@ The lead folds these into the store's Alembic migrations; until then
   ``node_id = level << 40 | index`` so a proof reads its O(log n) nodes in one query.
   Leaves (level 0) are read from ``ledger_leaves.leaf_hash``.
 * ``ledger_state`` — one row: the tree size and its right-edge frontier, locked by each
-  append so appends are serialised (``SELECT … FOR UPDATE`` on PostgreSQL).
+  append (a no-op UPDATE) so appends are serialised on SQLite and PostgreSQL.
 * ``ledger_sth`` — every signed tree head issued.
 """
 
