@@ -71,6 +71,55 @@ def tree_of(d: list[bytes]) -> merkle.MemoryTree:
     return merkle.MemoryTree([merkle.leaf_hash(x) for x in d])
 
 
+#: Certificate Transparency's reference test vectors (RFC 6962 trees over these 8 inputs,
+#: as published with the CT reference implementations): root of every size 0…8 and two
+#: audit paths in the tree of 8.
+CT_INPUTS = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+             "606162636465666768696a6b6c6d6e6f"]  # fmt: skip
+CT_ROOTS = [
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+CT_PATHS = {
+    0: [
+        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+    ],
+    5: [
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    ],
+}
+
+
+def test_certificate_transparency_reference_vectors() -> None:
+    """The published roots and audit paths; the consistency proof 2 → 8 is, by RFC 6962
+    §2.1.2, [MTH(D[2:4]), MTH(D[4:8])] — the last two nodes of leaf 0's published path."""
+    d = [bytes.fromhex(x) for x in CT_INPUTS]
+    tree = tree_of(d)
+    for size, root in enumerate(CT_ROOTS):
+        assert tree.root(size).hex() == root
+    for index, path in CT_PATHS.items():
+        assert [h.hex() for h in tree.inclusion_proof(index, 8)] == path
+        proof = [bytes.fromhex(h) for h in path]
+        root8 = bytes.fromhex(CT_ROOTS[8])
+        assert merkle.verify_inclusion(index, 8, merkle.leaf_hash(d[index]), proof, root8)
+    expected = [bytes.fromhex(h) for h in CT_PATHS[0][1:]]
+    assert tree.consistency_proof(2, 8) == expected
+    assert merkle.verify_consistency(
+        2, 8, bytes.fromhex(CT_ROOTS[2]), bytes.fromhex(CT_ROOTS[8]), expected
+    )
+
+
 def test_known_hashes() -> None:
     """Empty root and one-leaf root from the RFC definitions, by hand with hashlib."""
     assert merkle.EMPTY_ROOT.hex() == (
