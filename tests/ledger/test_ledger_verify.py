@@ -109,7 +109,15 @@ def test_deleted_leaf_is_named(engine: Engine, ledger: Ledger) -> None:
     build(engine, ledger)
     with engine.begin() as c:
         c.execute(text("DELETE FROM ledger_leaves WHERE leaf_index = 3"))
-    assert "leaf_missing: leaf 3 missing" in details(run(engine, ledger))
+        c.execute(text("UPDATE ledger_leaves SET ref = '999' WHERE leaf_index = 4"))
+        c.execute(text("DELETE FROM ledger_leaves WHERE leaf_index = 6"))
+    found = details(run(engine, ledger))
+    assert found == [
+        "leaf_hash_mismatch: leaf 4 (ingest_batch 999): stored leaf hash does not match its "
+        "kind, ref and payload (the leaf was edited)",
+        "leaf_missing: leaf 3 missing",
+        "leaf_missing: leaf 6 missing",
+    ]
 
 
 def test_edited_leaf_payload_is_named(engine: Engine, ledger: Ledger) -> None:
