@@ -228,7 +228,10 @@ class ExportSource:
             raise InputError(f"not a {EXPORT_FORMAT} directory", field=str(directory))
         self.public_key = public_key or load_public_key((directory / "public_key.pem").read_bytes())
         self._nodes: dict[Block, bytes] | None = None
-        self._readings: dict[int, list[Row]] | None = None
+        self._reader: Iterator[tuple[int, list[Row]]] | None = None
+        self._pending: dict[int, list[Row]] = {}
+        self._seen: set[int] = set()
+        self._last: tuple[int, list[Row]] | None = None
         self._leaf_hashes: dict[int, bytes] = {}
 
     def leaf_count(self) -> int:
@@ -271,17 +274,42 @@ class ExportSource:
             for i, doc in enumerate(_read_jsonl(self.directory / "sths.jsonl"))
         ]
 
-    def batch_ids(self) -> Iterable[int] | None:
-        self.batch_rows(-1)  # loads the readings
-        assert self._readings is not None
-        return list(self._readings)
+    def _batches(self) -> Iterator[tuple[int, list[Row]]]:
+        for doc in _read_jsonl(self.directory / "readings.jsonl"):
+            try:
+                yield (
+                    int(doc["batch_id"]),
+                    [
+                        (str(s), str(p), _parse_ts(t), float(v), str(q), int(ver))
+                        for s, p, t, v, q, ver in doc["readings"]
+                    ],
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise InputError(f"bad batch line: {error!r}", field="readings.jsonl") from error
 
     def batch_rows(self, batch_id: int) -> Sequence[Row]:
-        if self._readings is None:
-            self._readings = {}
-            for doc in _read_jsonl(self.directory / "readings.jsonl"):
-                self._readings[int(doc["batch_id"])] = [
-                    (str(s), str(p), _parse_ts(t), float(v), str(q), int(ver))
-                    for s, p, t, v, q, ver in doc["readings"]
-                ]
-        return self._readings.get(batch_id, [])
+        """Read forward through readings.jsonl (written in leaf order, so verify streams it);
+        batches met out of order wait in memory until asked for."""
+        if self._reader is None:
+            self._reader = self._batches()
+        if self._last is not None and self._last[0] == batch_id:
+            return self._last[1]
+        rows = self._pending.pop(batch_id, None)
+        if rows is None:
+            for found, found_rows in self._reader:
+                self._seen.add(found)
+                if found == batch_id:
+                    rows = found_rows
+                    break
+                self._pending[found] = found_rows
+        self._last = (batch_id, rows or [])
+        return self._last[1]
+
+    def batch_ids(self) -> Iterable[int] | None:
+        """Every batch in the export (reads what the leaves did not ask for)."""
+        if self._reader is None:
+            self._reader = self._batches()
+        for found, rows in self._reader:
+            self._seen.add(found)
+            self._pending[found] = rows
+        return sorted(self._seen)
