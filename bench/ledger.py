@@ -18,6 +18,8 @@ Figures:
   SQLite table keyed (point, ts, version) ``WITHOUT ROWID``, with and without
   ``Ledger.ingest_hook`` in the same transaction; alternated batch by batch so machine
   load hits both alike. ``ingest_ratio`` = throughput with / without the ledger.
+* ``verify_readings_per_s`` — ``verify_source`` over the logged stand-in database: every
+  batch read back, re-encoded and compared with its signed record, every root recomputed.
 * ``encode_us_per_reading`` — the canonical readings record alone, and, for comparison,
   ``naive_digest_us_per_reading``: struct.pack + SHA-256 per reading in a Python loop.
 """
@@ -48,6 +50,8 @@ from tansuan.ledger.api import inclusion_proof_json
 from tansuan.ledger.canonical import encode_readings
 from tansuan.ledger.log import Entry, Ledger
 from tansuan.ledger.schema import create_tables
+from tansuan.ledger.sources import LiveSource
+from tansuan.ledger.verify import verify_source
 
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -190,6 +194,24 @@ def ingest_ratio(directory: Path, n_batches: int) -> dict[str, float]:
                 (with_ledger if hook else without).append(rate)
                 bar.advance(task)
     bare.dispose()
+
+    # verify the logged database: every batch re-read, re-encoded and compared
+    def batch_rows(connection, batch_id):  # type: ignore[no-untyped-def]
+        result = connection.exec_driver_sql(
+            "SELECT site_id, point_id, ts_us, value, quality, version FROM readings "
+            "WHERE batch_id = ? ORDER BY point_id, ts_us, version",
+            (batch_id,),
+        )
+        return [(s, p, EPOCH + t * US, v, q, ver) for s, p, t, v, q, ver in result]
+
+    with logged.begin() as connection:
+        connection.exec_driver_sql("CREATE INDEX readings_batch ON readings (batch_id)")
+    ledger.issue_sth_now(logged)
+    start = time.perf_counter()
+    with logged.connect() as connection:
+        outcome = verify_source(LiveSource(connection, batch_rows, ledger.public_key))
+    verify_s = time.perf_counter() - start
+    assert outcome.ok, outcome.findings
     logged.dispose()
 
     sample = batches[0]
@@ -226,6 +248,7 @@ def ingest_ratio(directory: Path, n_batches: int) -> dict[str, float]:
         "ingest_ratio": round(median_with / median_without, 3),
         "ingest_batches_each": n_batches,
         "hook_ms_per_10k_batch": round(statistics.median(hook_cost) * 1e3, 2),
+        "verify_readings_per_s": round(outcome.readings / verify_s),
         "encode_us_per_reading": round(statistics.median(encode) / len(sample) * 1e6, 3),
         "naive_digest_us_per_reading": round(statistics.median(naive) / len(sample) * 1e6, 3),
     }
@@ -236,7 +259,7 @@ def main() -> None:
     parser.add_argument("--leaves", type=int, default=10_000_000, help="tree size to build")
     parser.add_argument("--batch", type=int, default=10_000, help="leaves per append")
     parser.add_argument("--samples", type=int, default=2000, help="inclusion proofs to time")
-    parser.add_argument("--ingest-batches", type=int, default=30, help="10k-reading batches")
+    parser.add_argument("--ingest-batches", type=int, default=60, help="10k-reading batches")
     parser.add_argument("--dir", type=Path, default=None, help="folder for the SQLite files")
     parser.add_argument("--skip-ingest", action="store_true", help="only the tree figures")
     args = parser.parse_args()
