@@ -82,10 +82,7 @@ ledger_app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 
-BATCH_ROWS_HELP = (
-    "The store's batch_rows function as module:function / 存储层 batch_rows 函数 "
-    "(default tansuan.store:batch_rows)"
-)
+BATCH_ROWS_HELP = "The store's batch_rows function as module:function / 存储层 batch_rows 函数"
 BATCH_IDS_HELP = (
     "The store's function listing every batch id, as module:function; lets verify name "
     "batches no leaf logs / 列出全部批次号的函数（可选）"

@@ -70,11 +70,10 @@ def resolve_function(spec: str) -> Any:
     except (ImportError, AttributeError, ValueError) as error:
         raise ConfigError(
             f"找不到函数 / cannot load {spec!r} ({error}); "
-            "pass --batch-rows / --batch-ids module:function",
-            field=spec,
+            "pass --batch-rows / --batch-ids module:function"
         ) from error
     if not callable(function):
-        raise ConfigError(f"{spec!r} is not callable", field=spec)
+        raise ConfigError(f"{spec!r} is not callable")
     return function
 
 
