@@ -254,3 +254,24 @@ def test_leaves_newer_than_the_latest_sth_are_noted(engine: Engine, ledger: Ledg
         "1 leaves are newer than the latest signed tree head: checked against their data, "
         "not yet signed / 最新叶子尚未签名"
     ]
+
+
+def test_swapped_readings_are_named(engine: Engine, ledger: Ledger) -> None:
+    """Exchange the values of p2 at minutes 12 and 13 in batch 103 (make_rows(3): 10 + 3 +
+    0.2 + 0.00 = 13.2 and 13.21): both readings are named with old and new values."""
+    build(engine, ledger)
+    t12, t13 = 1767225600000000 + 12 * 60_000_000, 1767225600000000 + 13 * 60_000_000
+    with engine.begin() as c:
+        c.execute(
+            text(
+                f"UPDATE {readings.name} SET value = CASE ts_us WHEN {t12} THEN 13.21 "
+                f"ELSE 13.2 END WHERE batch_id = 103 AND point_id = 'p2' "
+                f"AND ts_us IN ({t12}, {t13})"
+            )
+        )
+    assert details(run(engine, ledger)) == [
+        "reading_changed: reading site=s1 point=p2 ts=2026-01-01T00:12:00Z version=1: value "
+        "changed 13.2 → 13.21 (batch 103, leaf 3)",
+        "reading_changed: reading site=s1 point=p2 ts=2026-01-01T00:13:00Z version=1: value "
+        "changed 13.21 → 13.2 (batch 103, leaf 3)",
+    ]
