@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import stat
 from pathlib import Path
@@ -14,7 +15,12 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from tansuan.errors import ConfigError, InputError, NotFound
 from tansuan.ledger import merkle, schema
-from tansuan.ledger.api import consistency_proof_json, inclusion_proof_json, receipt_for
+from tansuan.ledger.api import (
+    consistency_proof_json,
+    inclusion_proof_json,
+    leaf_json,
+    receipt_for,
+)
 from tansuan.ledger.canonical import envelope
 from tansuan.ledger.log import Entry, Ledger, tree_heads
 from tansuan.ledger.signing import (
@@ -138,6 +144,13 @@ def test_inclusion_json_and_receipt(engine: Engine, ledger: Ledger) -> None:
     with engine.connect() as c:
         doc = inclusion_proof_json(ledger, c, 2)
     assert doc["tree_size"] == receipt["tree_size"] == 5
+    with engine.connect() as c:
+        entry = leaf_json(ledger, c, 2)
+    assert entry["payload"] == {"co2_t": 0.2, "sha256": f"{2:064x}"}
+    assert entry["leaf_hash"] == doc["leaf_hash"] == receipt["leaf_hash"]
+    assert merkle.leaf_hash(base64.b64decode(entry["leaf_data"])) == unb64(
+        entry["leaf_hash"], field="x"
+    )
     assert doc["audit_path"] == receipt["audit_path"]
     head = TreeHead.from_json(doc["sth"])
     assert head.verify(ledger.public_key)

@@ -9,6 +9,7 @@ them with the RFC 9162 §2.1.3.2 / §2.1.4.2 algorithms.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -47,6 +48,23 @@ def _sth_of_size(connection: Connection, tree_size: int) -> TreeHead | None:
         bytes(row.key_id),
         row.sth_id,
     )
+
+
+def leaf_json(ledger: Ledger, connection: Connection, leaf_index: int) -> dict[str, Any]:
+    """One leaf as logged (RFC 6962 §4.6 get-entries, one entry): what its hash covers.
+
+    ``leaf_data`` is the canonical envelope; SHA-256(0x00 ‖ leaf_data) is ``leaf_hash``.
+    The readings record of an ingest batch is not included (it can be large).
+    """
+    leaf = ledger.leaf(connection, leaf_index)
+    return {
+        "leaf_index": leaf.leaf_index,
+        "kind": leaf.kind,
+        "ref": leaf.ref,
+        "payload": json.loads(leaf.payload),
+        "leaf_data": base64.b64encode(envelope(leaf.kind, leaf.ref, leaf.payload)).decode(),
+        "leaf_hash": b64(leaf.leaf_hash),
+    }
 
 
 def inclusion_proof_json(
