@@ -58,23 +58,6 @@ def settings() -> None:
     console.print(table)
 
 
-@site_app.command("validate")
-def site_validate(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
-    """Report every problem in a site model, with its path / 校验站点模型并列出全部问题."""
-    from tansuan.site.validate import load
-
-    try:
-        model = load(file)
-    except TansuanError as error:
-        fail(error, code=1)
-    sites = model.sites()
-    n_points = sum(len(site.points()) for site in sites)
-    console.print(
-        f"[green]✓[/] {file}: {len(sites)} 个站点 site(s), {n_points} 个测点 point(s) — "
-        "没有问题 / no problems"
-    )
-
-
 # --- ledger (issue 6) -------------------------------------------------------------------
 ledger_app = typer.Typer(
     help="Tamper-evident ledger: keys, tree heads, export / 防篡改账本：密钥、树头、导出",
@@ -164,6 +147,23 @@ def verify(
     except TansuanError as error:
         fail(error)
     raise typer.Exit(0 if ok else 1)
+
+
+@site_app.command("validate")
+def site_validate(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
+    """Report every problem in a site model, with its path / 校验站点模型并列出全部问题."""
+    from tansuan.site.validate import load
+
+    try:
+        model = load(file)
+    except TansuanError as error:
+        fail(error, code=1)
+    sites = model.sites()
+    n_points = sum(len(site.points()) for site in sites)
+    console.print(
+        f"[green]✓[/] {file}: {len(sites)} 个站点 site(s), {n_points} 个测点 point(s) — "
+        "没有问题 / no problems"
+    )
 
 
 def main() -> None:
