@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite synchronous pragma for the store: FULL (durable ack) or NORMAL.",
     )
+    # --- ledger (issue 6) ---
+    ledger_sth_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds between scheduled signed tree heads of the ledger "
+        "(the server issues one at start and then at this interval).",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

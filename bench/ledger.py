@@ -1,0 +1,297 @@
+"""Ledger benchmark: append rate, inclusion-proof latency at N leaves, cost to ingest.
+
+Prints one JSON line. Progress goes to stderr (Rich).
+
+    .venv/bin/python bench/ledger.py                  # 10 M leaves (several minutes)
+    .venv/bin/python bench/ledger.py --leaves 1000000
+
+Figures:
+
+* ``append_leaves_per_s`` — median over batches of ``Ledger.append_many`` (one
+  transaction per batch of ``--batch`` leaves, emission-result-like payloads) while
+  building the ``--leaves`` tree on SQLite (WAL, synchronous FULL as the store's default).
+* ``proof_ms_median`` / ``proof_ms_p99`` — ``Ledger.inclusion_proof`` for random leaves
+  of the full tree (one query + folding); ``proof_json_ms_median`` for the JSON API form
+  (adds the leaf and STH look-ups).
+* ``ingest_*`` — a stand-in for ingest (the real one is another issue): batches of
+  10,000 readings (1,000 points × 10 instants, time-ordered) ``executemany``'d into a
+  SQLite table keyed (point, ts, version) ``WITHOUT ROWID``, with and without
+  ``Ledger.ingest_hook`` in the same transaction; alternated batch by batch so machine
+  load hits both alike. ``ingest_ratio`` = throughput with / without the ledger.
+* ``verify_readings_per_s`` — ``verify_source`` over the logged stand-in database: every
+  batch read back, re-encoded and compared with its signed record, every root recomputed.
+* ``encode_us_per_reading`` — the canonical readings record alone, and, for comparison,
+  ``naive_digest_us_per_reading``: struct.pack + SHA-256 per reading in a Python loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import hashlib
+import json
+import os
+import random
+import statistics
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Engine, create_engine, event
+
+from tansuan.ledger import merkle
+from tansuan.ledger.api import inclusion_proof_json
+from tansuan.ledger.canonical import encode_readings
+from tansuan.ledger.log import Entry, Ledger
+from tansuan.ledger.schema import create_tables
+from tansuan.ledger.sources import LiveSource
+from tansuan.ledger.verify import verify_source
+
+UTC = dt.UTC
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+US = dt.timedelta(microseconds=1)
+err = Console(stderr=True)
+
+
+def sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    return engine
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
+def entries(start: int, n: int) -> list[Entry]:
+    return [
+        Entry(
+            "emission_result",
+            f"result/{i}@1",
+            {"co2_t": i * 0.001, "sha256": hashlib.sha256(str(i).encode()).hexdigest()},
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def build(engine: Engine, ledger: Ledger, n_leaves: int, batch: int) -> list[float]:
+    rates = []
+    with progress() as bar:
+        task = bar.add_task("building tree / 构建", total=n_leaves)
+        done = 0
+        while done < n_leaves:
+            n = min(batch, n_leaves - done)
+            todo = entries(done, n)
+            start = time.perf_counter()
+            with engine.begin() as connection:
+                ledger.append_many(connection, todo)
+            rates.append(n / (time.perf_counter() - start))
+            done += n
+            bar.advance(task, n)
+    return rates
+
+
+def proofs(engine: Engine, ledger: Ledger, n_leaves: int, samples: int) -> dict[str, float]:
+    rng = random.Random(6962)
+    head = ledger.issue_sth_now(engine)
+    timings, json_timings = [], []
+    with engine.connect() as connection:
+        for check in range(samples):
+            index = rng.randrange(n_leaves)
+            start = time.perf_counter()
+            path = ledger.inclusion_proof(connection, index, n_leaves)
+            timings.append(time.perf_counter() - start)
+            if check < 50:
+                leaf = ledger.leaf(connection, index)
+                assert merkle.verify_inclusion(
+                    index, n_leaves, leaf.leaf_hash, path, head.root_hash
+                ), index
+            start = time.perf_counter()
+            inclusion_proof_json(ledger, connection, index)
+            json_timings.append(time.perf_counter() - start)
+    timings.sort()
+    return {
+        "proof_ms_median": round(statistics.median(timings) * 1e3, 3),
+        "proof_ms_p99": round(timings[int(len(timings) * 0.99)] * 1e3, 3),
+        "proof_json_ms_median": round(statistics.median(json_timings) * 1e3, 3),
+        "proof_path_len": len(path),
+    }
+
+
+def reading_batches(n_batches: int, points: int = 1000, steps: int = 10) -> list[list[tuple]]:
+    t0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    rng = random.Random(1)
+    batches = []
+    for b in range(n_batches):
+        rows = []
+        for step in range(steps):
+            ts = t0 + dt.timedelta(minutes=b * steps + step)
+            for p in range(points):
+                rows.append(("site-1", f"point-{p:04d}", ts, rng.uniform(0, 500), "N", 1))
+        batches.append(rows)
+    return batches
+
+
+def ingest_ratio(directory: Path, n_batches: int) -> dict[str, float]:
+    schema_sql = (
+        "CREATE TABLE readings (point_id TEXT NOT NULL, ts_us INTEGER NOT NULL, "
+        "version INTEGER NOT NULL, site_id TEXT NOT NULL, value REAL NOT NULL, "
+        "quality TEXT NOT NULL, batch_id INTEGER NOT NULL, "
+        "PRIMARY KEY (point_id, ts_us, version)) WITHOUT ROWID"
+    )
+    insert_sql = "INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?)"
+    bare = sqlite_engine(directory / "bare.db")
+    logged = sqlite_engine(directory / "logged.db")
+    for engine in (bare, logged):
+        with engine.begin() as connection:
+            connection.exec_driver_sql(schema_sql)
+    create_tables(logged)
+    ledger = Ledger(Ed25519PrivateKey.generate())
+    batches = reading_batches(n_batches * 2)
+    # The 600k pre-built readings (3.6 M objects) would make every GC pass scan them and
+    # charge that to whichever arm allocates more; a real ingest does not hold them.
+    gc.collect()
+    gc.freeze()
+
+    def one(engine: Engine, batch_id: int, rows: list[tuple], hook: bool) -> float:
+        start = time.perf_counter()
+        params = [(p, (t - EPOCH) // US, ver, s, v, q, batch_id) for s, p, t, v, q, ver in rows]
+        with engine.begin() as connection:
+            connection.exec_driver_sql(insert_sql, params)
+            if hook:
+                ledger.ingest_hook(connection, batch_id, rows)
+        return len(rows) / (time.perf_counter() - start)
+
+    without, with_ledger = [], []
+    with progress() as bar:
+        task = bar.add_task("ingest stand-in / 模拟写入", total=n_batches * 2)
+        for b in range(n_batches):
+            # alternate which goes first so neither always gets the warmer cache
+            order = [(bare, False), (logged, True)]
+            if b % 2:
+                order.reverse()
+            for engine, hook in order:
+                rate = one(engine, b, batches[2 * b + hook], hook)
+                (with_ledger if hook else without).append(rate)
+                bar.advance(task)
+    bare.dispose()
+
+    # verify the logged database: every batch re-read, re-encoded and compared
+    def batch_rows(connection, batch_id):  # type: ignore[no-untyped-def]
+        result = connection.exec_driver_sql(
+            "SELECT site_id, point_id, ts_us, value, quality, version FROM readings "
+            "WHERE batch_id = ? ORDER BY point_id, ts_us, version",
+            (batch_id,),
+        )
+        return [(s, p, EPOCH + t * US, v, q, ver) for s, p, t, v, q, ver in result]
+
+    with logged.begin() as connection:
+        connection.exec_driver_sql("CREATE INDEX readings_batch ON readings (batch_id)")
+    ledger.issue_sth_now(logged)
+    start = time.perf_counter()
+    with logged.connect() as connection:
+        outcome = verify_source(LiveSource(connection, batch_rows, ledger.public_key))
+    verify_s = time.perf_counter() - start
+    assert outcome.ok, outcome.findings
+    logged.dispose()
+
+    sample = batches[0]
+    encode = []
+    for _ in range(20):
+        start = time.perf_counter()
+        encode_readings(sample)
+        encode.append(time.perf_counter() - start)
+    naive = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for s, p, t, v, q, ver in sample:
+            hashlib.sha256(
+                struct.pack(">qdI", (t - EPOCH) // US, v, ver)
+                + s.encode()
+                + p.encode()
+                + q.encode()
+            ).digest()
+        naive.append(time.perf_counter() - start)
+    hook_cost = []
+    db = create_engine("sqlite://")
+    create_tables(db)
+    for b in range(10):
+        with db.begin() as connection:
+            start = time.perf_counter()
+            ledger.ingest_hook(connection, b, sample)
+            hook_cost.append(time.perf_counter() - start)
+    db.dispose()
+    median_without = statistics.median(without)
+    median_with = statistics.median(with_ledger)
+    return {
+        "ingest_readings_per_s_without_ledger": round(median_without),
+        "ingest_readings_per_s_with_ledger": round(median_with),
+        "ingest_ratio": round(median_with / median_without, 3),
+        "ingest_batches_each": n_batches,
+        "hook_ms_per_10k_batch": round(statistics.median(hook_cost) * 1e3, 2),
+        "verify_readings_per_s": round(outcome.readings / verify_s),
+        "encode_us_per_reading": round(statistics.median(encode) / len(sample) * 1e6, 3),
+        "naive_digest_us_per_reading": round(statistics.median(naive) / len(sample) * 1e6, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leaves", type=int, default=10_000_000, help="tree size to build")
+    parser.add_argument("--batch", type=int, default=10_000, help="leaves per append")
+    parser.add_argument("--samples", type=int, default=2000, help="inclusion proofs to time")
+    parser.add_argument("--ingest-batches", type=int, default=60, help="10k-reading batches")
+    parser.add_argument("--dir", type=Path, default=None, help="folder for the SQLite files")
+    parser.add_argument("--skip-ingest", action="store_true", help="only the tree figures")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        directory = Path(tmp)
+        figures = {} if args.skip_ingest else ingest_ratio(directory, args.ingest_batches)
+        engine = sqlite_engine(directory / "ledger.db")
+        create_tables(engine)
+        ledger = Ledger(Ed25519PrivateKey.generate())
+        start = time.perf_counter()
+        rates = build(engine, ledger, args.leaves, args.batch)
+        build_s = time.perf_counter() - start
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+        figures |= proofs(engine, ledger, args.leaves, args.samples)
+        db_mb = os.path.getsize(directory / "ledger.db") / 1e6
+        engine.dispose()
+    result = {
+        "bench": "ledger",
+        "leaves": args.leaves,
+        "append_leaves_per_s": round(statistics.median(rates)),
+        "append_leaves_per_s_overall": round(args.leaves / build_s),
+        "append_batch": args.batch,
+        "build_s": round(build_s, 1),
+        "db_mb": round(db_mb),
+        **figures,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

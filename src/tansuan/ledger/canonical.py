@@ -1,0 +1,340 @@
+"""Canonical serialisation of ledger leaves (documented in docs/ledger.md).
+
+Two canonical forms:
+
+* **Leaf data** — the bytes a leaf hash covers — is the canonical JSON of the envelope
+  ``{"kind": …, "payload": {…}, "ref": …, "v": 1}``: keys sorted by code point, no
+  whitespace (``","`` and ``":"`` separators), UTF-8 without escaping non-ASCII, integers
+  in decimal, floats as Python ``repr`` (the shortest string that round-trips to the same
+  IEEE 754 binary64; NaN and infinities refused), aware datetimes as integer
+  microseconds since 1970-01-01T00:00:00Z.
+* **Readings record** of an ingest batch — a compact, dictionary-encoded columnar binary
+  form (``tansuan-readings-v1``, below) holding every reading of the batch in canonical
+  order (site, point, ts, version, value, quality). The leaf payload binds it by its
+  SHA-256, and the record itself is kept next to the leaf so a verifier can name which
+  reading changed and what its value was. Packing columns with numpy costs a fraction of
+  a microsecond per reading, and a typical batch (one site, one version, many points per
+  instant) takes 11 bytes per reading.
+
+``tansuan-readings-v1`` layout, all integers big-endian::
+
+    magic        8 bytes   b"TSRDG\\x00\\x00\\x01"
+    n            u32       number of readings
+    dictionaries, each: count u32, then count entries in ascending order
+      site       strings   (u16 byte length, UTF-8 bytes), code-point order
+      point      strings
+      ts         i64       [µs since 1970-01-01T00:00:00Z]
+      quality    strings
+      version    u32
+    index columns, n entries each, into the dictionary of the same name, each entry
+    w bytes unsigned with w = 0 (count ≤ 1), 1 (≤ 2^8), 2 (≤ 2^16) or 4
+      site, point, ts, quality, version
+    value        n × f64   IEEE 754 binary64
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import struct
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tansuan.errors import InputError
+
+#: Kinds of leaf the log accepts.
+KINDS = frozenset(
+    {"ingest_batch", "emission_result", "report", "grant", "grant_revocation", "grant_read"}
+)
+ENVELOPE_VERSION = 1
+_KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
+READINGS_ENCODING = "tansuan-readings-v1"
+READINGS_MAGIC = b"TSRDG\x00\x00\x01"
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+#: One reading as ingest hands it over: (site_id, point_id, ts (aware), value, quality, version).
+Row = tuple[str, str, dt.datetime, float, str, int]
+
+
+class Record(NamedTuple):
+    """One reading as the canonical record holds it (``ts_us`` [µs since epoch, UTC])."""
+
+    site: str
+    point: str
+    ts_us: int
+    value: float
+    quality: str
+    version: int
+
+    @property
+    def key(self) -> tuple[str, str, int, int]:
+        return (self.site, self.point, self.ts_us, self.version)
+
+
+def ts_us(ts: dt.datetime) -> int:
+    """An aware datetime as integer microseconds since the Unix epoch (UTC) [µs]."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise InputError(f"timestamp {ts.isoformat()} has no time zone", field="ts")
+    return (ts - EPOCH) // _MICROSECOND
+
+
+def us_to_iso(us: int) -> str:
+    """``1767225600000000`` → ``2026-01-01T00:00:00Z`` (fraction shown when non-zero)."""
+    ts = EPOCH + dt.timedelta(microseconds=us)
+    text = ts.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{ts.microsecond:06d}Z" if ts.microsecond else f"{text}Z"
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return ts_us(value)
+    raise InputError(
+        f"{type(value).__name__} cannot go into a ledger payload "
+        "(use str, int, float, bool, None, list, dict or an aware datetime)",
+        field="payload",
+    )
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical JSON bytes of ``value`` (see the module docstring)."""
+    try:
+        text = json.dumps(
+            value,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+            default=_json_default,
+        )
+    except ValueError as error:  # NaN / infinity
+        if isinstance(error, InputError):
+            raise
+        raise InputError(f"not canonical JSON: {error}", field="payload") from error
+    except TypeError as error:  # non-string dict keys
+        raise InputError(f"not canonical JSON: {error}", field="payload") from error
+    return text.encode("utf-8")
+
+
+def leaf_data(kind: str, ref: str, payload: dict[str, Any]) -> bytes:
+    """The bytes a leaf hash covers: the canonical JSON envelope."""
+    if kind not in KINDS:
+        raise InputError(f"unknown leaf kind {kind!r}; one of {sorted(KINDS)}", field="kind")
+    if not isinstance(payload, dict):
+        raise InputError("a leaf payload must be a JSON object", field="payload")
+    return canonical_json({"kind": kind, "payload": payload, "ref": ref, "v": ENVELOPE_VERSION})
+
+
+def payload_text(payload: dict[str, Any]) -> str:
+    """Canonical JSON text of a leaf payload (what ``ledger_leaves.payload`` stores)."""
+    if not isinstance(payload, dict):
+        raise InputError("a leaf payload must be a JSON object", field="payload")
+    return canonical_json(payload).decode("utf-8")
+
+
+def envelope(kind: str, ref: str, payload_json: str) -> bytes:
+    """Leaf data from a payload already in canonical JSON text.
+
+    Equal to ``canonical_json({"kind": kind, "payload": payload, "ref": ref, "v": 1})``
+    because the envelope's keys are already in code-point order.
+    """
+    kind_json = _KIND_JSON.get(kind)
+    if kind_json is None:
+        raise InputError(f"unknown leaf kind {kind!r}; one of {sorted(KINDS)}", field="kind")
+    if not isinstance(ref, str):
+        raise InputError(f"ref must be a string, got {ref!r}", field="ref")
+    if ref.isascii() and ref.isprintable() and '"' not in ref and "\\" not in ref:
+        ref_json = f'"{ref}"'  # what json.dumps gives for such a string, without its cost
+    else:
+        ref_json = json.dumps(ref, ensure_ascii=False)
+    return (
+        f'{{"kind":{kind_json},"payload":{payload_json},"ref":{ref_json},"v":{ENVELOPE_VERSION}}}'
+    ).encode()
+
+
+def _dictionary(values: Sequence[Any], n: int) -> tuple[list[Any], np.ndarray]:
+    """Sorted distinct values and each value's index into them."""
+    distinct = set(values)
+    if len(distinct) == 1:
+        return list(distinct), np.zeros(n, dtype=np.uint32)
+    table = sorted(distinct)
+    lookup = {value: i for i, value in enumerate(table)}
+    return table, np.fromiter(map(lookup.__getitem__, values), dtype=np.uint32, count=n)
+
+
+def _ts_dictionary(stamps: Sequence[dt.datetime], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct instants [µs since epoch] and each reading's index into them.
+
+    Converts each distinct instant once: a batch usually holds many points per instant.
+    """
+    distinct = set(stamps)
+    if len(distinct) * 2 < n:
+        table = sorted(distinct)
+        lookup = {t: i for i, t in enumerate(table)}
+        micros = np.array([(t - EPOCH) // _MICROSECOND for t in table], dtype=np.int64)
+        return micros, np.fromiter(map(lookup.__getitem__, stamps), dtype=np.uint32, count=n)
+    micros = np.fromiter(((t - EPOCH) // _MICROSECOND for t in stamps), dtype=np.int64, count=n)
+    table_us, index = np.unique(micros, return_inverse=True)
+    return table_us, index.astype(np.uint32)
+
+
+def _width(count: int) -> str | None:
+    """dtype of an index column into a dictionary of ``count`` entries (None: 0 bytes)."""
+    if count <= 1:
+        return None
+    return ">u1" if count <= 1 << 8 else ">u2" if count <= 1 << 16 else ">u4"
+
+
+def _pack_strings(table: list[Any]) -> bytes:
+    parts = [struct.pack(">I", len(table))]
+    for text in table:
+        if not isinstance(text, str):
+            raise InputError(f"{text!r} is not a string", field="rows")
+        raw = text.encode("utf-8")
+        if len(raw) > 0xFFFF:
+            raise InputError(f"id {text[:40]!r}… is longer than 65535 bytes", field="rows")
+        parts.append(struct.pack(">H", len(raw)) + raw)
+    return b"".join(parts)
+
+
+def _canonical_order(*columns: np.ndarray) -> np.ndarray:
+    """Indices sorting rows by the columns (first = primary key), ties fully broken.
+
+    Constant columns are skipped; value and quality are only consulted when
+    (site, point, ts, version) repeats, which the store never allows.
+    """
+    site, point, ts, version, value, quality = columns
+    full = (quality, value, version, ts, point, site)  # np.lexsort: last key is primary
+    keys = [c for c in (site, point, ts, version) if (c != c[0]).any()]
+    if not keys:  # every row has the same (site, point, ts, version)
+        return np.lexsort(full)
+    order = np.lexsort(keys[::-1])
+    repeated = np.ones(len(ts) - 1, dtype=bool)
+    for column in keys:
+        ordered = column[order]
+        repeated &= ordered[1:] == ordered[:-1]
+    return np.lexsort(full) if repeated.any() else order
+
+
+def encode_readings(rows: Sequence[Row]) -> bytes:
+    """The canonical ``tansuan-readings-v1`` record of a batch's readings.
+
+    Order-independent: rows are sorted canonically, so the ingest order and the store's
+    order give the same bytes.
+    """
+    n = len(rows)
+    if n == 0:
+        return READINGS_MAGIC + struct.pack(">IIIIII", 0, 0, 0, 0, 0, 0)
+    try:
+        sites, points, stamps, values, qualities, versions = zip(*rows, strict=True)
+        ts_table, ts = _ts_dictionary(stamps, n)
+        value = np.array(values, dtype=np.float64)
+        version_table, version = _dictionary(versions, n)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"readings cannot be recorded: {error}", field="rows") from error
+    if not np.isfinite(value).all():
+        raise InputError("a reading value is NaN or infinite", field="rows")
+    if not all(isinstance(v, int) for v in version_table):
+        raise InputError("a reading version is not an integer", field="rows")
+    if version_table[0] < 0 or version_table[-1] >= 2**32:
+        raise InputError("a reading version is outside 0 … 2³²-1", field="rows")
+    site_table, site = _dictionary(sites, n)
+    point_table, point = _dictionary(points, n)
+    quality_table, quality = _dictionary(qualities, n)
+    order = _canonical_order(site, point, ts, version, value, quality)
+    parts = [
+        READINGS_MAGIC,
+        struct.pack(">I", n),
+        _pack_strings(site_table),
+        _pack_strings(point_table),
+        struct.pack(">I", len(ts_table)) + ts_table.astype(">i8").tobytes(),
+        _pack_strings(quality_table),
+        struct.pack(f">I{len(version_table)}I", len(version_table), *version_table),
+    ]
+    for column, table_size in (
+        (site, len(site_table)),
+        (point, len(point_table)),
+        (ts, len(ts_table)),
+        (quality, len(quality_table)),
+        (version, len(version_table)),
+    ):
+        width = _width(table_size)
+        if width is not None:
+            parts.append(column[order].astype(width).tobytes())
+    parts.append(value[order].astype(">f8").tobytes())
+    return b"".join(parts)
+
+
+def _unpack_strings(body: bytes, offset: int) -> tuple[list[str], int]:
+    (count,) = struct.unpack_from(">I", body, offset)
+    offset += 4
+    table = []
+    for _ in range(count):
+        (length,) = struct.unpack_from(">H", body, offset)
+        table.append(body[offset + 2 : offset + 2 + length].decode("utf-8"))
+        offset += 2 + length
+    return table, offset
+
+
+def _unpack_numbers(body: bytes, offset: int, dtype: str) -> tuple[list[int], int]:
+    (count,) = struct.unpack_from(">I", body, offset)
+    offset += 4
+    values = np.frombuffer(body, dtype=dtype, count=count, offset=offset).tolist()
+    return values, offset + count * np.dtype(dtype).itemsize
+
+
+def decode_readings(body: bytes) -> list[Record]:
+    """Records of a ``tansuan-readings-v1`` body, in canonical order."""
+    try:
+        if body[:8] != READINGS_MAGIC:
+            raise ValueError("wrong magic")
+        (n,) = struct.unpack_from(">I", body, 8)
+        sites, offset = _unpack_strings(body, 12)
+        points, offset = _unpack_strings(body, offset)
+        stamps, offset = _unpack_numbers(body, offset, ">i8")
+        qualities, offset = _unpack_strings(body, offset)
+        versions, offset = _unpack_numbers(body, offset, ">u4")
+        columns: list[list[Any]] = []
+        for table in (sites, points, stamps, qualities, versions):
+            width = _width(len(table))
+            if width is None:
+                columns.append(table * n if table else [])
+                continue
+            index = np.frombuffer(body, dtype=width, count=n, offset=offset)
+            offset += n * np.dtype(width).itemsize
+            columns.append([table[i] for i in index.tolist()])
+        value = np.frombuffer(body, dtype=">f8", count=n, offset=offset).tolist()
+        offset += 8 * n
+        if offset != len(body):
+            raise ValueError("trailing bytes")
+        site, point, ts, quality, version = columns
+        return [
+            Record(s, p, t, v, q, ver)
+            for s, p, t, v, q, ver in zip(site, point, ts, value, quality, version, strict=True)
+        ]
+    except (ValueError, IndexError, struct.error, UnicodeDecodeError) as error:
+        raise InputError(f"not a {READINGS_ENCODING} record: {error}", field="body") from error
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def ingest_batch_payload(batch_id: int, count: int, body: bytes) -> dict[str, Any]:
+    """Leaf payload of an ingest batch: its id, reading count and record digest."""
+    return {
+        "batch_id": int(batch_id),
+        "count": count,
+        "encoding": READINGS_ENCODING,
+        "readings_sha256": sha256_hex(body),
+    }
+
+
+def describe_reading(key: tuple[str, str, int, int]) -> str:
+    """``site=s1 point=p3 ts=2026-01-01T00:00:00Z version=1``."""
+    site, point, us, version = key
+    return f"site={site} point={point} ts={us_to_iso(us)} version={version}"

@@ -1,0 +1,185 @@
+"""What the ``tansuan ledger …`` and ``tansuan verify`` commands call.
+
+Kept out of cli.py so the shared CLI module only gains thin commands. Wires Settings,
+the database engine, the key pair and the store's ``batch_rows`` (resolved from a
+``module:function`` name: dependency injection for a store this package does not import).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool
+
+from tansuan.errors import ConfigError, InputError, StoreError
+from tansuan.ledger.log import Ledger
+from tansuan.ledger.schema import create_tables
+from tansuan.ledger.signing import (
+    PUBLIC_KEY_FILE,
+    key_dir,
+    load_public_key,
+    public_key_pem,
+)
+from tansuan.ledger.sources import (
+    BatchIds,
+    BatchRows,
+    ExportSource,
+    LiveSource,
+    Source,
+    write_export,
+)
+from tansuan.ledger.verify import Outcome, verify_receipt, verify_source
+from tansuan.settings import get_settings
+
+
+def engine() -> Engine:
+    """The store's engine from Settings, with the ledger tables created if absent.
+
+    No connection pool: a CLI command leaves no connection open behind it.
+    """
+    settings = get_settings()
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        db = create_engine(url, poolclass=NullPool)
+        create_tables(db)
+    except Exception as error:  # driver errors vary: translate at the edge
+        raise StoreError(f"数据库不可用 / cannot open the database {url}: {error}") from error
+    return db
+
+
+def ledger() -> Ledger:
+    return Ledger.from_data_dir(get_settings().data_dir)
+
+
+def resolve_function(spec: str) -> Any:
+    """``"package.module:function"`` → the function."""
+    module_name, _, attribute = spec.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ConfigError(
+            f"找不到函数 / cannot load {spec!r} ({error}); "
+            "pass --batch-rows / --batch-ids module:function"
+        ) from error
+    if not callable(function):
+        raise ConfigError(f"{spec!r} is not callable")
+    return function
+
+
+def pubkey_pem() -> str:
+    return public_key_pem(ledger().public_key).decode("ascii")
+
+
+def issue_sth() -> dict[str, Any]:
+    return ledger().issue_sth_now(engine()).to_json()
+
+
+@contextmanager
+def _progress(err_console: Console, total: int, what: str) -> Iterator[Callable[[int], None]]:
+    columns = (
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _live_source(
+    connection: Connection, batch_rows: str, batch_ids: str | None, key: Ed25519PublicKey
+) -> LiveSource:
+    rows: BatchRows = resolve_function(batch_rows)
+    ids: BatchIds | None = None if batch_ids is None else resolve_function(batch_ids)
+    return LiveSource(connection, rows, key, batch_ids=ids)
+
+
+def export(
+    directory: Path, batch_rows: str, batch_ids: str | None, err_console: Console
+) -> dict[str, Any]:
+    with engine().connect() as connection:
+        source = _live_source(connection, batch_rows, batch_ids, ledger().public_key)
+        with _progress(err_console, source.leaf_count(), "导出 / exporting") as advance:
+            return write_export(source, directory, progress=advance)
+
+
+def _trusted_key(public_key: Path | None) -> Any:
+    if public_key is not None:
+        return load_public_key(public_key.read_bytes())
+    return None
+
+
+def _print_outcome(console: Console, outcome: Outcome, what: str) -> None:
+    for note in outcome.notes:
+        console.print(f"[yellow]![/] {note}")
+    for finding in outcome.findings:
+        console.print(f"[bold red]✗[/] {finding}", highlight=False, soft_wrap=True)
+    if outcome.ok:
+        console.print(
+            f"[green]✓[/] {what}: 全部校验通过 / everything holds — {outcome.leaves} 叶子 "
+            f"leaves, {outcome.readings} 读数 readings, {outcome.tree_heads} 树头 STHs"
+        )
+    else:
+        console.print(
+            f"[bold red]✗[/] {what}: 发现 {len(outcome.findings)} 处问题 / "
+            f"{len(outcome.findings)} problem(s) found"
+        )
+
+
+def run_verify(
+    console: Console,
+    err_console: Console,
+    *,
+    export_dir: Path | None,
+    report: Path | None,
+    document: Path | None,
+    public_key: Path | None,
+    batch_rows: str,
+    batch_ids: str | None = None,
+) -> bool:
+    """Run the requested verification and print it; True when everything holds."""
+    trusted = _trusted_key(public_key)
+    if report is not None:
+        try:
+            receipt = json.loads(report.read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            raise InputError(f"cannot read receipt: {error}", field=str(report)) from error
+        outcome = verify_receipt(
+            receipt,
+            public_key=trusted,
+            document=None if document is None else document.read_bytes(),
+        )
+        _print_outcome(console, outcome, str(report))
+        return outcome.ok
+
+    if export_dir is not None:
+        source: Source = ExportSource(export_dir, trusted)
+        return _verify(console, err_console, source)
+
+    if trusted is None:
+        pub = key_dir(get_settings().data_dir) / PUBLIC_KEY_FILE
+        if not pub.exists():
+            raise ConfigError(f"没有公钥 / no public key at {pub}; pass --public-key")
+        trusted = load_public_key(pub.read_bytes())
+    with engine().connect() as connection:
+        source = _live_source(connection, batch_rows, batch_ids, trusted)
+        return _verify(console, err_console, source)
+
+
+def _verify(console: Console, err_console: Console, source: Source) -> bool:
+    with _progress(err_console, source.leaf_count(), "校验 / verifying") as advance:
+        outcome = verify_source(source, progress=advance)
+    _print_outcome(console, outcome, source.description)
+    return outcome.ok
