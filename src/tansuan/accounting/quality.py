@@ -56,6 +56,6 @@ def combine(parts: list[tuple[float, Quality]]) -> Quality:
         return grade(1.0, 0.0)
 
     def mean(attribute: str) -> float:
-        return sum(w * getattr(q, attribute) for w, q in parts) / total
+        return float(sum(w * getattr(q, attribute) for w, q in parts)) / total
 
     return grade(mean("coverage"), mean("substituted_share"), mean("missing_share"))
