@@ -21,9 +21,11 @@ def pg_url() -> str | None:
     return os.environ.get("TANSUAN_TEST_PG_URL")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In CI a missing PostgreSQL is an error, not a silent skip."""
-    if os.environ.get("CI") and not pg_url():
-        for item in items:
-            if "postgres" in item.keywords:
-                item.add_marker(pytest.mark.xfail(reason="CI without PostgreSQL", strict=True))
+def require_pg_url() -> str:
+    """The test PostgreSQL URL; skipped locally without one, a failure in CI."""
+    url = pg_url()
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide PostgreSQL: TANSUAN_TEST_PG_URL is not set")
+        pytest.skip("no PostgreSQL configured: set TANSUAN_TEST_PG_URL (.ci/run does)")
+    return url
