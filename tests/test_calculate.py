@@ -1,0 +1,185 @@
+"""`tansuan calc`: the orchestrator over the domain methods, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tansuan.calculate import calculate, calculate_file
+from tansuan.cli import app
+from tansuan.errors import InputError, MissingParameter, UnitError, UnknownFactor
+
+
+def doc(*sources: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {"gwp": "AR5", "year": 2024, "region": "east", **top, "sources": list(sources)}
+
+
+def test_example_plant_results(examples: Path) -> None:
+    """Hand calculations for examples/plant.yaml (year 2024, AR5):
+
+    boiler       10 000 × 0.55 × 0.99 × 44/12                          = 19 965
+    gas-furnace  50 × 389.31 × 0.0153 × 0.99 (default OF) × 44/12       = 1 081.0944045
+    grid         8 000 MWh × 0.5810                                     = 4 648
+    kiln         5 000 × 0.440                                          = 2 200
+    reactor      (8 500 − 7 713) × 44/12                                = 2 885.6666667
+    switchgear   0.12 × 23 500                                          = 2 820
+    generator    120 × 42.652 × 0.0202 × 0.98 × 44/12                   = 371.5091564
+    boiler-2     2 000 × 0.60 × 92/98 × 0.93 (default OF) × 44/12       = 3 841.4693878
+    grid-market  (8 000 − 2 000) MWh × 0.5703 (ETS, 2023–2025)          = 3 421.8
+    steam        12 000 GJ × 0.098                                      = 1 176
+    fgd          800 × 0.90 × 0.440 × 1.00                              = 316.8
+    cement-kiln  1 000 × (0.65 × 44/56 + 0.02 × 44/40)                  = 532.7142857
+    stack        see tests/domain/test_cems.py                          = 78.0408043
+    chiller      0.05 × 677 + 0.05 × 3 170                              = 192.35
+    site-energy  energy only                                            = 0
+    """
+    expected = {
+        "boiler": 19_965.0,
+        "gas-furnace": 1081.0944045,
+        "grid": 4648.0,
+        "kiln": 2200.0,
+        "reactor": 2885.6666667,
+        "switchgear": 2820.0,
+        "generator": 371.5091564,
+        "boiler-2": 3841.4693878,
+        "grid-market": 3421.8,
+        "steam": 1176.0,
+        "fgd": 316.8,
+        "cement-kiln": 532.7142857,
+        "stack": 78.0408043,
+        "chiller": 192.35,
+        "site-energy": 0.0,
+    }
+    calculation = calculate_file(examples / "plant.yaml")
+    got = {s.id: s.co2e_t for s in calculation.sources}
+    assert got == {k: pytest.approx(v, rel=1e-9, abs=1e-12) for k, v in expected.items()}
+    assert calculation.total_co2e_t == pytest.approx(sum(expected.values()), rel=1e-9)
+
+
+def test_trace_says_which_parameters_came_from_the_catalog() -> None:
+    calculation = calculate(doc({"id": "gen", "method": "combustion", "fuel": "diesel",
+                                 "amount": "120 t", "ncv": "43 GJ/t"}))  # fmt: skip
+    trace = calculation.as_json()["sources"][0]["trace"]
+    origins = {f["name"]: f["origin"] for f in trace["factors"]}
+    assert origins["ncv"] == "measured"
+    assert origins["carbon_per_heat"] == "default"
+    assert origins["oxidation"] == "default"
+    assert "fuel.mee_2013.diesel.carbon_per_heat" in trace["defaults_used"]
+    assert "fuel.mee_2013.diesel.ncv" not in trace["defaults_used"]
+
+
+def test_supplier_origin_and_market_based_contracts() -> None:
+    """1 000 MWh: 300 MWh green-power contract (0) + 200 MWh supplier contract at 0.3
+    + 500 MWh at the 2023 residual factor 0.6096 = 60 + 304.8 = 364.8 tCO2."""
+    calculation = calculate(
+        doc(
+            {
+                "id": "grid", "method": "electricity", "amount": "1000 MWh",
+                "green_power_contracts": "300 MWh",
+                "contracts": [{"amount": "200000 kWh", "factor": "0.3 tCO2/MWh"}],
+                "residual_series": "statistical_excl_market_nonfossil",
+            },
+            year=2023,
+        )
+    )  # fmt: skip
+    assert calculation.total_co2e_t == pytest.approx(364.8, rel=1e-12)
+
+
+def test_grid_series_and_region_come_from_the_file() -> None:
+    """Statistical series, 华东 2023: 1 000 MWh × 0.5500 = 550 tCO2."""
+    calculation = calculate(
+        doc({"id": "g", "method": "electricity", "amount": "1000 MWh"},
+            year=2023, grid_series="statistical")
+    )  # fmt: skip
+    assert calculation.total_co2e_t == pytest.approx(550.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("source", "error", "field"),
+    [
+        ({"method": "combustion", "fuel": "diesel", "amount": "10 kWh"}, UnitError,
+         "sources[0].amount"),
+        ({"method": "combustion", "fuel": "diesel", "amount": "-5 t"}, InputError,
+         "sources[0].amount"),
+        ({"method": "combustion", "fuel": "unobtainium", "amount": "5 t"}, UnknownFactor,
+         "sources[0].fuel"),
+        ({"method": "combustion", "fuel": "raw_coal", "amount": "5 t"}, MissingParameter,
+         "sources[0].ncv"),
+        ({"method": "combustion", "fuel": "diesel"}, MissingParameter, "sources[0].amount"),
+        ({"method": "combustion", "fuel": "diesel", "amount": "5 t", "ncv": "5 kWh"}, UnitError,
+         "sources[0].ncv"),
+        ({"method": "combustion", "fuel": "diesel", "amount": "5 t", "colour": "red"},
+         InputError, "sources[0].colour"),
+        ({"method": "heat", "amount": "100 GJ"}, MissingParameter, "sources[0].factor"),
+        ({"method": "process", "material": "cheese", "amount": "5 t"}, UnknownFactor,
+         "sources[0].material"),
+        ({"method": "direct", "gases": {"SF6": "3 MWh"}}, UnitError, "sources[0].gases.SF6"),
+        ({"method": "mass_balance", "inputs": [{"amount": "5 t"}]}, MissingParameter,
+         "sources[0].inputs[0].carbon_fraction"),
+        ({"method": "teleport"}, InputError, "sources[0].method"),
+        ({"method": "electricity", "amount": "10 MWh", "green_certificates": "20 MWh"},
+         InputError, "sources[0].green_certificates"),
+    ],
+)  # fmt: skip
+def test_bad_input_names_the_field(source: dict[str, Any], error: type, field: str) -> None:
+    with pytest.raises(error) as info:
+        calculate(doc({"id": "s", **source}))
+    assert info.value.field == field
+
+
+def test_unknown_gwp_set_and_missing_year_for_dated_factors() -> None:
+    with pytest.raises(UnknownFactor) as info:
+        calculate(doc({"method": "direct", "gases": {"SF6": "1 t"}}, gwp="AR9"))
+    assert info.value.field == "gwp"
+    with pytest.raises(MissingParameter, match="give a date") as missing:
+        calculate({"gwp": "AR5", "sources": [{"method": "electricity", "amount": "1 MWh"}]})
+    assert missing.value.field == "sources[0].factor"
+
+
+runner = CliRunner()
+
+
+def test_cli_calc_json(examples: Path) -> None:
+    result = runner.invoke(app, ["calc", str(examples / "plant.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"total_co2e_t", "sources"}
+    first = data["sources"][0]
+    assert set(first) == {"id", "method", "co2e_t", "gases", "trace"}
+    assert first["id"] == "boiler" and first["method"] == "combustion"
+    assert first["gases"] == {"CO2": pytest.approx(19_965.0)}
+    assert first["trace"]["formula"]["id"] == "combustion.element_carbon"
+    assert data["total_co2e_t"] == pytest.approx(sum(s["co2e_t"] for s in data["sources"]))
+
+
+def test_cli_calc_table(examples: Path) -> None:
+    result = runner.invoke(app, ["calc", str(examples / "plant.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "boiler" in result.stdout and "19,965.000" in result.stdout
+
+
+def test_cli_calc_error_is_bilingual_and_names_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gwp: AR5\nsources:\n  - {id: b, method: combustion, fuel: diesel, "
+                   "amount: 10 kWh}\n", encoding="utf-8")  # fmt: skip
+    result = runner.invoke(app, ["calc", str(bad)])
+    assert result.exit_code == 1
+    assert "错误 / error" in result.stderr and "sources[0].amount" in result.stderr
+
+
+def test_power_guideline_series_for_coal() -> None:
+    """Raw coal under the power guideline (series mee_power), 2024, measured NCV 20 GJ/t:
+    default CC 0.03085 tC/GJ (2022 revision) and OF 99 %:
+    1 000 × 20 × 0.03085 × 0.99 × 44/12 = 20 000 GJ × 0.03085 = 617 tC × 0.99 = 610.83 tC
+    × 44/12 = 2 239.71 tCO2."""
+    calculation = calculate(
+        doc({"id": "unit-1", "method": "combustion", "fuel": "raw_coal", "amount": "1000 t",
+             "ncv": "20 GJ/t", "series": "mee_power"})
+    )  # fmt: skip
+    assert calculation.total_co2e_t == pytest.approx(2239.71, rel=1e-9)
+    trace = calculation.as_json()["sources"][0]["trace"]
+    assert "fuel.mee_power.raw_coal.carbon_per_heat.2022" in trace["defaults_used"]
