@@ -481,15 +481,15 @@ class Ingestor:
                 sel = tz_of_row == tz
                 days[sel] = local_days(rows.ts[sel], tz)
         site_of = {int(catalog.point_id[c]): int(catalog.site_id[c]) for c in np.unique(entry)}
-        for table, bucket, name, window in (
-            (schema.rollup_hour, hours, "hour_us", hour_window),
-            (schema.rollup_day, days, "day", day_window),
+        for table, bucket, window in (
+            (schema.rollup_hour, hours, hour_window),
+            (schema.rollup_day, days, day_window),
         ):
             stats = buckets(pid, bucket, rows.ts, rows.value, rows.valid, delta, reset, has_delta)
-            out = stats.rows(site_of, name)
+            out = stats.rows(site_of)
             if window is not None:
                 lo, hi = window
-                out = [r for r in out if lo <= _int(r[name]) <= hi]
+                out = [r for r in out if lo <= _int(r[2]) <= hi]
             rs.upsert_rollups(connection, table, out, merge=merge)
 
     def _merge_late(

@@ -11,8 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table
 
 from tansuan.ingest.reading import INVALID_FLAGS
 from tansuan.store import schema
@@ -193,41 +192,72 @@ def supersede(
     )
 
 
-def _insert_fn(connection: Connection) -> Any:
-    return postgresql.insert if is_pg(connection) else sqlite.insert
-
-
 _STATS = ("n", "n_valid", "sum", "min", "max", "first_ts_us", "first", "last_ts_us", "last")
+_ROLLUP_SQL: dict[tuple[str, str, bool], str] = {}
+
+
+def _rollup_sql(dialect: str, table: Table, merge: bool) -> str:
+    key = (dialect, table.name, merge)
+    sql = _ROLLUP_SQL.get(key)
+    if sql is None:
+        name = table.name
+        columns = [c.name for c in table.columns]
+        pk = [c.name for c in table.primary_key.columns]
+        if merge:
+            sets = {
+                "n": f"{name}.n + excluded.n",
+                "n_valid": f"{name}.n_valid + excluded.n_valid",
+                "resets": f"{name}.resets + excluded.resets",
+                "sum": _add_nullable(name, "sum"),
+                "delta": _add_nullable(name, "delta"),
+                "min": _pick(name, "min", "min", "<"),
+                "max": _pick(name, "max", "max", ">"),
+                "first_ts_us": _pick(name, "first_ts_us", "first_ts_us", "<"),
+                "first": _pick(name, "first_ts_us", "first", "<"),
+                "last_ts_us": _pick(name, "last_ts_us", "last_ts_us", ">"),
+                "last": _pick(name, "last_ts_us", "last", ">"),
+            }
+        else:
+            sets = {c: f'excluded."{c}"' for c in (*_STATS, "delta", "resets")}
+        mark = "%s" if dialect == "postgresql" else "?"
+        sql = (
+            f"INSERT INTO {name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))}) "
+            f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET "
+            + ", ".join(f'"{c}" = {expr}' for c, expr in sets.items())
+        )
+        _ROLLUP_SQL[key] = sql
+    return sql
 
 
 def upsert_rollups(
-    connection: Connection, table: Table, rows: list[dict[str, Any]], *, merge: bool
+    connection: Connection, table: Table, rows: list[tuple[Any, ...]], *, merge: bool
 ) -> None:
-    """Write rollup rows; ``merge`` combines them with stored buckets, else replaces them."""
+    """Write rollup rows (in the table's column order); ``merge`` combines them with the
+    stored buckets (exactly: counts and sums add, min/max/first/last compare), else
+    replaces them."""
     if not rows:
         return
-    key = [c.name for c in table.primary_key.columns]
-    stmt = _insert_fn(connection)(table)
-    ex = stmt.excluded
-    if merge:
-        t = table.c
-        name = table.name
-        sets: dict[str, Any] = {
-            "n": t.n + ex.n,
-            "n_valid": t.n_valid + ex.n_valid,
-            "resets": t.resets + ex.resets,
-            "sum": text(_add_nullable(name, "sum")),
-            "delta": text(_add_nullable(name, "delta")),
-            "min": text(_pick(name, "min", "min", "<")),
-            "max": text(_pick(name, "max", "max", ">")),
-            "first_ts_us": text(_pick(name, "first_ts_us", "first_ts_us", "<")),
-            "first": text(_pick(name, "first_ts_us", "first", "<")),
-            "last_ts_us": text(_pick(name, "last_ts_us", "last_ts_us", ">")),
-            "last": text(_pick(name, "last_ts_us", "last", ">")),
-        }
-    else:
-        sets = {name: getattr(ex, name) for name in (*_STATS, "delta", "resets")}
-    connection.execute(stmt.on_conflict_do_update(index_elements=key, set_=sets), rows)
+    if not is_pg(connection):
+        connection.exec_driver_sql(_rollup_sql("sqlite", table, merge), rows)
+        return
+    # PostgreSQL: COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT.
+    scratch = f"scratch_{table.name}"
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {scratch} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+    )
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    sql = _rollup_sql("postgresql", table, merge)
+    head, tail = sql.split(" VALUES ", 1)
+    conflict = tail[tail.index(" ON CONFLICT") :]
+    connection.exec_driver_sql(f"{head} SELECT {columns} FROM {scratch}{conflict}")
+    connection.exec_driver_sql(f"DELETE FROM {scratch}")
 
 
 def _add_nullable(table: str, column: str) -> str:

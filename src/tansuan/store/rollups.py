@@ -105,29 +105,37 @@ class Buckets:
     has_delta: B
     resets: I64
 
-    def rows(self, site_of: dict[int, int], bucket_name: str) -> list[dict[str, object]]:
-        """Rows for an upsert; NaN/empty statistics become NULL."""
-        out: list[dict[str, object]] = []
-        for i in range(self.point.size):
-            valid = self.n_valid[i] > 0
-            out.append(
-                {
-                    "site_id": site_of[int(self.point[i])],
-                    "point_id": int(self.point[i]),
-                    bucket_name: int(self.bucket[i]),
-                    "n": int(self.n[i]),
-                    "n_valid": int(self.n_valid[i]),
-                    "sum": float(self.sum[i]) if valid else None,
-                    "min": float(self.min[i]) if valid else None,
-                    "max": float(self.max[i]) if valid else None,
-                    "first_ts_us": int(self.first_ts[i]) if valid else None,
-                    "first": float(self.first[i]) if valid else None,
-                    "last_ts_us": int(self.last_ts[i]) if valid else None,
-                    "last": float(self.last[i]) if valid else None,
-                    "delta": float(self.delta[i]) if self.has_delta[i] else None,
-                    "resets": int(self.resets[i]),
-                }
+    def rows(self, site_of: dict[int, int]) -> list[tuple[object, ...]]:
+        """Rows in rollup-table column order; statistics of no valid reading are NULL."""
+        valid = (self.n_valid > 0).tolist()
+        keep_delta = self.has_delta.tolist()
+        points = self.point.tolist()
+        out: list[tuple[object, ...]] = []
+        for i, (p, b, n, nv, s, lo, hi, ft, f, lt, la, d, r) in enumerate(
+            zip(
+                points,
+                self.bucket.tolist(),
+                self.n.tolist(),
+                self.n_valid.tolist(),
+                self.sum.tolist(),
+                self.min.tolist(),
+                self.max.tolist(),
+                self.first_ts.tolist(),
+                self.first.tolist(),
+                self.last_ts.tolist(),
+                self.last.tolist(),
+                self.delta.tolist(),
+                self.resets.tolist(),
+                strict=True,
             )
+        ):
+            dv = d if keep_delta[i] else None
+            if valid[i]:
+                out.append((site_of[p], p, b, n, nv, s, lo, hi, ft, f, lt, la, dv, r))
+            else:
+                out.append(
+                    (site_of[p], p, b, n, nv, None, None, None, None, None, None, None, dv, r)
+                )
         return out
 
 
