@@ -308,3 +308,107 @@ def test_results_tables_live_beside_the_store(plant: Store) -> None:
     Accountant(plant, SiteModel.model_validate(MODEL))
     names = set(sa.inspect(plant.engine).get_table_names())
     assert {"result_sets", "result_lines", "period_locks", "stale_marks"} <= names
+
+
+CEMS_MODEL = {
+    "version": 1,
+    "organisation": {
+        "id": "grp",
+        "companies": [
+            {
+                "id": "co",
+                "sites": [
+                    {
+                        "id": "yard",
+                        "areas": [
+                            {
+                                "id": "utilities",
+                                "devices": [
+                                    {
+                                        "id": "boiler",
+                                        "class": "boiler",
+                                        "points": [
+                                            {
+                                                "id": "co2",
+                                                "quantity": "concentration",
+                                                "unit": "mg/m3",
+                                                "interval_s": 3600,
+                                            },
+                                            {
+                                                "id": "flow",
+                                                "quantity": "flow",
+                                                "unit": "m3/h",
+                                                "interval_s": 3600,
+                                            },
+                                        ],
+                                    }
+                                ],
+                            }
+                        ],
+                        "series": [{"id": "oil", "kind": "fuel_consumption", "unit": "t"}],
+                        "sources": [
+                            {
+                                "id": "oil",
+                                "method": "combustion",
+                                "fuel": "fuel_oil",
+                                "device": "boiler",
+                                "activity": [{"series": "oil"}],
+                                "cross_check": "stack",
+                            },
+                            {
+                                "id": "stack",
+                                "method": "cems",
+                                "device": "boiler",
+                                "activity": [{"point": "co2"}, {"point": "flow"}],
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    },
+}
+
+
+def test_cems_month_with_a_gap_and_the_cross_check(db_url: str) -> None:
+    """March 2024, hourly CEMS data on a dry standard basis (744 h).
+
+    CEMS: 150 000 mg/m3 × 100 000 m3/h × 10^-6 = 15 000 kg/h = 15 t/h (HJ 212-2017 App. D
+    eq. (33)); 4 hours are missing and filled with the mean of the valid hours around the
+    gap (HJ 75 [M]), which is again 15 t/h: 744 × 15 = 11 160 tCO2; substituted share
+    4/744 → grade B.
+
+    Fuel: 3 500 t fuel oil × 41.816 GJ/t × 0.0211 tC/GJ × 0.98 × 44/12
+    = 146 356 GJ → 3 088.1116 tC → 3 026.349368 tC → 11 096.614349 tCO2.
+    Cross-check: (11 096.614349 − 11 160) / 11 160 = −0.5680 % → within 5 %, not flagged.
+    """
+    store = Store(db_url)
+    try:
+        model = SiteModel.model_validate(CEMS_MODEL)
+        store.load_model(model)
+        start = dt.datetime(2024, 3, 1, tzinfo=TZ)
+        hours = [start + dt.timedelta(hours=h) for h in range(744) if h not in (100, 101, 102, 103)]
+        stamps = [to_us(h) for h in hours]
+        n = len(stamps)
+        result = Ingestor(store).ingest_columns(
+            "yard", ["co2"] * n + ["flow"] * n, stamps + stamps, [150_000.0] * n + [100_000.0] * n
+        )
+        assert result.rejected == 0
+        rows = _manual_rows("oil", "t", 3_500, [3])
+        for row in rows[1:]:
+            row[0] = "yard"
+        assert not import_table(store, rows, kind="fuel").errors
+        accountant = Accountant(store, model)
+        report = accountant.run("yard", parse_period("2024-03"))
+        assert report.errors == []
+        stack = next(r for r in report.computed if r.source_id == "stack")
+        assert grams_to_tonnes(stack.co2e_g) == pytest.approx(11_160.0, abs=1e-6)
+        assert stack.substituted_share == pytest.approx(4 / 744)
+        assert stack.grade == "B"
+        oil = next(r for r in report.computed if r.source_id == "oil")
+        assert grams_to_tonnes(oil.co2e_g) == pytest.approx(11_096.614349, abs=1e-5)
+        (check,) = accountant.cross_checks("yard", parse_period("2024-03"))["oil~stack"]
+        assert check.relative_difference == pytest.approx(-0.005679718, abs=1e-8)
+        assert not check.flagged
+    finally:
+        store.close()

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tansuan.accounting import data, gaps, results
+from tansuan.accounting.crosscheck import CrossCheck, cross_check
 from tansuan.accounting.periods import Period, parse_period
 from tansuan.accounting.quality import grade
 from tansuan.accounting.rollup import Line, tonnes_to_grams
@@ -213,6 +214,27 @@ class Accountant:
         for site, points in touched.items():
             if site in known:
                 self.mark_stale_for_points(conn, site, points, f"ingest batch {batch_id}")
+
+    def cross_checks(
+        self, site_key: str, period: Period, threshold: float = 0.05
+    ) -> dict[str, list[CrossCheck]]:
+        """For every source with ``cross_check: <cems source>``: CO2 per month compared."""
+        site = self.model.site(site_key)
+        pairs = [(s.id, s.cross_check) for s in site.sources if s.cross_check]
+        if not pairs:
+            return {}
+        with self.store.read() as conn:
+            rows = results.current_lines(conn, site_key, [m.label for m in period.months()])
+        co2: dict[str, dict[str, int]] = {}
+        for row in rows:
+            if row["gas"] == "CO2":
+                by_month = co2.setdefault(row["source_id"], {})
+                by_month[row["period"]] = by_month.get(row["period"], 0) + int(row["mass_g"])
+        return {
+            f"{calc}~{cems}": cross_check(co2.get(calc, {}), co2.get(cems, {}), threshold)
+            for calc, cems in pairs
+            if cems is not None
+        }
 
     def lines(self, site_key: str, period: Period) -> list[Line]:
         """The current result lines of a site for a period, placed in the hierarchy."""
