@@ -320,6 +320,13 @@ def series_cmd(
     console.print(table)
 
 
+# --- accounting (issue 4) -------------------------------------------------------------
+
+from tansuan.accounting.commands import account  # noqa: E402
+
+app.command("account")(account)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

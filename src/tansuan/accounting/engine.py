@@ -642,6 +642,10 @@ class Accountant:
                 return (org.id, company.id, site.id)
         return (org.id, site.id)
 
+    def placement(self, site_key: str) -> dict[str, tuple[str, ...]]:
+        """Each source's place in the hierarchy: (group, company, site, areas…, device)."""
+        return self._placement(self.model.site(site_key))
+
     def _placement(self, site: Site) -> dict[str, tuple[str, ...]]:
         base = self._site_path(site)
         devices = {device.id: (*base, *areas, device.id) for areas, device in site.iter_devices()}
