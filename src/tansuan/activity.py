@@ -33,6 +33,14 @@ class Context:
             raise InputError(f"year must be an integer, got {year!r}", field="year")
         self.year: int | None = year
         self.on: date | None = date(year, 1, 1) if year is not None else None
+        on = doc.get("on")
+        if on is not None:  # a reference date inside the year (accounting runs: the month)
+            try:
+                self.on = on if isinstance(on, date) else date.fromisoformat(str(on))
+            except ValueError:
+                raise InputError(
+                    f"on must be a date (YYYY-MM-DD), got {on!r}", field="on"
+                ) from None
         region = doc.get("region")
         self.region: str | None = str(region) if region is not None else None
         self.grid_series: str | None = doc.get("grid_series")

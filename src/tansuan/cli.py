@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from tansuan import __version__
-from tansuan.errors import TansuanError, ValidationFailed
+from tansuan.errors import InputError, TansuanError, ValidationFailed
 
 app = typer.Typer(
     help="tansuan (碳算): count a plant's carbon precisely enough to trade on it.",
@@ -241,6 +241,181 @@ def _print_calculation(calculation: Any, file: Path) -> None:
                 factor_id, f"{parameter.value:.6g} {parameter.unit}", parameter.confidence or ""
             )
         console.print(legend)
+
+
+# --- store, ingest and manual data (issue 3) -------------------------------------------
+
+db_app = typer.Typer(help="Database: schema upgrades / 数据库：结构升级", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _open_store() -> Any:
+    from tansuan.store import Store
+
+    with console.status("打开数据库 / opening the store …"):
+        return Store()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the store's schema to the newest revision / 创建或升级数据库结构."""
+    from tansuan.settings import get_settings
+    from tansuan.store import engine as engines
+
+    settings = get_settings()
+    try:
+        engine = engines.make_engine(
+            settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
+        before, after = engines.upgrade(engine)
+    except TansuanError as error:
+        fail(error)
+    console.print(f"[green]✓[/] 数据库结构 / schema: {before or '(empty)'} → {after}")
+
+
+@site_app.command("load")
+def site_load(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
+    """Load a site model into the store, applying the difference / 加载站点模型（增量）.
+
+    New, changed and retired entities are counted; nothing stored is deleted and each
+    entity's history is kept.
+    """
+    from rich.table import Table
+
+    from tansuan.site.validate import load
+
+    try:
+        model = load(file)
+        store = _open_store()
+        summary = store.load_model(model, source=str(file))
+    except TansuanError as error:
+        fail(error, code=1)
+    table = Table("kind / 类型", "new / 新增", "changed / 变更", "retired / 停用")
+    for kind, counts in summary.by_kind.items():
+        table.add_row(kind, str(counts["new"]), str(counts["changed"]), str(counts["retired"]))
+    console.print(table)
+    console.print(
+        f"[green]✓[/] 模型版本 / model version {summary.version_id}: "
+        f"{summary.new} 新增 new, {summary.changed} 变更 changed, "
+        f"{summary.retired} 停用 retired, {summary.unchanged} 未变 unchanged"
+    )
+
+
+@site_app.command("history")
+def site_history() -> None:
+    """List the site-model versions loaded into the store / 列出站点模型版本."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from tansuan.store import schema
+    from tansuan.store.timeutil import from_us
+
+    try:
+        store = _open_store()
+        with store.read() as connection:
+            rows = connection.execute(
+                select(schema.model_version).order_by(schema.model_version.c.id)
+            ).all()
+    except TansuanError as error:
+        fail(error)
+    table = Table("version", "loaded (UTC)", "source", "new", "changed", "retired")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            from_us(r.loaded_at_us).isoformat(timespec="seconds"),
+            r.source,
+            str(r.new),
+            str(r.changed),
+            str(r.retired),
+        )
+    console.print(table)
+
+
+@app.command("import")
+def import_(
+    file: Path | None = typer.Argument(None, help="CSV or XLSX file of manual data"),
+    kind: str | None = typer.Option(
+        None, "--kind", help="fuel, lab, production or energy (guessed from the header)"
+    ),
+    template: str | None = typer.Option(
+        None, "--template", help="write the template of this kind instead of importing"
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="template file to write (.csv or .xlsx)"
+    ),
+) -> None:
+    """Import manual data: invoices, stock changes, lab analyses, production / 导入手工数据.
+
+    Good rows are stored, bad rows are listed with their row number (header = row 1).
+    """
+    from tansuan.ingest import manual
+
+    try:
+        if template:
+            target = output or Path(f"tansuan-{template}.csv")
+            manual.write_template(template, target)
+            console.print(f"[green]✓[/] 模板 / template written: {target}")
+            return
+        if file is None:
+            raise InputError("give a FILE to import, or --template KIND")
+        store = _open_store()
+        with console.status(f"导入 / importing {file} …"):
+            result = manual.import_file(store, file, kind=kind)
+    except TansuanError as error:
+        fail(error)
+    for e in result.errors:
+        err_console.print(
+            f"  • 第 {e.index} 行 / row {e.index}: [yellow]{e.point or '?'}[/] "
+            f"{e.detail} [dim]({e.code})[/]"
+        )
+    console.print(
+        f"[green]✓[/] {file} ({result.kind}): {result.rows} 行 rows, {result.new} 新增 new, "
+        f"{result.versioned} 新版本 versioned, {result.duplicates} 重复 duplicate, "
+        f"{len(result.errors)} 拒绝 rejected"
+    )
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command("series")
+def series_cmd(
+    point: str = typer.Argument(..., help="point id"),
+    site: str = typer.Option(..., "--site", help="site id"),
+    start: str = typer.Option(..., "--from", help="start, ISO 8601 with offset"),
+    end: str = typer.Option(..., "--to", help="end (exclusive), ISO 8601 with offset"),
+    resolution: str = typer.Option("hour", "--resolution", help="raw, hour, day or month"),
+) -> None:
+    """Print a point's series / 显示测点数据序列."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from tansuan.store.queries import series
+
+    try:
+        lo, hi = (dt.datetime.fromisoformat(x) for x in (start, end))
+    except ValueError:
+        fail(InputError("--from/--to must be ISO 8601, e.g. 2026-11-01T00:00:00+08:00"))
+    try:
+        store = _open_store()
+        with store.read() as connection:
+            rows = series(connection, site, point, lo, hi, resolution)  # type: ignore[arg-type]
+    except TansuanError as error:
+        fail(error)
+    if not rows:
+        console.print("没有数据 / no data")
+        return
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
+
+
+# --- accounting (issue 4) -------------------------------------------------------------
+
+from tansuan.accounting.commands import account  # noqa: E402
+
+app.command("account")(account)
 
 
 def main() -> None:

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         "(the server issues one at start and then at this interval).",
     )
 
+    # --- store and ingest (issue 3) ---
+    ingest_token: str | None = Field(
+        default=None,
+        description="Bearer token required by POST /api/v1/readings and manual-data upload; "
+        "no token needed when unset (a stop-gap until the auth issue lands).",
+    )
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo and (self.secret_key == DEMO_SECRET or len(self.secret_key) < 32):

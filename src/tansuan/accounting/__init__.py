@@ -1,0 +1,1 @@
+"""The accounting engine: runs the domain methods over stored data for a source and period."""

@@ -1,0 +1,155 @@
+"""``tansuan account``: compute a site's emissions for a period and print them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tansuan.accounting.engine import Accountant, RunReport
+from tansuan.accounting.periods import parse_period
+from tansuan.accounting.rollup import grams_to_tonnes, rollup
+from tansuan.errors import TansuanError
+
+
+def account(
+    site: str = typer.Option(..., "--site", help="site id"),
+    period: str = typer.Option(..., "--period", help="2025, 2025-03, 2025-Q1 or a..b"),
+    model_file: Path | None = typer.Option(
+        None, "--model", help="site-model YAML (default: the model last loaded into the store)"
+    ),
+    source: list[str] = typer.Option([], "--source", help="only these sources (repeatable)"),
+    by: str = typer.Option("source", "--by", help="group totals by source|scope|gas|node|carrier"),
+    stale_only: bool = typer.Option(False, "--stale", help="recalculate stale months only"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+) -> None:
+    """Compute emissions from stored data, month by month / 按月核算排放量.
+
+    Each source-month is saved as a new version only if its inputs changed; filed
+    months get a proposal that must be accepted.
+    """
+    from tansuan.cli import _open_store, console, fail
+
+    try:
+        chosen = parse_period(period)
+        store = _open_store()
+        model = _model(store, model_file)
+        accountant = Accountant(store, model)
+        if stale_only:
+            report = accountant.recalculate_stale(site)
+        else:
+            report = _run_with_progress(accountant, site, chosen, list(source) or None)
+        lines = accountant.lines(site, chosen)
+    except TansuanError as error:
+        fail(error, code=1)
+    if as_json:
+        typer.echo(orjson.dumps(_as_json(report, lines, by), option=orjson.OPT_INDENT_2).decode())
+        return
+    _print(console, report, lines, by)
+
+
+def _model(store: Any, model_file: Path | None) -> Any:
+    from tansuan.site.validate import load
+
+    if model_file is not None:
+        return load(model_file)
+    from tansuan.store.entities import current_model
+
+    return current_model(store)
+
+
+def _run_with_progress(
+    accountant: Accountant, site: str, period: Any, sources: list[str] | None
+) -> RunReport:
+    with Progress(
+        TextColumn("核算 / accounting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return accountant.run(site, period, sources=sources, progress=tick)
+
+
+def _as_json(report: RunReport, lines: list[Any], by: str) -> dict[str, Any]:
+    totals = rollup([ln for ln in lines if ln.scope != "2-market"], by)
+    return {
+        "site": report.site,
+        "period": report.period.label,
+        "outcomes": report.outcomes(),
+        "errors": [{"source": s, "month": m, "error": e} for s, m, e in report.errors],
+        "total_co2e_t": grams_to_tonnes(
+            sum(totals.values())
+            if by != "node"
+            else sum(ln.co2e_g for ln in lines if ln.scope != "2-market")
+        ),
+        "by": by,
+        "totals_co2e_t": {k: grams_to_tonnes(v) for k, v in sorted(totals.items())},
+        "market_based_co2e_t": grams_to_tonnes(
+            sum(ln.co2e_g for ln in lines if ln.scope == "2-market")
+        ),
+        "results": [
+            {
+                "source": r.source_id,
+                "month": r.period,
+                "method": r.method,
+                "co2e_t": grams_to_tonnes(r.co2e_g),
+                "grade": r.grade,
+                "coverage": r.coverage,
+                "substituted_share": r.substituted_share,
+                "notes": list(r.notes),
+            }
+            for r in report.computed
+        ],
+    }
+
+
+def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> None:
+    per_source: dict[str, dict[str, Any]] = {}
+    for r in report.computed:
+        row = per_source.setdefault(
+            r.source_id, {"method": r.method, "g": 0, "grades": set(), "notes": 0, "cov": []}
+        )
+        row["g"] += sum(ln.co2e_g for ln in r.lines if ln.scope != "2-market")
+        row["grades"].add(r.grade)
+        row["notes"] += len(r.notes)
+        row["cov"].append(r.coverage)
+    table = Table(title=f"{report.site} {report.period.label} — 排放 emissions", show_footer=True)
+    table.add_column("来源 source", footer="合计 total")
+    table.add_column("方法 method")
+    total_g = sum(v["g"] for v in per_source.values())
+    table.add_column("CO2e t", justify="right", footer=f"{grams_to_tonnes(total_g):,.3f}")
+    table.add_column("质量 grade")
+    table.add_column("覆盖 coverage", justify="right")
+    table.add_column("说明 notes", justify="right")
+    for source_id, row in per_source.items():
+        coverage = sum(row["cov"]) / len(row["cov"]) if row["cov"] else 0.0
+        table.add_row(
+            source_id,
+            row["method"],
+            f"{grams_to_tonnes(row['g']):,.3f}",
+            "/".join(sorted(row["grades"])),
+            f"{coverage:.1%}",
+            str(row["notes"]) if row["notes"] else "–",
+        )
+    console.print(table)
+    if by != "source":
+        totals = rollup([ln for ln in lines if ln.scope != "2-market"], by)
+        grouped = Table(f"按 {by} / by {by}", "CO2e t")
+        for key, grams in sorted(totals.items()):
+            grouped.add_row(key, f"{grams_to_tonnes(grams):,.3f}")
+        console.print(grouped)
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes().items()))
+    console.print(f"版本 / versions: {outcomes or 'none'}")
+    for source_id, month, error in report.errors:
+        console.print(f"[red]✗[/] {source_id} {month}: {error}")

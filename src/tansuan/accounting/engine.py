@@ -1,0 +1,713 @@
+"""The accounting run: every emission source of a site, month by month, from the store.
+
+For each source and each local month of the period the engine
+
+1. gathers the activity data — meter consumption from the daily rollups, rates and CEMS
+   concentrations hour by hour from the hourly rollups, invoices and stock changes from
+   the manual series — with their coverage;
+2. fills gaps by the rule the source is configured with (:mod:`.gaps`);
+3. takes parameters from measured series for that month where they exist, else the
+   catalog default *for that month only*, and says so in the result's notes;
+4. runs the domain method through the same orchestrator as ``tansuan calc``
+   (:func:`tansuan.calculate.calculate`), so a number computed from the store and one
+   computed from a file follow one code path and carry the same trace;
+5. saves the month's result set as a new version only if its inputs changed
+   (:mod:`.results`).
+
+Every source is computed per month and the months summed — the national guideline's
+rule for coal in power generation ("monthly-first") applied to every source, which gives
+the same sum for the others and lets a late reading recalculate one month only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tansuan.accounting import data, gaps, results
+from tansuan.accounting.crosscheck import CrossCheck, cross_check
+from tansuan.accounting.periods import Period, parse_period
+from tansuan.accounting.quality import grade
+from tansuan.accounting.rollup import Line, tonnes_to_grams
+from tansuan.calculate import calculate
+from tansuan.domain import units
+from tansuan.domain.catalog import FactorCatalog, shipped_catalog
+from tansuan.domain.gases import gwp_set
+from tansuan.domain.result import EmissionResult, Origin
+from tansuan.errors import ConfigError, NotFound, TansuanError
+from tansuan.site.model import EmissionSource, GapFill, Series, SeriesKind, Site, SiteModel
+from tansuan.store.database import Store
+from tansuan.store.timeutil import DAY_US, HOUR_US
+
+#: Series kinds whose entries are amounts over their period (summed, pro rata by days).
+AMOUNT_KINDS = frozenset(
+    {
+        SeriesKind.fuel_purchase,
+        SeriesKind.fuel_consumption,
+        SeriesKind.production,
+        SeriesKind.electricity_purchase,
+        SeriesKind.heat_purchase,
+        SeriesKind.green_certificate,
+        SeriesKind.other,
+    }
+)
+#: Stock changes are subtracted: consumption = purchases − increase of stock.
+SUBTRACTED_KINDS = frozenset({SeriesKind.stock_change})
+#: Lab analyses are properties of the fuel in the month (averaged, not summed).
+PROPERTY_KINDS = frozenset(
+    {SeriesKind.lab_ncv, SeriesKind.lab_carbon_content, SeriesKind.lab_carbon_per_heat}
+)
+#: Market-based instruments: their presence adds a Scope 2 market-based line.
+MARKET_KEYS = ("green_certificates", "green_power_contracts", "contracts", "residual_factor")
+#: Fraction of a point's expected readings an hour needs to count as valid (HJ 212-2017
+#: App. D eq. (24): 45 of 60 minute values — applied to any reading interval).
+HOUR_VALID_SHARE = 45 / 60
+#: Longest gap [h] the ``interpolate`` rule bridges for hourly data.
+MAX_INTERPOLATED_HOURS = 6
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One month's activity amount for a source, with where it came from."""
+
+    value: float | None  #: None when no data at all and no rule could fill it
+    unit: str
+    coverage: float
+    substituted_share: float
+    sources: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class RunReport:
+    """What an accounting run computed and what it saved."""
+
+    site: str
+    period: Period
+    computed: list[results.ResultSet] = field(default_factory=list)
+    saved: list[results.SavedVersion] = field(default_factory=list)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # source, month, error
+
+    def outcomes(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for saved in self.saved:
+            counts[saved.outcome] = counts.get(saved.outcome, 0) + 1
+        return counts
+
+
+class Accountant:
+    """Runs a site's emission sources over the store (one orchestrator, STYLE habit 2)."""
+
+    def __init__(
+        self,
+        store: Store,
+        model: SiteModel,
+        *,
+        catalog: FactorCatalog | None = None,
+        gwp: str = "AR5",
+        hooks: Sequence[results.VersionHook] = (),
+    ) -> None:
+        self.store = store
+        self.model = model
+        self.catalog = catalog or shipped_catalog()
+        self.gwp = gwp_set(gwp)
+        self.hooks = tuple(hooks)
+        results.metadata.create_all(store.engine)
+
+    # -- public ---------------------------------------------------------------------------
+    def run(
+        self,
+        site_key: str,
+        period: Period,
+        *,
+        sources: Iterable[str] | None = None,
+        progress: Progress | None = None,
+    ) -> RunReport:
+        """Compute and save every (chosen) source of ``site_key`` for every month of ``period``."""
+        site = self.model.site(site_key)
+        chosen = self._sources(site, sources)
+        report = RunReport(site_key, period)
+        with self.store.read() as conn:
+            report.computed, report.errors = self._compute(conn, site, chosen, period, progress)
+        with self.store.write() as conn:
+            report.saved = results.save_many(conn, report.computed, hooks=self.hooks)
+            for result in report.computed:
+                results.clear_stale(conn, site_key, result.source_id, result.period)
+        return report
+
+    def recalculate_stale(self, site_key: str) -> RunReport:
+        """Recalculate only the source-months marked stale (late or corrected data)."""
+        site = self.model.site(site_key)
+        with self.store.read() as conn:
+            marks = results.stale(conn, site_key)
+        if not marks:
+            today = dt.date.today()
+            return RunReport(site_key, Period(today, today + dt.timedelta(days=1), "custom", "-"))
+        months = sorted({month for _, month, _ in marks})
+        first = parse_period(months[0])
+        last = parse_period(months[-1])
+        report = RunReport(
+            site_key, Period(first.start, last.end, "custom", f"{months[0]}..{months[-1]}")
+        )
+        by_month: dict[str, set[str]] = {}
+        for source, month, _ in marks:
+            by_month.setdefault(month, set()).add(source)
+        with self.store.read() as conn:
+            for month, source_ids in sorted(by_month.items()):
+                chosen = [s for s in site.sources if s.id in source_ids]
+                computed, errors = self._compute(conn, site, chosen, parse_period(month), None)
+                report.computed += computed
+                report.errors += errors
+        with self.store.write() as conn:
+            report.saved = results.save_many(conn, report.computed, hooks=self.hooks)
+            for source, month, _ in marks:
+                results.clear_stale(conn, site_key, source, month)
+        return report
+
+    def mark_stale_for_points(
+        self, conn: Any, site_key: str, touched: Mapping[str, Iterable[int]], reason: str
+    ) -> int:
+        """Mark the months of sources fed by ``touched`` points (point → ts_us) stale.
+
+        Only months that already have a result are marked: a month never computed has
+        nothing to go stale.
+        """
+        site = self.model.site(site_key)
+        users: dict[str, list[str]] = {}
+        for source in site.sources:
+            for ref in (*source.activity, *source.parameters.values()):
+                if ref.point is not None:
+                    users.setdefault(ref.point, []).append(source.id)
+        counters = {
+            p.id
+            for _, device in site.iter_devices()
+            for p in device.points
+            if p.kind != "instantaneous"
+        }
+        marks: set[tuple[str, str]] = set()
+        for point, stamps in touched.items():
+            stamps = list(stamps)
+            if point in counters:
+                # A changed register value also changes the consumption carried by the
+                # reading after it, which may lie in the next month (intervals ≤ 1 day).
+                stamps += [ts + DAY_US for ts in stamps]
+            for source_id in users.get(point, ()):
+                for month in _months_of(stamps, site.timezone):
+                    marks.add((source_id, month))
+        if not marks:
+            return 0
+        computed = results.computed_pairs(conn, site_key, sorted({m for _, m in marks}))
+        return results.mark_stale(conn, site_key, marks & computed, reason)
+
+    def stale_hook(self, conn: Any, batch_id: int, rows: Any) -> None:
+        """Ingest batch hook: mark the source-months a committed batch touched as stale."""
+        touched: dict[str, dict[str, list[int]]] = {}
+        for site, point, ts in zip(rows.site, rows.point, rows.ts_us.tolist(), strict=True):
+            touched.setdefault(site, {}).setdefault(point, []).append(ts)
+        known = {s.id for s in self.model.sites()}
+        for site, points in touched.items():
+            if site in known:
+                self.mark_stale_for_points(conn, site, points, f"ingest batch {batch_id}")
+
+    def cross_checks(
+        self, site_key: str, period: Period, threshold: float = 0.05
+    ) -> dict[str, list[CrossCheck]]:
+        """For every source with ``cross_check: <cems source>``: CO2 per month compared."""
+        site = self.model.site(site_key)
+        pairs = [(s.id, s.cross_check) for s in site.sources if s.cross_check]
+        if not pairs:
+            return {}
+        with self.store.read() as conn:
+            rows = results.current_lines(conn, site_key, [m.label for m in period.months()])
+        co2: dict[str, dict[str, int]] = {}
+        for row in rows:
+            if row["gas"] == "CO2":
+                by_month = co2.setdefault(row["source_id"], {})
+                by_month[row["period"]] = by_month.get(row["period"], 0) + int(row["mass_g"])
+        return {
+            f"{calc}~{cems}": cross_check(co2.get(calc, {}), co2.get(cems, {}), threshold)
+            for calc, cems in pairs
+            if cems is not None
+        }
+
+    def lines(self, site_key: str, period: Period) -> list[Line]:
+        """The current result lines of a site for a period, placed in the hierarchy."""
+        site = self.model.site(site_key)
+        placement = self._placement(site)
+        with self.store.read() as conn:
+            rows = results.current_lines(conn, site_key, [m.label for m in period.months()])
+        methods = {s.id: s for s in site.sources}
+        out: list[Line] = []
+        for row in rows:
+            source = methods.get(row["source_id"])
+            out.append(
+                Line(
+                    source=row["source_id"],
+                    period=row["period"],
+                    gas=row["gas"],
+                    scope=row["scope"],
+                    source_type=row["method"],
+                    carrier=_carrier(source) if source else "",
+                    path=placement.get(row["source_id"], (*self._site_path(site), "(site)")),
+                    mass_g=int(row["mass_g"]),
+                    co2e_g=int(row["co2e_g"]),
+                )
+            )
+        return out
+
+    # -- computing ------------------------------------------------------------------------
+    def _sources(self, site: Site, chosen: Iterable[str] | None) -> list[EmissionSource]:
+        if chosen is None:
+            return list(site.sources)
+        wanted = list(chosen)
+        known = {s.id: s for s in site.sources}
+        missing = [s for s in wanted if s not in known]
+        if missing:
+            raise NotFound(f"no source {', '.join(missing)} in site {site.id!r}")
+        return [known[s] for s in wanted]
+
+    def _compute(
+        self,
+        conn: Any,
+        site: Site,
+        sources: Sequence[EmissionSource],
+        period: Period,
+        progress: Progress | None,
+    ) -> tuple[list[results.ResultSet], list[tuple[str, str, str]]]:
+        site_db = data.site_id(conn, site.id)
+        if site_db is None:
+            raise NotFound(f"site {site.id!r} is not loaded in the store: run `tansuan site load`")
+        points = data.points(conn, site.id)
+        series = {s.id: s for s in site.series}
+        months = period.months()
+        meter_ids = sorted(
+            {
+                points[ref.point].id
+                for source in sources
+                for ref in (*source.activity, *source.parameters.values())
+                if ref.point is not None
+                and ref.point in points
+                and points[ref.point].kind != "instantaneous"
+            }
+        )
+        stats = data.monthly_stats(conn, site_db, meter_ids, period)
+        entries: dict[str, dict[str, list[tuple[data.Entry, float]]]] = {}
+        context = _Context(conn, site, site_db, points, series, stats, entries, months)
+        out: list[results.ResultSet] = []
+        errors: list[tuple[str, str, str]] = []
+        total = len(sources) * len(months)
+        done = 0
+        for source in sources:
+            previous: list[float] = []
+            for month in months:
+                try:
+                    out.extend(self._source_month(context, source, month, previous))
+                except TansuanError as error:
+                    errors.append((source.id, month.label, str(error)))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        return out, errors
+
+    def _source_month(
+        self, ctx: _Context, source: EmissionSource, month: Period, previous: list[float]
+    ) -> list[results.ResultSet]:
+        notes: list[str] = []
+        raw: dict[str, Any] = {"id": source.id, "method": source.method}
+        if source.fuel:
+            raw["fuel"] = source.fuel
+        if source.material:
+            raw["material" if source.method != "refrigerant" else "refrigerant"] = source.material
+        provenance: dict[str, Any] = {}
+        if source.method == "cems":
+            activity = self._cems_inputs(ctx, source, month, raw)
+        elif source.method in ("mass_balance",):
+            raise ConfigError(
+                "mass-balance sources need stream lists; compute them with `tansuan calc`",
+                field=f"sources.{source.id}.method",
+            )
+        else:
+            activity = self._activity(ctx, source, month, previous)
+            if activity.value is None:
+                notes.append(
+                    f"{month.label}: 无活动数据 / no activity data — the month counts as 0"
+                )
+            amount = 0.0 if activity.value is None else activity.value
+            if source.method == "direct":
+                raw["gases"] = {source.material or "CO2": f"{amount!r} {activity.unit}"}
+                raw.pop("material", None)
+            else:
+                raw["amount"] = f"{amount!r} {activity.unit}"
+            if activity.value is not None:
+                previous.append(activity.value)
+        notes += activity.notes
+        provenance["activity"] = list(activity.sources)
+        provenance["parameters"] = self._parameters(ctx, source, month, raw, notes)
+        doc = {
+            "gwp": self.gwp.name,
+            "year": month.start.year,
+            "on": month.start.isoformat(),
+            "region": ctx.site.grid_region,
+            "sources": [raw],
+        }
+        bases = ["location"]
+        if source.method == "electricity" and any(k in raw for k in MARKET_KEYS):
+            bases.append("market")
+        lines: list[results.ResultLine] = []
+        traces: dict[str, Any] = {}
+        factors: list[Any] = []
+        for basis in bases:
+            if source.method == "electricity":
+                raw["basis"] = basis
+            calculation = calculate(doc, catalog=self.catalog)
+            outcome = calculation.sources[0]
+            result = outcome.result
+            if not isinstance(result, EmissionResult):
+                raise ConfigError("energy sources carry no emissions", field=source.id)
+            scope = _scope(source, basis)
+            traces[scope] = outcome.as_dict()["trace"]
+            factors += [
+                (scope, p.name, p.factor_id or p.origin.value, p.value, p.unit)
+                for p in (*result.trace.inputs, *result.trace.factors)
+            ]
+            for gas, mass_t in sorted(result.gases_t.items()):
+                gwp = self.gwp.gwp(gas).value
+                lines.append(
+                    results.ResultLine(
+                        gas, scope, tonnes_to_grams(mass_t), tonnes_to_grams(mass_t * gwp)
+                    )
+                )
+        quality = grade(
+            activity.coverage, activity.substituted_share, 1.0 if activity.value is None else 0.0
+        )
+        first = traces[_scope(source, bases[0])]
+        trace = {**first, "period": month.label, "data": provenance, "scopes": list(traces)}
+        if len(traces) > 1:
+            trace["by_scope"] = traces
+        inputs = {
+            "data": provenance,
+            "factors": sorted(factors),
+            "gwp": self.gwp.name,
+            "month": month.label,
+        }
+        return [
+            results.ResultSet(
+                site_id=ctx.site.id,
+                source_id=source.id,
+                period=month.label,
+                method=source.method,
+                lines=tuple(lines),
+                inputs=inputs,
+                trace=trace,
+                grade=quality.grade,
+                coverage=quality.coverage,
+                substituted_share=quality.substituted_share,
+                notes=tuple(notes),
+            )
+        ]
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _activity(
+        self, ctx: _Context, source: EmissionSource, month: Period, previous: list[float]
+    ) -> Activity:
+        if not source.activity:
+            raise ConfigError("the source names no activity data", field=f"{source.id}.activity")
+        unit: str | None = None
+        total = 0.0
+        seen_any = False
+        coverages: list[float] = []
+        substituted: list[float] = []
+        origins: list[dict[str, Any]] = []
+        notes: list[str] = []
+        for ref in source.activity:
+            value: float | None
+            if ref.point is not None:
+                value, ref_unit, coverage, share, origin = self._point_amount(
+                    ctx, source, ref.point, month
+                )
+                coverages.append(coverage)
+                substituted.append(share)
+            elif ref.series is not None:
+                value, ref_unit, origin = self._series_amount(ctx, ref.series, month)
+            else:
+                value = units.magnitude(ref.value or 0, _unit_of(ref.value), field=source.id)
+                ref_unit = _unit_of(ref.value)
+                origin = {"value": ref.value, "origin": Origin.INPUT.value}
+            origins.append(origin)
+            if value is None:
+                continue
+            seen_any = True
+            if unit is None:
+                unit = ref_unit
+            total += value * units.factor(ref_unit, unit)
+        coverage = float(np.mean(coverages)) if coverages else 1.0
+        share = float(np.mean(substituted)) if substituted else 0.0
+        if not seen_any:
+            unit = unit or self._activity_unit(ctx, source)
+            if source.gap_fill == GapFill.previous_average and previous:
+                notes.append(
+                    f"{month.label}: 无数据，取此前各月平均 / "
+                    "no data, the previous months' average is used"
+                )
+                return Activity(
+                    float(np.mean(previous)), unit, coverage, 1.0, tuple(origins), tuple(notes)
+                )
+            return Activity(None, unit, coverage, 0.0, tuple(origins), tuple(notes))
+        assert unit is not None
+        return Activity(total, unit, coverage, share, tuple(origins), tuple(notes))
+
+    def _activity_unit(self, ctx: _Context, source: EmissionSource) -> str:
+        for ref in source.activity:
+            if ref.point is not None and ref.point in ctx.points:
+                return ctx.points[ref.point].unit
+            if ref.series is not None and ref.series in ctx.series:
+                return ctx.series[ref.series].unit
+        return "t"
+
+    def _point_amount(
+        self, ctx: _Context, source: EmissionSource, key: str, month: Period
+    ) -> tuple[float | None, str, float, float, dict[str, Any]]:
+        point = ctx.points.get(key)
+        if point is None:
+            raise NotFound(f"point {key!r} is not loaded in the store", field=source.id)
+        start, end = month.utc_bounds(ctx.site.timezone)
+        expected = (end - start).total_seconds() / point.interval_s
+        if point.kind != "instantaneous":
+            stats = ctx.stats.get((point.id, month.label))
+            origin: dict[str, Any] = {"point": key, "rollup": "day", "unit": point.unit}
+            if stats is None or stats.n == 0:
+                origin.update(n=0, expected=expected)
+                return None, point.unit, 0.0, 0.0, origin
+            delta = stats.delta if stats.delta is not None else stats.sum
+            origin.update(n=stats.n, expected=expected, value=delta, resets=stats.resets)
+            return delta, point.unit, min(1.0, stats.n / expected), 0.0, origin
+        # A rate (kW, t/h): integrate hourly means over the month.
+        means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
+        per_hour = 3600 / point.interval_s
+        invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
+        means = np.where(invalid, np.nan, means)
+        filled = _fill(source.gap_fill, means)
+        coverage = float(min(1.0, valid.sum() / expected)) if expected else 0.0
+        hours = filled.values[~np.isnan(filled.values)]
+        unit = f"({point.unit})*h"
+        origin = {
+            "point": key,
+            "rollup": "hour",
+            "unit": point.unit,
+            "hours": int(means.size),
+            "valid_hours": int((~invalid).sum()),
+            "substituted_hours": int(filled.substituted.sum()),
+            "rule": filled.rule,
+        }
+        if hours.size == 0:
+            return None, unit, coverage, 0.0, origin
+        value = float(hours.sum())
+        origin["value"] = value
+        return value, unit, coverage, filled.substituted_share, origin
+
+    def _series_amount(
+        self, ctx: _Context, key: str, month: Period
+    ) -> tuple[float | None, str, dict[str, Any]]:
+        series = ctx.series.get(key)
+        if series is None:
+            raise NotFound(f"no series {key!r} in site {ctx.site.id!r}")
+        spread = ctx.spread(key)
+        parts = spread.get(month.label, [])
+        origin: dict[str, Any] = {
+            "series": key,
+            "kind": series.kind.value,
+            "unit": series.unit,
+            "entries": [
+                {
+                    "from": e.start.isoformat(),
+                    "to": e.end.isoformat(),
+                    "value": e.value,
+                    "document": e.document_ref,
+                    "version": e.version,
+                    "share": round(share, 6),
+                }
+                for e, share in parts
+            ],
+        }
+        if not parts:
+            return None, series.unit, origin
+        sign = -1.0 if series.kind in SUBTRACTED_KINDS else 1.0
+        if series.kind in PROPERTY_KINDS:
+            value = float(np.mean([e.value for e, _ in parts]))
+        else:
+            value = sign * sum(e.value * share for e, share in parts)
+        origin["value"] = value
+        return value, series.unit, origin
+
+    def _parameters(
+        self,
+        ctx: _Context,
+        source: EmissionSource,
+        month: Period,
+        raw: dict[str, Any],
+        notes: list[str],
+    ) -> dict[str, Any]:
+        used: dict[str, Any] = {}
+        for name, ref in source.parameters.items():
+            if ref.value is not None:
+                raw[name] = ref.value
+                used[name] = {"value": ref.value}
+                continue
+            if ref.series is not None:
+                value, unit, origin = self._series_amount(ctx, ref.series, month)
+            else:
+                assert ref.point is not None
+                value, unit, _, _, origin = self._point_amount(ctx, source, ref.point, month)
+                if unit.endswith("*h") and value is not None:  # a property: use the mean
+                    hours = origin.get("valid_hours") or 1
+                    value, unit = value / hours, ctx.points[ref.point].unit
+            used[name] = origin
+            if value is None:
+                notes.append(
+                    f"{month.label}: 无实测 {name}，使用指南缺省值 / no measured {name}, "
+                    "the guideline default is used for this month"
+                )
+                continue
+            raw[name] = f"{value!r} {unit}"
+        return used
+
+    def _cems_inputs(
+        self, ctx: _Context, source: EmissionSource, month: Period, raw: dict[str, Any]
+    ) -> Activity:
+        if len(source.activity) != 2 or not all(r.point for r in source.activity):
+            raise ConfigError(
+                "a CEMS source needs two point activities: [concentration, flow]",
+                field=f"{source.id}.activity",
+            )
+        start, end = month.utc_bounds(ctx.site.timezone)
+        arrays = []
+        origins = []
+        shares = []
+        coverages = []
+        for ref, key in zip(source.activity, ("concentration", "flow"), strict=True):
+            assert ref.point is not None
+            point = ctx.points.get(ref.point)
+            if point is None:
+                raise NotFound(f"point {ref.point!r} is not loaded in the store", field=source.id)
+            means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
+            per_hour = 3600 / point.interval_s
+            invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
+            filled = _fill(source.gap_fill, np.where(invalid, np.nan, means), default_rule="cems")
+            arrays.append((key, point.unit, filled))
+            shares.append(filled.substituted_share)
+            coverages.append(float((~invalid).mean()) if invalid.size else 0.0)
+            origins.append(
+                {
+                    "point": ref.point,
+                    "rollup": "hour",
+                    "unit": point.unit,
+                    "hours": int(means.size),
+                    "valid_hours": int((~invalid).sum()),
+                    "substituted_hours": int(filled.substituted.sum()),
+                    "rule": filled.rule,
+                }
+            )
+        usable = np.ones(arrays[0][2].values.shape, dtype=bool)
+        for _, _, filled in arrays:
+            usable &= ~np.isnan(filled.values)
+        for key, unit, filled in arrays:
+            raw[key] = {"unit": unit, "values": filled.values[usable].tolist()}
+        notes: tuple[str, ...] = ()
+        missing = int((~usable).sum())
+        if missing:
+            notes = (f"{month.label}: {missing} 小时无有效数据 / hours without valid data",)
+        if not usable.any():
+            for key, unit, _ in arrays:
+                raw[key] = {"unit": unit, "values": [0.0]}
+        return Activity(
+            float(usable.sum()),
+            "h",
+            float(np.mean(coverages)),
+            float(np.max(shares)),
+            tuple(origins),
+            notes,
+        )
+
+    # -- hierarchy ------------------------------------------------------------------------
+    def _site_path(self, site: Site) -> tuple[str, ...]:
+        org = self.model.organisation
+        for company in org.companies:
+            if any(s.id == site.id for s in company.sites):
+                return (org.id, company.id, site.id)
+        return (org.id, site.id)
+
+    def placement(self, site_key: str) -> dict[str, tuple[str, ...]]:
+        """Each source's place in the hierarchy: (group, company, site, areas…, device)."""
+        return self._placement(self.model.site(site_key))
+
+    def _placement(self, site: Site) -> dict[str, tuple[str, ...]]:
+        base = self._site_path(site)
+        devices = {device.id: (*base, *areas, device.id) for areas, device in site.iter_devices()}
+        return {s.id: devices.get(s.device or "", (*base, "(site)")) for s in site.sources}
+
+
+@dataclass
+class _Context:
+    conn: Any
+    site: Site
+    site_db: int
+    points: dict[str, data.PointRow]
+    series: dict[str, Series]
+    stats: dict[tuple[int, str], data.MonthStats]
+    entries: dict[str, dict[str, list[tuple[data.Entry, float]]]]
+    months: list[Period]
+
+    def spread(self, key: str) -> dict[str, list[tuple[data.Entry, float]]]:
+        if key not in self.entries:
+            self.entries[key] = data.spread(
+                data.series_entries(self.conn, self.site.id, key), self.months
+            )
+        return self.entries[key]
+
+
+def _fill(rule: GapFill, values: np.ndarray, *, default_rule: str = "") -> gaps.Filled:
+    if rule == GapFill.interpolate:
+        return gaps.fill_interpolate(values, MAX_INTERPOLATED_HOURS)
+    if rule == GapFill.cems_conservative or (rule == GapFill.none and default_rule == "cems"):
+        return gaps.fill_cems_conservative(values)
+    return gaps.Filled(values, np.zeros(values.shape, dtype=bool), "none")
+
+
+def _scope(source: EmissionSource, basis: str) -> str:
+    if source.scope == 2:
+        return f"2-{basis}"
+    return str(source.scope)
+
+
+def _carrier(source: EmissionSource) -> str:
+    if source.fuel:
+        return source.fuel
+    if source.material:
+        return source.material
+    return {"electricity": "electricity", "heat": "heat", "cems": "flue_gas"}.get(
+        source.method, source.method
+    )
+
+
+def _unit_of(value: str | float | None) -> str:
+    if isinstance(value, str):
+        parts = value.split(maxsplit=1)
+        return parts[1] if len(parts) == 2 else "dimensionless"
+    return "dimensionless"
+
+
+def _months_of(stamps: Iterable[int], timezone: str) -> set[str]:
+    from tansuan.store.timeutil import local_days
+
+    array = np.fromiter(stamps, dtype=np.int64)
+    if array.size == 0:
+        return set()
+    hours = np.unique(array // HOUR_US) * HOUR_US
+    days = np.unique(local_days(hours, timezone) // 100)
+    return {f"{int(m) // 100:04d}-{int(m) % 100:02d}" for m in days}

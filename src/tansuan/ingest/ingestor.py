@@ -1,0 +1,656 @@
+"""The one entry for readings: validate, normalise, dedupe, store, roll up, commit.
+
+Every gateway and upload calls :meth:`Ingestor.ingest` (``Reading`` objects) or the
+columnar :meth:`Ingestor.ingest_columns` (HTTP/CSV bulk); both run the same code.
+A call returns only after its batch is durably committed, and is all-or-nothing:
+rows, versions, rollups, quarantine and the batch's ledger leaf (``batch_hooks``)
+commit together. Rejected rows are reported row by row and kept in ``quarantine``;
+they never block the good rows.
+
+How it stays fast (DESIGN.md "Performance notes"): everything is vectorised per batch;
+rows newer than everything stored for their point (the usual case) are appended to a
+time-ordered staging table and their rollups merged once per (point, hour/day) per
+batch; the staging table is compacted into the (site, point, ts)-keyed table every
+``compact_rows`` rows. A per-point high-water mark (newest stored ts, last valid value)
+kept in memory tells new rows from late ones without reading the database; it is
+trusted only while no other process has written a batch since (checked per batch).
+Late, duplicate and corrected rows take the slow path: staged rows are compacted, the
+stored neighbours are read, and the affected buckets are recomputed from raw readings
+(only those buckets of those points).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, func, select, update
+
+from tansuan.domain.units import factor
+from tansuan.errors import InputError, UnitError
+from tansuan.ingest.catalog import Catalog
+from tansuan.ingest.reading import INVALID_FLAGS, QUALITY_FLAGS, Reading
+from tansuan.ingest.result import BatchHook, BatchRows, IngestResult, RowError
+from tansuan.store import readings as rs
+from tansuan.store import schema
+from tansuan.store.database import Store
+from tansuan.store.rollups import INSTANTANEOUS, TOTAL_INCREASING, buckets, meter_deltas
+from tansuan.store.timeutil import (
+    HOUR_US,
+    day_start_us,
+    local_day,
+    local_days,
+    next_day,
+    to_us,
+)
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+MISSING = np.iinfo(np.int64).min
+
+
+class Ingestor:
+    """Validates and stores batches of readings; safe to call from several threads.
+
+    Parameters
+    ----------
+    store : the store to write to.
+    batch_hooks : called as ``hook(connection, batch_id, rows)`` inside each batch's
+        transaction just before commit (the ledger appends its leaf there).
+    max_future_s : readings further than this in the future are rejected [s].
+    compact_rows : staged rows that trigger a compaction into the keyed table.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        batch_hooks: Sequence[BatchHook] = (),
+        max_future_s: float = 3600.0,
+        compact_rows: int = 200_000,
+    ) -> None:
+        self.store = store
+        self.batch_hooks = tuple(batch_hooks)
+        self.max_future_us = int(max_future_s * 1_000_000)
+        self.compact_rows = compact_rows
+        self._lock = threading.Lock()
+        self._catalog: Catalog | None = None
+        # point id -> (newest stored ts, last valid ts, last valid value)
+        self._state: dict[int, tuple[int, int, float]] = {}
+        self._last_batch: int | None = None
+        self._staged: int | None = None  # None: unknown, compact before trusting lookups
+        self._compactions = 0
+
+    # --- public entries ---------------------------------------------------------------
+
+    def ingest(self, readings: Sequence[Reading], *, source: str = "api") -> IngestResult:
+        """Store a batch of readings; returns after commit with per-row errors."""
+        n = len(readings)
+        ts = np.zeros(n, dtype=np.int64)
+        values = np.zeros(n, dtype=np.float64)
+        errors: list[RowError] = []
+        for i, r in enumerate(readings):
+            try:
+                ts[i] = to_us(r.ts)
+            except (InputError, AttributeError, TypeError):
+                errors.append(RowError(i, r.site, r.point, "bad_timestamp", f"bad ts {r.ts!r}"))
+                continue
+            try:
+                values[i] = float(r.value)
+            except (TypeError, ValueError):
+                errors.append(RowError(i, r.site, r.point, "bad_value", f"bad value {r.value!r}"))
+        return self.ingest_columns(
+            [r.site for r in readings],
+            [r.point for r in readings],
+            ts,
+            values,
+            unit=[r.unit for r in readings],
+            quality=[r.quality for r in readings],
+            source=source,
+            errors=errors,
+        )
+
+    def ingest_columns(
+        self,
+        site: str | Sequence[str],
+        point: Sequence[str],
+        ts_us: Sequence[int] | I64,
+        value: Sequence[float] | F64,
+        *,
+        unit: str | Sequence[str | None] | None = None,
+        quality: str | Sequence[str] | None = None,
+        source: str = "api",
+        errors: Sequence[RowError] = (),
+    ) -> IngestResult:
+        """Store a batch given as columns (the fast path for HTTP and files).
+
+        ``ts_us`` are epoch microseconds (UTC); ``unit``/``quality`` may be one value
+        for all rows. Rows listed in ``errors`` (found by the caller's parser) are
+        rejected with that error and their column values ignored.
+        """
+        n = len(point)
+        ts = np.asarray(ts_us, dtype=np.int64)
+        val = np.asarray(value, dtype=np.float64)
+        if ts.shape != (n,) or val.shape != (n,):
+            raise InputError("point, ts and value columns must have the same length")
+        catalog = self._fresh_catalog()
+        entry = catalog.lookup(site, point)
+        if (entry < 0).any():
+            catalog = self._fresh_catalog(force=True)
+            entry = catalog.lookup(site, point)
+        reject: dict[int, tuple[str, str]] = {e.index: (e.code, e.detail) for e in errors}
+        known = entry >= 0
+        for i in np.flatnonzero(~known).tolist():
+            reject.setdefault(i, ("unknown_point", "no such point in the loaded site model"))
+        safe = np.where(known, entry, 0)
+        conv = val * self._factors(catalog, safe, known, unit, reject)
+        flags = self._flags(quality, n, reject)
+        if isinstance(flags, str):
+            valid = np.full(n, flags not in INVALID_FLAGS)
+        else:
+            valid = np.fromiter((f not in INVALID_FLAGS for f in flags), dtype=bool, count=n)
+        bad = ~np.isfinite(conv)
+        checked = flags != "T" if isinstance(flags, str) else np.array([f != "T" for f in flags])
+        low = conv < catalog.range_min[safe]
+        high = conv > catalog.range_max[safe]
+        now_us = time.time_ns() // 1000
+        for i in np.flatnonzero(known & bad).tolist():
+            reject.setdefault(i, ("bad_value", f"value {val[i]!r} is not a finite number"))
+        for i in np.flatnonzero(known & checked & (low | high)).tolist():
+            c = int(safe[i])
+            reject.setdefault(
+                i,
+                (
+                    "out_of_range",
+                    f"{conv[i]:g} {catalog.unit[c]} outside valid_range "
+                    f"[{catalog.range_min[c]:g}, {catalog.range_max[c]:g}]",
+                ),
+            )
+        for i in np.flatnonzero(known & (ts > now_us + self.max_future_us)).tolist():
+            reject.setdefault(i, ("future_timestamp", "timestamp is in the future"))
+        for i in np.flatnonzero(known & (ts >= catalog.retired_at_us[safe])).tolist():
+            reject.setdefault(i, ("retired_point", "the point was retired before this time"))
+
+        ok = np.ones(n, dtype=bool)
+        if reject:
+            ok[list(reject)] = False
+        keep = np.flatnonzero(ok)
+        order = keep[np.lexsort((ts[keep], catalog.point_id[entry[keep]]))]
+        # Same (point, ts) twice in the batch: identical -> duplicate, different -> rejected.
+        pid = catalog.point_id[entry[order]]
+        t = ts[order]
+        same = np.zeros(order.size, dtype=bool)
+        same[1:] = (pid[1:] == pid[:-1]) & (t[1:] == t[:-1])
+        in_batch_dups = 0
+        if same.any():
+            drop = np.zeros(order.size, dtype=bool)
+            for j in np.flatnonzero(same).tolist():
+                b = int(order[j])
+                base = j - 1
+                while drop[base]:
+                    base -= 1
+                a = int(order[base])
+                if conv[a] == conv[b] and _flag(flags, a) == _flag(flags, b):
+                    in_batch_dups += 1
+                else:
+                    reject[b] = ("conflict_in_batch", f"differs from row {a} (same point and ts)")
+                drop[j] = True
+            order = order[~drop]
+        rows = _Rows(
+            entry=entry[order],
+            ts=ts[order],
+            value=conv[order],
+            quality=[_flag(flags, i) for i in order.tolist()],
+            valid=valid[order],
+        )
+        row_errors = [
+            RowError(i, _at(site, i), point[i], code, detail)
+            for i, (code, detail) in sorted(reject.items())
+        ]
+        quarantined = [
+            {
+                "row_index": e.index,
+                "site_key": e.site,
+                "point_key": e.point,
+                "ts_us": int(ts[e.index]) if e.code != "bad_timestamp" else None,
+                "value": float(val[e.index]) if np.isfinite(val[e.index]) else None,
+                "unit": _at(unit, e.index),
+                "quality": str(_flag(flags, e.index))[:8],
+                "reason": e.code,
+                "detail": e.detail,
+            }
+            for e in row_errors
+        ]
+        result = IngestResult(batch_id=None, received=n, duplicates=in_batch_dups)
+        result.errors = row_errors
+        self._commit(catalog, rows, quarantined, result, source)
+        return result
+
+    # --- validation helpers -----------------------------------------------------------
+
+    def _fresh_catalog(self, *, force: bool = False) -> Catalog:
+        catalog = self._catalog
+        with self.store.read() as connection:
+            if catalog is not None and not force:
+                return catalog
+            version = connection.execute(select(func.max(schema.model_version.c.id))).scalar()
+            if catalog is None or catalog.model_version != (version or 0):
+                catalog = Catalog.read(connection)
+        self._catalog = catalog
+        return catalog
+
+    def refresh(self) -> None:
+        """Re-read the point catalog (after a site model was loaded)."""
+        self._catalog = None
+
+    @staticmethod
+    def _factors(
+        catalog: Catalog,
+        safe: I64,
+        known: npt.NDArray[np.bool_],
+        unit: str | Sequence[str | None] | None,
+        reject: dict[int, tuple[str, str]],
+    ) -> F64 | float:
+        if unit is None:
+            return 1.0
+        n = safe.size
+        out = np.ones(n, dtype=np.float64)
+        cache: dict[tuple[str, str], float | str] = {}
+        units = itertools.repeat(unit, n) if isinstance(unit, str) else unit
+        for i, (u, c, k) in enumerate(zip(units, safe.tolist(), known.tolist(), strict=True)):
+            if u is None or not k:
+                continue
+            target = catalog.unit[c]
+            if u == target:
+                continue
+            got = cache.get((u, target))
+            if got is None:
+                try:
+                    got = factor(u, target)
+                except UnitError as exc:
+                    got = exc.message
+                cache[(u, target)] = got
+            if isinstance(got, str):
+                reject.setdefault(i, ("bad_unit", got))
+            else:
+                out[i] = got
+        return out
+
+    @staticmethod
+    def _flags(
+        quality: str | Sequence[str] | None, n: int, reject: dict[int, tuple[str, str]]
+    ) -> Any:
+        if quality is None:
+            return "N"
+        if isinstance(quality, str):
+            if quality not in QUALITY_FLAGS:
+                for i in range(n):
+                    reject.setdefault(i, ("bad_quality", f"quality flag {quality!r}"))
+            return quality
+        flags = list(quality)
+        for i, flag in enumerate(flags):
+            if flag not in QUALITY_FLAGS:
+                reject.setdefault(i, ("bad_quality", f"quality flag {flag!r}"))
+                flags[i] = "N"
+        return np.array(flags, dtype="<U1")
+
+    # --- the transaction --------------------------------------------------------------
+
+    def _commit(
+        self,
+        catalog: Catalog,
+        rows: _Rows,
+        quarantined: list[dict[str, Any]],
+        result: IngestResult,
+        source: str,
+    ) -> None:
+        with self._lock:
+            try:
+                self._commit_locked(catalog, rows, quarantined, result, source)
+            except BaseException:
+                self._state.clear()
+                self._last_batch = None
+                self._staged = None
+                rs.forget_partitions()
+                raise
+
+    def _commit_locked(
+        self,
+        catalog: Catalog,
+        rows: _Rows,
+        quarantined: list[dict[str, Any]],
+        result: IngestResult,
+        source: str,
+    ) -> None:
+        b = schema.ingest_batch
+        updates: dict[int, tuple[int, int, float]] = {}
+        staged = 0
+        with self.store.write() as connection:
+            newest = connection.execute(select(func.max(b.c.id))).scalar()
+            if newest != self._last_batch:  # another process wrote: forget what we knew
+                self._state.clear()
+                self._staged = None
+            if self._staged is None:
+                rs.compact(connection)
+                self._staged = 0
+            batch_id = int(
+                connection.execute(
+                    b.insert()
+                    .values(
+                        received_at_us=time.time_ns() // 1000,
+                        source=source[:64],
+                        n_rows=result.received,
+                        n_new=0,
+                        n_duplicate=0,
+                        n_versioned=0,
+                        n_rejected=result.rejected,
+                    )
+                    .returning(b.c.id)
+                ).scalar_one()
+            )
+            result.batch_id = batch_id
+            pid = catalog.point_id[rows.entry]
+            late_points = self._late_points(connection, catalog, rows, pid)
+            fast = ~np.isin(pid, late_points) if late_points.size else np.ones(pid.size, bool)
+            stored = _Stored()
+            if late_points.size:
+                if self._staged:
+                    rs.compact(connection)
+                    self._staged = 0
+                self._merge_late(connection, catalog, rows.take(~fast), batch_id, stored, result)
+            if fast.any():
+                staged = self._append(connection, catalog, rows.take(fast), batch_id, stored)
+            updates.update(stored.state)
+            result.new += stored.new
+            if quarantined:
+                for row in quarantined:
+                    row["batch_id"] = batch_id
+                rs.quarantine(connection, quarantined)
+            connection.execute(
+                update(b)
+                .where(b.c.id == batch_id)
+                .values(
+                    n_new=result.new, n_duplicate=result.duplicates, n_versioned=result.versioned
+                )
+            )
+            if self.batch_hooks:
+                batch = stored.batch_rows(catalog)
+                for hook in self.batch_hooks:
+                    hook(connection, batch_id, batch)
+            if (self._staged or 0) + staged >= self.compact_rows:
+                rs.compact(connection)
+                self._staged = staged = 0
+                self._compactions += 1
+                if self._compactions in (1, 10) or self._compactions % 100 == 0:
+                    rs.analyze(connection)
+        self._state.update(updates)
+        self._staged = (self._staged or 0) + staged
+        self._last_batch = batch_id
+
+    def _late_points(self, connection: Connection, catalog: Catalog, rows: _Rows, pid: I64) -> I64:
+        """Points with a row at or before their newest stored reading."""
+        if pid.size == 0:
+            return pid
+        starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+        late: list[int] = []
+        for s in starts.tolist():
+            p = int(pid[s])
+            state = self._state.get(p)
+            if state is None:
+                c = catalog.by_point_id[p]
+                newest, last_valid = rs.high_water(connection, int(catalog.site_id[c]), p)
+                state = (
+                    MISSING if newest is None else newest,
+                    MISSING if last_valid is None else last_valid[0],
+                    np.nan if last_valid is None else last_valid[1],
+                )
+                self._state[p] = state
+            if int(rows.ts[s]) <= state[0]:
+                late.append(p)
+        return np.array(late, dtype=np.int64)
+
+    def _append(
+        self, connection: Connection, catalog: Catalog, rows: _Rows, batch_id: int, out: _Stored
+    ) -> int:
+        """New rows after each point's newest reading: stage them, merge their rollups."""
+        pid = catalog.point_id[rows.entry]
+        site_id = catalog.site_id[rows.entry]
+        previous = np.array([self._state[p][2] for p in pid.tolist()], dtype=np.float64)
+        self._rollup(connection, catalog, rows, previous, merge=True)
+        rs.bulk_insert(
+            connection,
+            "reading_staging",
+            list(
+                zip(
+                    site_id.tolist(),
+                    pid.tolist(),
+                    rows.ts.tolist(),
+                    rows.value.tolist(),
+                    rows.quality,
+                    itertools.repeat(batch_id),
+                    itertools.repeat(1),
+                )
+            ),
+        )
+        out.add(rows, np.ones(pid.size, dtype=np.int64))
+        # New high-water marks.
+        ends = np.flatnonzero(np.r_[pid[1:] != pid[:-1], True])
+        starts = np.r_[0, ends[:-1] + 1]
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            p = int(pid[s])
+            newest, lv_ts, lv_value = self._state[p]
+            valid_idx = np.flatnonzero(rows.valid[s : e + 1])
+            if valid_idx.size:
+                k = s + int(valid_idx[-1])
+                lv_ts, lv_value = int(rows.ts[k]), float(rows.value[k])
+            out.state[p] = (int(rows.ts[e]), lv_ts, lv_value)
+        out.new += pid.size
+        return pid.size
+
+    def _rollup(
+        self,
+        connection: Connection,
+        catalog: Catalog,
+        rows: _Rows,
+        previous: F64,
+        *,
+        merge: bool,
+        hour_window: tuple[int, int] | None = None,
+        day_window: tuple[int, int] | None = None,
+    ) -> None:
+        entry = rows.entry
+        pid = catalog.point_id[entry]
+        kind = catalog.kind[entry]
+        delta, reset = meter_deltas(
+            pid, rows.value, rows.valid, kind, catalog.rollover[entry], previous
+        )
+        has_delta = kind != INSTANTANEOUS
+        hours = rows.ts // HOUR_US * HOUR_US
+        days = np.zeros(pid.size, dtype=np.int64)
+        zones = [catalog.timezone[c] for c in np.unique(entry).tolist()]
+        if len(set(zones)) == 1:
+            days = local_days(rows.ts, zones[0])
+        else:
+            tz_of_row = np.array([catalog.timezone[c] for c in entry.tolist()])
+            for tz in set(zones):
+                sel = tz_of_row == tz
+                days[sel] = local_days(rows.ts[sel], tz)
+        site_of = {int(catalog.point_id[c]): int(catalog.site_id[c]) for c in np.unique(entry)}
+        for table, bucket, window in (
+            (schema.rollup_hour, hours, hour_window),
+            (schema.rollup_day, days, day_window),
+        ):
+            stats = buckets(pid, bucket, rows.ts, rows.value, rows.valid, delta, reset, has_delta)
+            out = stats.rows(site_of)
+            if window is not None:
+                lo, hi = window
+                out = [r for r in out if lo <= _int(r[2]) <= hi]
+            rs.upsert_rollups(connection, table, out, merge=merge)
+
+    def _merge_late(
+        self,
+        connection: Connection,
+        catalog: Catalog,
+        rows: _Rows,
+        batch_id: int,
+        out: _Stored,
+        result: IngestResult,
+    ) -> None:
+        """Rows of points with late data: dedupe against storage, version, recompute."""
+        pid = catalog.point_id[rows.entry]
+        ends = np.flatnonzero(np.r_[pid[1:] != pid[:-1], True])
+        starts = np.r_[0, ends[:-1] + 1]
+        rs.ensure_partitions(connection, int(rows.ts.min()), int(rows.ts.max()))
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            p = int(pid[s])
+            c = catalog.by_point_id[p]
+            site_id = int(catalog.site_id[c])
+            lo, hi = int(rows.ts[s]), int(rows.ts[e])
+            stored = {r[0]: r for r in rs.fetch_range(connection, site_id, p, lo, hi + 1)}
+            new: list[rs.Row] = []
+            old: list[rs.Row] = []
+            changed: list[rs.Row] = []
+            keep = np.zeros(e + 1 - s, dtype=bool)
+            versions = np.ones(e + 1 - s, dtype=np.int64)
+            for j in range(s, e + 1):
+                ts, value, flag = int(rows.ts[j]), float(rows.value[j]), rows.quality[j]
+                have = stored.get(ts)
+                if have is None:
+                    new.append((site_id, p, ts, value, flag, batch_id, 1))
+                    keep[j - s] = True
+                elif have[1] == value and have[2] == flag:
+                    result.duplicates += 1
+                else:
+                    version = have[3] + 1
+                    old.append((site_id, p, ts, have[1], have[2], have[4], have[3]))
+                    changed.append((site_id, p, ts, value, flag, batch_id, version))
+                    keep[j - s] = True
+                    versions[j - s] = version
+            rs.bulk_insert(connection, "reading", new)
+            rs.supersede(connection, old, changed, batch_id)
+            out.new += len(new)
+            result.versioned += len(changed)
+            mine = rows.take(np.r_[np.zeros(s, bool), keep, np.zeros(pid.size - e - 1, bool)])
+            out.add(mine, versions[keep])
+            if new or changed:
+                self._recompute(connection, catalog, c, lo, hi)
+            newest, last_valid = rs.high_water(connection, site_id, p)
+            assert newest is not None
+            out.state[p] = (
+                newest,
+                MISSING if last_valid is None else last_valid[0],
+                np.nan if last_valid is None else last_valid[1],
+            )
+
+    def _recompute(
+        self, connection: Connection, catalog: Catalog, c: int, lo: int, hi: int
+    ) -> None:
+        """Rebuild the hour and day buckets of one point touched by rows in ``[lo, hi]``.
+
+        A changed counter reading also changes the delta of the next valid reading, so
+        the window runs to that successor.
+        """
+        p, site_id, tz = int(catalog.point_id[c]), int(catalog.site_id[c]), catalog.timezone[c]
+        last = hi
+        if catalog.kind[c] == TOTAL_INCREASING:
+            last = rs.next_valid_ts(connection, site_id, p, hi) or hi
+        hour_lo, hour_hi = lo // HOUR_US * HOUR_US, last // HOUR_US * HOUR_US
+        day_lo, day_hi = local_day(lo, tz), local_day(last, tz)
+        start = min(hour_lo, day_start_us(day_lo, tz))
+        end = max(hour_hi + HOUR_US, day_start_us(next_day(day_hi), tz))
+        stored = rs.fetch_range(connection, site_id, p, start, end)
+        prev = rs.prev_valid(connection, site_id, p, start)
+        n = len(stored)
+        rows = _Rows(
+            entry=np.full(n, c, dtype=np.int64),
+            ts=np.array([r[0] for r in stored], dtype=np.int64),
+            value=np.array([r[1] for r in stored], dtype=np.float64),
+            quality=[r[2] for r in stored],
+            valid=np.array([r[2] not in INVALID_FLAGS for r in stored], dtype=bool),
+        )
+        previous = np.full(n, np.nan if prev is None else prev[1])
+        self._rollup(
+            connection,
+            catalog,
+            rows,
+            previous,
+            merge=False,
+            hour_window=(hour_lo, hour_hi),
+            day_window=(day_lo, day_hi),
+        )
+
+
+class _Rows:
+    """Accepted rows sorted by (point, ts), values in canonical units."""
+
+    __slots__ = ("entry", "ts", "value", "quality", "valid")
+
+    def __init__(
+        self,
+        entry: I64,
+        ts: I64,
+        value: F64,
+        quality: list[str],
+        valid: npt.NDArray[np.bool_],
+    ) -> None:
+        self.entry, self.ts, self.value, self.quality, self.valid = (
+            entry,
+            ts,
+            value,
+            quality,
+            valid,
+        )
+
+    def take(self, mask: npt.NDArray[np.bool_]) -> _Rows:
+        idx = np.flatnonzero(mask)
+        return _Rows(
+            self.entry[idx],
+            self.ts[idx],
+            self.value[idx],
+            [self.quality[i] for i in idx.tolist()],
+            self.valid[idx],
+        )
+
+
+class _Stored:
+    """What one batch stored, collected for the hooks, and the new high-water marks."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[_Rows, I64]] = []
+        self.state: dict[int, tuple[int, int, float]] = {}
+        self.new = 0
+
+    def add(self, rows: _Rows, version: I64) -> None:
+        if rows.ts.size:
+            self.parts.append((rows, version))
+
+    def batch_rows(self, catalog: Catalog) -> BatchRows:
+        entry = np.concatenate([r.entry for r, _ in self.parts] or [np.zeros(0, np.int64)])
+        return BatchRows(
+            site=[catalog.site_key[c] for c in entry.tolist()],
+            point=[catalog.key[c] for c in entry.tolist()],
+            ts_us=np.concatenate([r.ts for r, _ in self.parts] or [np.zeros(0, np.int64)]),
+            value=np.concatenate([r.value for r, _ in self.parts] or [np.zeros(0)]),
+            quality=[q for r, _ in self.parts for q in r.quality],
+            version=np.concatenate([v for _, v in self.parts] or [np.zeros(0, np.int64)]),
+        )
+
+
+def _int(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def _flag(flags: Any, i: int) -> str:
+    return flags if isinstance(flags, str) else str(flags[i])
+
+
+def _at(column: Any, i: int) -> Any:
+    if column is None or isinstance(column, str):
+        return column
+    return column[i]

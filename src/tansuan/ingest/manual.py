@@ -1,0 +1,295 @@
+"""Manual data import: CSV/XLSX files of fuel invoices and stock changes, lab analyses
+(NCV, carbon content) and production output, with a template per kind.
+
+Every data row is checked on its own; bad rows are reported with their row number in
+the file (header = row 1) and kept in quarantine, good rows are stored. Values are
+converted to the series' unit (a unit of the wrong dimension is rejected).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from tansuan.domain.units import factor
+from tansuan.errors import InputError, UnitError
+from tansuan.ingest.result import RowError
+from tansuan.store import Store, schema
+from tansuan.store.manual import Entry, write_entries
+from tansuan.store.readings import quarantine
+from tansuan.store.timeutil import day_of
+
+COMMON = ("site", "series", "period_start", "period_end", "value", "unit", "document_ref")
+#: kind -> (series kinds it may write, extra columns kept as attributes, example row)
+KINDS: dict[str, tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {
+    "fuel": (
+        frozenset({"fuel_purchase", "fuel_consumption", "stock_change"}),
+        ("supplier", "note"),
+        ("demo-site", "oil-invoices", "2026-10-01", "2026-10-31", "125.4", "t", "INV-2026-1031",
+         "Sinopec Xiamen", ""),
+    ),
+    "lab": (
+        frozenset({"lab_ncv", "lab_carbon_content", "lab_carbon_per_heat"}),
+        ("sample_id", "laboratory", "standard", "note"),
+        ("demo-site", "oil-ncv", "2026-10-01", "2026-10-31", "42.62", "GJ/t", "LAB-2026-10",
+         "S-1031", "CMA lab", "GB/T 384", ""),
+    ),
+    "production": (
+        frozenset({"production"}),
+        ("product", "note"),
+        ("demo-site", "output", "2026-10-01", "2026-10-31", "5200", "t", "PROD-2026-10",
+         "steel plate", ""),
+    ),
+    "energy": (
+        frozenset({"electricity_purchase", "heat_purchase", "green_certificate", "other"}),
+        ("supplier", "note"),
+        ("demo-site", "grid-bills", "2026-10-01", "2026-10-31", "812.5", "MWh", "BILL-2026-10",
+         "State Grid", ""),
+    ),
+}  # fmt: skip
+
+
+def template(kind: str) -> str:
+    """The CSV template of ``kind``: the header and one example row."""
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
+    _, extra, example = KINDS[kind]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((*COMMON, *extra))
+    writer.writerow(example)
+    return out.getvalue()
+
+
+def write_template(kind: str, path: Path) -> None:
+    """Write the template of ``kind`` as CSV, or as XLSX when ``path`` ends in .xlsx."""
+    text = template(kind)
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = kind
+        for row in csv.reader(io.StringIO(text)):
+            sheet.append(row)
+        book.save(path)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def read_table(name: str, data: bytes) -> list[list[Any]]:
+    """Rows of a CSV or XLSX file (first row = header)."""
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises assorted errors on non-XLSX bytes
+            raise InputError(f"{name} is not a readable XLSX workbook ({exc})") from None
+        sheet = book.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: CSV must be UTF-8") from None
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _date(value: Any, column: str) -> int:
+    if isinstance(value, dt.datetime):
+        return day_of(value.date())
+    if isinstance(value, dt.date):
+        return day_of(value)
+    text = str(value or "").strip()
+    try:
+        return day_of(dt.date.fromisoformat(text))
+    except ValueError:
+        raise InputError(f"{column} {text!r} is not a date YYYY-MM-DD", field=column) from None
+
+
+def _month(text: str) -> tuple[int, int] | None:
+    """``YYYY-MM`` as (first day, last day) of the month, else None."""
+    try:
+        first = dt.date.fromisoformat(f"{text.strip()}-01")
+    except ValueError:
+        return None
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return day_of(first), day_of(following - dt.timedelta(days=1))
+
+
+@dataclass
+class ImportResult:
+    """What an import stored and rejected (row numbers as in the file, header = 1)."""
+
+    kind: str
+    batch_id: int | None
+    rows: int
+    new: int = 0
+    duplicates: int = 0
+    versioned: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def detect_kind(header: list[str]) -> str:
+    """The template kind whose extra columns the header has."""
+    for kind, (_, extra, _) in KINDS.items():
+        if extra[0] in header:
+            return kind
+    raise InputError(
+        "cannot tell the kind of file from its header; pass the kind "
+        f"({', '.join(KINDS)}) or start from `tansuan import --template KIND`",
+        field="header",
+    )
+
+
+def import_table(
+    store: Store, rows: list[list[Any]], *, kind: str | None = None, source: str = "import"
+) -> ImportResult:
+    """Validate and store manual-data rows (first row = header)."""
+    if not rows:
+        raise InputError("the file is empty")
+    header = [str(h or "").strip().lower() for h in rows[0]]
+    kind = kind or detect_kind(header)
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
+    allowed, extra, _ = KINDS[kind]
+    missing = [c for c in ("site", "series", "period_start", "value") if c not in header]
+    if missing:
+        raise InputError(f"header lacks column(s) {', '.join(missing)}", field="header")
+    col = {name: i for i, name in enumerate(header) if name}
+    s = schema.series
+    with store.read() as connection:
+        catalog = {
+            (r.site_key, r.key): r
+            for r in connection.execute(select(s).where(s.c.retired_at_us.is_(None)))
+        }
+    result = ImportResult(kind=kind, batch_id=None, rows=0)
+    entries: list[Entry] = []
+    seen: dict[tuple[int, int, int, int, str], int] = {}
+    for number, raw in enumerate(rows[1:], start=2):
+        if not any(v not in (None, "") for v in raw):
+            continue
+        result.rows += 1
+
+        def get(name: str, raw: list[Any] = raw) -> Any:
+            i = col.get(name)
+            return raw[i] if i is not None and i < len(raw) else None
+
+        site, key = str(get("site") or "").strip(), str(get("series") or "").strip()
+        try:
+            series = catalog.get((site, key))
+            if series is None:
+                raise _Reject("unknown_series", f"no series {key!r} in site {site!r}")
+            if series.kind not in allowed:
+                raise _Reject("wrong_kind", f"series {key!r} is {series.kind}, not a {kind} series")
+            start_raw, end_raw = get("period_start"), get("period_end")
+            month = _month(str(start_raw)) if isinstance(start_raw, str) else None
+            if month and end_raw in (None, ""):
+                start, end = month
+            else:
+                start = _date(start_raw, "period_start")
+                end = start if end_raw in (None, "") else _date(end_raw, "period_end")
+            if end < start:
+                raise _Reject("bad_period", "period_end is before period_start")
+            value_raw = get("value")
+            try:
+                value = float(value_raw if not isinstance(value_raw, str) else value_raw.strip())
+            except (TypeError, ValueError):
+                raise _Reject("bad_value", f"value {value_raw!r} is not a number") from None
+            if not math.isfinite(value):
+                raise _Reject("bad_value", f"value {value_raw!r} is not finite")
+            if value < 0 and series.kind != "stock_change":
+                raise _Reject("bad_value", "negative value (only stock changes may be < 0)")
+            unit = str(get("unit") or "").strip() or series.unit
+            if unit != series.unit:
+                try:
+                    value *= factor(unit, series.unit)
+                except UnitError as exc:
+                    raise _Reject("bad_unit", exc.message) from None
+            doc_ref = str(get("document_ref") or "").strip()[:128]
+            attrs = {n: str(get(n)).strip() for n in extra if get(n) not in (None, "")}
+            ident = (series.site_id, series.id, start, end, doc_ref)
+            if ident in seen:
+                raise _Reject("conflict_in_file", f"same entry as row {seen[ident]}")
+            seen[ident] = number
+            entries.append(
+                Entry(
+                    site_id=series.site_id,
+                    series_id=series.id,
+                    period_start=start,
+                    period_end=end,
+                    document_ref=doc_ref,
+                    value=value,
+                    attrs=orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS).decode(),
+                )
+            )
+        except _Reject as reject:
+            result.errors.append(RowError(number, site, key, reject.code, reject.detail))
+        except InputError as exc:
+            result.errors.append(RowError(number, site, key, "bad_date", exc.message))
+    now_us = time.time_ns() // 1000
+    b = schema.ingest_batch
+    with store.write() as connection:
+        batch_id = int(
+            connection.execute(
+                b.insert()
+                .values(
+                    received_at_us=now_us,
+                    source=f"{source}:{kind}"[:64],
+                    n_rows=result.rows,
+                    n_new=0,
+                    n_duplicate=0,
+                    n_versioned=0,
+                    n_rejected=len(result.errors),
+                )
+                .returning(b.c.id)
+            ).scalar_one()
+        )
+        result.new, result.duplicates, result.versioned = write_entries(
+            connection, entries, batch_id, now_us
+        )
+        connection.execute(
+            b.update()
+            .where(b.c.id == batch_id)
+            .values(n_new=result.new, n_duplicate=result.duplicates, n_versioned=result.versioned)
+        )
+        quarantine(
+            connection,
+            (
+                {
+                    "batch_id": batch_id,
+                    "row_index": e.index,
+                    "site_key": e.site,
+                    "point_key": e.point,
+                    "reason": e.code,
+                    "detail": e.detail,
+                }
+                for e in result.errors
+            ),
+        )
+    result.batch_id = batch_id
+    return result
+
+
+def import_file(store: Store, path: Path, *, kind: str | None = None) -> ImportResult:
+    """Import a CSV or XLSX file of manual data."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    return import_table(store, read_table(path.name, data), kind=kind, source="import")
+
+
+class _Reject(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        self.code, self.detail = code, detail

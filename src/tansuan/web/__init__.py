@@ -1,0 +1,1 @@
+"""The FastAPI app: API routes (one module per resource), problem-details errors."""

@@ -1,0 +1,55 @@
+"""``POST /api/v1/manual-data``: upload a CSV/XLSX of invoices, lab analyses, production."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+
+from tansuan.ingest import manual
+from tansuan.web.deps import IngestAuth, StoreDep
+from tansuan.web.responses import JSONBytes
+
+router = APIRouter(prefix="/api/v1/manual-data", tags=["manual data"])
+
+
+@router.post(
+    "",
+    dependencies=[IngestAuth],
+    summary="Upload manual data (CSV/XLSX) / 上传手工数据",
+)
+async def upload_manual_data(
+    store: StoreDep,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX, header in row 1")],
+    kind: Annotated[
+        str | None, Form(description="fuel, lab, production or energy; guessed if absent")
+    ] = None,
+) -> JSONBytes:
+    """Store the good rows; report each bad row with its row number (header = row 1)."""
+    data = await file.read()
+    rows = manual.read_table(file.filename or "upload.csv", data)
+    result = await run_in_threadpool(manual.import_table, store, rows, kind=kind, source="http")
+    return JSONBytes(
+        {
+            "kind": result.kind,
+            "batch_id": result.batch_id,
+            "rows": result.rows,
+            "new": result.new,
+            "duplicates": result.duplicates,
+            "versioned": result.versioned,
+            "rejected": len(result.errors),
+            "errors": [e.__dict__ for e in result.errors],
+        }
+    )
+
+
+@router.get("/templates/{kind}", summary="Template CSV of a kind / 下载模板")
+def get_template(kind: str) -> PlainTextResponse:
+    """The CSV template (header and one example row) of ``kind``."""
+    return PlainTextResponse(
+        manual.template(kind),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="tansuan-{kind}.csv"'},
+    )

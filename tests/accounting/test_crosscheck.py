@@ -1,0 +1,26 @@
+"""CEMS vs calculation cross-check."""
+
+from __future__ import annotations
+
+import pytest
+
+from tansuan.accounting.crosscheck import cross_check
+
+
+def test_relative_difference_and_flag() -> None:
+    """Jan: (103 − 100)/100 = +3 % → not flagged at 5 %; Feb: (90 − 100)/100 = −10 % → flagged."""
+    checks = cross_check(
+        {"2025-01": 103, "2025-02": 90, "2025-03": 5},
+        {"2025-01": 100, "2025-02": 100, "2025-04": 7},
+        threshold=0.05,
+    )
+    assert [c.period for c in checks] == ["2025-01", "2025-02"]
+    assert checks[0].relative_difference == pytest.approx(0.03)
+    assert not checks[0].flagged
+    assert checks[1].relative_difference == pytest.approx(-0.10)
+    assert checks[1].flagged
+
+
+def test_zero_measured_with_nonzero_calculated_is_flagged() -> None:
+    (check,) = cross_check({"2025-01": 10}, {"2025-01": 0}, threshold=0.05)
+    assert check.relative_difference is None and check.flagged
