@@ -58,7 +58,7 @@ def _model(store: Any, model_file: Path | None) -> Any:
 
     if model_file is not None:
         return load(model_file)
-    from tansuan.store.entities import current_model
+    from tansuan.store.documents import current_model
 
     return current_model(store)
 

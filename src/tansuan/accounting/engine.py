@@ -118,7 +118,6 @@ class Accountant:
         self.catalog = catalog or shipped_catalog()
         self.gwp = gwp_set(gwp)
         self.hooks = tuple(hooks)
-        results.metadata.create_all(store.engine)
 
     # -- public ---------------------------------------------------------------------------
     def run(

@@ -85,8 +85,12 @@ class Store:
 
     def load_model(self, model: SiteModel, source: str = "") -> LoadSummary:
         """Apply a site model (new, changed, retired entities); see :mod:`.entities`."""
+        from tansuan.store.documents import save_document
+
         with self.write() as connection:
-            return load_model(connection, model, source)
+            summary = load_model(connection, model, source)
+            save_document(connection, summary.version_id, model)
+            return summary
 
     def close(self) -> None:
         self.engine.dispose()
