@@ -1,0 +1,160 @@
+"""An asyncio HJ 212-2017 client: what a data logger does (used by the simulator and tests).
+
+:meth:`Hj212Client.send` writes a packet and, when its Flag bit A asks for an answer,
+waits for the host's 9014 (data) or 9011/9012/9013 answer with the same QN. With no
+answer within ``timeout_s`` it resends, up to ``retries`` times (HJ 212-2017 Table 1:
+10 s × 3 over GPRS/LTE; 5 s × 3 over ADSL), then raises :class:`AnswerTimeout`.
+A 9011 answer with a QnRtn other than 1 raises :class:`Rejected`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Mapping
+
+from tansuan.gateways.hj212 import codec
+from tansuan.gateways.hj212.codec import Hj212Error, Packet
+
+#: HJ 212-2017 Table 1 default over mobile networks: 10 s, 3 resends.
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_RETRIES = 3
+
+
+class AnswerTimeout(Hj212Error):
+    """No answer from the host after every resend."""
+
+    reason = "timeout"
+
+
+class Rejected(Hj212Error):
+    """The host answered 9011 with a QnRtn other than 1 (``qn_rtn_received``)."""
+
+    reason = "rejected"
+
+    def __init__(self, message: str, *, qn_rtn: int, packet: Packet | None = None) -> None:
+        super().__init__(message, packet=packet)
+        self.qn_rtn_received = qn_rtn
+
+
+class Hj212Client:
+    """One logger's connection to a host.
+
+    ``mn``/``pw``/``st`` fill the packets built by :meth:`upload`; the clock for QN
+    is the caller's (``now``), so the client has no hidden time source but the default.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        mn: str,
+        pw: str,
+        st: str = "31",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retries: int = DEFAULT_RETRIES,
+    ) -> None:
+        self.host, self.port = host, port
+        self.mn, self.pw, self.st = mn, pw, st
+        self.timeout_s, self.retries = timeout_s, retries
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._framer = codec.Framer()
+        self._answers: list[Packet] = []
+        self._seq = 0
+
+    async def connect(self) -> None:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await self._writer.wait_closed()
+            self._writer = None
+
+    async def __aenter__(self) -> Hj212Client:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    def next_qn(self, now: dt.datetime | None = None) -> str:
+        """A QN unique within this client: the local time, with the ms field stepping."""
+        self._seq = (self._seq + 1) % 1000
+        when = now or dt.datetime.now()
+        return when.strftime("%Y%m%d%H%M%S") + f"{self._seq:03d}"
+
+    def upload_packet(
+        self,
+        cn: str,
+        data_time: str,
+        values: Mapping[str, Mapping[str, object]],
+        *,
+        ack: bool = True,
+        qn: str | None = None,
+    ) -> bytes:
+        """A data upload (2011/2051/2061/2031 …) from this logger."""
+        cp = codec.format_cp(data_time, values)
+        flag = codec.FLAG_2017 | (codec.FLAG_ACK if ack else 0)
+        return codec.build(
+            cn=cn, cp=cp, st=self.st, qn=qn or self.next_qn(), pw=self.pw, mn=self.mn, flag=flag
+        )
+
+    async def upload(
+        self,
+        cn: str,
+        data_time: str,
+        values: Mapping[str, Mapping[str, object]],
+        *,
+        ack: bool = True,
+    ) -> Packet | None:
+        """Send one upload; return the host's answer (None when no ack was asked)."""
+        return await self.send(self.upload_packet(cn, data_time, values, ack=ack))
+
+    async def send(self, raw: bytes) -> Packet | None:
+        """Send a packet; wait for its answer when Flag bit A is set (with resends)."""
+        packet = codec.decode(raw)
+        if self._writer is None:
+            await self.connect()
+        assert self._writer is not None
+        for _attempt in range(self.retries + 1):
+            self._writer.write(raw)
+            await self._writer.drain()
+            if not packet.wants_ack:
+                return None
+            try:
+                answer = await asyncio.wait_for(self._answer_to(packet.qn), self.timeout_s)
+            except TimeoutError:
+                continue
+            if answer.cn == "9011":
+                rtn = int(answer.cp.params.get("QnRtn", "100") or 100)
+                if rtn != 1:
+                    raise Rejected(f"host answered QnRtn={rtn}", qn_rtn=rtn, packet=answer)
+            return answer
+        raise AnswerTimeout(
+            f"no answer to QN={packet.qn} after {self.retries + 1} tries of {self.timeout_s} s",
+            packet=packet,
+        )
+
+    async def _answer_to(self, qn: str | None) -> Packet:
+        while True:
+            for index, answer in enumerate(self._answers):
+                if answer.qn == qn:
+                    del self._answers[index]
+                    return answer
+            await self._read_more()
+
+    async def _read_more(self) -> None:
+        assert self._reader is not None
+        data = await self._reader.read(65536)
+        if not data:
+            raise ConnectionError("host closed the connection")
+        for item in self._framer.feed(data):
+            if isinstance(item, bytes):
+                with contextlib.suppress(Hj212Error):
+                    self._answers.append(codec.decode(item))
+        del self._answers[:-64]  # answers nobody waits for any more
