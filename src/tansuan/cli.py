@@ -141,7 +141,12 @@ def hj212_encode(
 
     try:
         raw = codec.build(
-            cn=cn, cp=cp, st=st, qn=qn or codec.make_qn(dt.datetime.now()), pw=pw, mn=mn,
+            cn=cn,
+            cp=cp,
+            st=st,
+            qn=qn or codec.make_qn(dt.datetime.now()),
+            pw=pw,
+            mn=mn,
             flag=flag,
         )
         codec.decode(raw)

@@ -315,9 +315,7 @@ def parse_segment(segment: str, **meta: Any) -> Packet:
         if pno > pnum:
             raise FlagError(f"PNO={pno} is beyond PNUM={pnum}")
     cp = parse_cp(segment[start + 5 : -2])
-    return Packet(
-        st=st, cn=cn, cp=cp, qn=qn, pw=pw, mn=mn, flag=flag, pnum=pnum, pno=pno, **meta
-    )
+    return Packet(st=st, cn=cn, cp=cp, qn=qn, pw=pw, mn=mn, flag=flag, pnum=pnum, pno=pno, **meta)
 
 
 def decode(raw: bytes | str, *, verify: bool = True) -> Packet:
@@ -570,7 +568,11 @@ class Framer:
                 del buf[:2]
                 continue
             end = 6 + length
-            if len(buf) >= end + 4 and buf[end - 2 : end] == b"&&" and _HEX4.match(buf[end : end + 4]):
+            if (
+                len(buf) >= end + 4
+                and buf[end - 2 : end] == b"&&"
+                and _HEX4.match(buf[end : end + 4])
+            ):
                 out.append(bytes(buf[: end + 4]))
                 del buf[: end + 4]
                 continue

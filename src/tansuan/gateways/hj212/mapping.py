@@ -148,9 +148,7 @@ class Directory:
                     mn=conn.mn,
                     password=conn.password or "",
                     timezone=ZoneInfo(site.timezone),
-                    routes={
-                        code: tuple(rs) for code, rs in routes.get(conn.id, {}).items()
-                    },
+                    routes={code: tuple(rs) for code, rs in routes.get(conn.id, {}).items()},
                 )
         return cls(loggers)
 

@@ -204,8 +204,11 @@ class _Connection:
                     await self._on_frame(item)
                 if self.errors_in_a_row >= limits.max_errors:
                     COUNTERS.inc("tansuan_hj212_errors_total", reason="too_many_errors")
-                    log.warning("hj212 %s: closing after %d rejected packets", self.peer,
-                                self.errors_in_a_row)
+                    log.warning(
+                        "hj212 %s: closing after %d rejected packets",
+                        self.peer,
+                        self.errors_in_a_row,
+                    )
                     return
             if not self.framer.pending:
                 self.frame_started = None
@@ -213,8 +216,11 @@ class _Connection:
                 self.frame_started = received
             if self.framer.garbage_bytes > _MAX_GARBAGE:
                 COUNTERS.inc("tansuan_hj212_errors_total", reason="garbage")
-                log.warning("hj212 %s: closing after %d bytes of garbage", self.peer,
-                            self.framer.garbage_bytes)
+                log.warning(
+                    "hj212 %s: closing after %d bytes of garbage",
+                    self.peer,
+                    self.framer.garbage_bytes,
+                )
                 return
 
     def _expire_pending(self) -> bool:
@@ -225,8 +231,13 @@ class _Connection:
             COUNTERS.inc("tansuan_hj212_errors_total", reason="reassembly")
             log.warning(
                 "hj212 %s: split message MN=%s QN=%s CN=%s dropped: %d part(s) of %s after %.0f s",
-                self.peer, key[0], key[1], key[2], len(parts.parts),
-                next(iter(parts.parts.values())).pnum, self.limits.reassembly_timeout_s,
+                self.peer,
+                key[0],
+                key[1],
+                key[2],
+                len(parts.parts),
+                next(iter(parts.parts.values())).pnum,
+                self.limits.reassembly_timeout_s,
             )
         return bool(expired)
 
@@ -248,8 +259,10 @@ class _Connection:
             if packet.wants_ack:
                 await self._send(codec.answer(packet, "9013"), "9013")
         else:
-            error = codec.CnError(f"CN={packet.cn} is not handled by this host", packet=packet)
-            await self._reject(error, frame)
+            unsupported = codec.CnError(
+                f"CN={packet.cn} is not handled by this host", packet=packet
+            )
+            await self._reject(unsupported, frame)
 
     async def _on_upload(self, packet: Packet, logger: Logger) -> None:
         parts = [packet]
@@ -272,7 +285,10 @@ class _Connection:
                 COUNTERS.inc("tansuan_hj212_errors_total", reason="sink")
                 log.error(
                     "hj212 %s: ingest failed for MN=%s QN=%s, not answered: %s",
-                    self.peer, packet.mn, packet.qn, error,
+                    self.peer,
+                    packet.mn,
+                    packet.qn,
+                    error,
                 )
                 return
             COUNTERS.inc("tansuan_hj212_readings_total", len(readings))
@@ -305,8 +321,13 @@ class _Connection:
         request: Packet | dict[str, str | None]
         request = error.packet if error.packet is not None else dict(codec.salvage(frame))
         mn = request.mn if isinstance(request, Packet) else request.get("mn")
-        log.warning("hj212 %s: rejected packet from MN=%s [%s]: %s",
-                    self.peer, mn, error.reason, error.message)
+        log.warning(
+            "hj212 %s: rejected packet from MN=%s [%s]: %s",
+            self.peer,
+            mn,
+            error.reason,
+            error.message,
+        )
         await self._send(codec.answer(request, "9011", f"QnRtn={error.qn_rtn}"), "9011")
 
     async def _send(self, data: bytes, cn: str) -> None:
@@ -340,7 +361,8 @@ class Hj212Server:
         self.committer = Committer(sink, self.limits.batch_max_readings)
         self.active = 0
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     @property
     def port(self) -> int:
@@ -352,8 +374,9 @@ class Hj212Server:
         self._server = await asyncio.start_server(
             self._accept, host, port, backlog=min(self.limits.max_connections, 4096)
         )
-        log.info("hj212 gateway listening on %s:%d (%d loggers)", host, self.port,
-                 len(self.directory))
+        log.info(
+            "hj212 gateway listening on %s:%d (%d loggers)", host, self.port, len(self.directory)
+        )
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -362,10 +385,12 @@ class Hj212Server:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
+        for writer in list(self._writers):  # ends each connection's read with EOF
+            writer.transport.abort()
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            _, late = await asyncio.wait(list(self._tasks), timeout=5)
+            for task in late:
+                task.cancel()
         if self._server is not None:
             await self._server.wait_closed()
         await self.committer.stop()
@@ -378,7 +403,8 @@ class Hj212Server:
             return
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        self._writers.add(writer)
         self.active += 1
         COUNTERS.inc("tansuan_hj212_connections_total")
         connection = _Connection(self, reader, writer)
@@ -388,7 +414,8 @@ class Hj212Server:
             log.info("hj212 %s: connection lost: %s", connection.peer, error)
         finally:
             self.active -= 1
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
+            self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()

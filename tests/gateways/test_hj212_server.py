@@ -1,0 +1,336 @@
+"""The HJ 212 gateway over real TCP sockets, committing into a real SQLite table."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from tansuan.gateways.base import COUNTERS
+from tansuan.gateways.hj212 import codec
+from tansuan.gateways.hj212.client import AnswerTimeout, Hj212Client, Rejected
+from tansuan.gateways.hj212.server import Limits
+
+from .hj212_fixtures import PW, FailingSink, SqliteSink, mn, read_answer, running, site_model
+
+MINUTE = {"a05001": {"Avg": 82000.5, "Flag": "N"}, "a00000": {"Avg": 5.331, "Flag": "N"}}
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> SqliteSink:
+    return SqliteSink(tmp_path / "readings.db")
+
+
+def test_upload_is_committed_then_answered(sink: SqliteSink) -> None:
+    async def scenario() -> None:
+        async with running(site_model(1), sink) as server:
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW) as client:
+                raw = client.upload_packet("2051", "20240101100100", MINUTE, qn="20240101100130001")
+                answer = await client.send(raw)
+            assert answer is not None
+            assert (answer.cn, answer.qn, answer.st, answer.mn) == (
+                "9014",
+                "20240101100130001",
+                "91",
+                mn(0),
+            )
+            assert answer.crc_ok and not answer.wants_ack
+
+    asyncio.run(scenario())
+    assert sink.rows() == [
+        ("plant", "s0.co2", "2024-01-01T02:01:00+00:00", 82000.5, "N"),
+        ("plant", "s0.flow", "2024-01-01T02:01:00+00:00", 5.331, "N"),
+    ]
+
+
+def test_no_answer_without_the_ack_flag(sink: SqliteSink) -> None:
+    async def scenario() -> None:
+        async with running(site_model(1), sink) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            client = Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW)
+            writer.write(client.upload_packet("2051", "20240101100100", MINUTE, ack=False))
+            await writer.drain()
+            with pytest.raises(TimeoutError):
+                await read_answer(reader, timeout=0.5)
+            writer.close()
+
+    asyncio.run(scenario())
+    assert len(sink.rows()) == 2
+
+
+def test_no_answer_when_the_sink_raises(tmp_path: Path) -> None:
+    failing = FailingSink()
+    before = COUNTERS.get("tansuan_hj212_errors_total", reason="sink")
+
+    async def scenario() -> None:
+        async with running(site_model(1), failing) as server:
+            async with Hj212Client(
+                "127.0.0.1", server.port, mn=mn(0), pw=PW, timeout_s=0.3, retries=2
+            ) as client:
+                with pytest.raises(AnswerTimeout):
+                    await client.upload("2051", "20240101100100", MINUTE)
+
+    asyncio.run(scenario())
+    assert failing.calls == 3  # first try and two resends, none answered
+    assert COUNTERS.get("tansuan_hj212_errors_total", reason="sink") - before == 3
+
+
+def test_answer_waits_for_commit(tmp_path: Path) -> None:
+    """The 9014 answer is written only after the sink has returned."""
+    events: list[str] = []
+    inner = SqliteSink(tmp_path / "r.db")
+
+    def slow_sink(readings):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        inner(readings)
+        events.append("committed")
+
+    async def scenario() -> None:
+        async with running(site_model(1), slow_sink) as server:
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW) as client:
+                start = time.monotonic()
+                await client.upload("2051", "20240101100100", MINUTE)
+                events.append("answered")
+                assert time.monotonic() - start >= 0.3
+
+    asyncio.run(scenario())
+    assert events == ["committed", "answered"]
+    assert len(inner.rows()) == 2
+
+
+def test_split_packets_are_reassembled(sink: SqliteSink) -> None:
+    """Flag=7 (2017, D, A): two parts, the second without DataTime; both answered."""
+    qn = "20240101100130001"
+
+    def part(pno: int, cp: str) -> bytes:
+        return codec.build(cn="2061", cp=cp, qn=qn, pw=PW, mn=mn(0), flag=7, pnum=2, pno=pno)
+
+    async def scenario() -> None:
+        async with running(site_model(1), sink) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(part(1, "DataTime=20240101100000;a19001-Avg=8.5"))
+            await writer.drain()
+            with pytest.raises(TimeoutError):  # nothing committed yet: no answer
+                await read_answer(reader, timeout=0.3)
+            assert sink.rows() == []
+            writer.write(part(2, "a19001-Flag=M;a00000-Cou=19191.973,a00000-Flag=N"))
+            answers = [codec.decode(await read_answer(reader)) for _ in range(2)]
+            assert [(a.cn, a.qn) for a in answers] == [("9014", qn), ("9014", qn)]
+            writer.close()
+
+    asyncio.run(scenario())
+    assert sink.rows() == [
+        ("plant", "s0.flow.h", "2024-01-01T02:00:00+00:00", 19191.973, "N"),
+        ("plant", "s0.o2.h", "2024-01-01T02:00:00+00:00", 8.5, "M"),
+    ]
+
+
+def test_incomplete_split_message_times_out(sink: SqliteSink) -> None:
+    before = COUNTERS.get("tansuan_hj212_errors_total", reason="reassembly")
+
+    async def scenario() -> None:
+        async with running(site_model(1), sink, Limits(reassembly_timeout_s=0.2)) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(
+                codec.build(
+                    cn="2061",
+                    cp="DataTime=20240101100000;a19001-Avg=8.5",
+                    qn="1",
+                    pw=PW,
+                    mn=mn(0),
+                    flag=7,
+                    pnum=3,
+                    pno=1,
+                )
+            )
+            await writer.drain()
+            with pytest.raises(TimeoutError):
+                await read_answer(reader, timeout=0.6)
+            writer.close()
+
+    asyncio.run(scenario())
+    assert sink.rows() == []
+    assert COUNTERS.get("tansuan_hj212_errors_total", reason="reassembly") - before == 1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "qn_rtn", "reason"),
+    [
+        (lambda raw: raw[:-6] + b"0000\r\n", 9, "crc"),
+        (lambda raw: raw.replace(PW.encode(), b"654321"), 3, "password"),
+        (lambda raw: raw.replace(mn(0).encode(), b"77777770000000"), 4, "mn"),
+        (lambda raw: b"##" + f"{int(raw[2:6]) + 1:04d}".encode() + raw[6:], 100, "length"),
+    ],
+    ids=["crc", "password", "unknown-mn", "length"],
+)
+def test_rejections_get_qnrtn_and_neighbours_are_unaffected(
+    sink: SqliteSink,
+    mutate,
+    qn_rtn: int,
+    reason: str,  # type: ignore[no-untyped-def]
+) -> None:
+    before = COUNTERS.get("tansuan_hj212_errors_total", reason=reason)
+
+    async def scenario() -> None:
+        async with running(site_model(2), sink) as server:
+            bad = Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW)
+            good = Hj212Client("127.0.0.1", server.port, mn=mn(1), pw=PW)
+            async with bad, good:
+                raw = bad.upload_packet("2051", "20240101100100", MINUTE, qn="20240101100130007")
+                if reason in ("password", "mn"):  # a field change needs a fresh CRC
+                    raw = codec.frame(mutate(raw)[6:-6].decode())
+                else:
+                    raw = mutate(raw)
+                with pytest.raises(Rejected) as info:
+                    await bad.send(raw)
+                answer = info.value.packet
+                assert answer is not None and answer.cn == "9011"
+                assert answer.qn == "20240101100130007"  # echoes the request's QN
+                assert info.value.qn_rtn_received == qn_rtn
+                # the same connection still works, and so does its neighbour
+                assert (await bad.upload("2051", "20240101100200", MINUTE)) is not None
+                assert (await good.upload("2051", "20240101100100", MINUTE)) is not None
+
+    asyncio.run(scenario())
+    points = sorted({(row[1], row[2]) for row in sink.rows()})
+    assert points == [
+        ("s0.co2", "2024-01-01T02:02:00+00:00"),
+        ("s0.flow", "2024-01-01T02:02:00+00:00"),
+        ("s1.co2", "2024-01-01T02:01:00+00:00"),
+        ("s1.flow", "2024-01-01T02:01:00+00:00"),
+    ]
+    assert COUNTERS.get("tansuan_hj212_errors_total", reason=reason) - before == 1
+
+
+def test_garbage_between_packets_is_skipped(sink: SqliteSink) -> None:
+    async def scenario() -> None:
+        async with running(site_model(1), sink) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            client = Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW)
+            raw = client.upload_packet("2051", "20240101100100", MINUTE, qn="11")
+            writer.write(b"\x00\xffAT+OK\r\n" + raw[:20])
+            await writer.drain()
+            writer.write(raw[20:] + b"junk")
+            answer = codec.decode(await read_answer(reader))
+            assert (answer.cn, answer.qn) == ("9014", "11")
+            writer.close()
+
+    asyncio.run(scenario())
+    assert len(sink.rows()) == 2
+
+
+def test_unsupported_command_is_answered_with_9011(sink: SqliteSink) -> None:
+    async def scenario() -> None:
+        async with running(site_model(1), sink) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(codec.build(cn="3012", cp="", qn="5", pw=PW, mn=mn(0)))
+            answer = codec.decode(await read_answer(reader))
+            assert (answer.cn, answer.cp.params) == ("9011", {"QnRtn": "8"})
+            writer.write(
+                codec.build(cn="2081", cp="RestartTime=20240101000000", qn="6", pw=PW, mn=mn(0))
+            )
+            answer = codec.decode(await read_answer(reader))
+            assert (answer.cn, answer.qn) == ("9013", "6")
+            writer.close()
+
+    asyncio.run(scenario())
+
+
+def test_two_hundred_concurrent_loggers(sink: SqliteSink) -> None:
+    """200 loggers on real sockets, 3 minute uploads each: all committed, all answered."""
+    n, uploads = 200, 3
+
+    async def logger(port: int, i: int) -> int:
+        answered = 0
+        async with Hj212Client("127.0.0.1", port, mn=mn(i), pw=PW) as client:
+            for minute in range(uploads):
+                answer = await client.upload("2051", f"2024010110{minute:02d}00", MINUTE)
+                answered += answer is not None and answer.cn == "9014"
+        return answered
+
+    async def scenario() -> list[int]:
+        async with running(site_model(n), sink) as server:
+            return await asyncio.gather(*(logger(server.port, i) for i in range(n)))
+
+    assert asyncio.run(scenario()) == [uploads] * n
+    rows = sink.rows()
+    assert len(rows) == n * uploads * 2
+    assert sink.calls < n * uploads  # group commit: fewer commits than packets
+
+
+def test_slow_loris_does_not_stall_others(sink: SqliteSink) -> None:
+    """A client dribbling a packet byte by byte is cut off; others are served meanwhile."""
+    before = COUNTERS.get("tansuan_hj212_errors_total", reason="slow_packet")
+
+    async def scenario() -> None:
+        limits = Limits(packet_timeout_s=0.5, idle_timeout_s=5)
+        async with running(site_model(2), sink, limits) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            slow = Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW)
+            raw = slow.upload_packet("2051", "20240101100100", MINUTE)
+
+            async def dribble() -> bool:
+                for byte in raw:
+                    writer.write(bytes([byte]))
+                    try:
+                        await writer.drain()
+                    except ConnectionError:
+                        return True
+                    await asyncio.sleep(0.05)
+                    if reader.at_eof():
+                        return True
+                return False
+
+            dribbler = asyncio.create_task(dribble())
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(1), pw=PW) as fast:
+                for minute in range(5):
+                    start = time.monotonic()
+                    await fast.upload("2051", f"2024010110{minute:02d}00", MINUTE)
+                    assert time.monotonic() - start < 0.5
+            assert await asyncio.wait_for(reader.read(), 3) == b""  # closed by the server
+            assert await dribbler
+            writer.close()
+
+    asyncio.run(scenario())
+    assert {row[1] for row in sink.rows()} == {"s1.co2", "s1.flow"}
+    assert COUNTERS.get("tansuan_hj212_errors_total", reason="slow_packet") - before == 1
+
+
+def test_connection_limit(sink: SqliteSink) -> None:
+    async def scenario() -> None:
+        async with running(site_model(1), sink, Limits(max_connections=2)) as server:
+            first = await asyncio.open_connection("127.0.0.1", server.port)
+            second = await asyncio.open_connection("127.0.0.1", server.port)
+            await asyncio.sleep(0.1)
+            third = await asyncio.open_connection("127.0.0.1", server.port)
+            assert await asyncio.wait_for(third[0].read(), 2) == b""  # refused
+            for _, writer in (first, second, third):
+                writer.close()
+
+    asyncio.run(scenario())
+
+
+def test_idle_connection_is_closed(sink: SqliteSink) -> None:
+    async def scenario() -> None:
+        async with running(site_model(1), sink, Limits(idle_timeout_s=0.3)) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            assert await asyncio.wait_for(reader.read(), 2) == b""
+            writer.close()
+
+    asyncio.run(scenario())
+
+
+def test_repeated_garbage_closes_the_connection(sink: SqliteSink) -> None:
+    async def scenario() -> None:
+        async with running(site_model(1), sink, Limits(max_errors=3)) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(b"##00xx" * 3)
+            await writer.drain()
+            data = await asyncio.wait_for(reader.read(), 2)
+            answers = [codec.decode(line) for line in data.split(b"\r\n") if line]
+            assert [a.cp.params["QnRtn"] for a in answers] == ["100"] * 3
+            writer.close()
+
+    asyncio.run(scenario())
