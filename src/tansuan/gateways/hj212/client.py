@@ -117,17 +117,18 @@ class Hj212Client:
 
     async def send(self, raw: bytes) -> Packet | None:
         """Send a packet; wait for its answer when Flag bit A is set (with resends)."""
-        packet = codec.decode(raw, verify=False)  # a test may send a broken packet on purpose
+        qn, flag = codec.peek(raw)  # not decode: a test may send a broken packet on purpose
         if self._writer is None:
             await self.connect()
         assert self._writer is not None
         for _attempt in range(self.retries + 1):
             self._writer.write(raw)
             await self._writer.drain()
-            if not packet.wants_ack:
+            if not (flag or 0) & codec.FLAG_ACK:
                 return None
             try:
-                answer = await asyncio.wait_for(self._answer_to(packet.qn), self.timeout_s)
+                async with asyncio.timeout(self.timeout_s):
+                    answer = await self._answer_to(qn)
             except TimeoutError:
                 continue
             if answer.cn == "9011":
@@ -136,8 +137,7 @@ class Hj212Client:
                     raise Rejected(f"host answered QnRtn={rtn}", qn_rtn=rtn, packet=answer)
             return answer
         raise AnswerTimeout(
-            f"no answer to QN={packet.qn} after {self.retries + 1} tries of {self.timeout_s} s",
-            packet=packet,
+            f"no answer to QN={qn} after {self.retries + 1} tries of {self.timeout_s} s"
         )
 
     async def _answer_to(self, qn: str | None) -> Packet:

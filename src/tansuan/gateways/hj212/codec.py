@@ -250,21 +250,25 @@ def parse_cp(body: str) -> Cp:
     values: dict[str, dict[str, str]] = {}
     params: dict[str, str] = {}
     for item in body.split(";"):
-        if not item.strip():
+        if not item or item.isspace():
             continue
         for pair in item.split(","):
             key, sep, value = pair.partition("=")
-            key = key.strip()
+            if " " in pair:
+                key, value = key.strip(), value.strip()
             if not sep or not key:
                 raise MalformedPacket(f"CP item {pair[:40]!r} is not key=value")
             if key == "DataTime":
-                data_time = value.strip()
+                data_time = value
                 continue
             code, dash, suffix = key.rpartition("-")
             if dash and code and suffix:
-                values.setdefault(code, {})[suffix] = value.strip()
+                fields = values.get(code)
+                if fields is None:
+                    fields = values[code] = {}
+                fields[suffix] = value
             else:
-                params[key] = value.strip()
+                params[key] = value
     return Cp(data_time=data_time, values=values, params=params)
 
 
@@ -392,6 +396,21 @@ def salvage(frame: bytes) -> dict[str, str]:
     if match:
         found["pw"] = match.group(1).decode("ascii")
     return found
+
+
+_PEEK_QN = re.compile(rb"(?:^|;)QN=(\d{1,20});")
+_PEEK_FLAG = re.compile(rb"(?:^|;)Flag=(\d{1,3});")
+
+
+def peek(raw: bytes) -> tuple[str | None, int | None]:
+    """QN and Flag of a packet without decoding or checking it (for a sender)."""
+    head = raw[6 : raw.find(b"CP=&&")]
+    qn = _PEEK_QN.search(head)
+    flag = _PEEK_FLAG.search(head)
+    return (
+        qn.group(1).decode() if qn else None,
+        int(flag.group(1)) if flag else None,
+    )
 
 
 # --- building ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from tansuan.errors import ConfigError
@@ -171,14 +172,28 @@ def local_to_utc(data_time: str | None, tz: ZoneInfo) -> dt.datetime:
     """``YYYYMMDDhhmmss`` (optionally ``zzz`` ms) in the site's zone → aware UTC."""
     if data_time is None:
         raise DataTimeError("upload has no DataTime")
-    if not data_time.isdigit() or len(data_time) not in (14, 17):
-        raise DataTimeError(f"DataTime={data_time[:20]!r} is not YYYYMMDDhhmmss")
+    return _local_to_utc(data_time, tz)
+
+
+@lru_cache(maxsize=4096)  # loggers of a site share their DataTimes
+def _local_to_utc(data_time: str, tz: ZoneInfo) -> dt.datetime:
+    s = data_time
+    if not s.isdigit() or len(s) not in (14, 17):
+        raise DataTimeError(f"DataTime={s[:20]!r} is not YYYYMMDDhhmmss")
     try:
-        local = dt.datetime.strptime(data_time[:14], "%Y%m%d%H%M%S")
+        local = dt.datetime(
+            int(s[0:4]),
+            int(s[4:6]),
+            int(s[6:8]),
+            int(s[8:10]),
+            int(s[10:12]),
+            int(s[12:14]),
+            int(s[14:] or 0) * 1000,
+            tzinfo=tz,
+        )
     except ValueError:
-        raise DataTimeError(f"DataTime={data_time} is not a calendar time") from None
-    ms = int(data_time[14:] or 0)
-    return local.replace(tzinfo=tz, microsecond=ms * 1000).astimezone(_UTC)
+        raise DataTimeError(f"DataTime={s} is not a calendar time") from None
+    return local.astimezone(_UTC)
 
 
 def to_readings(logger: Logger, cn: str, cp: Cp) -> list[Reading]:

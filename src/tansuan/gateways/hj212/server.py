@@ -3,16 +3,24 @@
 Per connection: bytes are cut into packets (:class:`~.codec.Framer`), each packet is
 decoded, its MN + PW authenticated against the site model, split messages (Flag bit D,
 PNUM/PNO) reassembled, and data uploads (2011, 2051, 2061, 2031, 2021, 2041) turned into
-readings (:mod:`.mapping`). The readings of all connections go to one committer that
-hands them to the sink in batches (group commit); a packet is answered with 9014 only
-after the sink has returned — i.e. committed — and only when its Flag bit A asks. If the
-sink raises, the packet is not answered, so the logger resends it.
+readings (:mod:`.mapping`). The readings of all connections go to one
+:class:`Committer` that hands them to the sink in batches (group commit); a packet is
+answered with 9014 only after the sink has returned — i.e. committed — and only when
+its Flag bit A asks. If the sink raises, the packet is not answered, so the logger
+resends it. An upload none of whose codes maps to a point is answered at once (there is
+nothing to commit).
 
-Rejected packets (bad length or CRC, unknown MN, wrong PW, malformed fields) are answered
-with 9011 and the QnRtn of :mod:`.codec`, logged with their reason, counted, and never
-affect another connection. A connection is closed when it is idle too long, when a
-started packet is not complete in time (slow-loris), after too many rejected packets in
-a row, or when the server is at its connection limit.
+Rejected packets (bad length or CRC, unknown MN, wrong PW, malformed fields, commands
+this host does not handle) are answered with 9011 and the QnRtn of :mod:`.codec`,
+logged with their reason, counted, and never affect another connection. A connection is
+closed when it sends nothing for ``idle_timeout_s``, when a started packet is not
+complete within ``packet_timeout_s`` (slow-loris), when it does not take its answers
+within ``write_timeout_s``, after ``max_errors`` rejected packets in a row, after 64 KiB
+of bytes outside any packet, or at once when ``max_connections`` are open. A connection
+with 64 packets waiting for commit is not read until half of them are answered.
+
+The server is built on :class:`asyncio.Protocol` (no task or future per packet): it is
+what lets one Python process answer thousands of packets a second.
 
 Counters (``/metrics``): ``tansuan_hj212_connections_total``,
 ``tansuan_hj212_connections_refused_total``, ``tansuan_hj212_packets_total{cn}``,
@@ -26,7 +34,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tansuan.gateways.base import COUNTERS, Sink
@@ -50,9 +58,12 @@ COUNTERS.describe("tansuan_hj212_unmapped_codes_total", "HJ 212 codes with no si
 NOTIFICATIONS = frozenset({"1013", "2081"})
 #: Answers a logger sends to the host's commands; nothing to do.
 ANSWERS = frozenset({"9011", "9012", "9013", "9014"})
-_READ_SIZE = 65536
 #: Bytes outside any packet tolerated since the last good packet.
-_MAX_GARBAGE = 65536
+MAX_GARBAGE = 65536
+#: Packets of one connection waiting for commit before it is no longer read.
+MAX_IN_FLIGHT = 64
+
+Done = Callable[[BaseException | None], None]
 
 
 @dataclass(frozen=True)
@@ -81,19 +92,32 @@ class Limits:
             batch_max_readings=settings.hj212_batch_max_readings,
         )
 
+    @property
+    def tick_s(self) -> float:
+        """How often the timeouts are checked [s]."""
+        shortest = min(
+            self.idle_timeout_s,
+            self.packet_timeout_s,
+            self.write_timeout_s,
+            self.reassembly_timeout_s,
+        )
+        return min(1.0, max(0.02, shortest / 5))
+
 
 class Committer:
-    """Group commit: batches readings from every connection into one sink call.
+    """Group commit: batches the readings of every connection into one sink call.
 
-    ``submit`` returns once the sink has committed the readings and raises what the
-    sink raised. When a batch of several submissions fails, each is retried alone so
-    one bad upload cannot make its neighbours' fail.
+    ``submit(readings, done)`` queues readings; ``done(None)`` is called (in the event
+    loop) once the sink has committed them, ``done(error)`` if it raised. When a batch of
+    several submissions fails, each is retried alone so one bad upload cannot fail its
+    neighbours. One batch commits at a time (one writer); the next fills meanwhile.
     """
 
     def __init__(self, sink: Sink, max_readings: int) -> None:
         self._sink = sink
         self._max = max_readings
-        self._queue: asyncio.Queue[tuple[list[Reading], asyncio.Future[None]]] = asyncio.Queue()
+        self._pending: list[tuple[list[Reading], Done]] = []
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
 
@@ -106,44 +130,45 @@ class Committer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def submit(self, readings: list[Reading]) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((readings, future))
-        await future
+    def submit(self, readings: list[Reading], done: Done) -> None:
+        self._pending.append((readings, done))
+        self._wake.set()
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            size = len(batch[0][0])
-            while size < self._max and not self._queue.empty():
-                item = self._queue.get_nowait()
-                batch.append(item)
-                size += len(item[0])
-            await self._commit(batch)
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                size, count = 0, 0
+                for readings, _ in self._pending:
+                    if count and size + len(readings) > self._max:
+                        break
+                    size += len(readings)
+                    count += 1
+                batch, self._pending = self._pending[:count], self._pending[count:]
+                await self._commit(batch)
 
-    async def _commit(self, batch: list[tuple[list[Reading], asyncio.Future[None]]]) -> None:
+    async def _commit(self, batch: list[tuple[list[Reading], Done]]) -> None:
         readings = [r for rs, _ in batch for r in rs]
         try:
             await asyncio.to_thread(self._sink, readings)
-            self.commits += 1
-        except Exception as error:  # the sink's failure is reported to each waiter
+        except Exception as error:  # reported to each submitter
             if len(batch) == 1:
-                _settle(batch[0][1], error)
+                _call(batch[0][1], error)
                 return
             for item in batch:
                 await self._commit([item])
             return
-        for _, future in batch:
-            _settle(future, None)
+        self.commits += 1
+        for _, done in batch:
+            _call(done, None)
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _call(done: Done, error: BaseException | None) -> None:
+    try:
+        done(error)
+    except Exception:  # one connection's failure must not stop the committer
+        log.exception("hj212: answering after commit failed")
 
 
 @dataclass
@@ -154,117 +179,134 @@ class _Pending:
     parts: dict[int, Packet] = field(default_factory=dict)
 
 
-class _Connection:
-    """State and logic of one logger's TCP connection."""
+class _Connection(asyncio.Protocol):
+    """One logger's TCP connection: framing, decoding, answers, timeouts."""
 
-    def __init__(
-        self,
-        server: Hj212Server,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
+    def __init__(self, server: Hj212Server) -> None:
         self.server = server
         self.limits = server.limits
-        self.reader = reader
-        self.writer = writer
-        peer = writer.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.framer = codec.Framer(self.limits.max_segment)
         self.pending: dict[tuple[str | None, str | None, str], _Pending] = {}
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
         self.errors_in_a_row = 0
+        self.in_flight = 0
+        self.last_data = time.monotonic()
         self.frame_started: float | None = None
+        self.write_paused_at: float | None = None
+        self.reading_paused = False
+        self.closed = False
 
-    async def run(self) -> None:
+    # --- asyncio.Protocol ---
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        if len(self.server.connections) >= self.limits.max_connections:
+            COUNTERS.inc("tansuan_hj212_connections_refused_total")
+            log.warning(
+                "hj212: refusing %s, %d connections open", self.peer, len(self.server.connections)
+            )
+            self.closed = True
+            transport.abort()
+            return
+        self.server.connections.add(self)
+        COUNTERS.inc("tansuan_hj212_connections_total")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.server.connections.discard(self)
+
+    def pause_writing(self) -> None:
+        self.write_paused_at = time.monotonic()
+
+    def resume_writing(self) -> None:
+        self.write_paused_at = None
+
+    def data_received(self, data: bytes) -> None:
+        now = self.last_data = time.monotonic()
+        was_pending = self.framer.pending
+        for item in self.framer.feed(data):
+            if self.closed:
+                return
+            if isinstance(item, Hj212Error):
+                self._reject(item, b"")
+            else:
+                self._on_frame(item)
+            if self.errors_in_a_row >= self.limits.max_errors:
+                self.close("too_many_errors", f"{self.errors_in_a_row} rejected packets in a row")
+                return
+        if not self.framer.pending:
+            self.frame_started = None
+        elif not was_pending or self.frame_started is None:
+            self.frame_started = now
+        if self.framer.garbage_bytes > MAX_GARBAGE:
+            self.close("garbage", f"{self.framer.garbage_bytes} bytes outside any packet")
+
+    # --- timeouts, checked by the server every tick ---
+
+    def check(self, now: float) -> None:
         limits = self.limits
-        while True:
-            now = time.monotonic()
-            timeout = limits.idle_timeout_s
-            if self.framer.pending and self.frame_started is not None:
-                timeout = min(timeout, self.frame_started + limits.packet_timeout_s - now)
-            if self.pending:
-                first = min(p.deadline for p in self.pending.values())
-                timeout = min(timeout, first - now)
-            try:
-                data = await asyncio.wait_for(self.reader.read(_READ_SIZE), max(timeout, 0))
-            except TimeoutError:
-                if self._expire_pending():
-                    continue
-                reason = "slow_packet" if self.framer.pending else "idle"
-                COUNTERS.inc("tansuan_hj212_errors_total", reason=reason)
-                log.info("hj212 %s: closing (%s timeout)", self.peer, reason)
-                return
-            if not data:
-                return
-            received = time.monotonic()
-            was_pending = self.framer.pending
-            for item in self.framer.feed(data):
-                if isinstance(item, Hj212Error):
-                    await self._reject(item, b"")
-                else:
-                    await self._on_frame(item)
-                if self.errors_in_a_row >= limits.max_errors:
-                    COUNTERS.inc("tansuan_hj212_errors_total", reason="too_many_errors")
-                    log.warning(
-                        "hj212 %s: closing after %d rejected packets",
-                        self.peer,
-                        self.errors_in_a_row,
-                    )
-                    return
-            if not self.framer.pending:
-                self.frame_started = None
-            elif not was_pending or self.frame_started is None:
-                self.frame_started = received
-            if self.framer.garbage_bytes > _MAX_GARBAGE:
-                COUNTERS.inc("tansuan_hj212_errors_total", reason="garbage")
-                log.warning(
-                    "hj212 %s: closing after %d bytes of garbage",
-                    self.peer,
-                    self.framer.garbage_bytes,
-                )
-                return
-
-    def _expire_pending(self) -> bool:
-        now = time.monotonic()
-        expired = [key for key, p in self.pending.items() if p.deadline <= now]
-        for key in expired:
+        if self.frame_started is not None and now - self.frame_started > limits.packet_timeout_s:
+            self.close("slow_packet", f"packet not complete after {limits.packet_timeout_s} s")
+        elif (
+            self.write_paused_at is not None and now - self.write_paused_at > limits.write_timeout_s
+        ):
+            self.close("write_timeout", "answers not taken", abort=True)
+        elif not self.in_flight and now - self.last_data > limits.idle_timeout_s:
+            self.close("idle", f"nothing received for {limits.idle_timeout_s} s")
+        for key in [k for k, p in self.pending.items() if p.deadline <= now]:
             parts = self.pending.pop(key)
             COUNTERS.inc("tansuan_hj212_errors_total", reason="reassembly")
             log.warning(
-                "hj212 %s: split message MN=%s QN=%s CN=%s dropped: %d part(s) of %s after %.0f s",
+                "hj212 %s: split message MN=%s QN=%s CN=%s dropped: %d part(s) of %s in %.0f s",
                 self.peer,
                 key[0],
                 key[1],
                 key[2],
                 len(parts.parts),
                 next(iter(parts.parts.values())).pnum,
-                self.limits.reassembly_timeout_s,
+                limits.reassembly_timeout_s,
             )
-        return bool(expired)
 
-    async def _on_frame(self, frame: bytes) -> None:
+    def close(self, reason: str, detail: str, *, abort: bool = False) -> None:
+        """Close (flushing answers already written) or abort (dropping them)."""
+        if self.closed:
+            return
+        COUNTERS.inc("tansuan_hj212_errors_total", reason=reason)
+        log.info("hj212 %s: closing (%s): %s", self.peer, reason, detail)
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort() if abort else self.transport.close()
+
+    # --- packets ---
+
+    def _on_frame(self, frame: bytes) -> None:
         try:
             packet = codec.decode(frame)
             logger = self.server.directory.authenticate(packet.mn, packet.pw)
         except Hj212Error as error:
-            await self._reject(error, frame)
+            self._reject(error, frame)
             return
         self.errors_in_a_row = 0
         self.framer.garbage_bytes = 0
         COUNTERS.inc("tansuan_hj212_packets_total", cn=packet.cn)
         if packet.cn in DATA_CNS:
-            await self._on_upload(packet, logger)
+            self._on_upload(packet, logger)
         elif packet.cn in ANSWERS:
             log.debug("hj212 %s: answer CN=%s from MN=%s", self.peer, packet.cn, packet.mn)
         elif packet.cn in NOTIFICATIONS:
             if packet.wants_ack:
-                await self._send(codec.answer(packet, "9013"), "9013")
+                self._send(codec.answer(packet, "9013"), "9013")
         else:
             unsupported = codec.CnError(
                 f"CN={packet.cn} is not handled by this host", packet=packet
             )
-            await self._reject(unsupported, frame)
+            self._reject(unsupported, frame)
 
-    async def _on_upload(self, packet: Packet, logger: Logger) -> None:
+    def _on_upload(self, packet: Packet, logger: Logger) -> None:
         parts = [packet]
         if packet.is_split:
             whole = self._reassemble(packet)
@@ -276,12 +318,23 @@ class _Connection:
             readings = to_readings(logger, packet.cn, cp)
         except Hj212Error as error:
             error.packet = packet
-            await self._reject(error, b"")
+            self._reject(error, b"")
             return
-        if readings:
-            try:
-                await self.server.committer.submit(readings)
-            except Exception as error:  # no answer: the logger resends
+        if not readings:
+            self._answer(parts)
+            return
+        self.in_flight += 1
+        if self.in_flight >= MAX_IN_FLIGHT and self.transport is not None:
+            self.transport.pause_reading()
+            self.reading_paused = True
+
+        def committed(error: BaseException | None) -> None:
+            self.in_flight -= 1
+            if self.reading_paused and self.in_flight <= MAX_IN_FLIGHT // 2 and not self.closed:
+                assert self.transport is not None
+                self.transport.resume_reading()
+                self.reading_paused = False
+            if error is not None:  # no answer: the logger resends
                 COUNTERS.inc("tansuan_hj212_errors_total", reason="sink")
                 log.error(
                     "hj212 %s: ingest failed for MN=%s QN=%s, not answered: %s",
@@ -292,9 +345,14 @@ class _Connection:
                 )
                 return
             COUNTERS.inc("tansuan_hj212_readings_total", len(readings))
+            self._answer(parts)
+
+        self.server.committer.submit(readings, committed)
+
+    def _answer(self, parts: Sequence[Packet]) -> None:
         for part in parts:
             if part.wants_ack:
-                await self._send(codec.answer(part, "9014"), "9014")
+                self._send(codec.answer(part, "9014"), "9014")
 
     def _reassemble(self, packet: Packet) -> list[Packet] | None:
         key = (packet.mn, packet.qn, packet.cn)
@@ -315,7 +373,7 @@ class _Connection:
         del self.pending[key]
         return [pending.parts[n] for n in sorted(pending.parts)]
 
-    async def _reject(self, error: Hj212Error, frame: bytes) -> None:
+    def _reject(self, error: Hj212Error, frame: bytes) -> None:
         self.errors_in_a_row += 1
         COUNTERS.inc("tansuan_hj212_errors_total", reason=error.reason)
         request: Packet | dict[str, str | None]
@@ -328,15 +386,12 @@ class _Connection:
             error.reason,
             error.message,
         )
-        await self._send(codec.answer(request, "9011", f"QnRtn={error.qn_rtn}"), "9011")
+        self._send(codec.answer(request, "9011", f"QnRtn={error.qn_rtn}"), "9011")
 
-    async def _send(self, data: bytes, cn: str) -> None:
-        self.writer.write(data)
-        try:
-            await asyncio.wait_for(self.writer.drain(), self.limits.write_timeout_s)
-        except TimeoutError:
-            COUNTERS.inc("tansuan_hj212_errors_total", reason="write_timeout")
-            raise ConnectionError("answer not taken by the logger in time") from None
+    def _send(self, data: bytes, cn: str) -> None:
+        if self.closed or self.transport is None:
+            return
+        self.transport.write(data)
         COUNTERS.inc("tansuan_hj212_answers_total", cn=cn)
 
 
@@ -359,10 +414,9 @@ class Hj212Server:
         self.directory = directory
         self.limits = limits or Limits()
         self.committer = Committer(sink, self.limits.batch_max_readings)
-        self.active = 0
+        self.connections: set[_Connection] = set()
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[object]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._ticker: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -370,9 +424,11 @@ class Hj212Server:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        loop = asyncio.get_running_loop()
         self.committer.start()
-        self._server = await asyncio.start_server(
-            self._accept, host, port, backlog=min(self.limits.max_connections, 4096)
+        self._ticker = loop.create_task(self._tick(), name="hj212-timeouts")
+        self._server = await loop.create_server(
+            lambda: _Connection(self), host, port, backlog=min(self.limits.max_connections, 4096)
         )
         log.info(
             "hj212 gateway listening on %s:%d (%d loggers)", host, self.port, len(self.directory)
@@ -385,37 +441,21 @@ class Hj212Server:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
-        for writer in list(self._writers):  # ends each connection's read with EOF
-            writer.transport.abort()
-        if self._tasks:
-            _, late = await asyncio.wait(list(self._tasks), timeout=5)
-            for task in late:
-                task.cancel()
+        for connection in list(self.connections):
+            connection.closed = True
+            if connection.transport is not None:
+                connection.transport.abort()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        await self.committer.stop()
         if self._server is not None:
             await self._server.wait_closed()
-        await self.committer.stop()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.active >= self.limits.max_connections:
-            COUNTERS.inc("tansuan_hj212_connections_refused_total")
-            log.warning("hj212: refusing connection, %d already open", self.active)
-            writer.close()
-            return
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.add(writer)
-        self.active += 1
-        COUNTERS.inc("tansuan_hj212_connections_total")
-        connection = _Connection(self, reader, writer)
-        try:
-            await connection.run()
-        except (ConnectionError, OSError) as error:
-            log.info("hj212 %s: connection lost: %s", connection.peer, error)
-        finally:
-            self.active -= 1
-            self._tasks.discard(task)
-            self._writers.discard(writer)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits.tick_s)
+            now = time.monotonic()
+            for connection in list(self.connections):
+                connection.check(now)

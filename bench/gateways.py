@@ -1,0 +1,224 @@
+"""Gateway throughput, end to end, beside the bare store rate in the same run.
+
+One function per protocol; ``main`` prints one JSON line with every figure::
+
+    .venv/bin/python bench/gateways.py [--clients 200] [--packets 50] [--rounds 3]
+
+HJ 212: N logger clients (in a second process, over real TCP sockets) each upload
+minute data (CN 2051, 10 pollutant values, Flag=5 asking for an answer) and wait for
+the 9014 answer before the next packet (stop-and-wait, as loggers do). The gateway
+commits every reading into a real SQLite table (WAL, synchronous=FULL) before answering.
+The baseline inserts the same rows into the same table with the same commit sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tansuan.gateways.hj212.client import Hj212Client
+from tansuan.gateways.hj212.mapping import Directory
+from tansuan.gateways.hj212.server import Hj212Server, Limits
+from tansuan.ingest.reading import Reading
+from tansuan.site.model import SiteModel
+
+HJ212_CODES = [f"a{n:05d}" for n in (5001, 0, 1012, 1013, 1014, 19001, 21002, 21005, 21026, 34013)]
+PW = "123456"
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS readings (site TEXT, point TEXT, ts TEXT, value REAL,"
+    " quality TEXT, PRIMARY KEY (site, point, ts)) WITHOUT ROWID"
+)
+
+
+class SqliteSink:
+    """The bench's sink: one real SQLite table, durable commit per call."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute(SCHEMA)
+        self.lock = threading.Lock()
+        self.batch_sizes: list[int] = []
+        self.rows: list[tuple[str, str, str, float, str]] = []
+
+    def __call__(self, readings: Sequence[Reading]) -> None:
+        rows = [(r.site, r.point, r.ts.isoformat(), r.value, r.quality) for r in readings]
+        with self.lock:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR IGNORE INTO readings VALUES (?,?,?,?,?)", rows)
+            self.db.execute("COMMIT")
+            self.batch_sizes.append(len(rows))
+            self.rows.extend(rows)
+
+
+def _mn(i: int) -> str:
+    return f"8888888{i:07d}"
+
+
+def _hj212_model(n: int) -> SiteModel:
+    devices = [
+        {
+            "id": f"stack-{i}",
+            "class": "stack",
+            "points": [
+                {
+                    "id": f"s{i}.{code}",
+                    "quantity": "q",
+                    "unit": "mg/m3",
+                    "protocol": {"hj212": {"connection": f"l{i}", "code": code}},
+                }
+                for code in HJ212_CODES
+            ],
+        }
+        for i in range(n)
+    ]
+    site = {
+        "id": "plant",
+        "connections": [
+            {"id": f"l{i}", "protocol": "hj212", "mn": _mn(i), "password": PW} for i in range(n)
+        ],
+        "areas": [{"id": "a", "devices": devices}],
+    }
+    return SiteModel.model_validate(
+        {"organisation": {"id": "o", "companies": [{"id": "c", "sites": [site]}]}}
+    )
+
+
+def _hj212_clients(port: int, n: int, packets: int, first_minute: int, out: Any) -> None:
+    """Client process: n loggers × packets uploads; sends (seconds, answered) back."""
+
+    async def logger(i: int, start: asyncio.Event) -> int:
+        client = Hj212Client("127.0.0.1", port, mn=_mn(i), pw=PW, timeout_s=30, retries=0)
+        base = dt.datetime(2024, 1, 1) + dt.timedelta(minutes=first_minute)
+        raws = [
+            client.upload_packet(
+                "2051",
+                (base + dt.timedelta(minutes=k)).strftime("%Y%m%d%H%M%S"),
+                {
+                    code: {"Avg": f"{100 + k + j * 0.5:.3f}", "Flag": "N"}
+                    for j, code in enumerate(HJ212_CODES)
+                },
+            )
+            for k in range(packets)
+        ]
+        answered = 0
+        async with client:
+            await start.wait()
+            for raw in raws:
+                answer = await client.send(raw)
+                answered += answer is not None and answer.cn == "9014"
+        return answered
+
+    async def run() -> tuple[float, int]:
+        start = asyncio.Event()
+        tasks = [asyncio.create_task(logger(i, start)) for i in range(n)]
+        await asyncio.sleep(0.5)  # every client connected and its packets built
+        begin = time.perf_counter()
+        start.set()
+        answered = sum(await asyncio.gather(*tasks))
+        return time.perf_counter() - begin, answered
+
+    out.send(asyncio.run(run()))
+
+
+def _bare_insert(
+    path: Path, rows: list[tuple[str, str, str, float, str]], sizes: list[int]
+) -> float:
+    """Seconds to insert ``rows`` into the same table, committing in ``sizes`` batches."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("DELETE FROM readings")
+    begin = time.perf_counter()
+    at = 0
+    for size in sizes:
+        db.execute("BEGIN")
+        db.executemany("INSERT OR IGNORE INTO readings VALUES (?,?,?,?,?)", rows[at : at + size])
+        db.execute("COMMIT")
+        at += size
+    seconds = time.perf_counter() - begin
+    db.close()
+    return seconds
+
+
+def bench_hj212(clients: int, packets: int, rounds: int) -> dict[str, Any]:
+    """HJ 212 packets/s end to end (committed, answered) and the bare insert rate."""
+    rates, bare_rates, batch_means = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(rounds):
+            path = Path(tmp) / f"hj212-{round_}.db"
+            sink = SqliteSink(path)
+
+            async def serve() -> tuple[float, int]:
+                server = Hj212Server(
+                    Directory.from_site_model(_hj212_model(clients)),
+                    sink,
+                    Limits(max_connections=clients + 10),
+                )
+                await server.start("127.0.0.1", 0)
+                ours, theirs = mp.get_context("spawn").Pipe()
+                process = mp.get_context("spawn").Process(
+                    target=_hj212_clients, args=(server.port, clients, packets, 0, theirs)
+                )
+                process.start()
+                while not ours.poll():
+                    if not process.is_alive() and not ours.poll():
+                        raise RuntimeError(f"client process died ({process.exitcode})")
+                    await asyncio.sleep(0.05)
+                result: tuple[float, int] = ours.recv()
+                process.join()
+                await server.close()
+                return result
+
+            seconds, answered = asyncio.run(serve())
+            assert answered == clients * packets, (answered, clients * packets)
+            assert len(sink.rows) == clients * packets * len(HJ212_CODES)
+            sink.db.close()
+            rates.append(answered / seconds)
+            bare = _bare_insert(path, sink.rows, sink.batch_sizes)
+            bare_rates.append(len(sink.rows) / bare)
+            batch_means.append(statistics.mean(sink.batch_sizes))
+    rate = statistics.median(rates)
+    bare_rate = statistics.median(bare_rates)
+    return {
+        "hj212_clients": clients,
+        "hj212_packets": clients * packets,
+        "hj212_values_per_packet": len(HJ212_CODES),
+        "hj212_packets_per_s": round(rate),
+        "hj212_packets_per_s_runs": [round(r) for r in rates],
+        "hj212_readings_per_s": round(rate * len(HJ212_CODES)),
+        "hj212_readings_per_commit": round(statistics.median(batch_means), 1),
+        "hj212_bare_insert_readings_per_s": round(bare_rate),
+        "hj212_gateway_over_bare": round(rate * len(HJ212_CODES) / bare_rate, 3),
+        "hj212_target_packets_per_s": 5000,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200, help="concurrent HJ 212 loggers")
+    parser.add_argument("--packets", type=int, default=50, help="uploads per logger per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are reported")
+    args = parser.parse_args(argv)
+    figures: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    figures.update(bench_hj212(args.clients, args.packets, args.rounds))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
