@@ -155,6 +155,30 @@ def _bare_insert(
     return seconds
 
 
+async def _hj212_round(sink: SqliteSink, clients: int, packets: int) -> tuple[float, int]:
+    """Serve one round to a client process; (seconds, answers) as the clients saw them."""
+    server = Hj212Server(
+        Directory.from_site_model(_hj212_model(clients)),
+        sink,
+        Limits(max_connections=clients + 10),
+    )
+    await server.start("127.0.0.1", 0)
+    context = mp.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(
+        target=_hj212_clients, args=(server.port, clients, packets, 0, theirs)
+    )
+    process.start()
+    while not ours.poll():
+        if not process.is_alive() and not ours.poll():
+            raise RuntimeError(f"client process died ({process.exitcode})")
+        await asyncio.sleep(0.05)
+    result: tuple[float, int] = ours.recv()
+    process.join()
+    await server.close()
+    return result
+
+
 def bench_hj212(clients: int, packets: int, rounds: int) -> dict[str, Any]:
     """HJ 212 packets/s end to end (committed, answered) and the bare insert rate."""
     rates, bare_rates, batch_means = [], [], []
@@ -163,28 +187,7 @@ def bench_hj212(clients: int, packets: int, rounds: int) -> dict[str, Any]:
             path = Path(tmp) / f"hj212-{round_}.db"
             sink = SqliteSink(path)
 
-            async def serve() -> tuple[float, int]:
-                server = Hj212Server(
-                    Directory.from_site_model(_hj212_model(clients)),
-                    sink,
-                    Limits(max_connections=clients + 10),
-                )
-                await server.start("127.0.0.1", 0)
-                ours, theirs = mp.get_context("spawn").Pipe()
-                process = mp.get_context("spawn").Process(
-                    target=_hj212_clients, args=(server.port, clients, packets, 0, theirs)
-                )
-                process.start()
-                while not ours.poll():
-                    if not process.is_alive() and not ours.poll():
-                        raise RuntimeError(f"client process died ({process.exitcode})")
-                    await asyncio.sleep(0.05)
-                result: tuple[float, int] = ours.recv()
-                process.join()
-                await server.close()
-                return result
-
-            seconds, answered = asyncio.run(serve())
+            seconds, answered = asyncio.run(_hj212_round(sink, clients, packets))
             assert answered == clients * packets, (answered, clients * packets)
             assert len(sink.rows) == clients * packets * len(HJ212_CODES)
             sink.db.close()
