@@ -334,3 +334,86 @@ def test_repeated_garbage_closes_the_connection(sink: SqliteSink) -> None:
             writer.close()
 
     asyncio.run(scenario())
+
+
+def test_a_failing_upload_does_not_fail_its_batch_neighbours(sink: SqliteSink) -> None:
+    """Ingest refuses one upload (a negative CO2 value); the others in the same
+    group commit are retried alone, committed and answered."""
+    from tansuan.errors import InputError
+
+    failed_batches: list[int] = []
+
+    def picky(readings):  # type: ignore[no-untyped-def]
+        if sink.calls == 0:
+            time.sleep(0.3)  # the first commit is slow: the others pile up into one batch
+        if any(r.value < 0 for r in readings):
+            failed_batches.append(len(readings))
+            raise InputError("negative concentration")
+        sink(readings)
+
+    n = 30
+
+    async def logger(port: int, i: int) -> str:
+        values = {"a05001": {"Avg": -1 if i == 7 else 100 + i, "Flag": "N"}}
+        async with Hj212Client("127.0.0.1", port, mn=mn(i), pw=PW, timeout_s=2, retries=0) as c:
+            await asyncio.sleep(0.1 if i else 0)
+            try:
+                await c.upload("2051", "20240101100100", values)
+            except AnswerTimeout:
+                return "unanswered"
+        return "answered"
+
+    async def scenario() -> list[str]:
+        async with running(site_model(n), picky) as server:
+            return await asyncio.gather(*(logger(server.port, i) for i in range(n)))
+
+    results = asyncio.run(scenario())
+    assert results == ["unanswered" if i == 7 else "answered" for i in range(n)]
+    assert sorted(row[1] for row in sink.rows()) == sorted(f"s{i}.co2" for i in range(n) if i != 7)
+    assert failed_batches[0] > 1 and failed_batches[-1] == 1  # shared batch, then alone
+
+
+def test_resend_after_a_failed_commit_is_stored_once(sink: SqliteSink) -> None:
+    """The store is down for the first try; the logger's resend is committed and
+    answered, and the reading is stored exactly once."""
+    calls: list[int] = []
+
+    def flaky(readings):  # type: ignore[no-untyped-def]
+        calls.append(len(readings))
+        if len(calls) == 1:
+            raise OSError("disk full")
+        sink(readings)
+
+    async def scenario() -> None:
+        async with running(site_model(1), flaky) as server:
+            async with Hj212Client(
+                "127.0.0.1", server.port, mn=mn(0), pw=PW, timeout_s=0.5, retries=3
+            ) as client:
+                answer = await client.upload("2051", "20240101100100", MINUTE)
+                assert answer is not None and answer.cn == "9014"
+
+    asyncio.run(scenario())
+    assert calls == [2, 2]
+    assert len(sink.rows()) == 2
+
+
+def test_counters_for_metrics(sink: SqliteSink) -> None:
+    packets = COUNTERS.get("tansuan_hj212_packets_total", cn="2051")
+    readings = COUNTERS.get("tansuan_hj212_readings_total")
+    answers = COUNTERS.get("tansuan_hj212_answers_total", cn="9014")
+    connections = COUNTERS.get("tansuan_hj212_connections_total")
+
+    async def scenario() -> None:
+        async with running(site_model(1), sink) as server:
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW) as client:
+                await client.upload("2051", "20240101100100", MINUTE)
+                await client.upload("2051", "20240101100200", MINUTE)
+
+    asyncio.run(scenario())
+    assert COUNTERS.get("tansuan_hj212_packets_total", cn="2051") - packets == 2
+    assert COUNTERS.get("tansuan_hj212_readings_total") - readings == 4
+    assert COUNTERS.get("tansuan_hj212_answers_total", cn="9014") - answers == 2
+    assert COUNTERS.get("tansuan_hj212_connections_total") - connections == 1
+    text = COUNTERS.render()
+    assert 'tansuan_hj212_packets_total{cn="2051"}' in text
+    assert "# HELP tansuan_hj212_errors_total" in text

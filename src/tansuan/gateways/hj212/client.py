@@ -10,7 +10,6 @@ A 9011 answer with a QnRtn other than 1 raises :class:`Rejected`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Mapping
 
@@ -38,11 +37,57 @@ class Rejected(Hj212Error):
         self.qn_rtn_received = qn_rtn
 
 
+class _Answers(asyncio.Protocol):
+    """The client's side of the socket: collects the host's answers by QN."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.framer = codec.Framer()
+        self.waiting: dict[str | None, asyncio.Future[Packet]] = {}
+        self.unclaimed: dict[str | None, Packet] = {}
+        self.lost: BaseException | None = None
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        for item in self.framer.feed(data):
+            if not isinstance(item, bytes):
+                continue
+            try:
+                answer = codec.decode(item)
+            except Hj212Error:
+                continue
+            future = self.waiting.pop(answer.qn, None)
+            if future is not None and not future.done():
+                future.set_result(answer)
+            else:  # an answer nobody waits for (yet): keep the latest few
+                self.unclaimed[answer.qn] = answer
+                while len(self.unclaimed) > 64:
+                    del self.unclaimed[next(iter(self.unclaimed))]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = exc or ConnectionError("host closed the connection")
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(self.lost)
+        self.waiting.clear()
+        self.writable.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+
 class Hj212Client:
     """One logger's connection to a host.
 
-    ``mn``/``pw``/``st`` fill the packets built by :meth:`upload`; the clock for QN
-    is the caller's (``now``), so the client has no hidden time source but the default.
+    ``mn``/``pw``/``st`` fill the packets built by :meth:`upload_packet`.
     """
 
     def __init__(
@@ -59,21 +104,17 @@ class Hj212Client:
         self.host, self.port = host, port
         self.mn, self.pw, self.st = mn, pw, st
         self.timeout_s, self.retries = timeout_s, retries
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._framer = codec.Framer()
-        self._answers: list[Packet] = []
+        self._protocol: _Answers | None = None
         self._seq = 0
 
     async def connect(self) -> None:
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        loop = asyncio.get_running_loop()
+        _, self._protocol = await loop.create_connection(_Answers, self.host, self.port)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await self._writer.wait_closed()
-            self._writer = None
+        if self._protocol is not None and self._protocol.transport is not None:
+            self._protocol.transport.close()
+        self._protocol = None
 
     async def __aenter__(self) -> Hj212Client:
         await self.connect()
@@ -118,19 +159,28 @@ class Hj212Client:
     async def send(self, raw: bytes) -> Packet | None:
         """Send a packet; wait for its answer when Flag bit A is set (with resends)."""
         qn, flag = codec.peek(raw)  # not decode: a test may send a broken packet on purpose
-        if self._writer is None:
+        if self._protocol is None:
             await self.connect()
-        assert self._writer is not None
+        protocol = self._protocol
+        assert protocol is not None and protocol.transport is not None
+        loop = asyncio.get_running_loop()
         for _attempt in range(self.retries + 1):
-            self._writer.write(raw)
-            await self._writer.drain()
+            if protocol.lost is not None:
+                raise ConnectionError("host closed the connection") from protocol.lost
+            await protocol.writable.wait()
+            protocol.transport.write(raw)
             if not (flag or 0) & codec.FLAG_ACK:
                 return None
-            try:
-                async with asyncio.timeout(self.timeout_s):
-                    answer = await self._answer_to(qn)
-            except TimeoutError:
-                continue
+            answer = protocol.unclaimed.pop(qn, None)
+            if answer is None:
+                future: asyncio.Future[Packet] = loop.create_future()
+                protocol.waiting[qn] = future
+                try:
+                    async with asyncio.timeout(self.timeout_s):
+                        answer = await future
+                except TimeoutError:
+                    protocol.waiting.pop(qn, None)
+                    continue
             if answer.cn == "9011":
                 rtn = int(answer.cp.params.get("QnRtn", "100") or 100)
                 if rtn != 1:
@@ -139,22 +189,3 @@ class Hj212Client:
         raise AnswerTimeout(
             f"no answer to QN={qn} after {self.retries + 1} tries of {self.timeout_s} s"
         )
-
-    async def _answer_to(self, qn: str | None) -> Packet:
-        while True:
-            for index, answer in enumerate(self._answers):
-                if answer.qn == qn:
-                    del self._answers[index]
-                    return answer
-            await self._read_more()
-
-    async def _read_more(self) -> None:
-        assert self._reader is not None
-        data = await self._reader.read(65536)
-        if not data:
-            raise ConnectionError("host closed the connection")
-        for item in self._framer.feed(data):
-            if isinstance(item, bytes):
-                with contextlib.suppress(Hj212Error):
-                    self._answers.append(codec.decode(item))
-        del self._answers[:-64]  # answers nobody waits for any more
