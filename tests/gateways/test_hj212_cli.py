@@ -102,3 +102,12 @@ def test_gateway_says_ingest_is_not_wired_yet(examples: Path) -> None:
     result = runner.invoke(app, ["gateway", "hj212", "--site-model", str(examples / "site.yaml")])
     assert result.exit_code == 1
     assert "ingest not available" in result.stderr
+
+
+def test_client_takes_table_1_defaults_from_settings() -> None:
+    """HJ 212-2017 Table 1: 10 s timeout, 3 resends over mobile networks."""
+    from tansuan.gateways.hj212.client import Hj212Client
+    from tansuan.settings import Settings
+
+    client = Hj212Client.from_settings(Settings(), mn="X1", pw="123456")
+    assert (client.timeout_s, client.retries, client.port) == (10.0, 3, 8212)

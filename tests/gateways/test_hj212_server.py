@@ -417,3 +417,24 @@ def test_counters_for_metrics(sink: SqliteSink) -> None:
     text = COUNTERS.render()
     assert 'tansuan_hj212_packets_total{cn="2051"}' in text
     assert "# HELP tansuan_hj212_errors_total" in text
+
+
+def test_time_calibration_request_gets_a_set_time_command(sink: SqliteSink) -> None:
+    """1013 from a logger: 9013 when asked, then 1012 with the site's local time."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    async def scenario() -> None:
+        async with running(site_model(1), sink) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(codec.build(cn="1013", cp="", qn="9", pw=PW, mn=mn(0), flag=5))
+            answer = codec.decode(await read_answer(reader))
+            command = codec.decode(await read_answer(reader))
+            writer.close()
+        assert (answer.cn, answer.qn) == ("9013", "9")
+        assert (command.cn, command.mn, command.wants_ack) == ("1012", mn(0), True)
+        sent = dt.datetime.strptime(command.cp.params["SystemTime"], "%Y%m%d%H%M%S")
+        local_now = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+        assert abs((local_now - sent).total_seconds()) < 5
+
+    asyncio.run(scenario())

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.codec import Hj212Error, Packet
+from tansuan.settings import Settings
 
 #: HJ 212-2017 Table 1 default over mobile networks: 10 s, 3 resends.
 DEFAULT_TIMEOUT_S = 10.0
@@ -106,6 +107,18 @@ class Hj212Client:
         self.timeout_s, self.retries = timeout_s, retries
         self._protocol: _Answers | None = None
         self._seq = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, mn: str, pw: str) -> Hj212Client:
+        """A client of this installation's gateway with the configured timeout/resends."""
+        return cls(
+            settings.hj212_host,
+            settings.hj212_port,
+            mn=mn,
+            pw=pw,
+            timeout_s=settings.hj212_ack_timeout_s,
+            retries=settings.hj212_ack_retries,
+        )
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -56,6 +57,8 @@ COUNTERS.describe("tansuan_hj212_unmapped_codes_total", "HJ 212 codes with no si
 
 #: Commands a logger sends that are notifications (answered with 9013 when asked).
 NOTIFICATIONS = frozenset({"1013", "2081"})
+#: A logger asking for the host's time; the host sends 1012 (set time) with SystemTime.
+TIME_REQUEST = "1013"
 #: Answers a logger sends to the host's commands; nothing to do.
 ANSWERS = frozenset({"9011", "9012", "9013", "9014"})
 #: Bytes outside any packet tolerated since the last good packet.
@@ -300,6 +303,8 @@ class _Connection(asyncio.Protocol):
         elif packet.cn in NOTIFICATIONS:
             if packet.wants_ack:
                 self._send(codec.answer(packet, "9013"), "9013")
+            if packet.cn == TIME_REQUEST:
+                self._set_time(packet, logger)
         else:
             unsupported = codec.CnError(
                 f"CN={packet.cn} is not handled by this host", packet=packet
@@ -348,6 +353,21 @@ class _Connection(asyncio.Protocol):
             self._answer(parts)
 
         self.server.committer.submit(readings, committed)
+
+    def _set_time(self, request: Packet, logger: Logger) -> None:
+        """Answer a time-calibration request (1013) with a set-time command (1012)."""
+        now = datetime.datetime.now(logger.timezone)
+        cp = f"SystemTime={now:%Y%m%d%H%M%S}"
+        command = codec.build(
+            cn="1012",
+            cp=cp,
+            st=request.st,
+            qn=codec.make_qn(now),
+            pw=request.pw,
+            mn=request.mn,
+            flag=codec.FLAG_2017 | codec.FLAG_ACK,
+        )
+        self._send(command, "1012")
 
     def _answer(self, parts: Sequence[Packet]) -> None:
         for part in parts:
