@@ -288,7 +288,7 @@ def test_slow_loris_does_not_stall_others(sink: SqliteSink) -> None:
                 for minute in range(5):
                     start = time.monotonic()
                     await fast.upload("2051", f"2024010110{minute:02d}00", MINUTE)
-                    assert time.monotonic() - start < 0.5
+                    assert time.monotonic() - start < 2  # the dribble lasts 7 s
             assert await asyncio.wait_for(reader.read(), 3) == b""  # closed by the server
             assert await dribbler
             writer.close()
