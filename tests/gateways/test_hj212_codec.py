@@ -6,6 +6,7 @@ import pytest
 
 from tansuan.errors import ProtocolError
 from tansuan.gateways.hj212 import codec
+from tansuan.gateways.hj212.framing import Framer
 
 #: HJ 212-2017 Appendix A example (set real-time interval, CN 1062). Its data segment is
 #: 101 characters ("0101") and its CRC is 1C80; the prose under it says "1C08", a typo
@@ -201,7 +202,7 @@ def test_to_json_layout() -> None:
 
 def test_framer_splits_a_stream_and_resyncs_on_garbage() -> None:
     good = APPENDIX_A.encode()
-    framer = codec.Framer()
+    framer = Framer()
     stream = b"noise" + good + b"##0xyz" + good.rstrip() + good  # second one has no CRLF
     out = []
     for i in range(0, len(stream), 7):  # arrives in small pieces
@@ -215,7 +216,7 @@ def test_framer_splits_a_stream_and_resyncs_on_garbage() -> None:
 
 
 def test_framer_reports_a_wrong_length_at_the_line_end() -> None:
-    framer = codec.Framer()
+    framer = Framer()
     out = framer.feed(b"##0150" + APPENDIX_A[6:].encode())
     assert len(out) == 1 and isinstance(out[0], bytes)
     with pytest.raises(codec.LengthError):
@@ -223,7 +224,7 @@ def test_framer_reports_a_wrong_length_at_the_line_end() -> None:
 
 
 def test_framer_bounds_its_buffer() -> None:
-    framer = codec.Framer()
+    framer = Framer()
     out = framer.feed(b"##1000" + b"x" * 2000)
     assert any(isinstance(e, codec.PacketTooLong) for e in out)
     assert len(framer._buf) < framer.max_frame

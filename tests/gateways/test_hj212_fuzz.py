@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tansuan.gateways.hj212 import codec
+from tansuan.gateways.hj212.framing import Framer
 
 from .test_hj212_codec import APPENDIX_A
 
@@ -68,7 +69,7 @@ def test_random_bytes_raise_only_protocol_errors(data: bytes) -> None:
         codec.decode(data)
     except codec.Hj212Error:
         pass
-    framer = codec.Framer()
+    framer = Framer()
     for item in framer.feed(data):
         if isinstance(item, bytes):
             try:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.codec import Hj212Error, Packet
+from tansuan.gateways.hj212.framing import Framer
 from tansuan.settings import Settings
 
 #: HJ 212-2017 Table 1 default over mobile networks: 10 s, 3 resends.
@@ -43,7 +44,7 @@ class _Answers(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.framer = codec.Framer()
+        self.framer = Framer()
         self.waiting: dict[str | None, asyncio.Future[Packet]] = {}
         self.unclaimed: dict[str | None, Packet] = {}
         self.lost: BaseException | None = None

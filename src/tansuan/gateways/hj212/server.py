@@ -1,6 +1,6 @@
 """The HJ 212-2017 gateway: an asyncio TCP server for many data loggers at once.
 
-Per connection: bytes are cut into packets (:class:`~.codec.Framer`), each packet is
+Per connection: bytes are cut into packets (:class:`~.framing.Framer`), each packet is
 decoded, its MN + PW authenticated against the site model, split messages (Flag bit D,
 PNUM/PNO) reassembled, and data uploads (2011, 2051, 2061, 2031, 2021, 2041) turned into
 readings (:mod:`.mapping`). The readings of all connections go to one
@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from tansuan.gateways.base import COUNTERS, Sink
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.codec import Hj212Error, Packet
+from tansuan.gateways.hj212.framing import Framer
 from tansuan.gateways.hj212.mapping import DATA_CNS, Directory, Logger, to_readings
 from tansuan.ingest.reading import Reading
 from tansuan.settings import Settings
@@ -188,7 +189,7 @@ class _Connection(asyncio.Protocol):
     def __init__(self, server: Hj212Server) -> None:
         self.server = server
         self.limits = server.limits
-        self.framer = codec.Framer(self.limits.max_segment)
+        self.framer = Framer(self.limits.max_segment)
         self.pending: dict[tuple[str | None, str | None, str], _Pending] = {}
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
