@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from tansuan.errors import InputError
 from tansuan.gateways.base import COUNTERS, Sink
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.codec import Hj212Error, Packet
@@ -112,9 +113,11 @@ class Committer:
     """Group commit: batches the readings of every connection into one sink call.
 
     ``submit(readings, done)`` queues readings; ``done(None)`` is called (in the event
-    loop) once the sink has committed them, ``done(error)`` if it raised. When a batch of
-    several submissions fails, each is retried alone so one bad upload cannot fail its
-    neighbours. One batch commits at a time (one writer); the next fills meanwhile.
+    loop) once the sink has committed them, ``done(error)`` if it raised. When ingest
+    refuses a batch of several submissions for their data (an ``InputError``), each is
+    retried alone so one bad upload cannot fail its neighbours; any other failure (the
+    store is down) fails the whole batch at once. One batch commits at a time (one
+    writer); the next fills meanwhile.
     """
 
     def __init__(self, sink: Sink, max_readings: int) -> None:
@@ -157,10 +160,11 @@ class Committer:
         try:
             await asyncio.to_thread(self._sink, readings)
         except Exception as error:  # reported to each submitter
-            if len(batch) == 1:
-                _call(batch[0][1], error)
+            if len(batch) == 1 or not isinstance(error, InputError):
+                for _, done in batch:  # the store itself failed: everyone resends
+                    _call(done, error)
                 return
-            for item in batch:
+            for item in batch:  # some upload's data was refused: find which
                 await self._commit([item])
             return
         self.commits += 1
