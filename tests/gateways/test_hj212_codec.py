@@ -229,3 +229,37 @@ def test_framer_bounds_its_buffer() -> None:
     assert any(isinstance(e, codec.PacketTooLong) for e in out)
     assert len(framer._buf) < framer.max_frame
     assert any(isinstance(e, codec.PacketTooLong) for e in framer.feed(b"##9999"))
+
+
+@pytest.mark.parametrize(
+    ("segment", "error"),
+    [
+        ("ST=31;CN=2011;PW=1;MN=X;Flag=²;CP=&&&&", codec.FlagError),
+        ("ST=31;CN=٢٠١١;PW=1;MN=X;Flag=4;CP=&&&&", codec.CnError),
+        ("QN=２０２４;ST=31;CN=2011;PW=1;MN=X;Flag=4;CP=&&&&", codec.QnError),
+    ],
+)
+def test_only_ascii_digits_are_numbers(segment: str, error: type[codec.Hj212Error]) -> None:
+    with pytest.raises(error):
+        codec.decode(codec.frame(segment))
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("12.5", 12.5),
+        ("-0.5", -0.5),
+        ("+3", 3.0),
+        (".5", 0.5),
+        ("7.", 7.0),
+        ("1e3", 1000.0),
+        ("1_000", None),
+        ("nan", None),
+        ("inf", None),
+        ("", None),
+        ("1,5", None),
+        ("0x10", None),
+    ],
+)
+def test_parse_number(text: str, number: float | None) -> None:
+    assert codec.parse_number(text) == number

@@ -289,7 +289,10 @@ def test_slow_loris_does_not_stall_others(sink: SqliteSink) -> None:
                     start = time.monotonic()
                     await fast.upload("2051", f"2024010110{minute:02d}00", MINUTE)
                     assert time.monotonic() - start < 2  # the dribble lasts 7 s
-            assert await asyncio.wait_for(reader.read(), 3) == b""  # closed by the server
+            try:  # closed by the server: EOF, or a reset if our bytes were still arriving
+                assert await asyncio.wait_for(reader.read(), 3) == b""
+            except ConnectionResetError:
+                pass
             assert await dribbler
             writer.close()
 

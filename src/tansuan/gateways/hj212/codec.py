@@ -38,6 +38,7 @@ The standard has no QnRtn for a length error, so 100 ("other") is used.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -235,9 +236,9 @@ class Packet:
         return self.length_declared == self.length_actual
 
 
-_QN = re.compile(r"^\d{1,20}$")
+_QN = re.compile(r"^[0-9]{1,20}$")
 _ST = re.compile(r"^[A-Za-z0-9]{1,5}$")
-_CN = re.compile(r"^\d{4}$")
+_CN = re.compile(r"^[0-9]{4}$")
 _MN = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
 _PW = re.compile(r"^[\x21-\x7e]{0,16}$")
 HEX4 = re.compile(rb"^[0-9A-Fa-f]{4}$")
@@ -273,7 +274,7 @@ def parse_cp(body: str) -> Cp:
 
 
 def _parse_int(text: str, error: type[Hj212Error], name: str, low: int, high: int) -> int:
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise error(f"{name}={text[:20]!r} is not an integer in {low}…{high}")
     return int(text)
 
@@ -491,13 +492,27 @@ def answer(request: Packet | Mapping[str, str | None], cn: str, cp: str = "") ->
 # --- JSON -------------------------------------------------------------------------------
 
 
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$")
+
+
+def parse_number(text: str) -> float | None:
+    """An HJ 212 number (``N14.2``: optional sign and decimal point) or None.
+
+    >>> parse_number("-12.50"), parse_number("1_000"), parse_number("nan")
+    (-12.5, None, None)
+    """
+    if not _NUMBER.match(text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
 def _json_value(name: str, value: str) -> object:
     if name in NUMERIC_FIELDS:
-        try:
-            number = float(value)
-        except ValueError:
+        number = parse_number(value)
+        if number is None:
             return value
-        if number.is_integer() and "." not in value and "e" not in value.lower():
+        if number.is_integer() and value.lstrip("+-").isdigit():
             return int(number)
         return number
     return value

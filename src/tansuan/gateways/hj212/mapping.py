@@ -39,7 +39,6 @@ must be the unit its logger sends.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -47,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 from tansuan.errors import ConfigError
 from tansuan.gateways.base import COUNTERS
-from tansuan.gateways.hj212.codec import Cp, DataTimeError, MnError, PasswordError
+from tansuan.gateways.hj212.codec import Cp, DataTimeError, MnError, PasswordError, parse_number
 from tansuan.ingest.reading import QUALITY_FLAGS, Reading
 from tansuan.site.model import SiteModel
 
@@ -178,7 +177,7 @@ def local_to_utc(data_time: str | None, tz: ZoneInfo) -> dt.datetime:
 @lru_cache(maxsize=4096)  # loggers of a site share their DataTimes
 def _local_to_utc(data_time: str, tz: ZoneInfo) -> dt.datetime:
     s = data_time
-    if not s.isdigit() or len(s) not in (14, 17):
+    if not (s.isascii() and s.isdigit()) or len(s) not in (14, 17):
         raise DataTimeError(f"DataTime={s[:20]!r} is not YYYYMMDDhhmmss")
     try:
         local = dt.datetime(
@@ -210,13 +209,9 @@ def to_readings(logger: Logger, cn: str, cp: Cp) -> list[Reading]:
             name = route.select(cn)
             if name is None or name not in fields:
                 continue
-            try:
-                value = float(fields[name])
-            except ValueError:
-                skipped += 1
-                continue
+            value = parse_number(fields[name])
             quality = "N" if name in ("RS", "RT") else fields.get("Flag", "N") or "N"
-            if not math.isfinite(value) or quality not in QUALITY_FLAGS:
+            if value is None or quality not in QUALITY_FLAGS:
                 skipped += 1
                 continue
             readings.append(Reading(logger.site, route.point, ts, value, None, quality))
