@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Close an HJ 212 connection after this many rejected packets in a row.",
     )
+    hj212_login_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Close an HJ 212 connection with no valid, authenticated packet this long "
+        "after connecting [s].",
+    )
     hj212_ack_timeout_s: float = Field(
         default=10.0,
         gt=0,

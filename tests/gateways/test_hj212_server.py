@@ -441,3 +441,28 @@ def test_time_calibration_request_gets_a_set_time_command(sink: SqliteSink) -> N
         assert abs((local_now - sent).total_seconds()) < 5
 
     asyncio.run(scenario())
+
+
+def test_a_connection_that_never_logs_in_is_closed(sink: SqliteSink) -> None:
+    """Sending only rejected packets keeps a socket busy but not logged in."""
+
+    async def scenario() -> None:
+        limits = Limits(login_timeout_s=0.4, idle_timeout_s=30, max_errors=10_000)
+        async with running(site_model(1), sink, limits) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            wrong = codec.build(cn="2051", cp="DataTime=20240101100100", qn="1", pw="x", mn="Z")
+            start = time.monotonic()
+            closed = False
+            while time.monotonic() - start < 3 and not closed:
+                writer.write(wrong)
+                try:
+                    await writer.drain()
+                    closed = await asyncio.wait_for(reader.read(65536), 0.1) == b""
+                except TimeoutError:
+                    pass
+                except ConnectionError:
+                    closed = True
+            assert closed and 0.4 <= time.monotonic() - start < 2
+            writer.close()
+
+    asyncio.run(scenario())

@@ -13,10 +13,12 @@ nothing to commit).
 Rejected packets (bad length or CRC, unknown MN, wrong PW, malformed fields, commands
 this host does not handle) are answered with 9011 and the QnRtn of :mod:`.codec`,
 logged with their reason, counted, and never affect another connection. A connection is
-closed when it sends nothing for ``idle_timeout_s``, when a started packet is not
-complete within ``packet_timeout_s`` (slow-loris), when it does not take its answers
-within ``write_timeout_s``, after ``max_errors`` rejected packets in a row, after 64 KiB
-of bytes outside any packet, or at once when ``max_connections`` are open. A connection
+closed when it sends nothing for ``idle_timeout_s``, when it has sent no valid packet
+within ``login_timeout_s`` of connecting (idle sockets cannot hold the slots), when a
+started packet is not complete within ``packet_timeout_s`` (slow-loris), when it does
+not take its answers within ``write_timeout_s``, after ``max_errors`` rejected packets
+in a row, after 64 KiB of bytes outside any packet, or at once when ``max_connections``
+are open. A connection
 with 64 packets waiting for commit is not read until half of them are answered.
 
 The server is built on :class:`asyncio.Protocol` (no task or future per packet): it is
@@ -81,6 +83,7 @@ class Limits:
     write_timeout_s: float = 10.0
     reassembly_timeout_s: float = 60.0
     max_errors: int = 20
+    login_timeout_s: float = 60.0
     batch_max_readings: int = 20000
     max_segment: int = codec.MAX_SEGMENT
     max_pending_messages: int = 16
@@ -94,6 +97,7 @@ class Limits:
             write_timeout_s=settings.hj212_write_timeout_s,
             reassembly_timeout_s=settings.hj212_reassembly_timeout_s,
             max_errors=settings.hj212_max_errors,
+            login_timeout_s=settings.hj212_login_timeout_s,
             batch_max_readings=settings.hj212_batch_max_readings,
         )
 
@@ -105,6 +109,7 @@ class Limits:
             self.packet_timeout_s,
             self.write_timeout_s,
             self.reassembly_timeout_s,
+            self.login_timeout_s,
         )
         return min(1.0, max(0.02, shortest / 5))
 
@@ -199,7 +204,8 @@ class _Connection(asyncio.Protocol):
         self.peer = "?"
         self.errors_in_a_row = 0
         self.in_flight = 0
-        self.last_data = time.monotonic()
+        self.connected_at = self.last_data = time.monotonic()
+        self.authenticated = False
         self.frame_started: float | None = None
         self.write_paused_at: float | None = None
         self.reading_paused = False
@@ -265,6 +271,8 @@ class _Connection(asyncio.Protocol):
             self.close("write_timeout", "answers not taken", abort=True)
         elif not self.in_flight and now - self.last_data > limits.idle_timeout_s:
             self.close("idle", f"nothing received for {limits.idle_timeout_s} s")
+        elif not self.authenticated and now - self.connected_at > limits.login_timeout_s:
+            self.close("login_timeout", f"no valid packet in {limits.login_timeout_s} s")
         for key in [k for k, p in self.pending.items() if p.deadline <= now]:
             parts = self.pending.pop(key)
             COUNTERS.inc("tansuan_hj212_errors_total", reason="reassembly")
@@ -300,6 +308,7 @@ class _Connection(asyncio.Protocol):
             return
         self.errors_in_a_row = 0
         self.framer.garbage_bytes = 0
+        self.authenticated = True
         COUNTERS.inc("tansuan_hj212_packets_total", cn=packet.cn)
         if packet.cn in DATA_CNS:
             self._on_upload(packet, logger)
