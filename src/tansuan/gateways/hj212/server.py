@@ -18,8 +18,8 @@ within ``login_timeout_s`` of connecting (idle sockets cannot hold the slots), w
 started packet is not complete within ``packet_timeout_s`` (slow-loris), when it does
 not take its answers within ``write_timeout_s``, after ``max_errors`` rejected packets
 in a row, after 64 KiB of bytes outside any packet, or at once when ``max_connections``
-are open. A connection
-with 64 packets waiting for commit is not read until half of them are answered.
+are open. A connection with 64 packets waiting for commit is not read until half of
+them are answered.
 
 The server is built on :class:`asyncio.Protocol` (no task or future per packet): it is
 what lets one Python process answer thousands of packets a second.
