@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -466,3 +467,51 @@ def test_a_connection_that_never_logs_in_is_closed(sink: SqliteSink) -> None:
             writer.close()
 
     asyncio.run(scenario())
+
+
+def test_a_logger_that_takes_no_answers_is_cut_off(sink: SqliteSink) -> None:
+    """It sends and never reads: the server stops reading it once answers pile up, and
+    drops the connection after write_timeout_s; a neighbour keeps being served."""
+    import socket
+
+    before = COUNTERS.get("tansuan_hj212_errors_total", reason="write_timeout")
+    # codes no point maps: answered at once, so answers pile up as fast as possible
+    packet = codec.build(
+        cn="2011", cp="DataTime=20240101100000;zz9999-Rtd=1", qn="1", pw=PW, mn=mn(0)
+    )
+
+    async def scenario() -> None:
+        limits = Limits(write_timeout_s=0.5)
+        async with running(site_model(2), sink, limits) as server:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", server.port))
+            reader, writer = await asyncio.open_connection(sock=sock)
+            while not server.connections:
+                await asyncio.sleep(0.01)
+            (conn,) = server.connections
+            assert conn.transport is not None
+            conn.transport.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
+            )
+
+            async def flood() -> None:
+                with contextlib.suppress(ConnectionError):
+                    for _ in range(20000):
+                        writer.write(packet)
+                        await writer.drain()
+
+            flooding = asyncio.create_task(flood())
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(1), pw=PW) as good:
+                for minute in range(3):
+                    await asyncio.sleep(0.3)
+                    assert await good.upload("2051", f"2024010110{minute:02d}00", MINUTE)
+            deadline = time.monotonic() + 5
+            while conn in server.connections and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert conn not in server.connections
+            await asyncio.wait_for(flooding, 5)
+            writer.close()
+
+    asyncio.run(scenario())
+    assert COUNTERS.get("tansuan_hj212_errors_total", reason="write_timeout") - before == 1

@@ -209,6 +209,7 @@ class _Connection(asyncio.Protocol):
         self.frame_started: float | None = None
         self.write_paused_at: float | None = None
         self.reading_paused = False
+        self.busy = False  # MAX_IN_FLIGHT packets wait for commit
         self.closed = False
 
     # --- asyncio.Protocol ---
@@ -235,9 +236,25 @@ class _Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.write_paused_at = time.monotonic()
+        self._flow()
 
     def resume_writing(self) -> None:
         self.write_paused_at = None
+        self._flow()
+
+    def _flow(self) -> None:
+        """Stop reading while answers are not taken or too many packets await commit."""
+        if self.closed or self.transport is None:
+            return
+        limit = MAX_IN_FLIGHT // 2 if self.busy else MAX_IN_FLIGHT - 1
+        self.busy = self.in_flight > limit
+        pause = self.busy or self.write_paused_at is not None
+        if pause != self.reading_paused:
+            if pause:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
+            self.reading_paused = pause
 
     def data_received(self, data: bytes) -> None:
         now = self.last_data = time.monotonic()
@@ -263,7 +280,11 @@ class _Connection(asyncio.Protocol):
 
     def check(self, now: float) -> None:
         limits = self.limits
-        if self.frame_started is not None and now - self.frame_started > limits.packet_timeout_s:
+        if (
+            self.frame_started is not None
+            and not self.reading_paused  # the rest of the packet is not being read
+            and now - self.frame_started > limits.packet_timeout_s
+        ):
             self.close("slow_packet", f"packet not complete after {limits.packet_timeout_s} s")
         elif (
             self.write_paused_at is not None and now - self.write_paused_at > limits.write_timeout_s
@@ -343,16 +364,11 @@ class _Connection(asyncio.Protocol):
             self._answer(parts)
             return
         self.in_flight += 1
-        if self.in_flight >= MAX_IN_FLIGHT and self.transport is not None:
-            self.transport.pause_reading()
-            self.reading_paused = True
+        self._flow()
 
         def committed(error: BaseException | None) -> None:
             self.in_flight -= 1
-            if self.reading_paused and self.in_flight <= MAX_IN_FLIGHT // 2 and not self.closed:
-                assert self.transport is not None
-                self.transport.resume_reading()
-                self.reading_paused = False
+            self._flow()
             if error is not None:  # no answer: the logger resends
                 COUNTERS.inc("tansuan_hj212_errors_total", reason="sink")
                 log.error(
