@@ -44,37 +44,6 @@ def version() -> None:
     console.print(f"tansuan {__version__}")
 
 
-@app.command()
-def settings() -> None:
-    """List every setting with its environment variable and help / 列出全部配置项."""
-    from rich.table import Table
-
-    from tansuan.settings import Settings, get_settings
-
-    current = get_settings()
-    table = Table("env", "value", "help")
-    for name, field in Settings.model_fields.items():
-        table.add_row(f"TANSUAN_{name.upper()}", str(getattr(current, name)), field.description)
-    console.print(table)
-
-
-@site_app.command("validate")
-def site_validate(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
-    """Report every problem in a site model, with its path / 校验站点模型并列出全部问题."""
-    from tansuan.site.validate import load
-
-    try:
-        model = load(file)
-    except TansuanError as error:
-        fail(error, code=1)
-    sites = model.sites()
-    n_points = sum(len(site.points()) for site in sites)
-    console.print(
-        f"[green]✓[/] {file}: {len(sites)} 个站点 site(s), {n_points} 个测点 point(s) — "
-        "没有问题 / no problems"
-    )
-
-
 # --- HJ 212 (gateways/hj212) -------------------------------------------------------------
 hj212_app = typer.Typer(
     help="HJ 212-2017 packets: decode and build / HJ 212-2017 报文：解码与生成",
@@ -176,6 +145,37 @@ def gateway_hj212(
         fail(error, code=1)
     except KeyboardInterrupt:
         console.print("已停止 / stopped")
+
+
+@app.command()
+def settings() -> None:
+    """List every setting with its environment variable and help / 列出全部配置项."""
+    from rich.table import Table
+
+    from tansuan.settings import Settings, get_settings
+
+    current = get_settings()
+    table = Table("env", "value", "help")
+    for name, field in Settings.model_fields.items():
+        table.add_row(f"TANSUAN_{name.upper()}", str(getattr(current, name)), field.description)
+    console.print(table)
+
+
+@site_app.command("validate")
+def site_validate(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
+    """Report every problem in a site model, with its path / 校验站点模型并列出全部问题."""
+    from tansuan.site.validate import load
+
+    try:
+        model = load(file)
+    except TansuanError as error:
+        fail(error, code=1)
+    sites = model.sites()
+    n_points = sum(len(site.points()) for site in sites)
+    console.print(
+        f"[green]✓[/] {file}: {len(sites)} 个站点 site(s), {n_points} 个测点 point(s) — "
+        "没有问题 / no problems"
+    )
 
 
 def main() -> None:
