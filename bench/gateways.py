@@ -9,6 +9,9 @@ minute data (CN 2051, 10 pollutant values, Flag=5 asking for an answer) and wait
 the 9014 answer before the next packet (stop-and-wait, as loggers do). The gateway
 commits every reading into a real SQLite table (WAL, synchronous=FULL) before answering.
 The baseline inserts the same rows into the same table with the same commit sizes.
+``hj212_null_sink`` repeats the first client count with a sink that discards, to show
+the gateway's own cost; ``*_cpu_us_per_packet`` is CPU time per packet of the server
+process (event loop and sink thread) and of the client process.
 """
 
 from __future__ import annotations
@@ -66,6 +69,13 @@ class SqliteSink:
             self.rows.extend(rows)
 
 
+class NullSink(SqliteSink):
+    """Discards readings: isolates the gateway's own cost from the store's."""
+
+    def __call__(self, readings: Sequence[Reading]) -> None:
+        self.batch_sizes.append(len(readings))
+
+
 def _mn(i: int) -> str:
     return f"8888888{i:07d}"
 
@@ -100,7 +110,7 @@ def _hj212_model(n: int) -> SiteModel:
 
 
 def _hj212_clients(port: int, n: int, packets: int, first_minute: int, out: Any) -> None:
-    """Client process: n loggers × packets uploads; sends (seconds, answered) back."""
+    """Client process: n loggers × packets uploads; sends (seconds, answered, cpu s) back."""
 
     async def logger(i: int, start: asyncio.Event) -> int:
         client = Hj212Client("127.0.0.1", port, mn=_mn(i), pw=PW, timeout_s=30, retries=0)
@@ -124,14 +134,14 @@ def _hj212_clients(port: int, n: int, packets: int, first_minute: int, out: Any)
                 answered += answer is not None and answer.cn == "9014"
         return answered
 
-    async def run() -> tuple[float, int]:
+    async def run() -> tuple[float, int, float]:
         start = asyncio.Event()
         tasks = [asyncio.create_task(logger(i, start)) for i in range(n)]
         await asyncio.sleep(0.5)  # every client connected and its packets built
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         start.set()
         answered = sum(await asyncio.gather(*tasks))
-        return time.perf_counter() - begin, answered
+        return time.perf_counter() - begin, answered, time.process_time() - cpu
 
     out.send(asyncio.run(run()))
 
@@ -155,8 +165,14 @@ def _bare_insert(
     return seconds
 
 
-async def _hj212_round(sink: SqliteSink, clients: int, packets: int) -> tuple[float, int]:
-    """Serve one round to a client process; (seconds, answers) as the clients saw them."""
+async def _hj212_round(
+    sink: SqliteSink, clients: int, packets: int
+) -> tuple[float, int, float, float]:
+    """Serve one round to a client process.
+
+    Returns (seconds, answers, client CPU [s]) as the clients saw them, and the
+    server process's CPU [s] (event loop and sink thread) over the same time.
+    """
     server = Hj212Server(
         Directory.from_site_model(_hj212_model(clients)),
         sink,
@@ -169,25 +185,50 @@ async def _hj212_round(sink: SqliteSink, clients: int, packets: int) -> tuple[fl
         target=_hj212_clients, args=(server.port, clients, packets, 0, theirs)
     )
     process.start()
+    cpu = time.process_time()
     while not ours.poll():
         if not process.is_alive() and not ours.poll():
             raise RuntimeError(f"client process died ({process.exitcode})")
         await asyncio.sleep(0.05)
-    result: tuple[float, int] = ours.recv()
+    seconds, answered, client_cpu = ours.recv()
+    server_cpu = time.process_time() - cpu  # includes ~0.5 s of client start-up idling
     process.join()
     await server.close()
-    return result
+    return seconds, answered, client_cpu, server_cpu
+
+
+def _hj212_null(clients: int, total_packets: int, rounds: int) -> dict[str, Any]:
+    """The gateway alone: same load, a sink that discards (no SQLite)."""
+    packets = max(1, total_packets // clients)
+    rates, server_us = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            sink = NullSink(Path(tmp) / "null.db")
+            seconds, answered, _, server_cpu = asyncio.run(_hj212_round(sink, clients, packets))
+            assert answered == clients * packets
+            rates.append(answered / seconds)
+            server_us.append(server_cpu / answered * 1e6)
+    return {
+        "clients": clients,
+        "packets_per_s": round(statistics.median(rates)),
+        "packets_per_s_runs": [round(r) for r in rates],
+        "server_cpu_us_per_packet": round(statistics.median(server_us)),
+    }
 
 
 def _hj212_at(clients: int, total_packets: int, rounds: int) -> dict[str, Any]:
     """Median figures over ``rounds`` rounds with ``clients`` concurrent loggers."""
     packets = max(1, total_packets // clients)
-    rates, bare_rates, batch_means = [], [], []
+    rates, bare_rates, batch_means, server_us, client_us = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(rounds):
             path = Path(tmp) / f"hj212-{round_}.db"
             sink = SqliteSink(path)
-            seconds, answered = asyncio.run(_hj212_round(sink, clients, packets))
+            seconds, answered, client_cpu, server_cpu = asyncio.run(
+                _hj212_round(sink, clients, packets)
+            )
+            server_us.append(server_cpu / answered * 1e6)
+            client_us.append(client_cpu / answered * 1e6)
             assert answered == clients * packets, (answered, clients * packets)
             assert len(sink.rows) == clients * packets * len(HJ212_CODES)
             sink.db.close()
@@ -206,6 +247,8 @@ def _hj212_at(clients: int, total_packets: int, rounds: int) -> dict[str, Any]:
         "readings_per_commit": round(statistics.median(batch_means), 1),
         "bare_insert_readings_per_s": round(bare_rate),
         "gateway_over_bare": round(rate * len(HJ212_CODES) / bare_rate, 3),
+        "server_cpu_us_per_packet": round(statistics.median(server_us)),
+        "client_cpu_us_per_packet": round(statistics.median(client_us)),
     }
 
 
@@ -221,6 +264,7 @@ def bench_hj212(clients: Sequence[int], total_packets: int, rounds: int) -> dict
         "hj212_packets_per_s": runs[0]["packets_per_s"],
         "hj212_gateway_over_bare": runs[0]["gateway_over_bare"],
         "hj212_by_clients": runs,
+        "hj212_null_sink": _hj212_null(clients[0], total_packets, rounds),
     }
 
 
