@@ -50,6 +50,54 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8000, description="Port of the web server and API.")
     hj212_host: str = Field(default="127.0.0.1", description="Address of the HJ 212 gateway.")
     hj212_port: int = Field(default=8212, description="TCP port of the HJ 212-2017 gateway.")
+    # --- HJ 212 gateway limits (gateways/hj212) ---
+    hj212_max_connections: int = Field(
+        default=2000, gt=0, description="Most HJ 212 loggers connected at once; more are refused."
+    )
+    hj212_idle_timeout_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Close an HJ 212 connection that sends nothing for this long [s].",
+    )
+    hj212_packet_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A started HJ 212 packet must be complete within this time [s] "
+        "(slow-client defence).",
+    )
+    hj212_write_timeout_s: float = Field(
+        default=10.0, gt=0, description="Give up sending an HJ 212 answer after this long [s]."
+    )
+    hj212_reassembly_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Drop a split HJ 212 message (PNUM/PNO) not complete after this long [s].",
+    )
+    hj212_max_errors: int = Field(
+        default=20,
+        gt=0,
+        description="Close an HJ 212 connection after this many rejected packets in a row.",
+    )
+    hj212_login_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Close an HJ 212 connection with no valid, authenticated packet this long "
+        "after connecting [s].",
+    )
+    hj212_ack_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="HJ 212 client: wait this long for an answer before resending [s] "
+        "(HJ 212-2017 Table 1: 10 s).",
+    )
+    hj212_ack_retries: int = Field(
+        default=3, ge=0, description="HJ 212 client: resends after a timeout (Table 1: 3)."
+    )
+    hj212_batch_max_readings: int = Field(
+        default=20000,
+        gt=0,
+        description="Most readings the HJ 212 gateway hands to ingest in one commit.",
+    )
     mqtt_url: str | None = Field(
         default=None,
         description="MQTT broker URL (mqtt://host:1883); the MQTT gateway is off when unset.",

@@ -62,7 +62,7 @@ class OpcUaAddress(_Model):
 class Hj212Address(_Model):
     connection: Slug
     code: str = Field(pattern=r"^[a-zA-Z0-9]{2,12}$", description="pollutant code, e.g. a05001")
-    field: Literal["Rtd", "Avg", "Min", "Max", "Cou", "ZsRtd", "ZsAvg"] = "Avg"
+    field: Literal["Rtd", "Avg", "Min", "Max", "Cou", "ZsRtd", "ZsAvg", "RS", "RT"] = "Avg"
 
 
 class MqttAddress(_Model):
