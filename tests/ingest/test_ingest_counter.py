@@ -31,10 +31,7 @@ def test_reset_and_rollover_in_one_hour(store) -> None:
     """
     values = [900, 950, 990, 20, 40, 5, 15]
     Ingestor(store).ingest(
-        [
-            Reading("site", "energy", T0 + dt.timedelta(minutes=i), v)
-            for i, v in enumerate(values)
-        ]
+        [Reading("site", "energy", T0 + dt.timedelta(minutes=i), v) for i, v in enumerate(values)]
     )
     with store.read() as connection:
         hour = series(connection, "site", "energy", T0, T0 + dt.timedelta(hours=1), "hour")[0]
