@@ -38,6 +38,8 @@ def test_units_are_converted_and_bad_rows_quarantined_without_blocking(store) ->
             Reading("site", "power", minutes(6), 1, unit="furlongs"),
             Reading("site", "power", dt.datetime(2026, 11, 1), 1),  # naive
             Reading("site", "power", minutes(7), 0.25, unit="MW"),  # 250 kW
+            Reading("site", "power", dt.datetime(1999, 12, 31, tzinfo=dt.UTC), 1),
+            Reading("site", "power", dt.datetime.now(dt.UTC) + dt.timedelta(days=2), 1),
         ]
     )
     assert result.new == 2
@@ -49,6 +51,8 @@ def test_units_are_converted_and_bad_rows_quarantined_without_blocking(store) ->
         (5, "bad_quality"),
         (6, "bad_unit"),
         (7, "bad_timestamp"),
+        (9, "bad_timestamp"),
+        (10, "future_timestamp"),
     ]
     assert "kWh" in result.errors[0].detail and "kW" in result.errors[0].detail
     with store.read() as connection:

@@ -120,7 +120,9 @@ def test_kill_before_ack_leaves_no_partial_batch(store: Store) -> None:
         # The store still takes the next batch after the crash.
         from tansuan.ingest.ingestor import Ingestor
 
-        result = Ingestor(reopened).ingest_columns("site", ["power"], [1], [1.0])
+        result = Ingestor(reopened).ingest_columns(
+            "site", ["power"], [1_793_491_140_000_000], [1.0]
+        )
         assert result.new == 1
     finally:
         reopened.close()

@@ -43,6 +43,7 @@ from tansuan.store.rollups import INSTANTANEOUS, TOTAL_INCREASING, buckets, mete
 from tansuan.store.timeutil import (
     HOUR_US,
     day_start_us,
+    from_us,
     local_day,
     local_days,
     next_day,
@@ -64,6 +65,8 @@ class Ingestor:
         transaction just before commit (the ledger appends its leaf there).
     max_future_s : readings further than this in the future are rejected [s].
     compact_rows : staged rows that trigger a compaction into the keyed table.
+    min_ts_us : readings before this instant are rejected (a garbage timestamp must not
+        make PostgreSQL create decades of monthly partitions) [epoch µs, default 2000-01-01].
     """
 
     def __init__(
@@ -73,11 +76,13 @@ class Ingestor:
         batch_hooks: Sequence[BatchHook] = (),
         max_future_s: float = 3600.0,
         compact_rows: int = 200_000,
+        min_ts_us: int = 946_684_800_000_000,
     ) -> None:
         self.store = store
         self.batch_hooks = tuple(batch_hooks)
         self.max_future_us = int(max_future_s * 1_000_000)
         self.compact_rows = compact_rows
+        self.min_ts_us = min_ts_us
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
         # point id -> (newest stored ts, last valid ts, last valid value)
@@ -173,6 +178,8 @@ class Ingestor:
             )
         for i in np.flatnonzero(known & (ts > now_us + self.max_future_us)).tolist():
             reject.setdefault(i, ("future_timestamp", "timestamp is in the future"))
+        for i in np.flatnonzero(known & (ts < self.min_ts_us)).tolist():
+            reject.setdefault(i, ("bad_timestamp", f"timestamp before {from_us(self.min_ts_us)}"))
         for i in np.flatnonzero(known & (ts >= catalog.retired_at_us[safe])).tolist():
             reject.setdefault(i, ("retired_point", "the point was retired before this time"))
 
