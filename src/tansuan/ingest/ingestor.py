@@ -11,7 +11,9 @@ How it stays fast (DESIGN.md "Performance notes"): everything is vectorised per 
 rows newer than everything stored for their point (the usual case) are appended to a
 time-ordered staging table and their rollups merged once per (point, hour/day) per
 batch; the staging table is compacted into the (site, point, ts)-keyed table every
-``compact_rows`` rows. A per-point high-water mark (newest stored ts, last valid value)
+``compact_rows`` rows (SQLite; PostgreSQL appends to its heap anyway, so there the
+rows are COPied straight into the monthly partitions of ``reading``). A per-point
+high-water mark (newest stored ts, last valid value)
 kept in memory tells new rows from late ones without reading the database; it is
 trusted only while no other process has written a batch since (checked per batch).
 Late, duplicate and corrected rows take the slow path: staged rows are compacted, the
@@ -53,6 +55,8 @@ from tansuan.store.timeutil import (
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 MISSING = np.iinfo(np.int64).min
+#: Seconds between checks for a newly loaded site model.
+CATALOG_CHECK_S = 1.0
 
 
 class Ingestor:
@@ -85,6 +89,7 @@ class Ingestor:
         self.min_ts_us = min_ts_us
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
+        self._catalog_checked = 0.0
         # point id -> (newest stored ts, last valid ts, last valid value)
         self._state: dict[int, tuple[int, int, float]] = {}
         self._last_batch: int | None = None
@@ -227,7 +232,7 @@ class Ingestor:
                 "ts_us": int(ts[e.index]) if e.code != "bad_timestamp" else None,
                 "value": float(val[e.index]) if np.isfinite(val[e.index]) else None,
                 "unit": _at(unit, e.index),
-                "quality": str(_flag(flags, e.index))[:8],
+                "quality": None if quality is None else str(_at(quality, e.index))[:8],
                 "reason": e.code,
                 "detail": e.detail,
             }
@@ -241,14 +246,17 @@ class Ingestor:
     # --- validation helpers -----------------------------------------------------------
 
     def _fresh_catalog(self, *, force: bool = False) -> Catalog:
+        """The point catalog, re-read when a newer site model was loaded (checked at most
+        once per ``CATALOG_CHECK_S``, or at once when ``force``)."""
         catalog = self._catalog
+        now = time.monotonic()
+        if catalog is not None and not force and now - self._catalog_checked < CATALOG_CHECK_S:
+            return catalog
         with self.store.read() as connection:
-            if catalog is not None and not force:
-                return catalog
             version = connection.execute(select(func.max(schema.model_version.c.id))).scalar()
             if catalog is None or catalog.model_version != (version or 0):
                 catalog = Catalog.read(connection)
-        self._catalog = catalog
+        self._catalog, self._catalog_checked = catalog, now
         return catalog
 
     def refresh(self) -> None:
@@ -429,9 +437,15 @@ class Ingestor:
         site_id = catalog.site_id[rows.entry]
         previous = np.array([self._state[p][2] for p in pid.tolist()], dtype=np.float64)
         self._rollup(connection, catalog, rows, previous, merge=True)
+        if rs.is_pg(connection):
+            # PostgreSQL appends to the heap anyway: COPY straight into the partitions.
+            rs.ensure_partitions(connection, int(rows.ts.min()), int(rows.ts.max()))
+            target = "reading"
+        else:
+            target = "reading_staging"
         rs.bulk_insert(
             connection,
-            "reading_staging",
+            target,
             list(
                 zip(
                     site_id.tolist(),
@@ -457,7 +471,7 @@ class Ingestor:
                 lv_ts, lv_value = int(rows.ts[k]), float(rows.value[k])
             out.state[p] = (int(rows.ts[e]), lv_ts, lv_value)
         out.new += pid.size
-        return pid.size
+        return pid.size if target == "reading_staging" else 0
 
     def _rollup(
         self,
