@@ -188,3 +188,22 @@ def test_store_errors_are_translated(tmp_path) -> None:
         with store.write() as connection:
             connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
     assert schema.reading.name == "reading"
+    store.close()
+
+
+def test_two_writers_on_one_store_keep_rollups_right(store) -> None:
+    """Two ingestors (as two processes would) append to the same counter in turns.
+
+    energy: minutes 0-4 = 0, 10, 20, 30, 40 (writer A), 5-9 = 50 … 90 (writer B),
+    10-14 = 100 … 140 (writer A again, whose memory of the point is stale).
+    Consumption = 140 - 0 = 140 kWh; rollover 1000 is never reached.
+    """
+    a, b = Ingestor(store), Ingestor(store)
+    for writer, minutes_range in ((a, range(0, 5)), (b, range(5, 10)), (a, range(10, 15))):
+        result = writer.ingest(
+            [Reading("site", "energy", minutes(m), 10.0 * m) for m in minutes_range]
+        )
+        assert result.new == 5
+    with store.read() as connection:
+        hour = series(connection, "site", "energy", T0, minutes(60), "hour")[0]
+    assert (hour["n"], hour["delta"], hour["resets"]) == (15, 140.0, 0)

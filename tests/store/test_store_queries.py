@@ -42,6 +42,13 @@ def test_days_and_months_are_cut_in_local_time(store: Store) -> None:
     ]
     assert [(h["period"].hour, h["sum"]) for h in hours] == [(15, 1.0), (16, 2.0), (10, 4.0)]
     assert [r["value"] for r in raw] == [1.0, 2.0, 4.0]
+    if not store.is_sqlite:  # PostgreSQL: one partition per UTC month, made on demand
+        with store.read() as c:
+            partitions = c.exec_driver_sql(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'reading'::regclass ORDER BY 1"
+            ).scalars()
+            assert list(partitions) == ["reading_202610", "reading_202611"]
 
 
 def test_aggregate_over_subtrees(store: Store) -> None:
