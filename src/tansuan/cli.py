@@ -128,7 +128,7 @@ def site_load(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
 
     try:
         model = load(file)
-        with _open_store() as store:
+        with _open_store() as store, console.status("加载 / loading the site model …"):
             summary = store.load_model(model, source=str(file))
     except TansuanError as error:
         fail(error, code=1)

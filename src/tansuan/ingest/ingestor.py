@@ -35,9 +35,10 @@ from sqlalchemy import Connection, func, select, update
 
 from tansuan.domain.units import factor
 from tansuan.errors import InputError, UnitError
+from tansuan.ingest.batch import Rows, Stored, as_int, flag_at, item_at
 from tansuan.ingest.catalog import Catalog
 from tansuan.ingest.reading import INVALID_FLAGS, QUALITY_FLAGS, Reading
-from tansuan.ingest.result import BatchHook, BatchRows, IngestResult, RowError
+from tansuan.ingest.result import BatchHook, IngestResult, RowError
 from tansuan.store import readings as rs
 from tansuan.store import schema
 from tansuan.store.database import Store
@@ -207,21 +208,21 @@ class Ingestor:
                 while drop[base]:
                     base -= 1
                 a = int(order[base])
-                if conv[a] == conv[b] and _flag(flags, a) == _flag(flags, b):
+                if conv[a] == conv[b] and flag_at(flags, a) == flag_at(flags, b):
                     in_batch_dups += 1
                 else:
                     reject[b] = ("conflict_in_batch", f"differs from row {a} (same point and ts)")
                 drop[j] = True
             order = order[~drop]
-        rows = _Rows(
+        rows = Rows(
             entry=entry[order],
             ts=ts[order],
             value=conv[order],
-            quality=[_flag(flags, i) for i in order.tolist()],
+            quality=[flag_at(flags, i) for i in order.tolist()],
             valid=valid[order],
         )
         row_errors = [
-            RowError(i, _at(site, i), point[i], code, detail)
+            RowError(i, item_at(site, i), point[i], code, detail)
             for i, (code, detail) in sorted(reject.items())
         ]
         quarantined = [
@@ -231,8 +232,8 @@ class Ingestor:
                 "point_key": e.point,
                 "ts_us": int(ts[e.index]) if e.code != "bad_timestamp" else None,
                 "value": float(val[e.index]) if np.isfinite(val[e.index]) else None,
-                "unit": _at(unit, e.index),
-                "quality": None if quality is None else str(_at(quality, e.index))[:8],
+                "unit": item_at(unit, e.index),
+                "quality": None if quality is None else str(item_at(quality, e.index))[:8],
                 "reason": e.code,
                 "detail": e.detail,
             }
@@ -319,7 +320,7 @@ class Ingestor:
     def _commit(
         self,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         quarantined: list[dict[str, Any]],
         result: IngestResult,
         source: str,
@@ -337,7 +338,7 @@ class Ingestor:
     def _commit_locked(
         self,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         quarantined: list[dict[str, Any]],
         result: IngestResult,
         source: str,
@@ -372,7 +373,7 @@ class Ingestor:
             pid = catalog.point_id[rows.entry]
             late_points = self._late_points(connection, catalog, rows, pid)
             fast = ~np.isin(pid, late_points) if late_points.size else np.ones(pid.size, bool)
-            stored = _Stored()
+            stored = Stored()
             if late_points.size:
                 if self._staged:
                     rs.compact(connection)
@@ -407,7 +408,7 @@ class Ingestor:
         self._staged = (self._staged or 0) + staged
         self._last_batch = batch_id
 
-    def _late_points(self, connection: Connection, catalog: Catalog, rows: _Rows, pid: I64) -> I64:
+    def _late_points(self, connection: Connection, catalog: Catalog, rows: Rows, pid: I64) -> I64:
         """Points with a row at or before their newest stored reading."""
         if pid.size == 0:
             return pid
@@ -430,7 +431,7 @@ class Ingestor:
         return np.array(late, dtype=np.int64)
 
     def _append(
-        self, connection: Connection, catalog: Catalog, rows: _Rows, batch_id: int, out: _Stored
+        self, connection: Connection, catalog: Catalog, rows: Rows, batch_id: int, out: Stored
     ) -> int:
         """New rows after each point's newest reading: stage them, merge their rollups."""
         pid = catalog.point_id[rows.entry]
@@ -477,7 +478,7 @@ class Ingestor:
         self,
         connection: Connection,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         previous: F64,
         *,
         merge: bool,
@@ -510,16 +511,16 @@ class Ingestor:
             out = stats.rows(site_of)
             if window is not None:
                 lo, hi = window
-                out = [r for r in out if lo <= _int(r[2]) <= hi]
+                out = [r for r in out if lo <= as_int(r[2]) <= hi]
             rs.upsert_rollups(connection, table, out, merge=merge)
 
     def _merge_late(
         self,
         connection: Connection,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         batch_id: int,
-        out: _Stored,
+        out: Stored,
         result: IngestResult,
     ) -> None:
         """Rows of points with late data: dedupe against storage, version, recompute."""
@@ -587,7 +588,7 @@ class Ingestor:
         stored = rs.fetch_range(connection, site_id, p, start, end)
         prev = rs.prev_valid(connection, site_id, p, start)
         n = len(stored)
-        rows = _Rows(
+        rows = Rows(
             entry=np.full(n, c, dtype=np.int64),
             ts=np.array([r[0] for r in stored], dtype=np.int64),
             value=np.array([r[1] for r in stored], dtype=np.float64),
@@ -604,74 +605,3 @@ class Ingestor:
             hour_window=(hour_lo, hour_hi),
             day_window=(day_lo, day_hi),
         )
-
-
-class _Rows:
-    """Accepted rows sorted by (point, ts), values in canonical units."""
-
-    __slots__ = ("entry", "ts", "value", "quality", "valid")
-
-    def __init__(
-        self,
-        entry: I64,
-        ts: I64,
-        value: F64,
-        quality: list[str],
-        valid: npt.NDArray[np.bool_],
-    ) -> None:
-        self.entry, self.ts, self.value, self.quality, self.valid = (
-            entry,
-            ts,
-            value,
-            quality,
-            valid,
-        )
-
-    def take(self, mask: npt.NDArray[np.bool_]) -> _Rows:
-        idx = np.flatnonzero(mask)
-        return _Rows(
-            self.entry[idx],
-            self.ts[idx],
-            self.value[idx],
-            [self.quality[i] for i in idx.tolist()],
-            self.valid[idx],
-        )
-
-
-class _Stored:
-    """What one batch stored, collected for the hooks, and the new high-water marks."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[_Rows, I64]] = []
-        self.state: dict[int, tuple[int, int, float]] = {}
-        self.new = 0
-
-    def add(self, rows: _Rows, version: I64) -> None:
-        if rows.ts.size:
-            self.parts.append((rows, version))
-
-    def batch_rows(self, catalog: Catalog) -> BatchRows:
-        entry = np.concatenate([r.entry for r, _ in self.parts] or [np.zeros(0, np.int64)])
-        return BatchRows(
-            site=[catalog.site_key[c] for c in entry.tolist()],
-            point=[catalog.key[c] for c in entry.tolist()],
-            ts_us=np.concatenate([r.ts for r, _ in self.parts] or [np.zeros(0, np.int64)]),
-            value=np.concatenate([r.value for r, _ in self.parts] or [np.zeros(0)]),
-            quality=[q for r, _ in self.parts for q in r.quality],
-            version=np.concatenate([v for _, v in self.parts] or [np.zeros(0, np.int64)]),
-        )
-
-
-def _int(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
-def _flag(flags: Any, i: int) -> str:
-    return flags if isinstance(flags, str) else str(flags[i])
-
-
-def _at(column: Any, i: int) -> Any:
-    if column is None or isinstance(column, str):
-        return column
-    return column[i]
