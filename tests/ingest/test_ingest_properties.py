@@ -17,7 +17,7 @@ from conftest import DEFAULT_POINTS, pg_url, site_document
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import INVALID_FLAGS
 from tansuan.site.model import SiteModel
-from tansuan.store import Store
+from tansuan.store import Store, batch_rows
 from tansuan.store.timeutil import HOUR_US, local_day
 
 T0_US = 1_793_491_200_000_000  # 2026-11-01T00:00:00Z
@@ -155,7 +155,14 @@ def assert_same(got: dict[str, dict], want: dict[str, dict]) -> None:
 
 def check(engine: str, sent: list[list[tuple]]) -> None:
     with fresh_store(engine) as store:
-        ingestor = Ingestor(store, compact_rows=5)  # compact often to cross both paths
+        hooked: list[int] = []
+
+        def ledger(connection, batch_id, rows) -> None:  # what the ledger will hash
+            assert batch_rows(connection, batch_id) == rows.tuples()
+            hooked.append(batch_id)
+
+        # compact often to cross both paths
+        ingestor = Ingestor(store, compact_rows=5, batch_hooks=[ledger])
         for batch in sent:
             ingestor.ingest_columns(
                 "site",
@@ -164,6 +171,7 @@ def check(engine: str, sent: list[list[tuple]]) -> None:
                 [v for _, _, v, _ in batch],
                 quality=[q for _, _, _, q in batch],
             )
+        assert len(hooked) == len(sent)
         state = expected_state(sent)
         assert_same(stored_rollups(store), recompute(state))
         # Re-ingesting the final state changes nothing.
