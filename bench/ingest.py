@@ -193,7 +193,9 @@ def via_ingest(url: str, n: int, batch: int) -> dict[str, float]:
     return rates(sizes, seconds)
 
 
-def via_http(url: str, n: int, batch: int, env: dict[str, str]) -> dict[str, float]:
+def via_http(
+    url: str, n: int, batch: int, env: dict[str, str], clients: int = 1
+) -> dict[str, float]:
     from tansuan.store import Store
 
     store = Store(url)
@@ -225,19 +227,32 @@ def via_http(url: str, n: int, batch: int, env: dict[str, str]) -> dict[str, flo
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
-            for size, body in bodies:
+            if clients == 1:
+                for size, body in bodies:
+                    start = time.perf_counter()
+                    post(http, size, body)
+                    seconds.append(time.perf_counter() - start)
+                    sizes.append(size)
+            else:  # several senders at once, as several gateways would
+                from concurrent.futures import ThreadPoolExecutor
+
                 start = time.perf_counter()
-                answer = http.post(
-                    "/api/v1/readings", content=body, headers={"Content-Type": "application/json"}
-                )
+                with ThreadPoolExecutor(clients) as pool:
+                    list(pool.map(lambda sb: post(http, *sb), bodies))
                 seconds.append(time.perf_counter() - start)
-                assert answer.status_code == 200, answer.text
-                assert answer.json()["new"] == size, answer.text[:300]
-                sizes.append(size)
+                sizes.append(sum(size for size, _ in bodies))
     finally:
         server.terminate()
         server.wait(30)
     return rates(sizes, seconds)
+
+
+def post(http: httpx.Client, size: int, body: bytes) -> None:
+    answer = http.post(
+        "/api/v1/readings", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["new"] == size, answer.text[:300]
 
 
 def fresh_pg(base: str) -> tuple[str, str]:
@@ -290,6 +305,7 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=500_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--pg", default=os.environ.get("TANSUAN_TEST_PG_URL"))
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median kept)")
     parser.add_argument("--big", action="store_true", help="10 M readings, peak RSS")
     parser.add_argument("--big-readings", type=int, default=10_000_000)
     args = parser.parse_args()
@@ -299,13 +315,30 @@ def main() -> None:
         "batch": args.batch,
         "points": POINTS,
         "cpus": os.cpu_count(),
-        "load_avg_1m": os.getloadavg()[0],
+        "repeat": args.repeat,
+        "load_avg_1m_start": os.getloadavg()[0],
     }
+
+    def repeated(fn, *fargs, **kwargs) -> dict[str, object]:  # noqa: ANN001
+        runs = [fn(*fargs, **kwargs) for _ in range(args.repeat)]
+        return {
+            "readings_per_s": round(statistics.median(r["readings_per_s"] for r in runs)),
+            "median_batch_readings_per_s": round(
+                statistics.median(r["median_batch_readings_per_s"] for r in runs)
+            ),
+            "runs_readings_per_s": [r["readings_per_s"] for r in runs],
+        }
+
+    def fresh_sqlite(name: str) -> Path:
+        return Path(folder) / f"{name}-{uuid.uuid4().hex[:6]}.db"
+
     if args.big:
         out.update(big(args.big_readings, args.batch))
         print(json.dumps(out))
         return
-    with tempfile.TemporaryDirectory() as folder:
+    folder = tempfile.mkdtemp(prefix="tansuan-bench-")
+    try:
+        n, size = args.readings, args.batch
         for sync in ("FULL", "NORMAL"):
             env = {"TANSUAN_SQLITE_SYNCHRONOUS": sync}
             os.environ.update(env)
@@ -313,9 +346,9 @@ def main() -> None:
 
             get_settings.cache_clear()
             key = f"sqlite_{sync.lower()}"
-            bare = bare_sqlite(Path(folder) / f"bare-{sync}.db", args.readings, args.batch, sync)
-            ing = via_ingest(f"sqlite:///{folder}/ingest-{sync}.db", args.readings, args.batch)
-            http = via_http(f"sqlite:///{folder}/http-{sync}.db", args.readings, args.batch, env)
+            bare = repeated(lambda s=sync: bare_sqlite(fresh_sqlite("bare"), n, size, s))
+            ing = repeated(lambda: via_ingest(f"sqlite:///{fresh_sqlite('ingest')}", n, size))
+            http = repeated(lambda e=env: via_http(f"sqlite:///{fresh_sqlite('http')}", n, size, e))
             out[key] = {
                 "bare": bare,
                 "ingest": ing,
@@ -324,18 +357,22 @@ def main() -> None:
                 "http_over_bare": round(http["readings_per_s"] / bare["readings_per_s"], 3),
             }
         os.environ["TANSUAN_SQLITE_SYNCHRONOUS"] = "FULL"
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
     if args.pg:
-        bare = bare_pg(args.pg, args.readings, args.batch)
-        url, schema = fresh_pg(args.pg)
-        try:
-            ing = via_ingest(url, args.readings, args.batch)
-        finally:
-            drop_pg(args.pg, schema)
-        url, schema = fresh_pg(args.pg)
-        try:
-            http = via_http(url, args.readings, args.batch, {})
-        finally:
-            drop_pg(args.pg, schema)
+
+        def in_schema(fn, *fargs):  # noqa: ANN001, ANN202
+            url, schema = fresh_pg(args.pg)
+            try:
+                return fn(url, *fargs)
+            finally:
+                drop_pg(args.pg, schema)
+
+        bare = repeated(bare_pg, args.pg, args.readings, args.batch)
+        ing = repeated(in_schema, via_ingest, args.readings, args.batch)
+        http = repeated(in_schema, via_http, args.readings, args.batch, {})
         out["postgresql"] = {
             "bare": bare,
             "ingest": ing,
@@ -343,6 +380,7 @@ def main() -> None:
             "ingest_over_bare": round(ing["readings_per_s"] / bare["readings_per_s"], 3),
             "http_over_bare": round(http["readings_per_s"] / bare["readings_per_s"], 3),
         }
+    out["load_avg_1m_end"] = os.getloadavg()[0]
     print(json.dumps(out))
 
 
