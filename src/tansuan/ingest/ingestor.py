@@ -230,7 +230,7 @@ class Ingestor:
                 "row_index": e.index,
                 "site_key": e.site,
                 "point_key": e.point,
-                "ts_us": int(ts[e.index]) if e.code != "bad_timestamp" else None,
+                "ts_us": None if e.code in ("bad_timestamp", "bad_row") else int(ts[e.index]),
                 "value": float(val[e.index]) if np.isfinite(val[e.index]) else None,
                 "unit": item_at(unit, e.index),
                 "quality": None if quality is None else str(item_at(quality, e.index))[:8],
