@@ -444,20 +444,8 @@ class Ingestor:
             target = "reading"
         else:
             target = "reading_staging"
-        rs.bulk_insert(
-            connection,
-            target,
-            list(
-                zip(
-                    site_id.tolist(),
-                    pid.tolist(),
-                    rows.ts.tolist(),
-                    rows.value.tolist(),
-                    rows.quality,
-                    itertools.repeat(batch_id),
-                    itertools.repeat(1),
-                )
-            ),
+        rs.insert_readings(
+            connection, target, site_id, pid, rows.ts, rows.value, rows.quality, batch_id
         )
         out.add(rows, np.ones(pid.size, dtype=np.int64))
         # New high-water marks.
