@@ -67,7 +67,9 @@ class Ingestor:
     ----------
     store : the store to write to.
     batch_hooks : called as ``hook(connection, batch_id, rows)`` inside each batch's
-        transaction just before commit (the ledger appends its leaf there).
+        transaction just before commit (the ledger appends its leaf there); called for
+        every batch, so ``rows`` is empty when all rows were duplicates or rejected. A
+        hook that raises rolls the whole batch back.
     max_future_s : readings further than this in the future are rejected [s].
     compact_rows : staged rows that trigger a compaction into the keyed table.
     min_ts_us : readings before this instant are rejected (a garbage timestamp must not
