@@ -193,6 +193,27 @@ def via_ingest(url: str, n: int, batch: int) -> dict[str, float]:
     return rates(sizes, seconds)
 
 
+def via_ingest_small(url: str, n_batches: int = 300, size: int = 10) -> dict[str, float]:
+    """Small batches (a gateway's packet: ``size`` points at one instant), where the
+    per-commit cost, i.e. ``synchronous``, dominates."""
+    from tansuan.ingest.ingestor import Ingestor
+    from tansuan.store import Store
+
+    store = Store(url)
+    store.load_model(site_model(), "bench")
+    ingestor = Ingestor(store)
+    names = [f"p{i}" for i in range(size)]
+    sizes, seconds = [], []
+    for b in range(n_batches):
+        ts = np.full(size, T0_US + b * MINUTE_US, dtype=np.int64)
+        start = time.perf_counter()
+        ingestor.ingest_columns("s", names, ts, np.full(size, float(b)), source="bench")
+        seconds.append(time.perf_counter() - start)
+        sizes.append(size)
+    store.close()
+    return rates(sizes, seconds)
+
+
 def via_http(
     url: str, n: int, batch: int, env: dict[str, str], clients: int = 1
 ) -> dict[str, float]:
@@ -348,11 +369,13 @@ def main() -> None:
             key = f"sqlite_{sync.lower()}"
             bare = repeated(lambda s=sync: bare_sqlite(fresh_sqlite("bare"), n, size, s))
             ing = repeated(lambda: via_ingest(f"sqlite:///{fresh_sqlite('ingest')}", n, size))
+            small = repeated(lambda: via_ingest_small(f"sqlite:///{fresh_sqlite('small')}"))
             http = repeated(lambda e=env: via_http(f"sqlite:///{fresh_sqlite('http')}", n, size, e))
             out[key] = {
                 "bare": bare,
                 "ingest": ing,
                 "http": http,
+                "ingest_batches_of_10": small,
                 "ingest_over_bare": round(ing["readings_per_s"] / bare["readings_per_s"], 3),
                 "http_over_bare": round(http["readings_per_s"] / bare["readings_per_s"], 3),
             }

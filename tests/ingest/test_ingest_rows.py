@@ -207,3 +207,20 @@ def test_two_writers_on_one_store_keep_rollups_right(store) -> None:
     with store.read() as connection:
         hour = series(connection, "site", "energy", T0, minutes(60), "hour")[0]
     assert (hour["n"], hour["delta"], hour["resets"]) == (15, 140.0, 0)
+
+
+def test_statistics_are_refreshed_after_bulk_loads(store) -> None:
+    ingestor = Ingestor(store, compact_rows=10)
+    ingestor.ingest([Reading("site", "power", minutes(m), 1.0) for m in range(12)])
+    with store.read() as connection:
+        if store.is_sqlite:
+            analysed = connection.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'rollup_hour'"
+            ).scalar()
+        else:
+            # reltuples is -1 until the table is first analysed (PostgreSQL >= 14).
+            analysed = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_class WHERE oid = 'rollup_hour'::regclass "
+                "AND reltuples >= 0"
+            ).scalar()
+    assert analysed == 1
