@@ -215,8 +215,11 @@ def via_ingest_small(url: str, n_batches: int = 300, size: int = 10) -> dict[str
 
 
 def via_http(
-    url: str, n: int, batch: int, env: dict[str, str], clients: int = 1
+    url: str, n: int, batch: int, env: dict[str, str], *, lazy: bool = False
 ) -> dict[str, float]:
+    """POST columnar JSON batches to a real uvicorn server; bodies are encoded before
+    each request's clock starts (all up front unless ``lazy``). Adds the server's peak
+    RSS [MB]."""
     from tansuan.store import Store
 
     store = Store(url)
@@ -231,12 +234,16 @@ def via_http(
          "--no-access-log"],
         env={**os.environ, **env, "TANSUAN_DATABASE_URL": url},
     )  # fmt: skip
-    bodies = [
-        (len(points), orjson.dumps({"site": "s", "point": points, "ts": (ts / 1e6).tolist(),
-                                    "value": values.tolist()}))
-        for points, ts, values in batches(n, batch)
-    ]  # fmt: skip
+
+    def encoded():  # noqa: ANN202
+        for points, ts, values in batches(n, batch):
+            body = {"site": "s", "point": points, "ts": (ts / 1e6).tolist(),
+                    "value": values.tolist()}  # fmt: skip
+            yield len(points), orjson.dumps(body)
+
+    bodies = encoded() if lazy else list(encoded())
     sizes, seconds = [], []
+    peak_mb = 0.0
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
             deadline = time.monotonic() + 60
@@ -248,24 +255,18 @@ def via_http(
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
-            if clients == 1:
-                for size, body in bodies:
-                    start = time.perf_counter()
-                    post(http, size, body)
-                    seconds.append(time.perf_counter() - start)
-                    sizes.append(size)
-            else:  # several senders at once, as several gateways would
-                from concurrent.futures import ThreadPoolExecutor
-
+            for size, body in bodies:
                 start = time.perf_counter()
-                with ThreadPoolExecutor(clients) as pool:
-                    list(pool.map(lambda sb: post(http, *sb), bodies))
+                post(http, size, body)
                 seconds.append(time.perf_counter() - start)
-                sizes.append(sum(size for size, _ in bodies))
+                sizes.append(size)
+        with open(f"/proc/{server.pid}/status") as status:
+            hwm = next(line for line in status if line.startswith("VmHWM"))
+        peak_mb = int(hwm.split()[1]) / 1024
     finally:
         server.terminate()
         server.wait(30)
-    return rates(sizes, seconds)
+    return {**rates(sizes, seconds), "server_peak_rss_mb": round(peak_mb, 1)}
 
 
 def post(http: httpx.Client, size: int, body: bytes) -> None:
@@ -298,7 +299,8 @@ def drop_pg(base: str, schema: str) -> None:
 
 
 def big(n: int, batch: int) -> dict[str, object]:
-    """Ingest ``n`` readings in a child process; report its peak RSS."""
+    """Ingest ``n`` readings in a child process, and ``n`` more through a uvicorn server;
+    report the peak RSS of each."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'big.db'}"
         code = (
@@ -312,7 +314,11 @@ def big(n: int, batch: int) -> dict[str, object]:
         ).stdout
         got = json.loads(out.strip().splitlines()[-1])
         size = sum(p.stat().st_size for p in Path(folder).iterdir())
+        http = via_http(f"sqlite:///{Path(folder) / 'big-http.db'}", n, batch, {}, lazy=True)
     return {
+        "big_http_readings_per_s": http["readings_per_s"],
+        "big_http_seconds": http["seconds"],
+        "big_http_server_peak_rss_mb": http["server_peak_rss_mb"],
         "big_readings": n,
         "big_ingest_readings_per_s": got["rate"]["readings_per_s"],
         "big_seconds": got["rate"]["seconds"],
@@ -342,7 +348,11 @@ def main() -> None:
 
     def repeated(fn, *fargs, **kwargs) -> dict[str, object]:  # noqa: ANN001
         runs = [fn(*fargs, **kwargs) for _ in range(args.repeat)]
+        extra = {}
+        if "server_peak_rss_mb" in runs[0]:
+            extra["server_peak_rss_mb"] = max(r["server_peak_rss_mb"] for r in runs)
         return {
+            **extra,
             "readings_per_s": round(statistics.median(r["readings_per_s"] for r in runs)),
             "median_batch_readings_per_s": round(
                 statistics.median(r["median_batch_readings_per_s"] for r in runs)
