@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEFAULT_POINTS, pg_url, site_document
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import INVALID_FLAGS
 from tansuan.site.model import SiteModel
 from tansuan.store import Store, batch_rows
 from tansuan.store.timeutil import HOUR_US, local_day
+from tests.conftest import DEFAULT_POINTS, pg_url, site_document
 
 T0_US = 1_793_491_200_000_000  # 2026-11-01T00:00:00Z
 POINTS = {"energy": ("total_increasing", 1000.0), "power": ("instantaneous", None),

@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
-from conftest import DEFAULT_POINTS, site_document
 from tansuan.errors import InputError
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import Reading
 from tansuan.site.model import SiteModel
 from tansuan.store import Store
+from tests.conftest import DEFAULT_POINTS, site_document
 
 T0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
