@@ -84,13 +84,18 @@ db_app = typer.Typer(help="Database: schema upgrades / 数据库：结构升级"
 app.add_typer(db_app, name="db")
 
 
-@contextmanager
-def _open_store() -> Iterator[Any]:
-    """The configured store, closed when the block ends."""
+def _open_store() -> Any:
+    """The configured store (schema upgraded), opened with a live status."""
     from tansuan.store import Store
 
     with console.status("打开数据库 / opening the store …"):
-        store = Store()
+        return Store()
+
+
+@contextmanager
+def _store() -> Iterator[Any]:
+    """The configured store, closed when the block ends."""
+    store = _open_store()
     try:
         yield store
     finally:
@@ -128,7 +133,7 @@ def site_load(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
 
     try:
         model = load(file)
-        with _open_store() as store, console.status("加载 / loading the site model …"):
+        with _store() as store, console.status("加载 / loading the site model …"):
             summary = store.load_model(model, source=str(file))
     except TansuanError as error:
         fail(error, code=1)
@@ -153,7 +158,7 @@ def site_history() -> None:
     from tansuan.store.timeutil import from_us
 
     try:
-        with _open_store() as store, store.read() as connection:
+        with _store() as store, store.read() as connection:
             rows = connection.execute(
                 select(schema.model_version).order_by(schema.model_version.c.id)
             ).all()
@@ -199,7 +204,7 @@ def import_(
             return
         if file is None:
             raise InputError("give a FILE to import, or --template KIND")
-        with _open_store() as store, console.status(f"导入 / importing {file} …"):
+        with _store() as store, console.status(f"导入 / importing {file} …"):
             result = manual.import_file(store, file, kind=kind)
     except TansuanError as error:
         fail(error)
@@ -237,7 +242,7 @@ def series_cmd(
     except ValueError:
         fail(InputError("--from/--to must be ISO 8601, e.g. 2026-11-01T00:00:00+08:00"))
     try:
-        with _open_store() as store, store.read() as connection:
+        with _store() as store, store.read() as connection:
             rows = series(connection, site, point, lo, hi, resolution)  # type: ignore[arg-type]
     except TansuanError as error:
         fail(error)
