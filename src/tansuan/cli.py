@@ -5,6 +5,8 @@ User-facing messages are bilingual (zh-CN / en).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -353,10 +355,21 @@ app.add_typer(db_app, name="db")
 
 
 def _open_store() -> Any:
+    """The configured store (schema upgraded), opened with a live status."""
     from tansuan.store import Store
 
     with console.status("打开数据库 / opening the store …"):
         return Store()
+
+
+@contextmanager
+def _store() -> Iterator[Any]:
+    """The configured store, closed when the block ends."""
+    store = _open_store()
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @db_app.command("upgrade")
@@ -371,6 +384,7 @@ def db_upgrade() -> None:
             settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
         before, after = engines.upgrade(engine)
+        engine.dispose()
     except TansuanError as error:
         fail(error)
     console.print(f"[green]✓[/] 数据库结构 / schema: {before or '(empty)'} → {after}")
@@ -389,8 +403,8 @@ def site_load(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
 
     try:
         model = load(file)
-        store = _open_store()
-        summary = store.load_model(model, source=str(file))
+        with _store() as store, console.status("加载 / loading the site model …"):
+            summary = store.load_model(model, source=str(file))
     except TansuanError as error:
         fail(error, code=1)
     table = Table("kind / 类型", "new / 新增", "changed / 变更", "retired / 停用")
@@ -414,8 +428,7 @@ def site_history() -> None:
     from tansuan.store.timeutil import from_us
 
     try:
-        store = _open_store()
-        with store.read() as connection:
+        with _store() as store, store.read() as connection:
             rows = connection.execute(
                 select(schema.model_version).order_by(schema.model_version.c.id)
             ).all()
@@ -461,8 +474,7 @@ def import_(
             return
         if file is None:
             raise InputError("give a FILE to import, or --template KIND")
-        store = _open_store()
-        with console.status(f"导入 / importing {file} …"):
+        with _store() as store, console.status(f"导入 / importing {file} …"):
             result = manual.import_file(store, file, kind=kind)
     except TansuanError as error:
         fail(error)
@@ -500,8 +512,7 @@ def series_cmd(
     except ValueError:
         fail(InputError("--from/--to must be ISO 8601, e.g. 2026-11-01T00:00:00+08:00"))
     try:
-        store = _open_store()
-        with store.read() as connection:
+        with _store() as store, store.read() as connection:
             rows = series(connection, site, point, lo, hi, resolution)  # type: ignore[arg-type]
     except TansuanError as error:
         fail(error)

@@ -38,6 +38,8 @@ def test_units_are_converted_and_bad_rows_quarantined_without_blocking(store) ->
             Reading("site", "power", minutes(6), 1, unit="furlongs"),
             Reading("site", "power", dt.datetime(2026, 11, 1), 1),  # naive
             Reading("site", "power", minutes(7), 0.25, unit="MW"),  # 250 kW
+            Reading("site", "power", dt.datetime(1999, 12, 31, tzinfo=dt.UTC), 1),
+            Reading("site", "power", dt.datetime.now(dt.UTC) + dt.timedelta(days=2), 1),
         ]
     )
     assert result.new == 2
@@ -49,6 +51,8 @@ def test_units_are_converted_and_bad_rows_quarantined_without_blocking(store) ->
         (5, "bad_quality"),
         (6, "bad_unit"),
         (7, "bad_timestamp"),
+        (9, "bad_timestamp"),
+        (10, "future_timestamp"),
     ]
     assert "kWh" in result.errors[0].detail and "kW" in result.errors[0].detail
     with store.read() as connection:
@@ -184,3 +188,39 @@ def test_store_errors_are_translated(tmp_path) -> None:
         with store.write() as connection:
             connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
     assert schema.reading.name == "reading"
+    store.close()
+
+
+def test_two_writers_on_one_store_keep_rollups_right(store) -> None:
+    """Two ingestors (as two processes would) append to the same counter in turns.
+
+    energy: minutes 0-4 = 0, 10, 20, 30, 40 (writer A), 5-9 = 50 … 90 (writer B),
+    10-14 = 100 … 140 (writer A again, whose memory of the point is stale).
+    Consumption = 140 - 0 = 140 kWh; rollover 1000 is never reached.
+    """
+    a, b = Ingestor(store), Ingestor(store)
+    for writer, minutes_range in ((a, range(0, 5)), (b, range(5, 10)), (a, range(10, 15))):
+        result = writer.ingest(
+            [Reading("site", "energy", minutes(m), 10.0 * m) for m in minutes_range]
+        )
+        assert result.new == 5
+    with store.read() as connection:
+        hour = series(connection, "site", "energy", T0, minutes(60), "hour")[0]
+    assert (hour["n"], hour["delta"], hour["resets"]) == (15, 140.0, 0)
+
+
+def test_statistics_are_refreshed_after_bulk_loads(store) -> None:
+    ingestor = Ingestor(store, compact_rows=10)
+    ingestor.ingest([Reading("site", "power", minutes(m), 1.0) for m in range(12)])
+    with store.read() as connection:
+        if store.is_sqlite:
+            analysed = connection.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'rollup_hour'"
+            ).scalar()
+        else:
+            # reltuples is -1 until the table is first analysed (PostgreSQL >= 14).
+            analysed = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_class WHERE oid = 'rollup_hour'::regclass "
+                "AND reltuples >= 0"
+            ).scalar()
+    assert analysed == 1

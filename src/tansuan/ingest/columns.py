@@ -124,6 +124,9 @@ def from_json(body: bytes) -> Columns:
             if not isinstance(doc.get(name), list) or len(doc[name]) != n:
                 raise InputError(f"{name!r} must be a list of {n} entries", field=name)
         site = _text_list(doc.get("site"), n, "site", optional=False)
+        quality = _text_list(doc.get("quality"), n, "quality", optional=True)
+        if isinstance(quality, list):
+            quality = [q or "N" for q in quality]  # null = normal
         errors: list[RowError] = []
         return Columns(
             site=site,
@@ -131,7 +134,7 @@ def from_json(body: bytes) -> Columns:
             ts_us=_timestamps(doc["ts"], site, point, errors),
             value=_values(doc["value"], site, point, errors),
             unit=_text_list(doc.get("unit"), n, "unit", optional=True),
-            quality=_text_list(doc.get("quality"), n, "quality", optional=True),
+            quality=quality,
             errors=errors,
         )
     rows = doc.get("readings") if isinstance(doc, dict) else doc

@@ -11,7 +11,9 @@ How it stays fast (DESIGN.md "Performance notes"): everything is vectorised per 
 rows newer than everything stored for their point (the usual case) are appended to a
 time-ordered staging table and their rollups merged once per (point, hour/day) per
 batch; the staging table is compacted into the (site, point, ts)-keyed table every
-``compact_rows`` rows. A per-point high-water mark (newest stored ts, last valid value)
+``compact_rows`` rows (SQLite; PostgreSQL appends to its heap anyway, so there the
+rows are COPied straight into the monthly partitions of ``reading``). A per-point
+high-water mark (newest stored ts, last valid value)
 kept in memory tells new rows from late ones without reading the database; it is
 trusted only while no other process has written a batch since (checked per batch).
 Late, duplicate and corrected rows take the slow path: staged rows are compacted, the
@@ -33,9 +35,10 @@ from sqlalchemy import Connection, func, select, update
 
 from tansuan.domain.units import factor
 from tansuan.errors import InputError, UnitError
+from tansuan.ingest.batch import Rows, Stored, as_int, flag_at, item_at
 from tansuan.ingest.catalog import Catalog
 from tansuan.ingest.reading import INVALID_FLAGS, QUALITY_FLAGS, Reading
-from tansuan.ingest.result import BatchHook, BatchRows, IngestResult, RowError
+from tansuan.ingest.result import BatchHook, IngestResult, RowError
 from tansuan.store import readings as rs
 from tansuan.store import schema
 from tansuan.store.database import Store
@@ -43,6 +46,7 @@ from tansuan.store.rollups import INSTANTANEOUS, TOTAL_INCREASING, buckets, mete
 from tansuan.store.timeutil import (
     HOUR_US,
     day_start_us,
+    from_us,
     local_day,
     local_days,
     next_day,
@@ -52,6 +56,8 @@ from tansuan.store.timeutil import (
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 MISSING = np.iinfo(np.int64).min
+#: Seconds between checks for a newly loaded site model.
+CATALOG_CHECK_S = 1.0
 
 
 class Ingestor:
@@ -61,9 +67,13 @@ class Ingestor:
     ----------
     store : the store to write to.
     batch_hooks : called as ``hook(connection, batch_id, rows)`` inside each batch's
-        transaction just before commit (the ledger appends its leaf there).
+        transaction just before commit (the ledger appends its leaf there); called for
+        every batch, so ``rows`` is empty when all rows were duplicates or rejected. A
+        hook that raises rolls the whole batch back.
     max_future_s : readings further than this in the future are rejected [s].
     compact_rows : staged rows that trigger a compaction into the keyed table.
+    min_ts_us : readings before this instant are rejected (a garbage timestamp must not
+        make PostgreSQL create decades of monthly partitions) [epoch µs, default 2000-01-01].
     """
 
     def __init__(
@@ -73,18 +83,22 @@ class Ingestor:
         batch_hooks: Sequence[BatchHook] = (),
         max_future_s: float = 3600.0,
         compact_rows: int = 200_000,
+        min_ts_us: int = 946_684_800_000_000,
     ) -> None:
         self.store = store
         self.batch_hooks = tuple(batch_hooks)
         self.max_future_us = int(max_future_s * 1_000_000)
         self.compact_rows = compact_rows
+        self.min_ts_us = min_ts_us
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
+        self._catalog_checked = 0.0
         # point id -> (newest stored ts, last valid ts, last valid value)
         self._state: dict[int, tuple[int, int, float]] = {}
         self._last_batch: int | None = None
         self._staged: int | None = None  # None: unknown, compact before trusting lookups
-        self._compactions = 0
+        self._written = 0
+        self._analyze_at = compact_rows
 
     # --- public entries ---------------------------------------------------------------
 
@@ -173,6 +187,8 @@ class Ingestor:
             )
         for i in np.flatnonzero(known & (ts > now_us + self.max_future_us)).tolist():
             reject.setdefault(i, ("future_timestamp", "timestamp is in the future"))
+        for i in np.flatnonzero(known & (ts < self.min_ts_us)).tolist():
+            reject.setdefault(i, ("bad_timestamp", f"timestamp before {from_us(self.min_ts_us)}"))
         for i in np.flatnonzero(known & (ts >= catalog.retired_at_us[safe])).tolist():
             reject.setdefault(i, ("retired_point", "the point was retired before this time"))
 
@@ -195,21 +211,21 @@ class Ingestor:
                 while drop[base]:
                     base -= 1
                 a = int(order[base])
-                if conv[a] == conv[b] and _flag(flags, a) == _flag(flags, b):
+                if conv[a] == conv[b] and flag_at(flags, a) == flag_at(flags, b):
                     in_batch_dups += 1
                 else:
                     reject[b] = ("conflict_in_batch", f"differs from row {a} (same point and ts)")
                 drop[j] = True
             order = order[~drop]
-        rows = _Rows(
+        rows = Rows(
             entry=entry[order],
             ts=ts[order],
             value=conv[order],
-            quality=[_flag(flags, i) for i in order.tolist()],
+            quality=[flag_at(flags, i) for i in order.tolist()],
             valid=valid[order],
         )
         row_errors = [
-            RowError(i, _at(site, i), point[i], code, detail)
+            RowError(i, item_at(site, i), point[i], code, detail)
             for i, (code, detail) in sorted(reject.items())
         ]
         quarantined = [
@@ -217,10 +233,10 @@ class Ingestor:
                 "row_index": e.index,
                 "site_key": e.site,
                 "point_key": e.point,
-                "ts_us": int(ts[e.index]) if e.code != "bad_timestamp" else None,
+                "ts_us": None if e.code in ("bad_timestamp", "bad_row") else int(ts[e.index]),
                 "value": float(val[e.index]) if np.isfinite(val[e.index]) else None,
-                "unit": _at(unit, e.index),
-                "quality": str(_flag(flags, e.index))[:8],
+                "unit": item_at(unit, e.index),
+                "quality": None if quality is None else str(item_at(quality, e.index))[:8],
                 "reason": e.code,
                 "detail": e.detail,
             }
@@ -234,14 +250,17 @@ class Ingestor:
     # --- validation helpers -----------------------------------------------------------
 
     def _fresh_catalog(self, *, force: bool = False) -> Catalog:
+        """The point catalog, re-read when a newer site model was loaded (checked at most
+        once per ``CATALOG_CHECK_S``, or at once when ``force``)."""
         catalog = self._catalog
+        now = time.monotonic()
+        if catalog is not None and not force and now - self._catalog_checked < CATALOG_CHECK_S:
+            return catalog
         with self.store.read() as connection:
-            if catalog is not None and not force:
-                return catalog
             version = connection.execute(select(func.max(schema.model_version.c.id))).scalar()
             if catalog is None or catalog.model_version != (version or 0):
                 catalog = Catalog.read(connection)
-        self._catalog = catalog
+        self._catalog, self._catalog_checked = catalog, now
         return catalog
 
     def refresh(self) -> None:
@@ -304,7 +323,7 @@ class Ingestor:
     def _commit(
         self,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         quarantined: list[dict[str, Any]],
         result: IngestResult,
         source: str,
@@ -322,7 +341,7 @@ class Ingestor:
     def _commit_locked(
         self,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         quarantined: list[dict[str, Any]],
         result: IngestResult,
         source: str,
@@ -357,7 +376,7 @@ class Ingestor:
             pid = catalog.point_id[rows.entry]
             late_points = self._late_points(connection, catalog, rows, pid)
             fast = ~np.isin(pid, late_points) if late_points.size else np.ones(pid.size, bool)
-            stored = _Stored()
+            stored = Stored()
             if late_points.size:
                 if self._staged:
                     rs.compact(connection)
@@ -385,14 +404,17 @@ class Ingestor:
             if (self._staged or 0) + staged >= self.compact_rows:
                 rs.compact(connection)
                 self._staged = staged = 0
-                self._compactions += 1
-                if self._compactions in (1, 10) or self._compactions % 100 == 0:
-                    rs.analyze(connection)
+            # Planner statistics after bulk loads: at 200k, 2M, 20M, … rows written by
+            # this process (DESIGN.md: a rollup query went 1.6 s -> 14 ms).
+            self._written += stored.new + result.versioned
+            if self._written >= self._analyze_at:
+                rs.analyze(connection)
+                self._analyze_at *= 10
         self._state.update(updates)
         self._staged = (self._staged or 0) + staged
         self._last_batch = batch_id
 
-    def _late_points(self, connection: Connection, catalog: Catalog, rows: _Rows, pid: I64) -> I64:
+    def _late_points(self, connection: Connection, catalog: Catalog, rows: Rows, pid: I64) -> I64:
         """Points with a row at or before their newest stored reading."""
         if pid.size == 0:
             return pid
@@ -415,27 +437,21 @@ class Ingestor:
         return np.array(late, dtype=np.int64)
 
     def _append(
-        self, connection: Connection, catalog: Catalog, rows: _Rows, batch_id: int, out: _Stored
+        self, connection: Connection, catalog: Catalog, rows: Rows, batch_id: int, out: Stored
     ) -> int:
         """New rows after each point's newest reading: stage them, merge their rollups."""
         pid = catalog.point_id[rows.entry]
         site_id = catalog.site_id[rows.entry]
         previous = np.array([self._state[p][2] for p in pid.tolist()], dtype=np.float64)
         self._rollup(connection, catalog, rows, previous, merge=True)
-        rs.bulk_insert(
-            connection,
-            "reading_staging",
-            list(
-                zip(
-                    site_id.tolist(),
-                    pid.tolist(),
-                    rows.ts.tolist(),
-                    rows.value.tolist(),
-                    rows.quality,
-                    itertools.repeat(batch_id),
-                    itertools.repeat(1),
-                )
-            ),
+        if rs.is_pg(connection):
+            # PostgreSQL appends to the heap anyway: COPY straight into the partitions.
+            rs.ensure_partitions(connection, int(rows.ts.min()), int(rows.ts.max()))
+            target = "reading"
+        else:
+            target = "reading_staging"
+        rs.insert_readings(
+            connection, target, site_id, pid, rows.ts, rows.value, rows.quality, batch_id
         )
         out.add(rows, np.ones(pid.size, dtype=np.int64))
         # New high-water marks.
@@ -450,13 +466,13 @@ class Ingestor:
                 lv_ts, lv_value = int(rows.ts[k]), float(rows.value[k])
             out.state[p] = (int(rows.ts[e]), lv_ts, lv_value)
         out.new += pid.size
-        return pid.size
+        return pid.size if target == "reading_staging" else 0
 
     def _rollup(
         self,
         connection: Connection,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         previous: F64,
         *,
         merge: bool,
@@ -489,16 +505,16 @@ class Ingestor:
             out = stats.rows(site_of)
             if window is not None:
                 lo, hi = window
-                out = [r for r in out if lo <= _int(r[2]) <= hi]
+                out = [r for r in out if lo <= as_int(r[2]) <= hi]
             rs.upsert_rollups(connection, table, out, merge=merge)
 
     def _merge_late(
         self,
         connection: Connection,
         catalog: Catalog,
-        rows: _Rows,
+        rows: Rows,
         batch_id: int,
-        out: _Stored,
+        out: Stored,
         result: IngestResult,
     ) -> None:
         """Rows of points with late data: dedupe against storage, version, recompute."""
@@ -566,7 +582,7 @@ class Ingestor:
         stored = rs.fetch_range(connection, site_id, p, start, end)
         prev = rs.prev_valid(connection, site_id, p, start)
         n = len(stored)
-        rows = _Rows(
+        rows = Rows(
             entry=np.full(n, c, dtype=np.int64),
             ts=np.array([r[0] for r in stored], dtype=np.int64),
             value=np.array([r[1] for r in stored], dtype=np.float64),
@@ -583,74 +599,3 @@ class Ingestor:
             hour_window=(hour_lo, hour_hi),
             day_window=(day_lo, day_hi),
         )
-
-
-class _Rows:
-    """Accepted rows sorted by (point, ts), values in canonical units."""
-
-    __slots__ = ("entry", "ts", "value", "quality", "valid")
-
-    def __init__(
-        self,
-        entry: I64,
-        ts: I64,
-        value: F64,
-        quality: list[str],
-        valid: npt.NDArray[np.bool_],
-    ) -> None:
-        self.entry, self.ts, self.value, self.quality, self.valid = (
-            entry,
-            ts,
-            value,
-            quality,
-            valid,
-        )
-
-    def take(self, mask: npt.NDArray[np.bool_]) -> _Rows:
-        idx = np.flatnonzero(mask)
-        return _Rows(
-            self.entry[idx],
-            self.ts[idx],
-            self.value[idx],
-            [self.quality[i] for i in idx.tolist()],
-            self.valid[idx],
-        )
-
-
-class _Stored:
-    """What one batch stored, collected for the hooks, and the new high-water marks."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[_Rows, I64]] = []
-        self.state: dict[int, tuple[int, int, float]] = {}
-        self.new = 0
-
-    def add(self, rows: _Rows, version: I64) -> None:
-        if rows.ts.size:
-            self.parts.append((rows, version))
-
-    def batch_rows(self, catalog: Catalog) -> BatchRows:
-        entry = np.concatenate([r.entry for r, _ in self.parts] or [np.zeros(0, np.int64)])
-        return BatchRows(
-            site=[catalog.site_key[c] for c in entry.tolist()],
-            point=[catalog.key[c] for c in entry.tolist()],
-            ts_us=np.concatenate([r.ts for r, _ in self.parts] or [np.zeros(0, np.int64)]),
-            value=np.concatenate([r.value for r, _ in self.parts] or [np.zeros(0)]),
-            quality=[q for r, _ in self.parts for q in r.quality],
-            version=np.concatenate([v for _, v in self.parts] or [np.zeros(0, np.int64)]),
-        )
-
-
-def _int(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
-def _flag(flags: Any, i: int) -> str:
-    return flags if isinstance(flags, str) else str(flags[i])
-
-
-def _at(column: Any, i: int) -> Any:
-    if column is None or isinstance(column, str):
-        return column
-    return column[i]

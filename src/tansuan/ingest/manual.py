@@ -51,9 +51,9 @@ KINDS: dict[str, tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {
     ),
     "energy": (
         frozenset({"electricity_purchase", "heat_purchase", "green_certificate", "other"}),
-        ("supplier", "note"),
+        ("account", "supplier", "note"),
         ("demo-site", "grid-bills", "2026-10-01", "2026-10-31", "812.5", "MWh", "BILL-2026-10",
-         "State Grid", ""),
+         "3500123456", "State Grid", ""),
     ),
 }  # fmt: skip
 
@@ -142,7 +142,7 @@ class ImportResult:
 
 def detect_kind(header: list[str]) -> str:
     """The template kind whose extra columns the header has."""
-    for kind, (_, extra, _) in KINDS.items():
+    for kind, (_, extra, _) in sorted(KINDS.items(), key=lambda kv: -len(kv[1][1])):
         if extra[0] in header:
             return kind
     raise InputError(

@@ -73,7 +73,8 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only connection (a consistent snapshot inside one transaction)."""
+        """A connection inside a read transaction (a snapshot on SQLite; READ COMMITTED
+        on PostgreSQL)."""
         try:
             with self.engine.connect() as connection:
                 with connection.begin():

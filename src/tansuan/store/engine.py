@@ -102,13 +102,14 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     head = head_revision()
     if before == head:
         return before, head
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect().execution_options(tansuan_write=True) as connection:
-        if connection.dialect.name == "postgresql":
-            # One migrator at a time; the lock ends with the transaction.
-            with connection.begin():
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # One migrator at a time; the lock ends with the transaction.
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7236001)")
-                command.upgrade(_alembic_config(connection), "head")
-        else:
-            with connection.begin():
+            # Another process may have upgraded while we waited for the write lock.
+            if MigrationContext.configure(connection).get_current_revision() != head:
                 command.upgrade(_alembic_config(connection), "head")
     return before, head

@@ -1,0 +1,98 @@
+"""Manual data import: templates, row-by-row errors, units, versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tansuan.errors import InputError
+from tansuan.ingest import manual
+from tansuan.store import Store
+from tansuan.store.manual import current_entries
+
+
+@pytest.mark.parametrize("kind", sorted(manual.KINDS))
+def test_templates_have_the_kind_columns(kind: str, tmp_path: Path) -> None:
+    text = manual.template(kind)
+    header = text.splitlines()[0].split(",")
+    assert header[:7] == list(manual.COMMON)
+    assert manual.detect_kind(header) == kind
+    manual.write_template(kind, tmp_path / f"{kind}.xlsx")
+    rows = manual.read_table(f"{kind}.xlsx", (tmp_path / f"{kind}.xlsx").read_bytes())
+    assert [str(x) for x in rows[0]] == header
+
+
+def test_import_converts_units_and_versions_changes(store: Store) -> None:
+    rows = [
+        [
+            "site",
+            "series",
+            "period_start",
+            "period_end",
+            "value",
+            "unit",
+            "document_ref",
+            "product",
+        ],
+        ["site", "output", "2026-10-01", "2026-10-31", "5200000", "kg", "P-10", "plate"],
+        ["site", "output", "2026-11", "", "4800", "", "P-11", "plate"],
+        ["site", "output", "2026-11-31", "", "1", "", "P-12", ""],
+        ["site", "output", "2026-12-01", "2026-11-01", "1", "", "P-13", ""],
+        ["site", "output", "2026-12-01", "", "1", "kWh", "P-14", ""],
+        ["site", "missing", "2026-12-01", "", "1", "", "P-15", ""],
+    ]
+    result = manual.import_table(store, rows)
+    assert (result.kind, result.new) == ("production", 2)
+    assert [(e.index, e.code) for e in result.errors] == [
+        (4, "bad_date"),
+        (5, "bad_period"),
+        (6, "bad_unit"),
+        (7, "unknown_series"),
+    ]
+    with store.read() as c:
+        entries = current_entries(c, "site", "output")
+    # 5,200,000 kg = 5200 t; "2026-11" = the whole month.
+    assert [(e["period_start"], e["period_end"], e["value"]) for e in entries] == [
+        (20261001, 20261031, 5200.0),
+        (20261101, 20261130, 4800.0),
+    ]
+    again = manual.import_table(store, rows[:3])
+    assert (again.new, again.duplicates, again.versioned) == (0, 2, 0)
+    rows[2][4] = "4900"
+    fixed = manual.import_table(store, rows[:3])
+    assert (fixed.duplicates, fixed.versioned) == (1, 1)
+    with store.read() as c:
+        versions = c.exec_driver_sql(
+            "SELECT value, version, \"current\" FROM series_entry WHERE document_ref = 'P-11' "
+            "ORDER BY version"
+        ).all()
+    assert [(v[0], v[1], bool(v[2])) for v in versions] == [(4800.0, 1, False), (4900.0, 2, True)]
+
+
+def test_empty_or_unknown_files_are_clear_errors(store: Store) -> None:
+    with pytest.raises(InputError, match="empty"):
+        manual.import_table(store, [])
+    with pytest.raises(InputError, match="cannot tell the kind"):
+        manual.import_table(store, [["site", "series", "period_start", "value"]])
+
+
+def test_cli_import_and_template(tmp_path: Path, monkeypatch, db_url: str, store: Store) -> None:
+    from tansuan.cli import app
+    from tansuan.settings import get_settings
+
+    monkeypatch.setenv("TANSUAN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        target = tmp_path / "fuel.csv"
+        made = runner.invoke(app, ["import", "--template", "fuel", "-o", str(target)])
+        assert made.exit_code == 0
+        text = target.read_text().replace("demo-site", "site").replace("oil-invoices", "coal")
+        target.write_text(text + "site,coal,2026-11-01,2026-11-30,x,t,INV-9,,\n")
+        done = runner.invoke(app, ["import", str(target)])
+        assert done.exit_code == 1  # one bad row
+        assert "bad_value" in done.output and "1 新增 new" in done.output
+    finally:
+        get_settings.cache_clear()
