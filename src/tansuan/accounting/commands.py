@@ -35,6 +35,7 @@ def account(
     """
     from tansuan.cli import _open_store, console, fail
 
+    store = None
     try:
         chosen = parse_period(period)
         store = _open_store()
@@ -47,6 +48,9 @@ def account(
         lines = accountant.lines(site, chosen)
     except TansuanError as error:
         fail(error, code=1)
+    finally:
+        if store is not None:
+            store.close()
     if as_json:
         typer.echo(orjson.dumps(_as_json(report, lines, by), option=orjson.OPT_INDENT_2).decode())
         return
