@@ -204,7 +204,7 @@ def ledger_sth() -> None:
 def ledger_export(
     directory: Path = typer.Argument(..., help="new folder to write / 导出目录（须为空）"),
     batch_rows: str = typer.Option("tansuan.store:batch_rows", help=BATCH_ROWS_HELP),
-    batch_ids: str | None = typer.Option(None, help=BATCH_IDS_HELP),
+    batch_ids: str | None = typer.Option("tansuan.store:reading_batch_ids", help=BATCH_IDS_HELP),
 ) -> None:
     """Export data, leaves, tree heads and public key for offline verify / 导出账本."""
     from tansuan.ledger.cli_support import export
@@ -234,7 +234,7 @@ def verify(
         None, "--public-key", help="the log's public key (PEM) to trust / 受信任的账本公钥"
     ),
     batch_rows: str = typer.Option("tansuan.store:batch_rows", help=BATCH_ROWS_HELP),
-    batch_ids: str | None = typer.Option(None, help=BATCH_IDS_HELP),
+    batch_ids: str | None = typer.Option("tansuan.store:reading_batch_ids", help=BATCH_IDS_HELP),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
     from tansuan.ledger.cli_support import run_verify

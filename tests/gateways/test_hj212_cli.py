@@ -98,12 +98,6 @@ def test_encode_builds_a_packet_that_decodes() -> None:
     assert packet.cn == "2011" and packet.cp.values == {"a05001": {"Rtd": "2.5", "Flag": "N"}}
 
 
-def test_gateway_says_ingest_is_not_wired_yet(examples: Path) -> None:
-    result = runner.invoke(app, ["gateway", "hj212", "--site-model", str(examples / "site.yaml")])
-    assert result.exit_code == 1
-    assert "ingest not available" in result.stderr
-
-
 def test_client_takes_table_1_defaults_from_settings() -> None:
     """HJ 212-2017 Table 1: 10 s timeout, 3 resends over mobile networks."""
     from tansuan.gateways.hj212.client import Hj212Client

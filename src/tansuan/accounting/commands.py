@@ -33,14 +33,16 @@ def account(
     Each source-month is saved as a new version only if its inputs changed; filed
     months get a proposal that must be accepted.
     """
-    from tansuan.cli import _open_store, console, fail
+    from tansuan.cli import console, fail
+    from tansuan.platform import ledger_result_hook, open_platform
 
     store = None
     try:
         chosen = parse_period(period)
-        store = _open_store()
+        platform = open_platform()
+        store = platform.store
         model = _model(store, model_file)
-        accountant = Accountant(store, model)
+        accountant = Accountant(store, model, hooks=[ledger_result_hook(platform.ledger)])
         if stale_only:
             report = accountant.recalculate_stale(site)
         else:

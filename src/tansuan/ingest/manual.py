@@ -245,7 +245,7 @@ def import_table(
                 b.insert()
                 .values(
                     received_at_us=now_us,
-                    source=f"{source}:{kind}"[:64],
+                    source=f"manual:{source}:{kind}"[:64],
                     n_rows=result.rows,
                     n_new=0,
                     n_duplicate=0,

@@ -5,6 +5,6 @@ site-model loading) and :func:`batch_rows` (the rows a batch stored, for the led
 """
 
 from tansuan.store.database import Store
-from tansuan.store.readings import BatchRow, batch_rows
+from tansuan.store.readings import BatchRow, batch_rows, reading_batch_ids
 
-__all__ = ["BatchRow", "Store", "batch_rows"]
+__all__ = ["BatchRow", "Store", "batch_rows", "reading_batch_ids"]

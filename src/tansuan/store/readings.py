@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, select
 
 from tansuan.ingest.reading import INVALID_FLAGS
 from tansuan.store import schema
@@ -369,3 +369,16 @@ def quarantine(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
     items = list(rows)
     if items:
         connection.execute(schema.quarantine.insert(), items)
+
+
+def reading_batch_ids(connection: Connection) -> list[int]:
+    """Ids of every batch of readings (manual-data batches, ``manual:…``, excluded).
+
+    Every such batch has a ledger leaf (ingest calls its hooks for every batch), so the
+    verifier uses this list to name a batch that no leaf covers.
+    """
+    b = schema.ingest_batch
+    rows = connection.execute(
+        select(b.c.id).where(b.c.source.not_like("manual:%")).order_by(b.c.id)
+    )
+    return [int(r[0]) for r in rows]

@@ -1,7 +1,7 @@
 """Run the HJ 212 gateway alone: ``tansuan gateway hj212 --site-model FILE``.
 
 :func:`make_sink` is the one place that decides where readings go. The real ingest
-(issue 3) is wired in here; until it is, it raises :class:`~tansuan.errors.ConfigError`.
+is the platform's (:mod:`tansuan.platform`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import asyncio
 import logging
 from pathlib import Path
 
-from tansuan.errors import ConfigError
 from tansuan.gateways.base import Sink
 from tansuan.gateways.hj212.mapping import Directory
 from tansuan.gateways.hj212.server import Hj212Server, Limits
@@ -20,19 +19,14 @@ log = logging.getLogger(__name__)
 
 
 def make_sink(settings: Settings) -> Sink:
-    """The sink the gateway hands readings to: the ingest entry of the store.
+    """The sink the gateway hands readings to: the platform's one ingest entry.
 
-    Raises
-    ------
-    ConfigError
-        Always, for now: the ingest (issue 3) is not part of this build yet.
+    Every committed batch is appended to the ledger and marks the accounting months it
+    touched stale (see :mod:`tansuan.platform`).
     """
-    raise ConfigError(
-        "数据接入不可用 / ingest not available: the HJ 212 gateway has no store to write "
-        "to yet "
-        "(wire tansuan.gateways.hj212.run.make_sink to the ingest entry)",
-        field="database_url",
-    )
+    from tansuan.platform import open_platform
+
+    return open_platform(settings).for_source("hj212").sink
 
 
 async def serve(settings: Settings, directory: Directory, sink: Sink) -> None:

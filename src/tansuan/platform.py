@@ -1,0 +1,113 @@
+"""The one place that wires store, ledger, accounting and ingest together.
+
+``tansuan serve``, ``tansuan gateway …`` and the web app all take readings through the
+same :class:`Platform`: one :class:`~tansuan.store.Store`, one
+:class:`~tansuan.ingest.ingestor.Ingestor` whose batch hooks append every committed
+batch to the tamper-evident ledger and mark the accounting months it touched stale,
+and one :class:`~tansuan.accounting.engine.Accountant` whose every saved result version
+is appended to the ledger too — all inside the same database transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tansuan.accounting.engine import Accountant
+from tansuan.accounting.results import ResultSet
+from tansuan.errors import NotFound
+from tansuan.ingest.ingestor import Ingestor
+from tansuan.ingest.reading import Reading
+from tansuan.ingest.result import BatchRows, IngestResult
+from tansuan.ledger.log import Ledger
+from tansuan.settings import Settings, get_settings
+from tansuan.site.model import SiteModel
+from tansuan.store import Store
+from tansuan.store.documents import current_model
+
+
+@dataclass
+class Platform:
+    """A running tansuan: the store and everything that writes to it."""
+
+    settings: Settings
+    store: Store
+    ledger: Ledger
+    ingestor: Ingestor
+    accountant: Accountant | None
+    model: SiteModel | None
+    source: str = "api"
+
+    def sink(self, readings: Sequence[Reading]) -> IngestResult:
+        """The gateways' :data:`~tansuan.gateways.base.Sink`: returns after commit."""
+        return self.ingestor.ingest(readings, source=self.source)
+
+    def for_source(self, source: str) -> Platform:
+        """The same platform, labelling its ingest batches with ``source`` (hj212, mqtt…)."""
+        return Platform(
+            self.settings,
+            self.store,
+            self.ledger,
+            self.ingestor,
+            self.accountant,
+            self.model,
+            source,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def ledger_batch_hook(ledger: Ledger) -> Any:
+    """Ingest hook: one ledger leaf per committed batch, covering each reading in it."""
+
+    def hook(connection: Connection, batch_id: int, rows: BatchRows) -> None:
+        ledger.ingest_hook(connection, batch_id, rows.tuples())
+
+    return hook
+
+
+def ledger_result_hook(ledger: Ledger) -> Any:
+    """Accounting hook: one ledger leaf per saved emission-result version."""
+
+    def hook(connection: Connection, set_id: int, result: ResultSet, version: int) -> None:
+        ledger.append(
+            connection,
+            "emission_result",
+            f"{result.site_id}/{result.source_id}/{result.period}/v{version}",
+            {
+                "result_set": set_id,
+                "site": result.site_id,
+                "source": result.source_id,
+                "period": result.period,
+                "version": version,
+                "method": result.method,
+                "inputs_digest": result.digest(),
+                "lines": [
+                    [line.gas, line.scope, line.mass_g, line.co2e_g] for line in result.lines
+                ],
+            },
+        )
+
+    return hook
+
+
+def open_platform(settings: Settings | None = None, *, store: Store | None = None) -> Platform:
+    """Open the store (schema upgraded), the ledger key and the current site model."""
+    settings = settings or get_settings()
+    store = store or Store(settings=settings)
+    ledger = Ledger.from_data_dir(settings.data_dir)
+    try:
+        model: SiteModel | None = current_model(store)
+    except NotFound:
+        model = None
+    accountant = (
+        Accountant(store, model, hooks=[ledger_result_hook(ledger)]) if model is not None else None
+    )
+    hooks = [ledger_batch_hook(ledger)]
+    if accountant is not None:
+        hooks.append(accountant.stale_hook)
+    return Platform(settings, store, ledger, Ingestor(store, batch_hooks=hooks), accountant, model)
