@@ -23,6 +23,11 @@ site_app = typer.Typer(
 )
 app.add_typer(site_app, name="site")
 
+# Gateways run alone: `tansuan gateway mqtt|modbus|opcua` (tansuan.gateways.cli).
+from tansuan.gateways.cli import gateway_app  # noqa: E402
+
+app.add_typer(gateway_app, name="gateway")
+
 console = Console()
 err_console = Console(stderr=True)
 
