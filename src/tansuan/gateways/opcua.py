@@ -11,7 +11,9 @@ names it are monitored with a data-change subscription: one subscription per dis
   are counted as ``tansuan_opcua_errors_total{kind="type"}`` and skipped;
 * **quality** — OPC UA status Good → ``N``; Bad_NoCommunication / Bad_NotConnected /
   Bad_CommunicationError → ``B`` (communication fault); any other Bad or Uncertain
-  status → ``D`` (instrument fault: not a valid measurement, HJ 212 flags).
+  status → ``D`` (instrument fault: not a valid measurement, HJ 212 flags). A Bad
+  status without a value (what servers usually send) gives no reading and is counted
+  as ``tansuan_opcua_errors_total{kind="status"}``.
 
 Readings are buffered and handed to the sink every ``flush_s`` (one call per flush).
 A sink failure keeps the buffer (up to ``max_pending`` readings) for the next flush;
@@ -105,6 +107,16 @@ class _Handler:
         target = self.by_node.get(node.nodeid)
         if target is None:
             return
+        dv = data.monitored_item.Value
+        if val is None and dv.StatusCode is not None and not dv.StatusCode.is_good():
+            owner.count("tansuan_opcua_errors_total", kind="status")
+            log.warning(
+                "opcua %s: node %s reports %s without a value",
+                owner.label,
+                target.address.node,
+                dv.StatusCode.name,
+            )
+            return
         if isinstance(val, bool):
             value = 1.0 if val else 0.0
         elif isinstance(val, int | float):
@@ -118,7 +130,6 @@ class _Handler:
                 type(val).__name__,
             )
             return
-        dv = data.monitored_item.Value
         ts = _utc(dv.SourceTimestamp) or _utc(dv.ServerTimestamp) or dt.datetime.now(dt.UTC)
         owner.buffer.append(
             Reading(target.site, target.point, ts, value, quality=quality_of(dv.StatusCode))
