@@ -149,7 +149,7 @@ def run_once(url: str, n_messages: int, per_message: int) -> dict[str, float]:
             raise SystemExit("cannot reach the broker")
         time.sleep(0.3)  # let the SUBACK arrive
         publisher = mp.get_context("spawn").Process(
-            target=publish, args=(url, prefix, n_messages, per_message, committed, 30_000)
+            target=publish, args=(url, prefix, n_messages, per_message, committed, 15_000)
         )
         t0 = time.perf_counter()
         publisher.start()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import queue
+import struct
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -124,6 +125,29 @@ class _BufferedClient(mqtt.Client):
         self._rbuf_pos = pos + bufsize
         return self._rbuf[pos : pos + bufsize]
 
+    def ack_many(self, mids: list[int]) -> None:
+        """PUBACK the QoS 1 messages ``mids``, in order, waking the network loop once
+        (``ack()`` writes to paho's wake-up socket once per message)."""
+        out = self._out_packet
+        for mid in mids:
+            packet = struct.pack("!BBH", mqtt.PUBACK, 2, mid)
+            out.append(
+                {
+                    "command": mqtt.PUBACK,
+                    "mid": mid,
+                    "qos": 1,
+                    "pos": 0,
+                    "to_process": 4,
+                    "packet": packet,
+                    "info": None,
+                }
+            )
+        if self._sockpairW is not None:
+            try:
+                self._sockpairW.send(b"0")
+            except BlockingIOError:
+                pass
+
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         if self._sock is None:
             return MQTTErrorCode.MQTT_ERR_NO_CONN
@@ -210,11 +234,11 @@ class MqttGateway:
         self._queue: queue.SimpleQueue[_Inbound] = queue.SimpleQueue()
         self._generation = 0
         self._committer: threading.Thread | None = None
-        self._client = self._make_client()
+        self._client: _BufferedClient = self._make_client()
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def _make_client(self) -> mqtt.Client:
+    def _make_client(self) -> _BufferedClient:
         client = _BufferedClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
@@ -385,13 +409,16 @@ class MqttGateway:
         COUNTERS.inc("tansuan_mqtt_readings_total", n_readings)
         if n_dup:
             COUNTERS.inc("tansuan_mqtt_redelivered_total", n_dup)
-        generation = self._generation
-        ack = self._client.ack
         for item in batch:
             if item.rejection is not None:
                 self._report(item.rejection)
-            if item.qos and item.generation == generation:
-                ack(item.mid, item.qos)
+        generation = self._generation
+        current = [item for item in batch if item.qos and item.generation == generation]
+        if all(item.qos == 1 for item in current):
+            self._client.ack_many([item.mid for item in current])
+        else:  # a QoS 2 subscription was granted by some broker: paho's own path
+            for item in current:
+                self._client.ack(item.mid, item.qos)
 
     def _deliver(self, readings: list[Reading]) -> object:
         """Sink the readings: ``None`` when committed, an Issue when ingest refuses them,
