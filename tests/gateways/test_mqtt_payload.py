@@ -188,3 +188,14 @@ def test_too_many_readings_in_one_message() -> None:
 
 def test_missing_ts_is_the_receipt_time() -> None:
     assert parse_ts(None, "ts", RECEIVED) is RECEIVED
+
+
+@pytest.mark.parametrize("topic", ["line1/+/p", "line1/#"])
+def test_mapped_topics_must_be_exact(topic: str) -> None:
+    from tansuan.errors import ConfigError
+
+    data = model().model_dump(mode="json", by_alias=True)
+    device = data["organisation"]["companies"][0]["sites"][0]["areas"][0]["devices"][0]
+    device["points"][1]["protocol"]["mqtt"]["topic"] = topic
+    with pytest.raises(ConfigError, match="must be exact"):
+        TopicScheme("tansuan", SiteModel.model_validate(data))

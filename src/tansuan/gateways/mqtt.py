@@ -51,7 +51,7 @@ from tansuan.site.model import SiteModel
 log = logging.getLogger(__name__)
 
 for _name, _help in {
-    "tansuan_mqtt_messages_total": "MQTT messages received (including re-deliveries).",
+    "tansuan_mqtt_messages_total": "MQTT messages handled: committed or rejected, then acked.",
     "tansuan_mqtt_readings_total": "Readings from MQTT committed by the sink.",
     "tansuan_mqtt_commits_total": "Sink calls that committed a batch of MQTT messages.",
     "tansuan_mqtt_redelivered_total": "MQTT messages received with the DUP flag (re-deliveries).",

@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from tansuan.errors import Issue
+from tansuan.errors import ConfigError, Issue
 from tansuan.ingest.reading import QUALITY_FLAGS, Reading
 from tansuan.site.model import SiteModel
 
@@ -86,7 +86,14 @@ class TopicScheme:
                 self._points[site.id] = frozenset(points)
                 for _, point in points.values():
                     if point.protocol.mqtt is not None:
-                        self.mapped[point.protocol.mqtt.topic] = Route(site.id, point.id)
+                        topic = point.protocol.mqtt.topic
+                        if "+" in topic or "#" in topic or topic in self.mapped:
+                            raise ConfigError(
+                                f"point {point.id!r}: an MQTT topic must be exact and used "
+                                f"by one point only, got {topic!r}",
+                                field=f"{site.id}.{point.id}.protocol.mqtt.topic",
+                            )
+                        self.mapped[topic] = Route(site.id, point.id)
         self._cache: dict[str, Route | None] = {}
 
     def subscriptions(self) -> list[str]:
