@@ -247,3 +247,27 @@ def test_reconnects_after_the_broker_restarts(
         broker.terminate()
         broker.wait(5)
     assert COUNTERS.get("tansuan_mqtt_connections_total") - connections == 2
+
+
+def test_large_batch_spanning_many_socket_reads(
+    mqtt_url: str, prefix: str, sink: SqliteSink
+) -> None:
+    """A 10,000-reading message (~0.5 MB, many 64 KiB reads) is stored whole; one over
+    the byte limit is rejected as payload.too_large; small messages around them pass."""
+    batch = [{"point": f"p{i % 50}", "value": i, "ts": 1714521600 + i // 50} for i in range(10_000)]
+    body = orjson.dumps(batch)
+    assert len(body) > 400_000
+    gw = gateway(sink, mqtt_url, prefix, f"gw-{prefix}", max_payload_bytes=len(body))
+    try:
+        with publisher(mqtt_url) as pub:
+            send(pub, f"{prefix}/plant/a", {"value": 1, "ts": 1714521600})
+            send(pub, f"{prefix}/plant", body)
+            send(pub, f"{prefix}/plant", body + b" ")
+            send(pub, f"{prefix}/plant/b", {"value": 2, "ts": 1714521600})
+            wait_until(lambda: sink.count() == 10_002, what="10,002 readings")
+            wait_until(lambda: len(gw.rejections) == 1, what="the oversized message")
+    finally:
+        gw.stop()
+    assert [r.code for r in gw.rejections] == ["payload.too_large"]
+    total = sink.rows("SELECT sum(value) FROM readings WHERE point LIKE 'p%'")[0][0]
+    assert total == sum(range(10_000))
