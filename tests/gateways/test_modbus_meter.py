@@ -29,7 +29,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from tansuan.gateways.base import COUNTERS
 from tansuan.gateways.modbus import ModbusGateway
-from tansuan.site.model import SiteModel
+from tansuan.site.model import SiteModel, dump
 
 from .conftest import free_port
 from .sqlite_sink import SqliteSink
@@ -399,3 +399,55 @@ def test_unreachable_meter_counts_connect_errors(sink: SqliteSink) -> None:
 
     run(main)
     assert sink.count() == 0
+
+
+def test_a_silent_device_does_not_stall_the_other_connections(sink: SqliteSink) -> None:
+    """A second 'meter' accepts TCP connections but never answers: its reads time out
+    (timeout_s 0.3) and it reconnects, while the real meter keeps being polled."""
+    port, silent_port = free_port(), free_port()
+    data = dump(site_model(port))
+    site = data["organisation"]["companies"][0]["sites"][0]
+    site["connections"].append(
+        {"id": "silent", "protocol": "modbus", "host": "127.0.0.1", "port": silent_port,
+         "poll_interval_s": 0.2, "timeout_s": 0.3}
+    )  # fmt: skip
+    site["areas"][0]["devices"][0]["points"].append(
+        {"id": "mute", "quantity": "power", "unit": "kW",
+         "protocol": {"modbus": {"connection": "silent", "register": 0}}}
+    )  # fmt: skip
+    gateway = ModbusGateway(sink, SiteModel.model_validate(data), backoff_max_s=0.2)
+    silent_label = "plant/silent"
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(1024):
+            pass  # never answer
+        writer.close()
+
+    async def main() -> None:
+        meter = Meter(port)
+        await meter.start()
+        silent = await asyncio.start_server(swallow, "127.0.0.1", silent_port)
+        io_errors = COUNTERS.get("tansuan_modbus_errors_total", connection=silent_label, kind="io")
+        stop = asyncio.Event()
+        task = asyncio.create_task(gateway.run(stop))
+        try:
+            await wait_for(
+                lambda: (
+                    COUNTERS.get("tansuan_modbus_errors_total", connection=silent_label, kind="io")
+                    - io_errors
+                    >= 2
+                )
+            )
+            polls = len(sink.rows("SELECT DISTINCT ts FROM readings WHERE point = 'p'"))
+            await asyncio.sleep(1.0)
+            later = len(sink.rows("SELECT DISTINCT ts FROM readings WHERE point = 'p'"))
+        finally:
+            stop.set()
+            await task
+            await meter.stop()
+            silent.close()
+            await silent.wait_closed()
+        assert later - polls >= 3  # ~5 polls in 1 s at 0.2 s; the silent one stalls nobody
+
+    run(main)
+    assert sink.rows("SELECT count(*) FROM readings WHERE point = 'mute'") == [(0,)]

@@ -198,9 +198,12 @@ class OpcUaConnectionClient:
                     pass
                 delay = min(delay * 2, self.backoff_max_s)
         finally:
-            await flusher  # returns once stop is set, after a last flush
-            if self.buffer:
-                await self._flush()
+            if stop.is_set():
+                await flusher  # returns once stop is set, after a last flush
+                if self.buffer:
+                    await self._flush()
+            else:  # cancelled
+                flusher.cancel()
 
     async def _session(self, stop: asyncio.Event) -> None:
         url = self.connection.endpoint or ""
