@@ -41,7 +41,7 @@ def _fail(error: TansuanError) -> None:
     raise typer.Exit(2)
 
 
-def _setup(site_model: Path) -> tuple[Any, Any, Any]:
+def _setup(site_model: Path, source: str) -> tuple[Any, Any, Any]:
     from tansuan.gateways.runtime import load_model, make_sink
     from tansuan.settings import get_settings
 
@@ -49,7 +49,7 @@ def _setup(site_model: Path) -> tuple[Any, Any, Any]:
     try:
         settings = get_settings()
         model = load_model(site_model)
-        sink = make_sink(settings)
+        sink = make_sink(settings, source=source)
     except TansuanError as error:
         _fail(error)
     return settings, model, sink
@@ -79,7 +79,7 @@ def mqtt_command(
     """Subscribe to the MQTT broker; ack after commit / 订阅 MQTT 代理，提交后确认."""
     from tansuan.gateways.mqtt import MqttGateway
 
-    settings, model, sink = _setup(site_model)
+    settings, model, sink = _setup(site_model, "mqtt")
     broker = url or settings.mqtt_url
     if not broker:
         _fail(TansuanError("set TANSUAN_MQTT_URL or --url / 请设置 MQTT 代理地址"))
@@ -147,7 +147,7 @@ def modbus_command(site_model: Path = SITE_MODEL) -> None:
     """Poll the site model's Modbus TCP meters / 轮询 Modbus TCP 仪表."""
     from tansuan.gateways.modbus import ModbusGateway
 
-    settings, model, sink = _setup(site_model)
+    settings, model, sink = _setup(site_model, "modbus")
     gateway = ModbusGateway(sink, model, backoff_max_s=settings.gateway_backoff_max_s)
     _run_async(gateway.run, "modbus")
 
@@ -157,6 +157,6 @@ def opcua_command(site_model: Path = SITE_MODEL) -> None:
     """Subscribe to the site model's OPC UA nodes / 订阅 OPC UA 节点."""
     from tansuan.gateways.opcua import OpcUaGateway
 
-    settings, model, sink = _setup(site_model)
+    settings, model, sink = _setup(site_model, "opcua")
     gateway = OpcUaGateway(sink, model, backoff_max_s=settings.gateway_backoff_max_s)
     _run_async(gateway.run, "opcua")

@@ -16,8 +16,10 @@ from tansuan.settings import Settings
 from tansuan.site.model import SiteModel
 
 
-def make_sink(settings: Settings) -> Sink:
+def make_sink(settings: Settings, *, source: str = "gateway") -> Sink:
     """The sink gateways hand readings to.
+
+    ``source`` names the gateway (``mqtt``, ``modbus``, ``opcua``) for ingest's records.
 
     Raises
     ------
