@@ -1,7 +1,9 @@
-"""``tansuan gateway …``: run one gateway alone, in the foreground, until Ctrl-C / SIGTERM.
+"""``tansuan gateway mqtt|modbus|opcua``: run one gateway alone, until Ctrl-C / SIGTERM.
 
 Each command loads the site model, builds the sink (:func:`runtime.make_sink`), runs
-the gateway and shows a live status line with its counters.
+the gateway and shows a live status line with its counters. :func:`register` adds the
+three commands to any Typer app (e.g. a ``gateway`` sub-app that other gateways share);
+``gateway_app`` is such a sub-app with just these three.
 """
 
 from __future__ import annotations
@@ -69,7 +71,6 @@ def _counter_total(name: str) -> float:
     return total
 
 
-@gateway_app.command("mqtt")
 def mqtt_command(
     site_model: Path = SITE_MODEL,
     url: str | None = typer.Option(
@@ -142,7 +143,6 @@ def _run_async(make: Callable[[asyncio.Event], Coroutine[Any, Any, None]], title
     console.print(_status(f"{title} 已停止 / stopped", names))
 
 
-@gateway_app.command("modbus")
 def modbus_command(site_model: Path = SITE_MODEL) -> None:
     """Poll the site model's Modbus TCP meters / 轮询 Modbus TCP 仪表."""
     from tansuan.gateways.modbus import ModbusGateway
@@ -152,7 +152,6 @@ def modbus_command(site_model: Path = SITE_MODEL) -> None:
     _run_async(gateway.run, "modbus")
 
 
-@gateway_app.command("opcua")
 def opcua_command(site_model: Path = SITE_MODEL) -> None:
     """Subscribe to the site model's OPC UA nodes / 订阅 OPC UA 节点."""
     from tansuan.gateways.opcua import OpcUaGateway
@@ -160,3 +159,13 @@ def opcua_command(site_model: Path = SITE_MODEL) -> None:
     settings, model, sink = _setup(site_model, "opcua")
     gateway = OpcUaGateway(sink, model, backoff_max_s=settings.gateway_backoff_max_s)
     _run_async(gateway.run, "opcua")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``mqtt``, ``modbus`` and ``opcua`` commands to ``app``."""
+    app.command("mqtt")(mqtt_command)
+    app.command("modbus")(modbus_command)
+    app.command("opcua")(opcua_command)
+
+
+register(gateway_app)
