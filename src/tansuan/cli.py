@@ -57,6 +57,10 @@ gateway_app = typer.Typer(
     help="Run one protocol gateway alone / 单独运行一个协议网关", no_args_is_help=True
 )
 app.add_typer(gateway_app, name="gateway")
+# `tansuan gateway mqtt|modbus|opcua` (tansuan.gateways.cli) join the same sub-app.
+from tansuan.gateways.cli import register as register_gateways  # noqa: E402
+
+register_gateways(gateway_app)
 
 
 @hj212_app.command("decode")

@@ -102,6 +102,46 @@ class Settings(BaseSettings):
         default=None,
         description="MQTT broker URL (mqtt://host:1883); the MQTT gateway is off when unset.",
     )
+    # -- gateways (MQTT, Modbus TCP, OPC UA) ------------------------------------------
+    gateway_sink: str | None = Field(
+        default=None,
+        description="Where gateways hand readings: 'module:factory', a callable taking the "
+        "Settings and returning a Sink. Default: the built-in ingest.",
+    )
+    gateway_backoff_max_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Ceiling [s] of the exponential reconnect back-off of every gateway.",
+    )
+    mqtt_topic_prefix: str = Field(
+        default="tansuan",
+        description="Root of the MQTT topic scheme: <prefix>/<site>/<point> and <prefix>/<site>.",
+    )
+    mqtt_client_id: str = Field(
+        default="tansuan-gateway",
+        description="MQTT client id of the gateway; the broker keeps the persistent session "
+        "(and un-acked messages) under it, so keep it stable and unique per gateway.",
+    )
+    mqtt_session_expiry_s: int = Field(
+        default=86_400,
+        ge=0,
+        description="How long [s] the broker keeps the gateway's session and queued "
+        "messages while the gateway is away.",
+    )
+    mqtt_receive_maximum: int = Field(
+        default=10_000,
+        ge=1,
+        le=65_535,
+        description="Most QoS 1 messages the broker may have in flight (un-acked) to the "
+        "gateway at once.",
+    )
+    mqtt_batch_max: int = Field(
+        default=5_000, ge=1, description="Most MQTT messages committed in one ingest call."
+    )
+    mqtt_max_payload_bytes: int = Field(
+        default=1_048_576, ge=64, description="MQTT messages larger than this are rejected."
+    )
+
     sqlite_synchronous: str = Field(
         default="FULL",
         description="SQLite synchronous pragma for the store: FULL (durable ack) or NORMAL.",

@@ -19,14 +19,10 @@ log = logging.getLogger(__name__)
 
 
 def make_sink(settings: Settings) -> Sink:
-    """The sink the gateway hands readings to: the platform's one ingest entry.
+    """The sink the HJ 212 gateway hands readings to (see :func:`..runtime.make_sink`)."""
+    from tansuan.gateways.runtime import make_sink as shared
 
-    Every committed batch is appended to the ledger and marks the accounting months it
-    touched stale (see :mod:`tansuan.platform`).
-    """
-    from tansuan.platform import open_platform
-
-    return open_platform(settings).for_source("hj212").sink
+    return shared(settings, source="hj212")
 
 
 async def serve(settings: Settings, directory: Directory, sink: Sink) -> None:
