@@ -77,3 +77,33 @@ def test_without_a_loaded_model_there_is_no_accountant(db_url: str, tmp_path: Pa
 @pytest.fixture(autouse=True)
 def _no_sink_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TANSUAN_GATEWAY_SINK", raising=False)
+
+
+def test_verify_names_a_batch_written_around_the_ledger(
+    db_url: str, tmp_path: Path, examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch stored by an ingestor without the ledger hook is named by `tansuan verify`."""
+    from typer.testing import CliRunner
+
+    from tansuan.cli import app
+    from tansuan.ingest.ingestor import Ingestor
+    from tansuan.settings import get_settings
+
+    monkeypatch.setenv("TANSUAN_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TANSUAN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    platform = open_platform()
+    try:
+        platform.store.load_model(load(examples / "site.yaml"))
+        t0 = dt.datetime(2024, 3, 1, 0, tzinfo=dt.UTC)
+        platform.sink([Reading("demo-site", "grid.energy", t0, 1000.0)])
+        assert CliRunner().invoke(app, ["verify"]).exit_code == 0
+        rogue = Ingestor(platform.store).ingest(
+            [Reading("demo-site", "grid.energy", t0 + dt.timedelta(hours=1), 1100.0)]
+        )
+        result = CliRunner().invoke(app, ["verify"])
+        assert result.exit_code == 1
+        assert f"batch {rogue.batch_id}" in result.output
+    finally:
+        platform.close()
+        get_settings.cache_clear()

@@ -176,6 +176,15 @@ ledger_app = typer.Typer(
 app.add_typer(ledger_app, name="ledger")
 
 BATCH_ROWS_HELP = "The store's batch_rows function as module:function / 存储层 batch_rows 函数"
+
+
+def _batch_ids(batch_rows: str, batch_ids: str | None) -> str | None:
+    """With the store's own ``batch_rows``, list the store's reading batches by default."""
+    if batch_ids is None and batch_rows == "tansuan.store:batch_rows":
+        return "tansuan.store:reading_batch_ids"
+    return batch_ids
+
+
 BATCH_IDS_HELP = (
     "The store's function listing every batch id, as module:function; lets verify name "
     "batches no leaf logs / 列出全部批次号的函数（可选）"
@@ -208,13 +217,13 @@ def ledger_sth() -> None:
 def ledger_export(
     directory: Path = typer.Argument(..., help="new folder to write / 导出目录（须为空）"),
     batch_rows: str = typer.Option("tansuan.store:batch_rows", help=BATCH_ROWS_HELP),
-    batch_ids: str | None = typer.Option("tansuan.store:reading_batch_ids", help=BATCH_IDS_HELP),
+    batch_ids: str | None = typer.Option(None, help=BATCH_IDS_HELP),
 ) -> None:
     """Export data, leaves, tree heads and public key for offline verify / 导出账本."""
     from tansuan.ledger.cli_support import export
 
     try:
-        manifest = export(directory, batch_rows, batch_ids, err_console)
+        manifest = export(directory, batch_rows, _batch_ids(batch_rows, batch_ids), err_console)
     except TansuanError as error:
         fail(error)
     console.print(
@@ -238,7 +247,7 @@ def verify(
         None, "--public-key", help="the log's public key (PEM) to trust / 受信任的账本公钥"
     ),
     batch_rows: str = typer.Option("tansuan.store:batch_rows", help=BATCH_ROWS_HELP),
-    batch_ids: str | None = typer.Option("tansuan.store:reading_batch_ids", help=BATCH_IDS_HELP),
+    batch_ids: str | None = typer.Option(None, help=BATCH_IDS_HELP),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
     from tansuan.ledger.cli_support import run_verify
@@ -252,7 +261,7 @@ def verify(
             document=document,
             public_key=public_key,
             batch_rows=batch_rows,
-            batch_ids=batch_ids,
+            batch_ids=_batch_ids(batch_rows, batch_ids),
         )
     except TansuanError as error:
         fail(error)

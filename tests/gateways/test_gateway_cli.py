@@ -45,7 +45,7 @@ def test_a_bad_sink_setting_is_a_config_error(site: Path, monkeypatch: pytest.Mo
 
 def test_an_invalid_site_model_is_reported_with_its_path(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SITE_YAML.replace("unit: kW", "unit: furlongs"))
+    bad.write_text(SITE_YAML.replace("unit: kW", "unit: bananas"))
     result = CliRunner().invoke(app, ["gateway", "opcua", "--site-model", str(bad)])
     assert result.exit_code == 2
     assert "错误 / error" in result.output
