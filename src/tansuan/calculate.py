@@ -51,7 +51,7 @@ from tansuan.domain import (
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import Inventory, gwp_set
 from tansuan.domain.result import EmissionResult, Origin, Parameter, given
-from tansuan.errors import InputError, MissingParameter, UnknownFactor
+from tansuan.errors import InputError, MissingParameter, UnitError, UnknownFactor
 
 FUEL_KINDS = ("ncv", "carbon_per_heat", "oxidation")
 
@@ -385,7 +385,16 @@ def _cems(ctx: Context, src: SourceReader) -> EmissionResult:
     flow, f_unit = series(src, "flow", "m**3/h")
 
     def optional(key: str, unit: str) -> list[float] | None:
-        return series(src, key, unit)[0] if src.has(key) else None
+        if not src.has(key):
+            return None
+        values, given = series(src, key, unit)
+        if units.canonical(given) == units.canonical(unit):
+            return values
+        try:
+            ratio = units.factor(given, unit)
+        except UnitError as exc:
+            raise UnitError(exc.message, field=src.field(key)) from None
+        return [v * ratio for v in values]
 
     def one_or_many(values: list[float] | None) -> float | list[float] | None:
         return values[0] if values is not None and len(values) == 1 else values

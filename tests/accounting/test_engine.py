@@ -17,6 +17,7 @@ The plant (year 2024, Asia/Shanghai, grid region "east"):
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
@@ -410,5 +411,62 @@ def test_cems_month_with_a_gap_and_the_cross_check(db_url: str) -> None:
         (check,) = accountant.cross_checks("yard", parse_period("2024-03"))["oil~stack"]
         assert check.relative_difference == pytest.approx(-0.005679718, abs=1e-8)
         assert not check.flagged
+    finally:
+        store.close()
+
+
+def test_cems_flue_conditions_hour_by_hour(db_url: str) -> None:
+    """Dry standard concentration, actual wet flow: the flow is corrected hour by hour.
+
+    HJ 212-2017 App. D eq. (31): Qsnh = Qsh × 273/(273 + ts) × (Ba + Ps)/101325 × (1 − Xsw)
+    = 100 000 m3/h × 273/400 × 101 325/101 325 × (1 − 0.10) = 61 425 m3/h (ts = 127 °C,
+    Ba = 101 325 Pa, Ps = 0, Xsw = 10 %). Eq. (33): G = 150 000 mg/m3 × 61 425 m3/h × 10^-6
+    = 9 213.75 kg/h. March 2024 has 744 hours: 744 × 9.21375 t = 6 855.03 tCO2.
+    (Ignoring the moisture would give 10 237.5 kg/h: the test would catch it.)
+    """
+    model = copy.deepcopy(CEMS_MODEL)
+    site = model["organisation"]["companies"][0]["sites"][0]  # type: ignore[index]
+    device = site["areas"][0]["devices"][0]
+    device["points"] = [
+        *device["points"],
+        {"id": "moisture", "quantity": "moisture", "unit": "percent", "interval_s": 3600},
+        {"id": "temp", "quantity": "temperature", "unit": "degC", "interval_s": 3600},
+        {"id": "ambient", "quantity": "pressure", "unit": "Pa", "interval_s": 3600},
+    ]
+    site["sources"] = [
+        {
+            "id": "stack",
+            "method": "cems",
+            "device": "boiler",
+            "activity": [{"point": "co2"}, {"point": "flow"}],
+            "parameters": {
+                "flow_state": {"value": "actual_wet"},
+                "moisture": {"point": "moisture"},
+                "flue_temperature": {"point": "temp"},
+                "ambient_pressure": {"point": "ambient"},
+            },
+        }
+    ]
+    store = Store(db_url)
+    try:
+        parsed = SiteModel.model_validate(model)
+        store.load_model(parsed)
+        start = dt.datetime(2024, 3, 1, tzinfo=TZ)
+        stamps = [to_us(start + dt.timedelta(hours=h)) for h in range(744)]
+        series = {
+            "co2": 150_000.0,
+            "flow": 100_000.0,
+            "moisture": 10.0,
+            "temp": 127.0,
+            "ambient": 101_325.0,
+        }
+        points = [p for p in series for _ in stamps]
+        values = [series[p] for p in series for _ in stamps]
+        result = Ingestor(store).ingest_columns("yard", points, stamps * len(series), values)
+        assert result.rejected == 0
+        report = Accountant(store, parsed).run("yard", parse_period("2024-03"))
+        assert report.errors == []
+        (stack,) = report.computed
+        assert grams_to_tonnes(stack.co2e_g) == pytest.approx(6_855.03, abs=1e-6)
     finally:
         store.close()

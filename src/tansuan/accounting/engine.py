@@ -66,6 +66,9 @@ MARKET_KEYS = ("green_certificates", "green_power_contracts", "contracts", "resi
 #: Fraction of a point's expected readings an hour needs to count as valid (HJ 212-2017
 #: App. D eq. (24): 45 of 60 minute values — applied to any reading interval).
 HOUR_VALID_SHARE = 45 / 60
+#: Flue-gas conditions a CEMS source may take from points, hour by hour
+#: (HJ 212-2017 App. D eqs. (18), (19), (31)).
+CEMS_HOURLY = frozenset({"moisture", "flue_temperature", "ambient_pressure", "static_pressure"})
 #: Longest gap [h] the ``interpolate`` rule bridges for hourly data.
 MAX_INTERPOLATED_HOURS = 6
 
@@ -554,6 +557,8 @@ class Accountant:
     ) -> dict[str, Any]:
         used: dict[str, Any] = {}
         for name, ref in source.parameters.items():
+            if source.method == "cems" and name in CEMS_HOURLY and ref.point is not None:
+                continue  # already given hour by hour with the concentration and flow
             if ref.value is not None:
                 raw[name] = ref.value
                 used[name] = {"value": ref.value}
@@ -579,51 +584,50 @@ class Accountant:
     def _cems_inputs(
         self, ctx: _Context, source: EmissionSource, month: Period, raw: dict[str, Any]
     ) -> Activity:
+        """Hourly arrays for a CEMS source: concentration and flow (the activity), plus the
+        flue-gas conditions given as points (moisture, temperature, pressures), hour by hour.
+
+        An hour is valid with ≥ 45/60 of its expected readings with valid flags (flags
+        F, M, D, C, B are invalid at ingest); invalid hours are filled by the source's
+        rule (HJ 75 conservative substitution by default); hours still missing in any
+        array are left out, and the result says how many.
+        """
         if len(source.activity) != 2 or not all(r.point for r in source.activity):
             raise ConfigError(
                 "a CEMS source needs two point activities: [concentration, flow]",
                 field=f"{source.id}.activity",
             )
-        start, end = month.utc_bounds(ctx.site.timezone)
+        wanted = [
+            (key, ref.point)
+            for key, ref in zip(("concentration", "flow"), source.activity, strict=True)
+        ]
+        wanted += [
+            (name, ref.point)
+            for name, ref in source.parameters.items()
+            if name in CEMS_HOURLY and ref.point is not None
+        ]
         arrays = []
         origins = []
         shares = []
         coverages = []
-        for ref, key in zip(source.activity, ("concentration", "flow"), strict=True):
-            assert ref.point is not None
-            point = ctx.points.get(ref.point)
-            if point is None:
-                raise NotFound(f"point {ref.point!r} is not loaded in the store", field=source.id)
-            means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
-            per_hour = 3600 / point.interval_s
-            invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
-            filled = _fill(source.gap_fill, np.where(invalid, np.nan, means), default_rule="cems")
-            arrays.append((key, point.unit, filled))
-            shares.append(filled.substituted_share)
-            coverages.append(float((~invalid).mean()) if invalid.size else 0.0)
-            origins.append(
-                {
-                    "point": ref.point,
-                    "rollup": "hour",
-                    "unit": point.unit,
-                    "hours": int(means.size),
-                    "valid_hours": int((~invalid).sum()),
-                    "substituted_hours": int(filled.substituted.sum()),
-                    "rule": filled.rule,
-                }
-            )
+        for key, point_key in wanted:
+            assert point_key is not None
+            unit, filled, origin, coverage = self._hourly(ctx, source, point_key, month)
+            arrays.append((key, unit, filled))
+            origins.append(origin)
+            if key in ("concentration", "flow"):
+                shares.append(filled.substituted_share)
+                coverages.append(coverage)
         usable = np.ones(arrays[0][2].values.shape, dtype=bool)
         for _, _, filled in arrays:
             usable &= ~np.isnan(filled.values)
         for key, unit, filled in arrays:
-            raw[key] = {"unit": unit, "values": filled.values[usable].tolist()}
+            values = filled.values[usable].tolist() if usable.any() else [0.0]
+            raw[key] = {"unit": unit, "values": values}
         notes: tuple[str, ...] = ()
         missing = int((~usable).sum())
         if missing:
             notes = (f"{month.label}: {missing} 小时无有效数据 / hours without valid data",)
-        if not usable.any():
-            for key, unit, _ in arrays:
-                raw[key] = {"unit": unit, "values": [0.0]}
         return Activity(
             float(usable.sum()),
             "h",
@@ -632,6 +636,29 @@ class Accountant:
             tuple(origins),
             notes,
         )
+
+    def _hourly(
+        self, ctx: _Context, source: EmissionSource, key: str, month: Period
+    ) -> tuple[str, gaps.Filled, dict[str, Any], float]:
+        point = ctx.points.get(key)
+        if point is None:
+            raise NotFound(f"point {key!r} is not loaded in the store", field=source.id)
+        start, end = month.utc_bounds(ctx.site.timezone)
+        means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
+        per_hour = 3600 / point.interval_s
+        invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
+        filled = _fill(source.gap_fill, np.where(invalid, np.nan, means), default_rule="cems")
+        origin = {
+            "point": key,
+            "rollup": "hour",
+            "unit": point.unit,
+            "hours": int(means.size),
+            "valid_hours": int((~invalid).sum()),
+            "substituted_hours": int(filled.substituted.sum()),
+            "rule": filled.rule,
+        }
+        coverage = float((~invalid).mean()) if invalid.size else 0.0
+        return point.unit, filled, origin, coverage
 
     # -- hierarchy ------------------------------------------------------------------------
     def _site_path(self, site: Site) -> tuple[str, ...]:
