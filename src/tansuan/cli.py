@@ -487,8 +487,16 @@ def import_(
             return
         if file is None:
             raise InputError("give a FILE to import, or --template KIND")
-        with _store() as store, console.status(f"导入 / importing {file} …"):
-            result = manual.import_file(store, file, kind=kind)
+        from tansuan.platform import open_platform
+
+        platform = open_platform()
+        try:
+            with console.status(f"导入 / importing {file} …"):
+                result = manual.import_file(
+                    platform.store, file, kind=kind, hooks=platform.manual_hooks
+                )
+        finally:
+            platform.close()
     except TansuanError as error:
         fail(error)
     for e in result.errors:

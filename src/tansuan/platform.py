@@ -57,6 +57,11 @@ class Platform:
             source,
         )
 
+    @property
+    def manual_hooks(self) -> list[Any]:
+        """Hooks for manual-data imports (accounting stale marks)."""
+        return [self.accountant.manual_hook] if self.accountant is not None else []
+
     def close(self) -> None:
         self.store.close()
 

@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         default=1_048_576, ge=64, description="MQTT messages larger than this are rejected."
     )
 
+    crosscheck_threshold: float = Field(
+        default=0.05,
+        ge=0,
+        description="Relative difference between a calculated source and its CEMS "
+        "cross-check above which a month is flagged (0.05 = 5 %).",
+    )
     sqlite_synchronous: str = Field(
         default="FULL",
         description="SQLite synchronous pragma for the store: FULL (durable ack) or NORMAL.",

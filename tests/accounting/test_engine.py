@@ -243,9 +243,12 @@ def test_late_correction_makes_a_new_version_and_filed_months_need_acceptance(
     # The May invoice is corrected: 10 000 → 10 500 t. Only May changes:
     # 10 500 × 20 × 0.027 × 0.99 × 44/12 = 20 582.1 tCO2.
     rows = _manual_rows("coal-use", "t", 10_500, [5])
-    assert not import_table(plant, rows, kind="fuel").errors
-    report = accountant.run("plant", parse_period("2024"))
-    assert report.outcomes() == {"superseded": 1, "unchanged": 23}
+    assert not import_table(plant, rows, kind="fuel", hooks=[accountant.manual_hook]).errors
+    with plant.read() as conn:
+        assert [(s, p) for s, p, _ in results.stale(conn, "plant")] == [("coal", "2024-05")]
+    report = accountant.recalculate_stale("plant")
+    assert report.outcomes() == {"superseded": 1}
+    assert accountant.run("plant", parse_period("2024")).outcomes() == {"unchanged": 24}
     with plant.read() as conn:
         lines = results.current_lines(conn, "plant", ["2024-05"])
         versions = results.history(conn, "plant", "coal", "2024-05")

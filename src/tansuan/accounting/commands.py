@@ -48,15 +48,50 @@ def account(
         else:
             report = _run_with_progress(accountant, site, chosen, list(source) or None)
         lines = accountant.lines(site, chosen)
+        checks = accountant.cross_checks(site, chosen, platform.settings.crosscheck_threshold)
     except TansuanError as error:
         fail(error, code=1)
     finally:
         if store is not None:
             store.close()
     if as_json:
-        typer.echo(orjson.dumps(_as_json(report, lines, by), option=orjson.OPT_INDENT_2).decode())
+        out = _as_json(report, lines, by)
+        out["cross_checks"] = {
+            pair: [
+                {
+                    "month": c.period,
+                    "calculated_co2_t": grams_to_tonnes(c.calculated_co2_g),
+                    "measured_co2_t": grams_to_tonnes(c.measured_co2_g),
+                    "relative_difference": c.relative_difference,
+                    "flagged": c.flagged,
+                }
+                for c in found
+            ]
+            for pair, found in checks.items()
+        }
+        typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
     _print(console, report, lines, by)
+    for pair, found in checks.items():
+        calc, cems = pair.split("~")
+        table = Table(
+            "月份 month",
+            "计算 calc t",
+            "实测 CEMS t",
+            "差异 diff",
+            "",
+            title=f"交叉核验 cross-check: {calc} vs {cems} (CEMS)",
+        )
+        for c in found:
+            diff = "–" if c.relative_difference is None else f"{c.relative_difference:+.2%}"
+            table.add_row(
+                c.period,
+                f"{grams_to_tonnes(c.calculated_co2_g):,.3f}",
+                f"{grams_to_tonnes(c.measured_co2_g):,.3f}",
+                diff,
+                "[red]⚠ 超限 flagged[/]" if c.flagged else "✓",
+            )
+        console.print(table)
 
 
 def _model(store: Any, model_file: Path | None) -> Any:

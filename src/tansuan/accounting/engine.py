@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 from tansuan.accounting import data, gaps, results
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
@@ -40,6 +41,7 @@ from tansuan.domain.gases import gwp_set
 from tansuan.domain.result import EmissionResult, Origin
 from tansuan.errors import ConfigError, NotFound, TansuanError
 from tansuan.site.model import EmissionSource, GapFill, Series, SeriesKind, Site, SiteModel
+from tansuan.store import schema as store_schema
 from tansuan.store.database import Store
 from tansuan.store.timeutil import DAY_US, HOUR_US
 
@@ -237,6 +239,39 @@ class Accountant:
             for calc, cems in pairs
             if cems is not None
         }
+
+    def manual_hook(self, conn: Any, batch_id: int, entries: Sequence[Any]) -> None:
+        """Manual-data import hook: mark the months new or corrected entries cover stale.
+
+        A new lab analysis, invoice or stock change only changes the results of the
+        sources that read that series, in the months its period covers.
+        """
+        if not entries:
+            return
+        ids = sorted({int(e.series_id) for e in entries})
+        rows = conn.execute(
+            select(
+                store_schema.series.c.id, store_schema.series.c.site_key, store_schema.series.c.key
+            ).where(store_schema.series.c.id.in_(ids))
+        ).all()
+        names = {r.id: (r.site_key, r.key) for r in rows}
+        by_site: dict[str, set[tuple[str, str]]] = {}
+        for entry in entries:
+            site_key, series_key = names[int(entry.series_id)]
+            try:
+                site = self.model.site(site_key)
+            except NotFound:
+                continue
+            users = [
+                s.id
+                for s in site.sources
+                if any(r.series == series_key for r in (*s.activity, *s.parameters.values()))
+            ]
+            months = _months_between(int(entry.period_start), int(entry.period_end))
+            by_site.setdefault(site_key, set()).update((u, m) for u in users for m in months)
+        for site_key, marks in by_site.items():
+            computed = results.computed_pairs(conn, site_key, sorted({m for _, m in marks}))
+            results.mark_stale(conn, site_key, marks & computed, f"manual data batch {batch_id}")
 
     def lines(self, site_key: str, period: Period) -> list[Line]:
         """The current result lines of a site for a period, placed in the hierarchy."""
@@ -726,6 +761,16 @@ def _unit_of(value: str | float | None) -> str:
         parts = value.split(maxsplit=1)
         return parts[1] if len(parts) == 2 else "dimensionless"
     return "dimensionless"
+
+
+def _months_between(start: int, end: int) -> list[str]:
+    """Month labels from local day ``start`` to ``end`` (``YYYYMMDD``, inclusive)."""
+    out = []
+    year, month = start // 10000, start // 100 % 100
+    while year * 100 + month <= end // 100:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def _months_of(stamps: Iterable[int], timezone: str) -> set[str]:

@@ -13,12 +13,13 @@ import datetime as dt
 import io
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from tansuan.domain.units import factor
 from tansuan.errors import InputError, UnitError
@@ -152,8 +153,18 @@ def detect_kind(header: list[str]) -> str:
     )
 
 
+#: Called inside the import's transaction with the batch id and the entries it wrote
+#: (the accounting engine marks the months they cover stale there).
+EntryHook = Callable[[Connection, int, Sequence[Entry]], None]
+
+
 def import_table(
-    store: Store, rows: list[list[Any]], *, kind: str | None = None, source: str = "import"
+    store: Store,
+    rows: list[list[Any]],
+    *,
+    kind: str | None = None,
+    source: str = "import",
+    hooks: Sequence[EntryHook] = (),
 ) -> ImportResult:
     """Validate and store manual-data rows (first row = header)."""
     if not rows:
@@ -258,6 +269,8 @@ def import_table(
         result.new, result.duplicates, result.versioned = write_entries(
             connection, entries, batch_id, now_us
         )
+        for hook in hooks:
+            hook(connection, batch_id, entries)
         connection.execute(
             b.update()
             .where(b.c.id == batch_id)
@@ -281,13 +294,15 @@ def import_table(
     return result
 
 
-def import_file(store: Store, path: Path, *, kind: str | None = None) -> ImportResult:
+def import_file(
+    store: Store, path: Path, *, kind: str | None = None, hooks: Sequence[EntryHook] = ()
+) -> ImportResult:
     """Import a CSV or XLSX file of manual data."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    return import_table(store, read_table(path.name, data), kind=kind, source="import")
+    return import_table(store, read_table(path.name, data), kind=kind, source="import", hooks=hooks)
 
 
 class _Reject(Exception):
