@@ -87,6 +87,7 @@ class Activity:
     substituted_share: float
     sources: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = ()
+    missing_share: float = 0.0  #: share of slots (hours) still missing after gap filling
 
 
 @dataclass
@@ -421,7 +422,9 @@ class Accountant:
                     )
                 )
         quality = grade(
-            activity.coverage, activity.substituted_share, 1.0 if activity.value is None else 0.0
+            activity.coverage,
+            activity.substituted_share,
+            1.0 if activity.value is None else activity.missing_share,
         )
         first = traces[_scope(source, bases[0])]
         trace = {**first, "period": month.label, "data": provenance, "scopes": list(traces)}
@@ -497,7 +500,13 @@ class Accountant:
                 )
             return Activity(None, unit, coverage, 0.0, tuple(origins), tuple(notes))
         assert unit is not None
-        return Activity(total, unit, coverage, share, tuple(origins), tuple(notes))
+        hourly = [o for o in origins if o.get("rollup") == "hour" and o.get("hours")]
+        missing = (
+            float(np.mean([o["missing_hours"] / o["hours"] for o in hourly])) if hourly else 0.0
+        )
+        return Activity(
+            total, unit, coverage, share, tuple(origins), tuple(notes), missing_share=missing
+        )
 
     def _activity_unit(self, ctx: _Context, source: EmissionSource) -> str:
         for ref in source.activity:
@@ -540,6 +549,7 @@ class Accountant:
             "hours": int(means.size),
             "valid_hours": int((~invalid).sum()),
             "substituted_hours": int(filled.substituted.sum()),
+            "missing_hours": int(np.isnan(filled.values).sum()),
             "rule": filled.rule,
         }
         if hours.size == 0:
@@ -670,6 +680,7 @@ class Accountant:
             float(np.max(shares)),
             tuple(origins),
             notes,
+            missing_share=missing / usable.size if usable.size else 1.0,
         )
 
     def _hourly(
@@ -690,6 +701,7 @@ class Accountant:
             "hours": int(means.size),
             "valid_hours": int((~invalid).sum()),
             "substituted_hours": int(filled.substituted.sum()),
+            "missing_hours": int(np.isnan(filled.values).sum()),
             "rule": filled.rule,
         }
         coverage = float((~invalid).mean()) if invalid.size else 0.0
