@@ -478,3 +478,47 @@ def test_cems_flue_conditions_hour_by_hour(db_url: str) -> None:
         assert grams_to_tonnes(stack.co2e_g) == pytest.approx(6_855.03, abs=1e-6)
     finally:
         store.close()
+
+
+def test_a_rate_point_is_integrated_hour_by_hour(db_url: str) -> None:
+    """A diesel flow meter [t/h], hourly means, March 2024 (744 h), 3 hours missing.
+
+    The source's rule ``interpolate`` bridges the 3-hour gap (0.5 t/h on both sides), so
+    the month burns 744 h × 0.5 t/h = 372 t. Defaults (2013 guideline table, diesel):
+    NCV 42.652 GJ/t, CC 20.2 tC/TJ, OF 98 %:
+    372 × 42.652 = 15 866.544 GJ; × 0.0202 = 320.504189 tC; × 0.98 = 314.094105 tC;
+    × 44/12 = 1 151.678385 tCO2. Substituted share 3/744 → grade B.
+    """
+    model = copy.deepcopy(CEMS_MODEL)
+    site = model["organisation"]["companies"][0]["sites"][0]  # type: ignore[index]
+    site["areas"][0]["devices"][0]["points"] = [
+        {"id": "diesel", "quantity": "fuel flow", "unit": "t/h", "interval_s": 3600}
+    ]
+    site["series"] = []
+    site["sources"] = [
+        {
+            "id": "genset",
+            "method": "combustion",
+            "fuel": "diesel",
+            "device": "boiler",
+            "gap_fill": "interpolate",
+            "activity": [{"point": "diesel"}],
+        }
+    ]
+    store = Store(db_url)
+    try:
+        parsed = SiteModel.model_validate(model)
+        store.load_model(parsed)
+        start = dt.datetime(2024, 3, 1, tzinfo=TZ)
+        stamps = [to_us(start + dt.timedelta(hours=h)) for h in range(744) if not 200 <= h < 203]
+        Ingestor(store).ingest_columns(
+            "yard", ["diesel"] * len(stamps), stamps, [0.5] * len(stamps)
+        )
+        report = Accountant(store, parsed).run("yard", parse_period("2024-03"))
+        assert report.errors == []
+        (genset,) = report.computed
+        assert grams_to_tonnes(genset.co2e_g) == pytest.approx(1_151.678385, abs=1e-5)
+        assert genset.substituted_share == pytest.approx(3 / 744)
+        assert genset.grade == "B"
+    finally:
+        store.close()

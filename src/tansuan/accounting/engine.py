@@ -534,24 +534,9 @@ class Accountant:
             origin.update(n=stats.n, expected=expected, value=delta, resets=stats.resets)
             return delta, point.unit, min(1.0, stats.n / expected), 0.0, origin
         # A rate (kW, t/h): integrate hourly means over the month.
-        means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
-        per_hour = 3600 / point.interval_s
-        invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
-        means = np.where(invalid, np.nan, means)
-        filled = _fill(source.gap_fill, means)
-        coverage = float(min(1.0, valid.sum() / expected)) if expected else 0.0
+        _, filled, origin, coverage = self._hourly(ctx, source, key, month)
         hours = filled.values[~np.isnan(filled.values)]
         unit = f"({point.unit})*h"
-        origin = {
-            "point": key,
-            "rollup": "hour",
-            "unit": point.unit,
-            "hours": int(means.size),
-            "valid_hours": int((~invalid).sum()),
-            "substituted_hours": int(filled.substituted.sum()),
-            "missing_hours": int(np.isnan(filled.values).sum()),
-            "rule": filled.rule,
-        }
         if hours.size == 0:
             return None, unit, coverage, 0.0, origin
         value = float(hours.sum())
@@ -657,7 +642,9 @@ class Accountant:
         coverages = []
         for key, point_key in wanted:
             assert point_key is not None
-            unit, filled, origin, coverage = self._hourly(ctx, source, point_key, month)
+            unit, filled, origin, coverage = self._hourly(
+                ctx, source, point_key, month, default_rule="cems"
+            )
             arrays.append((key, unit, filled))
             origins.append(origin)
             if key in ("concentration", "flow"):
@@ -684,8 +671,19 @@ class Accountant:
         )
 
     def _hourly(
-        self, ctx: _Context, source: EmissionSource, key: str, month: Period
+        self,
+        ctx: _Context,
+        source: EmissionSource,
+        key: str,
+        month: Period,
+        *,
+        default_rule: str = "",
     ) -> tuple[str, gaps.Filled, dict[str, Any], float]:
+        """A point's hourly means over the month, invalid hours filled by the source's rule.
+
+        Returns the point's unit, the filled series, its origin for the trace and the
+        share of valid hours.
+        """
         point = ctx.points.get(key)
         if point is None:
             raise NotFound(f"point {key!r} is not loaded in the store", field=source.id)
@@ -693,7 +691,7 @@ class Accountant:
         means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
         per_hour = 3600 / point.interval_s
         invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
-        filled = _fill(source.gap_fill, np.where(invalid, np.nan, means), default_rule="cems")
+        filled = _fill(source.gap_fill, np.where(invalid, np.nan, means), default_rule=default_rule)
         origin = {
             "point": key,
             "rollup": "hour",
