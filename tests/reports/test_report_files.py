@@ -68,6 +68,8 @@ def test_pdf_renders_with_cjk_text_and_pages_for_review(
     if kind == "annual":
         assert "238,019.100" in text  # coal, year (test_report_numbers docstring)
         assert ("附录" if lang == "zh" else "Appendix") in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True)
+    assert "Noto-Sans-CJK-SC" in fonts.stdout  # the stylesheet's font, embedded
     pages = _pages(pdf, output_dir, f"{kind}-{lang}")
     assert len(pages) >= 2
     assert all(page.stat().st_size > 5_000 for page in pages)  # not blank
