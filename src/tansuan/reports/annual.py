@@ -15,12 +15,16 @@ from tansuan.reports.common import cover, entity_facts, facilities, quality, sum
 from tansuan.reports.gather import Inputs, upload_due
 from tansuan.reports.i18n import Lang, parameter_label
 from tansuan.reports.model import Column, Report, Section, Table
-from tansuan.reports.traces import activity_items, appendix, fmt_value, parameter_items
+from tansuan.reports.traces import (
+    activity_items,
+    appendix,
+    fmt_value,
+    is_constant,
+    parameter_items,
+)
 
 LAYOUTS = ("power", "generic")
 PURCHASED = ("electricity", "heat")
-#: parameters that are conversions rather than measured or default data of the source
-_HIDDEN = ("gwp_", "co2_per_c")
 
 
 def build(inputs: Inputs, tx: Lang, layout: str = "power") -> Report:
@@ -240,14 +244,14 @@ def _source_months(inputs: Inputs, tx: Lang, source_id: str, prefix: str) -> Tab
                 names.append((item.name, item.unit))
                 kinds[item.name] = "activity"
         for item in parameter_items(info.trace):
-            if item.name.startswith(_HIDDEN) or (item.name, item.unit) in names:
+            if is_constant(item) or (item.name, item.unit) in names:
                 continue
             names.append((item.name, item.unit))
             kinds[item.name] = "parameter"
     columns = [Column(tx("月份", "Month"))]
     for name, unit in names:
         columns.append(Column(f"{parameter_label(tx, name)} [{unit}]", ".6g"))
-        columns.append(Column(tx("取值方式", "Value type")))
+        columns.append(Column(tx("取值方式", "Value type"), nowrap=True))
     columns += [Column(tx("排放量", "Emission") + " [tCO2e]", ",.3f"), Column(tx("等级", "Grade"))]
     source = inputs.source(source_id)
     method = tx.method(source.method) if source else ""
@@ -343,7 +347,7 @@ def _purchased(inputs: Inputs, tx: Lang, title: str) -> list[Table]:
     for m in inputs.months:
         info = next((inputs.sets.get((s.id, m)) for s in sources if (s.id, m) in inputs.sets), None)
         factor = (
-            next((p for p in parameter_items(info.trace) if not p.name.startswith(_HIDDEN)), None)
+            next((p for p in parameter_items(info.trace) if not is_constant(p)), None)
             if info
             else None
         )
@@ -484,7 +488,7 @@ def _annual_factors(inputs: Inputs, tx: Lang) -> Table:
     units: dict[tuple[str, str], str] = {}
     for (source_id, _), info in sorted(inputs.sets.items()):
         for item in parameter_items(info.trace):
-            if item.name.startswith(_HIDDEN):
+            if is_constant(item):
                 continue
             entry = seen.setdefault(
                 (source_id, item.name), {"values": set(), "types": set(), "ids": set()}
@@ -530,18 +534,22 @@ def _evidence_intro(tx: Lang) -> str:
 
 def _evidence(inputs: Inputs, tx: Lang) -> Table:
     table = Table(
+        compact=True,
         id="evidence",
         title=tx("月度存证数据", "Monthly evidence"),
         columns=[
-            Column(tx("月份", "Month")),
-            Column(tx("排放源", "Source")),
-            Column(tx("数据项", "Item")),
-            Column(tx("数值", "Value"), ",.6g"),
-            Column(tx("单位", "Unit")),
-            Column(tx("来源", "Origin")),
-            Column(tx("证据（测点读数 / 台账单据）", "Evidence (point readings / documents)")),
-            Column(tx("存证截止", "Upload due")),
-            Column(tx("结果版本", "Result")),
+            Column(tx("月份", "Month"), width="7%"),
+            Column(tx("排放源", "Source"), width="9%"),
+            Column(tx("数据项", "Item"), width="16%"),
+            Column(tx("数值", "Value"), ",.6g", width="9%"),
+            Column(tx("单位", "Unit"), width="5%"),
+            Column(tx("来源", "Origin"), width="5%"),
+            Column(
+                tx("证据（测点读数 / 台账单据）", "Evidence (point readings / documents)"),
+                width="33%",
+            ),
+            Column(tx("存证截止", "Upload due"), width="8%"),
+            Column(tx("结果版本", "Result"), width="8%"),
         ],
     )
     for month in inputs.months:
@@ -566,7 +574,7 @@ def _evidence(inputs: Inputs, tx: Lang) -> Table:
                     ]
                 )
             for item in parameter_items(info.trace):
-                if item.name.startswith(_HIDDEN) or item.origin not in ("measured", "supplier"):
+                if is_constant(item) or item.origin not in ("measured", "supplier"):
                     continue  # defaults need no monthly evidence: Appendix B cites them
                 origin = item.origin_tag
                 value = item.value if isinstance(item.value, int | float) else None

@@ -19,6 +19,12 @@ from tansuan.reports.model import Report, Table
 FORMATS = ("html", "pdf", "xlsx")
 FONT_PACKAGE = "fonts-noto-cjk"
 PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
+#: long tables are written as consecutive tables of this many rows (same header): WeasyPrint
+#: lays a table out again at every page break, so one long table costs quadratic time
+CHUNK_ROWS = 40
+#: in the PDF, a table longer than this is printed as a listing, one text line a row:
+#: WeasyPrint's cost is per text box (about 1 ms a cell), a row of one box is ~10× cheaper
+LISTING_ROWS = 300
 #: the end of an HTML document after its receipt block (see receipt.py)
 HTML_END = "</body>\n</html>\n"
 
@@ -73,6 +79,13 @@ def html_content(report: Report, fmt: str = "html", *, draft: str = "") -> str:
         .get_template("report.html.j2")
         .render(
             report=report,
+            chunk_rows=CHUNK_ROWS,
+            listing_rows=LISTING_ROWS if fmt == "pdf" else 0,
+            listing_note=tx(
+                "长表以列表形式打印（各栏以 │ 分隔）；XLSX 版本按列保存同一数据。",
+                "A long table is printed as a listing (columns separated by │); the XLSX "
+                "holds the same data in columns.",
+            ),
             css=css(),
             draft=draft,
             appendix_title=tx("附录：数据溯源", "Appendix: traceability"),

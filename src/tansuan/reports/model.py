@@ -21,6 +21,7 @@ class Column:
     label: str
     fmt: str = ""
     width: str = ""  #: CSS width for HTML/PDF, e.g. "12%"
+    nowrap: bool = False  #: short labels (取值方式) kept on one line
 
     def show(self, value: Cell) -> str:
         if value is None:
@@ -44,6 +45,8 @@ class Table:
     #: row indexes shown as totals (bold)
     total_rows: set[int] = field(default_factory=set)
 
+    #: small print (long tables: evidence, trace)
+    compact: bool = False
     #: row index → number format overriding the columns' (e.g. a row of factors)
     row_formats: dict[int, str] = field(default_factory=dict)
 

@@ -67,10 +67,27 @@ def _data_kind(entry: dict[str, Any]) -> str:
     return "point" if "point" in entry else str(entry.get("kind", ""))
 
 
+def _points_evidence(entries: list[dict[str, Any]]) -> str:
+    """Many meters feeding one source: ``12 points m0001 … m0012 (8928/8928)``."""
+    n = sum(int(e.get("n", 0)) for e in entries)
+    expected = sum(float(e.get("expected") or 0) for e in entries)
+    names = sorted(str(e["point"]) for e in entries)
+    return f"{len(names)} points {names[0]} … {names[-1]} ({n}/{expected:g})"
+
+
+def activity_evidence(activity: list[dict[str, Any]]) -> str:
+    """The evidence of a source-month's activity data, summarised when many points feed it."""
+    points = [e for e in activity if "point" in e]
+    if len(points) > 3:
+        rest = [_evidence(e) for e in activity if "point" not in e]
+        return "; ".join([_points_evidence(points), *[r for r in rest if r]])
+    return "; ".join(text for text in (_evidence(e) for e in activity) if text)
+
+
 def activity_items(trace: dict[str, Any]) -> list[Item]:
     """Activity data of a source-month: each ``input`` of the logged factor list."""
     data = trace.get("data", {})
-    evidence = "; ".join(_evidence(e) for e in data.get("activity", []) if _evidence(e))
+    evidence = activity_evidence(data.get("activity", []))
     kinds = {_data_kind(e) for e in data.get("activity", [])}
     data_kind = "point" if kinds == {"point"} else next(iter(kinds - {"point"}), "")
     seen: set[str] = set()
@@ -125,10 +142,22 @@ def fmt_value(value: float | str) -> str:
     return str(value)
 
 
+#: reference-table rows that are constants (GWP, 44/12, molar masses, CEMS standard
+#: conditions) rather than data or emission factors of the source: named by id only
+CONSTANT_IDS = ("gwp.", "ratio.", "molar_mass.", "cems.")
+
+
+def is_constant(item: Item) -> bool:
+    return item.factor_id.startswith(CONSTANT_IDS)
+
+
 def describe(items: list[Item], tx: Lang) -> str:
-    """``name = value unit [取值方式, id]; …`` on one line."""
+    """``name = value unit [取值方式, id]; …`` on one line; conversions by id only."""
     parts = []
     for item in items:
+        if is_constant(item):
+            parts.append(item.factor_id)
+            continue
         tag = tx.value_type(item.origin)
         ref = item.factor_id or item.evidence
         parts.append(
