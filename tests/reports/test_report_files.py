@@ -178,3 +178,22 @@ def test_missing_cjk_font_names_the_debian_package(monkeypatch: pytest.MonkeyPat
     finally:
         monkeypatch.undo()
         formats.require_cjk_font.cache_clear()
+
+
+def test_long_tables_print_as_listings_in_the_pdf_only(
+    plant: Store, model: SiteModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above LISTING_ROWS a table is one text line a row in the PDF; HTML keeps the table."""
+    from tansuan.reports.api import build
+
+    report = build(plant, model, "annual", "plant", 2024, lang="en")
+    evidence = report.table("evidence")
+    monkeypatch.setattr(formats, "LISTING_ROWS", len(evidence.rows) - 1)
+    printed = formats.html_content(report, "pdf")
+    assert '<div class="listing" data-table="evidence">' in printed
+    first = " │ ".join(evidence.shown()[0])
+    assert f"<p>{first}</p>" in printed
+    assert '<table class="" data-table="summary">' in printed  # short tables stay tables
+    browser = formats.html_content(report, "html")
+    assert 'class="listing"' not in browser
+    assert 'data-table="evidence"' in browser
