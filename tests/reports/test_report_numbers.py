@@ -206,3 +206,17 @@ def test_render_for_the_dashboard_is_a_draft(plant: Store, model: SiteModel) -> 
     assert "238,019.100" in text
     book = render("inventory", "plant", 2024, None, "xlsx", "zh", store=plant, model=model)
     assert load_workbook(io.BytesIO(book), read_only=True).sheetnames[:2] == ["report", "scopes"]
+
+
+def test_generic_layout_tables_2_and_3(plant: Store, model: SiteModel) -> None:
+    """附表2: 12 × 10 000 t coal, 878.3 MWh; 附表3: CC measured 0.027 and default 0.03085."""
+    report = build(plant, model, "annual", "plant", 2024, lang="en", layout="generic")
+    activity = {row[0]: row for row in report.table("activity").rows}
+    assert activity["coal"][3] == 120_000.0 and activity["coal"][5] == "coal-use"
+    assert activity["grid"][3] == pytest.approx(GRID_YEAR_MWH, abs=1e-9)
+    assert activity["grid"][5] == "point grid.energy"
+    factors = {(row[0], row[1]): row for row in report.table("factors").rows}
+    cc = factors[("coal", "carbon_per_heat")]
+    assert cc[2] == "0.027 … 0.03085" and cc[4] == "default / measured"
+    assert factors[("grid", "grid_factor")][2] == "0.5703"
+    assert ("coal", "gwp_CO2") not in factors  # constants are cited in Appendix B only

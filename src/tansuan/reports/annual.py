@@ -8,6 +8,7 @@ accounting results; every emission is a sum of saved integer-gram lines.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from tansuan.reports import charts
@@ -462,7 +463,8 @@ def _annual_activity(inputs: Inputs, tx: Lang) -> Table:
             key = (source_id, item.name, item.unit)
             if isinstance(item.value, int | float):
                 sums[key] += float(item.value)
-            evidence.setdefault(key, item.evidence.split(":")[0] if item.evidence else "")
+            # the series or points, without one month's documents or reading counts
+            evidence.setdefault(key, re.sub(r" \(.*?\)", "", item.evidence.split(":")[0]))
     for (source_id, name, unit), value in sums.items():
         source = inputs.source(source_id)
         carrier = (source.fuel or source.material or source.method) if source else ""
