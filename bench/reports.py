@@ -12,6 +12,8 @@ Figures (one JSON line, medians over ``--repeat`` runs):
 * ``pdf_pages`` — pages of the PDF;
 * ``bare_read_s`` — the bare baseline: read the year's current result lines and sum
   them (the least work any report must do), and the ratio of the PDF run to it;
+* ``bare_pdf_s`` — the bare PDF baseline: WeasyPrint printing every cell of the same
+  report as one preformatted text block (no tables, no charts), and the ratio;
 * ``accounting_s`` — the one accounting run before (not part of the report figure).
 
 Usage: ``python bench/reports.py [--repeat 3]``
@@ -55,6 +57,25 @@ def bare_read(store: Store) -> float:
     return time.perf_counter() - t0
 
 
+def bare_pdf(report: object) -> float:
+    """The least PDF work: WeasyPrint printing every cell of the report as one text block."""
+    import html
+
+    from weasyprint import HTML
+
+    from tansuan.reports.model import Report
+
+    assert isinstance(report, Report)
+    text = "\n".join(" ".join(row) for table in report.tables() for row in table.shown())
+    document = (
+        "<html><body style=\"font-family: 'Noto Sans CJK SC'; font-size: 6.5pt\">"
+        f'<pre style="white-space: pre-wrap">{html.escape(text)}</pre></body></html>'
+    )
+    t0 = time.perf_counter()
+    HTML(string=document).write_pdf()
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -72,13 +93,16 @@ def main() -> None:
             accounting_s = time.perf_counter() - t0
             assert not report.errors, report.errors[:3]
         ledger = Ledger(Ed25519PrivateKey.generate())
-        figures: dict[str, list[float]] = {k: [] for k in ("pdf", "html", "xlsx", "build", "bare")}
+        figures: dict[str, list[float]] = {
+            k: [] for k in ("pdf", "html", "xlsx", "build", "bare", "bare_pdf")
+        }
         pages = 0
         for i in range(args.repeat):
             console.log(f"run {i + 1}/{args.repeat}")
             t0 = time.perf_counter()
-            build(store, model, "annual", "big", YEAR, None, "zh")
+            built = build(store, model, "annual", "big", YEAR, None, "zh")
             figures["build"].append(time.perf_counter() - t0)
+            figures["bare_pdf"].append(bare_pdf(built))
             for fmt in ("pdf", "html", "xlsx"):
                 t0 = time.perf_counter()
                 issued = issue_report(store, model, ledger, "annual", "big", YEAR, None, fmt, "zh")
@@ -101,6 +125,8 @@ def main() -> None:
         "pdf_pages": pages,
         "bare_read_s": round(med["bare"], 4),
         "pdf_vs_bare": round(med["pdf"] / med["bare"], 1),
+        "bare_pdf_s": round(med["bare_pdf"], 3),
+        "pdf_vs_bare_pdf": round(med["pdf"] / med["bare_pdf"], 2),
         "accounting_s": round(accounting_s, 3),
         "targets": {"annual_pdf_s": 10.0},
     }

@@ -220,3 +220,14 @@ def test_generic_layout_tables_2_and_3(plant: Store, model: SiteModel) -> None:
     assert cc[2] == "0.027 … 0.03085" and cc[4] == "default / measured"
     assert factors[("grid", "grid_factor")][2] == "0.5703"
     assert ("coal", "gwp_CO2") not in factors  # constants are cited in Appendix B only
+
+
+def test_annual_layout_for_one_month(plant: Store, model: SiteModel) -> None:
+    """March alone: coal 22 397.1 tCO2 (default CC) + grid 74.4 MWh × 0.5703 = 42.43032 t."""
+    report = build(plant, model, "annual", "plant", 2024, month=3, lang="zh")
+    assert report.title == "2024年3月温室气体排放报告（月度）"
+    assert report.totals["by_source_co2e_g"]["coal"] == 22_397_100_000
+    assert grams_to_tonnes(report.totals["by_source_co2e_g"]["grid"]) == pytest.approx(
+        42.43032, abs=1e-6
+    )
+    assert [row[0] for row in report.table("src-coal").rows] == ["2024年3月", "合计"]

@@ -46,9 +46,7 @@ def build(inputs: Inputs, tx: Lang, layout: str = "power") -> Report:
     report = Report(
         kind="annual",
         lang=tx.code,
-        title=tx(
-            f"{inputs.year}年度温室气体排放报告", f"Greenhouse-gas emission report {inputs.year}"
-        ),
+        title=_title(inputs, tx),
         subtitle=inputs.company.name or inputs.company.id,
         site_id=inputs.site.id,
         period=inputs.label,
@@ -129,6 +127,21 @@ def build(inputs: Inputs, tx: Lang, layout: str = "power") -> Report:
     )
     report.trace = appendix(inputs, tx)
     return report
+
+
+def _title(inputs: Inputs, tx: Lang) -> str:
+    if inputs.month is None:
+        return tx(
+            f"{inputs.year}年度温室气体排放报告", f"Greenhouse-gas emission report {inputs.year}"
+        )
+    return tx(
+        f"{inputs.year}年{inputs.month}月温室气体排放报告（月度）",
+        f"Greenhouse-gas emission report {inputs.label} (month)",
+    )
+
+
+def _total_label(inputs: Inputs, tx: Lang) -> str:
+    return tx("全年", "Year") if inputs.month is None else tx("合计", "Total")
 
 
 def _titles(layout: str, tx: Lang) -> dict[str, str]:
@@ -284,7 +297,7 @@ def _source_months(inputs: Inputs, tx: Lang, source_id: str, prefix: str) -> Tab
             ]
         row += [t(emissions.get((source_id, info.period), 0)), info.grade]
         table.add(row)
-    total: list[str | int | float | None] = [tx("全年", "Year")]
+    total: list[str | int | float | None] = [_total_label(inputs, tx)]
     for name, _ in names:
         total += [
             activity_sum[name] if kinds[name] == "activity" else None,
@@ -320,7 +333,7 @@ def _purchased(inputs: Inputs, tx: Lang, title: str) -> list[Table]:
             Column(tx("项目", "Item")),
             Column(tx("单位", "Unit")),
             *month_cols,
-            Column(tx("全年", "Year"), ",.3f"),
+            Column(_total_label(inputs, tx), ",.3f"),
         ],
     )
     emissions = sum_by(inputs.lines, "source", "period")
@@ -423,7 +436,7 @@ def _production(inputs: Inputs, tx: Lang, title: str) -> Table:
             row.append(t(direct + indirect) / outputs[0] if outputs[0] else None)
         table.add(row)
     total_row: list[str | int | float | None] = [
-        tx("全年", "Year"),
+        _total_label(inputs, tx),
         *(year_output[s] for s in series),
         t(year_direct),
         t(year_indirect),
