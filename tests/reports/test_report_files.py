@@ -59,8 +59,12 @@ def test_pdf_renders_with_cjk_text_and_pages_for_review(
     issued = issue_report(plant, model, ledger, kind, "plant", 2024, month, "pdf", lang)
     pdf = output_dir / f"{kind}-{lang}.pdf"
     written = issued.write(pdf)
-    assert written == [pdf, sidecar_path(pdf)]
+    assert written == [pdf]  # the receipt is inside (an incremental update)
     assert pdf.read_bytes().startswith(b"%PDF-")
+    receipt, content, findings = resolve(pdf)
+    assert findings == [] and verify_receipt(receipt, document=content).ok
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    assert "Producer:" in info.stdout and "tansuan" in info.stdout  # the update is read
     text = _text(pdf)
     # CJK glyphs came out as text (a missing font gives boxes pdftotext cannot map)
     assert title in text
@@ -109,22 +113,28 @@ def issued_total(store: Store) -> int:
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
-def test_sidecar_receipt_and_a_tampered_file_fails(
+def test_a_tampered_file_fails(
     plant: Store, model: SiteModel, ledger: Ledger, tmp_path: Path, fmt: str
 ) -> None:
     issued = issue_report(plant, model, ledger, "inventory", "plant", 2024, None, fmt, "en")
     path = tmp_path / f"inventory.{fmt}"
     issued.write(path)
+    assert sidecar_path(path).exists() == (fmt == "xlsx")
     receipt, content, _ = resolve(path)
-    assert content == path.read_bytes()
+    assert content == (path.read_bytes() if fmt == "xlsx" else issued.document[: len(content)])
     assert verify_receipt(receipt, document=content).ok
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
+    original = path.read_bytes()
+    data = bytearray(original)
+    data[len(content) // 2] ^= 0x01  # inside the logged content
     path.write_bytes(bytes(data))
-    receipt, content, _ = resolve(path)
-    assert [f.code for f in verify_receipt(receipt, document=content).findings] == [
-        "document_mismatch"
-    ]
+    receipt, content, findings = resolve(path)
+    codes = [f.code for f in verify_receipt(receipt, document=content).findings]
+    assert codes + [code for code, _ in findings] == ["document_mismatch"]
+    if fmt == "pdf":  # an edit of the appended update (the receipt's place) fails too
+        path.write_bytes(original.replace(b"/Producer (tansuan", b"/Producer (TANSUAN"))
+        receipt, content, findings = resolve(path)
+        assert verify_receipt(receipt, document=content).ok
+        assert [code for code, _ in findings] == ["document_mismatch"]
 
 
 def test_cli_issues_then_verify_checks_the_file(
@@ -141,7 +151,7 @@ def test_cli_issues_then_verify_checks_the_file(
         args = ["report", "annual", "--site", "plant", "--year", "2024", "--format", "pdf"]
         result = runner.invoke(app, [*args, "--out", str(out), "--lang", "en"])
         assert result.exit_code == 0, result.output
-        assert out.exists() and sidecar_path(out).exists()
+        assert out.exists() and not sidecar_path(out).exists()
         result = runner.invoke(app, ["verify", "--report", str(out)])
         assert result.exit_code == 0, result.output
         pub = tmp_path / "var" / "ledger" / "ed25519.pub"

@@ -48,6 +48,19 @@ def css() -> str:
 
 
 def ledger_notes(report: Report, fmt: str, tx: Lang) -> list[str]:
+    if fmt == "pdf":
+        return [
+            tx(
+                "本报告在签发时记入 tansuan 防篡改账本，账本记录本 PDF 打印内容的 SHA-256。"
+                "账本回执（叶子哈希、树大小、包含证明、签名树头）在签发时以 PDF 增量更新的方式"
+                "写入文档信息（/TansuanReceipt）；用 `tansuan verify --report 本文件` 离线校验。",
+                "This report was logged in tansuan's tamper-evident ledger when issued; the "
+                "ledger holds the SHA-256 of this PDF as printed. The ledger receipt (leaf "
+                "hash, tree size, inclusion proof, signed tree head) was added to the "
+                "document information (/TansuanReceipt) as a PDF incremental update when "
+                "issued; check it offline with `tansuan verify --report THIS_FILE`.",
+            )
+        ]
     if fmt == "html":
         return [
             tx(

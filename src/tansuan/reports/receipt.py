@@ -2,8 +2,10 @@
 
 What is hashed (the payload's ``sha256``, docs/reports.md):
 
-* **PDF and XLSX** — every byte of the file. The receipt cannot be inside the bytes it
-  vouches for, so it is written next to the file as ``FILE.receipt.json``.
+* **XLSX** — every byte of the file. The receipt cannot be inside the bytes it vouches
+  for, so it is written next to the file as ``FILE.receipt.json``.
+* **PDF** — the file as WeasyPrint printed it (``bytes`` long); the receipt follows as a
+  PDF incremental update that adds it to the document information (pdfreceipt.py).
 * **HTML** — the UTF-8 bytes of the document *before* the marker line
   ``<!--tansuan-receipt-v1-->``. After the marker come the visible receipt block, the
   receipt itself as ``<script type="application/json" id="tansuan-receipt">`` and the
@@ -26,11 +28,14 @@ from typing import Any
 from tansuan.errors import InputError
 from tansuan.ledger.api import RECEIPT_FORMAT, receipt_for
 from tansuan.ledger.log import Ledger
+from tansuan.reports import pdfreceipt
 from tansuan.reports.formats import HTML_END, render_format
 from tansuan.reports.model import Report
 from tansuan.store import Store
 
 MARKER = "<!--tansuan-receipt-v1-->\n"
+#: what the payload's sha256 covers, by format
+HASHED = {"html": "content-before-marker", "pdf": "content-before-update", "xlsx": "file"}
 SIDECAR_SUFFIX = ".receipt.json"
 _SCRIPT = re.compile(
     r'<script type="application/json" id="tansuan-receipt">(.*?)</script>', re.DOTALL
@@ -48,8 +53,8 @@ class Issued:
 
     @property
     def embedded(self) -> bool:
-        """True for HTML (receipt inside the file); False: write :meth:`sidecar` too."""
-        return self.fmt == "html"
+        """True for HTML and PDF (receipt inside the file); False: write :meth:`sidecar` too."""
+        return self.fmt in ("html", "pdf")
 
     def sidecar(self) -> bytes:
         return (json.dumps(self.receipt, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -94,7 +99,8 @@ def issue(store: Store, ledger: Ledger, report: Report, fmt: str) -> Issued:
         "report_id": ident,
         "format": fmt,
         "sha256": digest,
-        "hashed": "content-before-marker" if fmt == "html" else "file",
+        "hashed": HASHED[fmt],
+        "bytes": len(content),
         "kind": report.kind,
         "site": report.site_id,
         "period": report.period,
@@ -104,7 +110,12 @@ def issue(store: Store, ledger: Ledger, report: Report, fmt: str) -> Issued:
     with store.write() as conn:
         index = ledger.append(conn, "report", f"report/{ident}", payload)
         receipt = receipt_for(ledger, conn, index)
-    document = content + tail(receipt).encode("utf-8") if fmt == "html" else content
+    if fmt == "html":
+        document = content + tail(receipt).encode("utf-8")
+    elif fmt == "pdf":
+        document = content + pdfreceipt.update(content, receipt)
+    else:
+        document = content
     return Issued(document=document, receipt=receipt, fmt=fmt, report_id=ident)
 
 
@@ -145,7 +156,7 @@ def resolve(
     """What ``tansuan verify --report PATH`` checks: (receipt, hashed bytes, findings).
 
     ``PATH`` may be a receipt JSON (with ``document`` the file it covers), an issued HTML
-    report (receipt embedded), or a PDF/XLSX report with ``PATH.receipt.json`` beside it.
+    or PDF report (receipt embedded), or a report with ``PATH.receipt.json`` beside it.
     """
     try:
         data = path.read_bytes()
@@ -172,6 +183,20 @@ def resolve(
         if data[at:] != expected:
             findings.append(("document_mismatch", "the receipt block after the marker was edited"))
         return receipt, data[:at], findings
+    if data.startswith(b"%PDF-"):
+        parts = pdfreceipt.split(data)
+        if parts is not None:
+            receipt, content, update = parts
+            try:
+                expected_update = pdfreceipt.update(content, receipt)
+            except InputError:
+                expected_update = b""
+            findings = []
+            if update != expected_update:
+                findings.append(
+                    ("document_mismatch", "the PDF's update after the logged content was edited")
+                )
+            return receipt, content, findings
     side = sidecar_path(path)
     if not side.exists():
         raise InputError(
