@@ -552,6 +552,11 @@ from tansuan.accounting.commands import account  # noqa: E402
 
 app.command("account")(account)
 
+# --- reports (issue 8) ----------------------------------------------------------------
+from tansuan.reports.commands import report_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
+
 
 def main() -> None:
     """Console-script entry point."""

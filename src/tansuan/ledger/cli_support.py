@@ -8,7 +8,6 @@ the database engine, the key pair and the store's ``batch_rows`` (resolved from 
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
 
-from tansuan.errors import ConfigError, InputError, StoreError
+from tansuan.errors import ConfigError, StoreError
 from tansuan.ledger.log import Ledger
 from tansuan.ledger.schema import create_tables
 from tansuan.ledger.signing import (
@@ -152,15 +151,14 @@ def run_verify(
     """Run the requested verification and print it; True when everything holds."""
     trusted = _trusted_key(public_key)
     if report is not None:
-        try:
-            receipt = json.loads(report.read_text("utf-8"))
-        except (OSError, ValueError) as error:
-            raise InputError(f"cannot read receipt: {error}", field=str(report)) from error
-        outcome = verify_receipt(
-            receipt,
-            public_key=trusted,
-            document=None if document is None else document.read_bytes(),
-        )
+        # reports (issue 8): a receipt JSON, an issued HTML report (receipt embedded) or a
+        # PDF/XLSX report with FILE.receipt.json beside it
+        from tansuan.reports.receipt import resolve
+
+        receipt, content, findings = resolve(report, document)
+        outcome = verify_receipt(receipt, public_key=trusted, document=content)
+        for code, detail in findings:
+            outcome.add(code, detail)
         _print_outcome(console, outcome, str(report))
         return outcome.ok
 

@@ -260,6 +260,11 @@ class Site(_Model):
     connections: tuple[Connection, ...] = ()
     series: tuple[Series, ...] = ()
     sources: tuple[EmissionSource, ...] = ()
+    energy_budget_tce: float | None = Field(
+        default=None,
+        gt=0,
+        description="annual energy-consumption budget (能耗双控) [tce], for the energy report",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,162 @@
+"""Pieces every report shares: sums of result lines (exact, in grams), headers, quality."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from tansuan import __version__
+from tansuan.accounting.rollup import Line, grams_to_tonnes
+from tansuan.reports.gather import Inputs
+from tansuan.reports.i18n import Lang
+from tansuan.reports.model import Column, Section, Table
+
+NOT_RECORDED = ("（站点模型未登记）", "(not recorded in the site model)")
+
+
+def in_total(line: Line) -> bool:
+    """Scope 2 market-based lines are reported beside the totals, never added into them."""
+    return line.scope != "2-market"
+
+
+def sum_by(lines: list[Line], *keys: str, market: bool = False) -> dict[tuple[str, ...], int]:
+    """co2e [g] summed by line attributes; market-based lines only when ``market``."""
+    out: dict[tuple[str, ...], int] = defaultdict(int)
+    for line in lines:
+        if (line.scope == "2-market") != market:
+            continue
+        out[tuple(str(getattr(line, k)) for k in keys)] += line.co2e_g
+    return dict(out)
+
+
+def t(grams: int) -> float:
+    """Integer grams → tonnes (the one conversion; accounting rounds once, to the gram)."""
+    return grams_to_tonnes(grams)
+
+
+def cover(inputs: Inputs, tx: Lang, guideline: str) -> Section:
+    company = inputs.company.name or inputs.company.id
+    site = inputs.site.name or inputs.site.id
+    facts = [
+        (tx("报告主体", "Reporting entity"), company),
+        (tx("集团", "Group"), inputs.model.organisation.name or inputs.model.organisation.id),
+        (tx("站点", "Site"), f"{site} ({inputs.site.id})"),
+        (tx("报告期", "Reporting period"), inputs.label),
+        (tx("核算依据", "Accounting basis"), guideline),
+        (tx("编制日期", "Compiled on"), dt.date.today().isoformat()),
+        (tx("编制软件", "Compiled with"), f"tansuan {__version__}"),
+    ]
+    return Section(title=tx("报告信息", "About this report"), facts=facts)
+
+
+def entity_facts(inputs: Inputs, tx: Lang) -> list[tuple[str, str]]:
+    missing = tx(*NOT_RECORDED)
+    site = inputs.site
+    return [
+        (tx("重点排放单位名称", "Entity name"), inputs.company.name or inputs.company.id),
+        (tx("统一社会信用代码", "Unified social credit code"), missing),
+        (tx("排污许可证编号", "Pollutant-discharge permit no."), missing),
+        (tx("法定代表人", "Legal representative"), missing),
+        (tx("生产经营场所地址", "Site address"), site.location.address or missing),
+        (tx("电网区域", "Grid region"), site.grid_region or missing),
+        (tx("时区", "Time zone"), site.timezone),
+        (tx("报告年度", "Reporting year"), str(inputs.year)),
+    ]
+
+
+def facilities(inputs: Inputs, tx: Lang) -> Table:
+    """Facilities that host an emission source (附表 C.2 / generic boundary description)."""
+    table = Table(
+        id="facilities",
+        title=tx("排放设施", "Emission facilities"),
+        columns=[
+            Column(tx("设施编号", "Facility id")),
+            Column(tx("名称", "Name")),
+            Column(tx("类别", "Class")),
+            Column(tx("所在区域", "Area")),
+            Column(tx("额定功率", "Rated power") + " [kW]", ".0f"),
+            Column(tx("排放源", "Emission sources")),
+        ],
+    )
+    by_device: dict[str, list[str]] = defaultdict(list)
+    for source in inputs.site.sources:
+        by_device[source.device or ""].append(f"{source.id} ({tx.method(source.method)})")
+    for path, device in inputs.site.iter_devices():
+        if device.id not in by_device:
+            continue
+        table.add(
+            [
+                device.id,
+                device.name or "",
+                device.device_class,
+                "/".join(path),
+                device.rated_power_kw,
+                "; ".join(by_device[device.id]),
+            ]
+        )
+    if "" in by_device:
+        table.add([tx("（站点级）", "(site level)"), "", "", "", None, "; ".join(by_device[""])])
+    return table
+
+
+def quality(inputs: Inputs, tx: Lang) -> Section:
+    """Data-quality and missing-data statement, from the grades and notes of the results."""
+    grades: dict[str, int] = defaultdict(int)
+    table = Table(
+        id="quality",
+        title=tx("数据质量与缺失数据处理", "Data quality and missing data"),
+        columns=[
+            Column(tx("排放源", "Source")),
+            Column(tx("月份", "Month")),
+            Column(tx("等级", "Grade")),
+            Column(tx("覆盖率", "Coverage") + " [%]", ".2f"),
+            Column(tx("替代数据占比", "Substituted") + " [%]", ".2f"),
+            Column(tx("处理说明", "How it was handled")),
+        ],
+    )
+    defaults = 0
+    for (source_id, month), info in sorted(inputs.sets.items()):
+        grades[info.grade] += 1
+        notes = [str(n) for n in info.trace.get("notes", [])]
+        defaults += any("default" in n for n in notes)
+        if info.grade != "A" or notes:
+            table.add(
+                [
+                    source_id,
+                    month,
+                    info.grade,
+                    info.coverage * 100,
+                    info.substituted_share * 100,
+                    " ".join(notes)
+                    or tx(
+                        "数据不完整，按源的补缺规则处理",
+                        "incomplete data, filled by the source's gap rule",
+                    ),
+                ]
+            )
+    n = len(inputs.sets)
+    counts = ", ".join(f"{g}: {grades[g]}" for g in sorted(grades))
+    section = Section(
+        title=tx("数据质量与缺失数据说明", "Data quality and missing-data statement"),
+        paragraphs=[
+            tx(
+                f"本期共 {n} 个排放源-月份核算结果，质量等级分布：{counts}。"
+                f"其中 {defaults} 个因缺少实测值而按指南缺省值计算（仅限该月）。"
+                "等级为 tansuan 约定：A 无替代且覆盖率 ≥ 99%，B 替代 ≤ 5%，C ≤ 20%，"
+                "D 更多或仍有缺失。"
+                "缺失数据按保守原则处理，处理方式见下表及附录 A。",
+                f"{n} source-month results this period; grades: {counts}. "
+                f"{defaults} use the guideline default for a missing measured value (that "
+                "month only). Grades are tansuan's convention: A no substitution and coverage "
+                "≥ 99 %, B substituted ≤ 5 %, C ≤ 20 %, D more or data still missing. Missing "
+                "data are handled conservatively; see the table and Appendix A.",
+            )
+        ],
+    )
+    if table.rows:
+        section.tables.append(table)
+    else:
+        section.paragraphs.append(
+            tx("所有结果均为 A 级，无缺失数据。", "Every result is grade A; no data were missing.")
+        )
+    return section
