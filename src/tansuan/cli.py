@@ -418,6 +418,12 @@ from tansuan.accounting.commands import account  # noqa: E402
 app.command("account")(account)
 
 
+# --- web: users, tokens, serve (issue 7) ------------------------------------------------
+from tansuan.web.commands import register as _register_web  # noqa: E402
+
+_register_web(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
