@@ -74,7 +74,10 @@ def _body(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"json": {"site": "demo-site", "point": ["fan-001.power"],
                          "ts": [deployment.now.isoformat()], "value": [1.0]}}  # fmt: skip
     if path == "/api/v1/manual-data":
-        csv = "site,series,period_start,period_end,value,unit\ndemo-site,oil-invoices,2026-01-01,2026-01-31,1,t\n"
+        csv = (
+            "site,series,period_start,period_end,value,unit\n"
+            "demo-site,oil-invoices,2026-01-01,2026-01-31,1,t\n"
+        )
         return {"files": {"file": ("x.csv", csv.encode(), "text/csv")}}
     if path == "/api/v1/grants" and method == "POST":
         return {"json": {"site": "demo-site", "classes": ["raw"], "grantee_org": "other-group",
