@@ -78,9 +78,9 @@ def test_login_drill_down_and_live_value(site: dict[str, Any]) -> None:
     before = cell.text_content()
     started = time.monotonic()
     _ingest(site, "fan-001.power", 77.7)
+    selector = "#live tr[data-point='fan-001.power'] .value"
     page.wait_for_function(
-        "document.querySelector(\"#live tr[data-point='fan-001.power'] .value\").textContent === '77.7'",
-        timeout=2000,
+        f"document.querySelector({selector!r}).textContent === '77.7'", timeout=2000
     )
     elapsed = time.monotonic() - started
     assert before != "77.7" and elapsed < 2.0

@@ -2,8 +2,9 @@
 
 Energy today per site [MWh] (sum of the deltas of every energy meter, in the site's
 time zone), tCO2e this month against the same month last year, by scope, and the top
-sources of the last twelve months. Only the caller's own sites are summarised here; sites opened
-by a grant are listed with a link (their data is read page by page, each read logged).
+sources since the same month last year. Only the caller's own sites are summarised;
+sites opened by a grant are listed with a link (their data is read page by page, each
+read logged).
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def month_label(day: dt.date, years_back: int = 0) -> str:
     return f"{day.year - years_back:04d}-{day.month:02d}"
 
 
-def last_twelve_months(day: dt.date) -> list[str]:
-    """Labels of the twelve months ending with ``day``'s month."""
+def months_since_last_year(day: dt.date) -> list[str]:
+    """Labels of the 13 months from the same month last year to ``day``'s month."""
     index = day.year * 12 + day.month - 1
-    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(12)]
+    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(13)]
 
 
 def emissions_by_scope(
@@ -89,7 +90,7 @@ def overview(
         this_month = month_label(local.date())
         by_scope, _ = emissions_by_scope(connection, s["site"], [this_month])
         last_scope, _ = emissions_by_scope(connection, s["site"], [month_label(local.date(), 1)])
-        _, sources = emissions_by_scope(connection, s["site"], last_twelve_months(local.date()))
+        _, sources = emissions_by_scope(connection, s["site"], months_since_last_year(local.date()))
         co2e, co2e_last = sum(by_scope.values()), sum(last_scope.values())
         cards.append(
             {

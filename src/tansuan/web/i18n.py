@@ -27,7 +27,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "same_month_last_year": ("去年同月", "Same month last year"),
     "by_scope": ("按范围", "By scope"),
     "top_sources": ("主要排放源", "Top sources"),
-    "last_12": ("近12个月", "last 12 months"),
+    "last_12": ("去年同月至今", "since the same month last year"),
     "shared_with_you": ("授权给您的站点", "Sites shared with you"),
     "live_values": ("实时值", "Live values"),
     "history": ("历史曲线", "History"),

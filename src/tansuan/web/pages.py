@@ -23,13 +23,23 @@ from tansuan.store import accounts, dashboard, grants, quality
 from tansuan.store.access_schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.accounts import Principal
 from tansuan.store.scoped import Scope
-from tansuan.store.timeutil import from_us, to_us
+from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.web import auth, i18n
 from tansuan.web.deps import session_principal
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(files("tansuan.web") / "templates"))
 templates.env.filters["us_date"] = lambda us: "" if us is None else from_us(us).date().isoformat()
+
+
+def _local_ts(iso: str | None, timezone: str = "Asia/Shanghai") -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM:SS`` in the site's time zone."""
+    if not iso:
+        return "—"
+    return dt.datetime.fromisoformat(iso).astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+templates.env.filters["local_ts"] = _local_ts
 
 
 class LoginRequired(Exception):

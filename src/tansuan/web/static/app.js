@@ -5,14 +5,24 @@ window.tansuan = (function () {
     if (!el || !window.echarts) return;
     var keys = Object.keys(data);
     echarts.init(el).setOption({
-      tooltip: { trigger: "axis" }, legend: { data: names }, grid: { left: 50, right: 10, top: 30, bottom: 25 },
+      animation: false, tooltip: { trigger: "axis" }, legend: { data: names, top: 0, right: 0 },
+      grid: { left: 50, right: 10, top: 40, bottom: 25 },
       xAxis: { type: "category", data: keys.map(function (k) { return "scope " + k; }) },
       yAxis: { type: "value", name: "tCO₂e" },
       series: [0, 1].map(function (i) { return { name: names[i], type: "bar", data: keys.map(function (k) { return +data[k][i].toFixed(3); }) }; })
     });
   }
 
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function when(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  }
+
   function device(site, dev, noData) {
+    document.querySelectorAll("#live td.ts").forEach(function (c) { c.textContent = when(c.dataset.ts); });
     var base = "/api/v1/sites/" + encodeURIComponent(site);
     var dot = document.getElementById("live-dot");
     var source = new EventSource(base + "/devices/" + encodeURIComponent(dev) + "/stream");
@@ -29,7 +39,7 @@ window.tansuan = (function () {
           cell.classList.add("flash");
           setTimeout(function () { cell.classList.remove("flash"); }, 900);
         }
-        row.querySelector(".ts").textContent = v.ts || "";
+        row.querySelector(".ts").textContent = when(v.ts);
       });
     });
 
@@ -46,6 +56,7 @@ window.tansuan = (function () {
         var items = body.items || [];
         var data = items.map(function (r) { return [r.period, resolution === "raw" ? r.value : (r.delta !== null && r.delta !== undefined ? r.delta : r.mean)]; });
         chart.setOption({
+          animation: false,
           title: { text: items.length ? "" : noData, left: "center", top: "middle", textStyle: { color: "#999", fontSize: 14 } },
           tooltip: { trigger: "axis" },
           xAxis: { type: resolution === "raw" || resolution === "hour" ? "time" : "category" },
