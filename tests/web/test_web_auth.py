@@ -91,3 +91,15 @@ def test_unauthenticated_api_calls_are_refused(deployment: Deployment) -> None:
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
     assert client.get("/api/v1/sites", headers={"Authorization": "Bearer nope"}).status_code == 403
+
+
+def test_legacy_ingest_token_still_ingests_but_reads_nothing(deployment: Deployment) -> None:
+    deployment.app.state.settings = deployment.app.state.settings.model_copy(
+        update={"ingest_token": "legacy-secret-token"}
+    )
+    client = deployment.client()
+    auth = {"Authorization": "Bearer legacy-secret-token"}
+    body = {"site": "other-site", "point": ["other.energy"], "ts": [deployment.now.isoformat()],
+            "value": [99999.0]}  # fmt: skip
+    assert client.post("/api/v1/readings", json=body, headers=auth).json()["accepted"] == 1
+    assert client.get("/api/v1/sites", headers=auth).status_code == 403

@@ -170,3 +170,14 @@ def test_etag_and_pagination(deployment: Deployment) -> None:
     )
     users = alice.get("/api/v1/users", params={"limit": 1}).json()
     assert users["total"] == 2 and users["next_offset"] == 1
+
+
+def test_trace_outside_the_grant_window_is_refused(deployment: Deployment) -> None:
+    # A monthly grant whose window is this year: last year's result and its trace stay shut.
+    _grant(deployment, node="", classes=["monthly"])
+    vera = deployment.client("vera")
+    with deployment.store.read() as conn:
+        from tansuan.accounting.results import result_sets
+
+        set_id = conn.execute(select(result_sets.c.id)).scalar()
+    assert vera.get(f"/api/v1/results/{set_id}/trace").status_code == 403

@@ -250,7 +250,7 @@ def trace_fragment(set_id: int, request: Request) -> Response:
     scope = _scope(request, principal)
     from tansuan.web.routes.emissions import result_trace
 
-    data = result_trace(set_id, request.app.state.store, scope)
+    data = result_trace(set_id, request, request.app.state.store, scope)
     text = json.dumps(data["trace"], ensure_ascii=False, indent=2, default=str)
     return render(request, "trace.html", principal, data=data, text=text)
 

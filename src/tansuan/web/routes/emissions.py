@@ -160,7 +160,7 @@ def emissions(
 
 
 @router.get("/results/{set_id}/trace", summary="The trace of one result / 结果的溯源")
-def result_trace(set_id: int, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
+def result_trace(set_id: int, request: Request, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     """Inputs, factors, formula and software version behind one result set."""
     rs = results.result_sets
     with store.read() as conn:
@@ -172,6 +172,14 @@ def result_trace(set_id: int, store: StoreDep, scope: ScopeDep) -> dict[str, Any
         access = scope.access(
             conn, row.site_id, scoped.source_path(conn, row.site_id, row.source_id), "monthly"
         )
+        if access.grant is not None:
+            start, end = parse_period(row.period).utc_bounds(
+                request.app.state.settings.default_timezone
+            )
+            if to_us(start) < access.grant.window_from_us or to_us(end) > access.grant.window_to_us:
+                raise PermissionDenied(
+                    "结果期间不在授权范围内 / the result's period is outside the grant"
+                )
         trace = results.trace_of(conn, set_id)
     if access.grant is not None:
         with store.write() as conn:
