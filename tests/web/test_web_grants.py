@@ -181,3 +181,20 @@ def test_trace_outside_the_grant_window_is_refused(deployment: Deployment) -> No
 
         set_id = conn.execute(select(result_sets.c.id)).scalar()
     assert vera.get(f"/api/v1/results/{set_id}/trace").status_code == 403
+
+
+def test_ledger_page_verifies_a_receipt(deployment: Deployment) -> None:
+    import json
+
+    from tansuan.ledger import api
+
+    _grant(deployment)
+    with deployment.store.write() as conn:
+        receipt = api.receipt_for(deployment.app.state.ledger, conn, 0)
+    alice = deployment.client("alice")
+    csrf = alice.cookies["tansuan_csrf"]
+    good = alice.post("/ledger/verify", data={"receipt": json.dumps(receipt), "csrf": csrf})
+    assert good.status_code == 200 and 'id="verify-result" class="good"' in good.text
+    receipt["leaf_data"] = receipt["leaf_data"][:-4] + "AAA="
+    bad = alice.post("/ledger/verify", data={"receipt": json.dumps(receipt), "csrf": csrf})
+    assert bad.status_code == 200 and 'id="verify-result" class="bad"' in bad.text

@@ -139,3 +139,14 @@ def test_the_owner_reads_the_same_routes(deployment: Deployment) -> None:
     quality = alice.get("/api/v1/sites/demo-site/quality")
     assert quality.status_code == 200
     assert alice.get("/api/v1/sites/other-site/tree").status_code == 404
+
+
+def test_quality_lists_rejected_readings(deployment: Deployment) -> None:
+    alice = deployment.client("alice")
+    body = {"site": "demo-site", "point": ["fan-001.power"], "ts": [deployment.now.isoformat()],
+            "value": [500.0], "unit": "kW"}  # fmt: skip
+    assert alice.post("/api/v1/readings", json=body).json()["rejected"] == 1
+    report = alice.get("/api/v1/sites/demo-site/quality").json()
+    assert [(r["reason"], r["rows"]) for r in report["rejected_24h"]] == [("out_of_range", 1)]
+    stale = {p["point"]: p["stale"] for p in report["points"]["items"]}
+    assert stale["fan-001.power"] is False and stale["boiler-1.oil"] is True

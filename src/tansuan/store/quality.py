@@ -82,7 +82,20 @@ def site_quality(connection: Connection, site: str, day: dt.date | None = None) 
                 "result_set": line["id"],
             },
         )
+    q, b = schema.quarantine, schema.ingest_batch
+    since = now_us - 24 * 3600 * 1_000_000
+    rejected = [
+        {"reason": r.reason, "rows": r.rows, "last_detail": r.detail}
+        for r in connection.execute(
+            select(q.c.reason, func.count().label("rows"), func.max(q.c.detail).label("detail"))
+            .join(b, b.c.id == q.c.batch_id)
+            .where(q.c.site_key == site, b.c.received_at_us >= since)
+            .group_by(q.c.reason)
+            .order_by(q.c.reason)
+        )
+    ]
     return {
+        "rejected_24h": rejected,
         "site": site,
         "day": f"{today // 10000:04d}-{today // 100 % 100:02d}-{today % 100:02d}",
         "points": rows,

@@ -88,6 +88,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "language": ("English", "中文"),
     "org": ("组织", "Organisation"),
     "open": ("打开", "Open"),
+    "rejected_24h": (
+        "近24小时被拒读数（入库错误）",
+        "Readings rejected in the last 24 h (ingest errors)",
+    ),
+    "reason": ("原因", "Reason"),
+    "rows": ("行数", "Rows"),
+    "example": ("示例", "Example"),
+    "none": ("无", "None"),
+    "verify_receipt": ("验证回执", "Verify a receipt"),
+    "receipt": ("回执 (JSON)", "Receipt (JSON)"),
+    "document": ("报告文件（可选）", "Report file (optional)"),
+    "verify": ("验证", "Verify"),
+    "verified": ("验证通过", "Verified"),
+    "not_verified": ("验证失败", "Verification failed"),
+    "by_group": ("分组合计", "Totals by group"),
 }
 
 

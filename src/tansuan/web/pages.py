@@ -12,7 +12,8 @@ import time
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -239,9 +240,14 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
     data = None
     if node:
         data = emissions_api(request, request.app.state.store, scope, node, period, "source", False)
-    return render(
-        request, "emissions.html", principal, node=node, period=period, data=data, sites=sites
-    )
+    groups: dict[str, dict[str, float]] = {"scope": {}, "gas": {}, "source": {}}
+    for line in (data or {}).get("results", []):
+        if line["scope"] == "2-market":
+            continue
+        for key, sums in groups.items():
+            sums[line[key]] = sums.get(line[key], 0.0) + line["co2e_t"]
+    return render(request, "emissions.html", principal, node=node, period=period, data=data,
+                  sites=sites, groups=groups)  # fmt: skip
 
 
 @router.get("/ui/trace/{set_id}", response_class=HTMLResponse)
@@ -259,14 +265,37 @@ def trace_fragment(set_id: int, request: Request) -> Response:
 
 
 @router.get("/ledger", response_class=HTMLResponse)
-def ledger_page(request: Request) -> Response:
+def ledger_page(request: Request, outcome: dict[str, Any] | None = None) -> Response:
     principal = _who(request)
     with request.app.state.store.read() as conn:
         size = request.app.state.ledger.tree_size(conn)
         head = latest_sth(conn)
-    return render(
-        request, "ledger.html", principal, size=size, sth=None if head is None else head.to_json()
-    )
+    sth = None if head is None else head.to_json()
+    return render(request, "ledger.html", principal, size=size, sth=sth, outcome=outcome)
+
+
+@router.post("/ledger/verify", response_class=HTMLResponse)
+async def verify_receipt_page(
+    request: Request,
+    receipt: str = Form(...),
+    document: UploadFile | None = None,
+    csrf: str = Form(""),
+) -> Response:
+    """Check a report's receipt against this log's public key (and the report file)."""
+    _check_csrf(request, csrf)
+    from tansuan.ledger import verify_receipt
+
+    try:
+        parsed = json.loads(receipt)
+    except ValueError as exc:
+        raise InputError(f"the receipt is not JSON ({exc})", field="receipt") from None
+    if not isinstance(parsed, dict):
+        raise InputError("the receipt must be a JSON object", field="receipt")
+    data = await document.read() if document is not None and document.filename else None
+    result = verify_receipt(parsed, public_key=request.app.state.ledger.public_key, document=data)
+    outcome = {"ok": result.ok, "findings": [f"{f.code}: {f.detail}" for f in result.findings],
+               "notes": result.notes}  # fmt: skip
+    return await run_in_threadpool(ledger_page, request, outcome)
 
 
 # --- admin -----------------------------------------------------------------------------

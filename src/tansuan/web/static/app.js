@@ -40,12 +40,17 @@ window.tansuan = (function () {
           setTimeout(function () { cell.classList.remove("flash"); }, 900);
         }
         row.querySelector(".ts").textContent = when(v.ts);
+        if (resolution === "raw" && v.point === select.value && v.ts && v.value !== null) {
+          var last = rawData.length ? rawData[rawData.length - 1][0] : null;
+          if (last !== v.ts) { rawData.push([v.ts, v.value]); chart.setOption({ series: [{ data: rawData }] }); }
+        }
       });
     });
 
     var chart = echarts.init(document.getElementById("history"));
     var select = document.getElementById("chart-point");
     var resolution = "hour";
+    var rawData = [];
     var spans = { raw: 1, hour: 7, day: 90, month: 730 };
     function load() {
       document.querySelectorAll("button.res").forEach(function (b) { b.classList.toggle("active", b.dataset.res === resolution); });
@@ -55,6 +60,7 @@ window.tansuan = (function () {
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (body) {
         var items = body.items || [];
         var data = items.map(function (r) { return [r.period, resolution === "raw" ? r.value : (r.delta !== null && r.delta !== undefined ? r.delta : r.mean)]; });
+        if (resolution === "raw") rawData = data;
         chart.setOption({
           animation: false,
           title: { text: items.length ? "" : noData, left: "center", top: "middle", textStyle: { color: "#999", fontSize: 14 } },
