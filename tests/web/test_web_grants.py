@@ -198,3 +198,20 @@ def test_ledger_page_verifies_a_receipt(deployment: Deployment) -> None:
     receipt["leaf_data"] = receipt["leaf_data"][:-4] + "AAA="
     bad = alice.post("/ledger/verify", data={"receipt": json.dumps(receipt), "csrf": csrf})
     assert bad.status_code == 200 and 'id="verify-result" class="bad"' in bad.text
+
+
+def test_annual_grant_gives_the_year_total_only(deployment: Deployment) -> None:
+    year = deployment.built["month"][:4]
+    _grant(deployment, node="", classes=["annual"], window_from=f"{year}-01-01T00:00:00+08:00",
+           window_to=f"{int(year) + 1}-01-01T00:00:00+08:00")  # fmt: skip
+    vera = deployment.client("vera")
+    answer = vera.get("/api/v1/emissions", params={"node": "demo-site", "period": year})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert abs(body["total_co2e_t"] - 54 * 0.5703) < 1e-6
+    assert body["results"] == [] and body["traces"] == {}
+    month = deployment.built["month"]
+    assert (
+        vera.get("/api/v1/emissions", params={"node": "demo-site", "period": month}).status_code
+        == 403
+    )
