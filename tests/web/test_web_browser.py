@@ -173,8 +173,11 @@ def test_verifier_sees_granted_data_and_is_refused_the_rest(site: dict[str, Any]
     shot(page, "17-verifier-refused")
     hidden = page.goto(site["base"] + "/sites/other-site")
     assert hidden is not None and hidden.status == 404
-    emissions = page.goto(site["base"] + "/quality/demo-site")
-    assert emissions is not None and emissions.status == 403
+    quality = page.goto(site["base"] + "/quality/demo-site")
+    assert quality is not None and quality.status == 403
+    page.goto(site["base"] + "/emissions?node=demo-site&period=2025")
+    assert "no grant opens 'annual'" in page.locator("#emissions-error").inner_text()
+    shot(page, "19-verifier-emissions-refused")
     admin.goto(site["base"] + "/admin/grants")
     assert admin.locator("#grant-reads td >> text=vera").count() >= 1
     shot(admin, "18-grant-audit")
@@ -184,4 +187,4 @@ def test_screenshots_were_written() -> None:
     folder = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
     if not folder.exists():
         pytest.skip("the browser tests did not run (no Chromium)")
-    assert len(list(folder.glob("*.png"))) >= 18
+    assert len(list(folder.glob("*.png"))) >= 19

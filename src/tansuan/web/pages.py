@@ -237,9 +237,13 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
         sites = scope.sites(conn)
     node = node or (sites[0]["site"] if sites else "")
     period = period or f"{dt.date.today().year}"
-    data = None
+    data, error = None, None
     if node:
-        data = emissions_api(request, request.app.state.store, scope, node, period, "source", False)
+        try:
+            data = emissions_api(request, request.app.state.store, scope, node, period, "source",
+                                 False)  # fmt: skip
+        except (NotFound, PermissionDenied) as exc:
+            error = exc.message
     groups: dict[str, dict[str, float]] = {"scope": {}, "gas": {}, "source": {}}
     for line in (data or {}).get("results", []):
         if line["scope"] == "2-market":
@@ -247,7 +251,7 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
         for key, sums in groups.items():
             sums[line[key]] = sums.get(line[key], 0.0) + line["co2e_t"]
     return render(request, "emissions.html", principal, node=node, period=period, data=data,
-                  sites=sites, groups=groups)  # fmt: skip
+                  sites=sites, groups=groups, error=error)  # fmt: skip
 
 
 @router.get("/ui/trace/{set_id}", response_class=HTMLResponse)
