@@ -103,6 +103,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "verified": ("验证通过", "Verified"),
     "not_verified": ("验证失败", "Verification failed"),
     "by_group": ("分组合计", "Totals by group"),
+    "window_from": ("数据起始日", "Data from"),
+    "window_to": ("数据截止日（不含）", "Data until (exclusive)"),
+    "audit": ("授权访问日志", "Reads under your grants (audit log)"),
+    "grant": ("授权", "Grant"),
+    "what": ("内容", "What"),
+    "leaf": ("账本叶子", "Ledger leaf"),
 }
 
 

@@ -385,12 +385,13 @@ def grants_page(request: Request) -> Response:
     )
 
 
-def _date_us(text: str, field: str) -> int:
+def _date_us(text: str, field: str, timezone: str) -> int:
+    """Local midnight starting ``text`` (YYYY-MM-DD) in ``timezone`` [epoch µs]."""
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise InputError(f"not a date (YYYY-MM-DD): {text!r}", field=field) from None
-    return to_us(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC), field=field)
+    return to_us(dt.datetime(day.year, day.month, day.day, tzinfo=zone(timezone)), field=field)
 
 
 @router.post("/admin/grants")
@@ -409,6 +410,9 @@ def create_grant(
 ) -> Response:
     _check_csrf(request, csrf)
     principal, scope = _admin(request)
+    with request.app.state.store.read() as conn:
+        tz = next((s["timezone"] for s in scope.sites(conn) if s["site"] == site),
+                  request.app.state.settings.default_timezone)  # fmt: skip
     with request.app.state.store.write() as conn:
         grants.create(
             conn,
@@ -418,9 +422,9 @@ def create_grant(
             site=site,
             node=node.strip(),
             classes=classes,
-            window_from_us=_date_us(window_from, "window_from"),
-            window_to_us=_date_us(window_to, "window_to"),
-            expires_at_us=_date_us(expires, "expires"),
+            window_from_us=_date_us(window_from, "window_from", tz),
+            window_to_us=_date_us(window_to, "window_to", tz),
+            expires_at_us=_date_us(expires, "expires", tz),
             grantee_org=grantee_org.strip() or None,
             grantee_user=grantee_user.strip() or None,
             note=note,

@@ -62,6 +62,7 @@ def point_series(
     with store.read() as conn:
         rows, access = scope.series(conn, site, point, lo, hi, resolution)
     if access.grant is not None:
+        lo, hi = access.clip(lo, hi)
         with store.write() as conn:
             scope.log(
                 conn,
