@@ -150,3 +150,15 @@ def test_quality_lists_rejected_readings(deployment: Deployment) -> None:
     assert [(r["reason"], r["rows"]) for r in report["rejected_24h"]] == [("out_of_range", 1)]
     stale = {p["point"]: p["stale"] for p in report["points"]["items"]}
     assert stale["fan-001.power"] is False and stale["boiler-1.oil"] is True
+
+
+def test_quality_page_lists_gateway_connections(deployment: Deployment) -> None:
+    deployment.app.state.gateway_status = lambda: [
+        {"name": "stack-logger", "protocol": "hj212", "site": "demo-site", "connected": False,
+         "last_seen": None, "last_error": "CRC mismatch"},
+        {"name": "their-bus", "protocol": "modbus", "site": "other-site", "connected": True},
+    ]  # fmt: skip
+    page = deployment.client("alice").get("/quality/demo-site", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "stack-logger" in page.text and "CRC mismatch" in page.text
+    assert "their-bus" not in page.text

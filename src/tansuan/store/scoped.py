@@ -132,6 +132,7 @@ class Scope:
                     "org": r.org_key,
                     "own": r.org_key == self.org,
                     "timezone": attrs.get("timezone", "Asia/Shanghai"),
+                    "company": attrs.get("company", ""),
                     "grants": [g.id for g in self.grants if g.site == r.key],
                 }
             )

@@ -36,6 +36,7 @@ def create_app(
     batch_hooks: Sequence[BatchHook] = (),
     ledger: Any = None,
     background: Sequence[BackgroundTask] = (),
+    gateway_status: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> FastAPI:
     """Build the app; the store is opened (and its schema upgraded) at startup."""
     settings = settings or get_settings()
@@ -69,6 +70,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Gateways report {"name", "protocol", "site", "connected", "last_seen", "last_error"}
+    # per connection; the data-quality page lists them (issue 7 hook for the gateways).
+    app.state.gateway_status = gateway_status
     app.add_exception_handler(TansuanError, problem_handler)
     app.include_router(readings.router)
     app.include_router(manual_data.router)

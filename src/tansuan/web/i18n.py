@@ -87,6 +87,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "month_res": ("月", "month"),
     "language": ("English", "中文"),
     "org": ("组织", "Organisation"),
+    "company": ("公司", "Company"),
+    "gateways": ("网关连接", "Gateway connections"),
+    "connected": ("已连接", "connected"),
+    "disconnected": ("未连接", "disconnected"),
+    "last_error": ("最近错误", "Last error"),
     "open": ("打开", "Open"),
     "rejected_24h": (
         "近24小时被拒读数（入库错误）",

@@ -221,7 +221,9 @@ def quality_page(site: str, request: Request) -> Response:
     if access.grant is not None:
         with store.write() as conn:
             scope.log(conn, access, f"quality page {site}", "hourly")
-    return render(request, "quality.html", principal, site=site, report=report)
+    status = request.app.state.gateway_status
+    gateways = [g for g in (status() if status else []) if g.get("site") in (None, site)]
+    return render(request, "quality.html", principal, site=site, report=report, gateways=gateways)
 
 
 # --- emissions and traces --------------------------------------------------------------
