@@ -191,7 +191,13 @@ def site_page(site: str, request: Request) -> Response:
     scope = _scope(request, principal)
     with request.app.state.store.read() as conn:
         tree = scope.tree(conn, site)
-    return render(request, "site.html", principal, site=site, tree=tree)
+        info = _site_info(conn, scope, site)
+    return render(request, "site.html", principal, site=site, tree=tree, info=info)
+
+
+def _site_info(conn: Any, scope: Scope, site: str) -> dict[str, Any]:
+    """Organisation, company and name of a visible site (for the breadcrumbs)."""
+    return next((s for s in scope.sites(conn) if s["site"] == site), {"site": site, "name": site})
 
 
 @router.get("/sites/{site}/devices/{device}", response_class=HTMLResponse)
@@ -202,11 +208,19 @@ def device_page(site: str, device: str, request: Request) -> Response:
     with store.read() as conn:
         tree = scope.tree(conn, site)
         values, access = scope.latest(conn, site, device)
+        info = _site_info(conn, scope, site)
     if access.grant is not None:
         with store.write() as conn:
             scope.log(conn, access, f"device page {site}/{device}", "raw")
     return render(
-        request, "device.html", principal, site=site, device=device, tree=tree, values=values
+        request,
+        "device.html",
+        principal,
+        site=site,
+        device=device,
+        tree=tree,
+        values=values,
+        info=info,
     )
 
 
