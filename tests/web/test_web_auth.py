@@ -68,8 +68,15 @@ def test_token_is_shown_once_hashed_at_rest_and_scoped(deployment: Deployment) -
             "value": [41.0], "unit": "kW"}  # fmt: skip
     ok = device.post("/api/v1/readings", json=body, headers=auth)
     assert ok.status_code == 200 and ok.json()["accepted"] == 1
-    # An ingest-only token cannot read.
-    assert device.get("/api/v1/sites", headers=auth).status_code == 403
+    # An ingest-only token cannot read, not even organisation totals or the ledger.
+    for path in (
+        "/api/v1/sites",
+        "/api/v1/emissions?node=demo-group&period=2025",
+        "/api/v1/ledger/sth",
+        "/api/v1/grants",
+        "/api/v1/sites/demo-site/tree",
+    ):
+        assert device.get(path, headers=auth).status_code == 403, path
     # Revoked at once.
     assert admin.delete(f"/api/v1/tokens/{made.json()['id']}").status_code == 200
     assert device.post("/api/v1/readings", json=body, headers=auth).status_code == 403

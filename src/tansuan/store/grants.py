@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from tansuan.errors import InputError, NotFound
 from tansuan.store import schema
@@ -271,15 +271,23 @@ def log_read(
 
 
 def reads(
-    connection: Connection, org: str, *, limit: int = 100, offset: int = 0
+    connection: Connection,
+    org: str,
+    *,
+    grant_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The audit log of reads under grants given by ``org``, newest first."""
     r, g = grant_read, share_grant
+    where = [g.c.grantor_org == org]
+    if grant_id is not None:
+        where.append(r.c.grant_id == grant_id)
     rows = connection.execute(
         select(r, web_user.c.username)
         .join(g, g.c.id == r.c.grant_id)
         .outerjoin(web_user, web_user.c.id == r.c.user_id)
-        .where(and_(g.c.grantor_org == org))
+        .where(*where)
         .order_by(r.c.id.desc())
         .limit(limit)
         .offset(offset)

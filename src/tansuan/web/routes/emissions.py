@@ -37,6 +37,7 @@ def _authorise(
 ) -> tuple[Accountant, Access, bool]:
     """The node's accountant, the access that opens it, and whether only the annual
     total may be shown (a grant of class 'annual' without 'monthly')."""
+    scope.require("read")
     with store.read() as conn:
         org, site, path = scoped.locate(conn, scope, node)
         if site is None:

@@ -89,10 +89,11 @@ def grant_reads(
     """Only the grantor organisation's administrators see who read what."""
     scope.require_admin()
     with store.read() as conn:
-        rows = [r for r in grants.reads(conn, scope.org, limit=10_000) if r["grant_id"] == grant_id]
-        if not rows and not any(
+        if not any(
             g["id"] == grant_id and g["direction"] == "given"
             for g in grants.listing(conn, scope.org, scope.principal.user_id)
         ):
             raise NotFound(f"no grant {grant_id}")
-    return page(rows, limit, offset)
+        rows = grants.reads(conn, scope.org, grant_id=grant_id, limit=limit + 1, offset=offset)
+    following = offset + limit if len(rows) > limit else None
+    return {"items": rows[:limit], "limit": limit, "offset": offset, "next_offset": following}

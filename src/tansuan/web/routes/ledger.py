@@ -29,14 +29,21 @@ def _ledger(ledger: Any) -> Any:
     return ledger
 
 
+def _readable(principal: Any) -> None:
+    if not principal.can("read"):
+        raise PermissionDenied("需要读取权限 / needs the 'read' scope")
+
+
 @router.get("/sth", summary="Latest signed tree head / 最新签名树头")
 def sth(store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
+    _readable(principal)
     with store.read() as conn:
         return api.sth_json(conn)
 
 
 @router.get("/size", summary="Current tree size / 账本大小")
 def size(store: StoreDep, ledger: LedgerDep, principal: PrincipalDep) -> dict[str, Any]:
+    _readable(principal)
     with store.read() as conn:
         return {"tree_size": _ledger(ledger).tree_size(conn)}
 
@@ -105,7 +112,6 @@ def consistency(
     first: Annotated[int, Query(ge=1)],
     second: Annotated[int, Query(ge=1)],
 ) -> dict[str, Any]:
-    if not principal.can("read"):
-        raise PermissionDenied("需要读取权限 / needs the 'read' scope")
+    _readable(principal)
     with store.read() as conn:
         return api.consistency_proof_json(_ledger(ledger), conn, first, second)
