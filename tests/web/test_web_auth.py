@@ -16,7 +16,7 @@ def test_passwords_are_argon2_hashes(deployment: Deployment) -> None:
     assert not any(PASSWORD in h for h in hashes)
 
 
-def test_login_sets_a_session_and_logout_drops_it(deployment: Deployment) -> None:
+def test_login_sets_a_session_and_logout_ends_them_all(deployment: Deployment) -> None:
     client = deployment.client()
     assert client.get("/overview", follow_redirects=False).headers["location"] == "/login"
     response = login(client, "alice")
@@ -24,11 +24,18 @@ def test_login_sets_a_session_and_logout_drops_it(deployment: Deployment) -> Non
     cookie = response.headers["set-cookie"]
     assert "tansuan_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert client.get("/api/v1/me").json()["username"] == "alice"
+    other_device = deployment.client("alice")
+    stolen = client.cookies["tansuan_session"]
     out = client.post(
         "/logout", data={"csrf": client.cookies["tansuan_csrf"]}, follow_redirects=False
     )
     assert out.status_code == 303
     assert client.get("/api/v1/me").status_code == 403
+    # Logout ends every session of the user, and a copied cookie is void.
+    assert other_device.get("/api/v1/me").status_code == 403
+    replay = deployment.client()
+    replay.cookies.set("tansuan_session", stolen)
+    assert replay.get("/api/v1/me").status_code == 403
 
 
 def test_forms_without_the_csrf_token_are_refused(deployment: Deployment) -> None:

@@ -45,6 +45,13 @@ web_user = Table(
     Column("role", String(20), nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
     Column("disabled_at_us", BigInteger, nullable=True),
+    Column(
+        "session_epoch",
+        Integer,
+        nullable=False,
+        server_default="0",
+        doc="sessions signed with an older epoch are void (logout ends them all)",
+    ),
     UniqueConstraint("username", name="uq_web_user_username"),
 )
 

@@ -135,6 +135,36 @@ def user(connection: Connection, user_id: int) -> Principal:
     return _principal(row)
 
 
+def session_user(connection: Connection, user_id: int, epoch: int) -> Principal:
+    """The user of a session signed at ``epoch``; NotFound once they logged out since."""
+    row = connection.execute(
+        select(web_user).where(
+            web_user.c.id == user_id,
+            web_user.c.disabled_at_us.is_(None),
+            web_user.c.session_epoch == epoch,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no session of user {user_id}")
+    return _principal(row)
+
+
+def session_epoch(connection: Connection, user_id: int) -> int:
+    found = connection.execute(
+        select(web_user.c.session_epoch).where(web_user.c.id == user_id)
+    ).scalar()
+    return int(found or 0)
+
+
+def end_sessions(connection: Connection, user_id: int) -> None:
+    """Void every session of the user (logout ends them on every device)."""
+    connection.execute(
+        update(web_user)
+        .where(web_user.c.id == user_id)
+        .values(session_epoch=web_user.c.session_epoch + 1)
+    )
+
+
 def users(connection: Connection, org: str) -> list[dict[str, Any]]:
     rows = connection.execute(
         select(

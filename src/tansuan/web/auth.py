@@ -1,8 +1,9 @@
 """Sessions, CSRF and login rate-limiting for the dashboard; bearer tokens for the API.
 
-* **Session**: a cookie ``tansuan_session`` = ``user_id.expiry.nonce.signature``, signed
-  with HMAC-SHA256 under ``Settings.secret_key``; HttpOnly, SameSite=Lax, Secure except
-  in demo mode (plain http on localhost). Logging out drops the cookie.
+* **Session**: a cookie ``tansuan_session`` = ``user_id.epoch.expiry.nonce.signature``,
+  signed with HMAC-SHA256 under ``Settings.secret_key``; HttpOnly, SameSite=Lax, Secure
+  except in demo mode (plain http on localhost). Logging out raises the user's session
+  epoch, which voids every session cookie issued before (on every device).
 * **CSRF**: double submit. A random ``tansuan_csrf`` cookie; every form carries it as
   the field ``csrf`` (HTMX sends it as the header ``X-CSRF-Token``); a state-changing
   request authenticated by the session cookie must present a match.
@@ -32,22 +33,24 @@ def _sign(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def make_session(secret: str, user_id: int, *, ttl_s: int = SESSION_TTL_S) -> str:
-    body = f"{user_id}.{int(time.time()) + ttl_s}.{secrets.token_hex(8)}"
+def make_session(secret: str, user_id: int, epoch: int, *, ttl_s: int = SESSION_TTL_S) -> str:
+    body = f"{user_id}.{epoch}.{int(time.time()) + ttl_s}.{secrets.token_hex(8)}"
     return f"{body}.{_sign(secret, 'session:' + body)}"
 
 
-def read_session(secret: str, value: str | None) -> int | None:
-    """The user id of a valid, unexpired session cookie; None otherwise."""
-    if not value or value.count(".") != 3:
+def read_session(secret: str, value: str | None) -> tuple[int, int] | None:
+    """(user id, session epoch) of a valid, unexpired session cookie; None otherwise."""
+    if not value or value.count(".") != 4:
         return None
     body, _, signature = value.rpartition(".")
     if not hmac.compare_digest(signature, _sign(secret, "session:" + body)):
         return None
-    user_id, expiry, _nonce = body.split(".")
-    if not (user_id.isdigit() and expiry.isdigit()) or int(expiry) < time.time():
+    user_id, epoch, expiry, _nonce = body.split(".")
+    if not (user_id.isdigit() and epoch.isdigit() and expiry.isdigit()):
         return None
-    return int(user_id)
+    if int(expiry) < time.time():
+        return None
+    return int(user_id), int(epoch)
 
 
 def new_csrf() -> str:

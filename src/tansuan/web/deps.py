@@ -73,13 +73,13 @@ def legacy_ingest_principal() -> Principal:
 def session_principal(request: Request) -> Principal | None:
     """The user of a valid session cookie, or None."""
     settings: Settings = request.app.state.settings
-    user_id = auth.read_session(settings.secret_key, request.cookies.get(auth.SESSION_COOKIE))
-    if user_id is None:
+    session = auth.read_session(settings.secret_key, request.cookies.get(auth.SESSION_COOKIE))
+    if session is None:
         return None
     store: Store = request.app.state.store
     with store.read() as connection:
         try:
-            return accounts.user(connection, user_id)
+            return accounts.session_user(connection, *session)
         except NotFound:
             return None
 

@@ -132,6 +132,7 @@ def login(
     try:
         with request.app.state.store.read() as conn:
             principal = accounts.authenticate(conn, username, password)
+            epoch = accounts.session_epoch(conn, principal.user_id)
     except PermissionDenied as exc:
         limiter.failed(*keys)
         return render(request, "login.html", None, status=401, error=exc.message)
@@ -140,7 +141,7 @@ def login(
     settings = request.app.state.settings
     response.set_cookie(
         auth.SESSION_COOKIE,
-        auth.make_session(settings.secret_key, principal.user_id),
+        auth.make_session(settings.secret_key, principal.user_id, epoch),
         max_age=auth.SESSION_TTL_S,
         httponly=True,
         samesite="lax",
@@ -152,6 +153,10 @@ def login(
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
     _check_csrf(request, csrf)
+    principal = session_principal(request)
+    if principal is not None:
+        with request.app.state.store.write() as conn:
+            accounts.end_sessions(conn, principal.user_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
     return response

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(20), nullable=False),
         sa.Column("created_at_us", sa.BigInteger(), nullable=False),
         sa.Column("disabled_at_us", sa.BigInteger(), nullable=True),
+        sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username", name="uq_web_user_username"),
     )
