@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from tansuan.ledger.schema import leaves
 from tansuan.store.access_schema import grant_read
+from tansuan.web.deps import ledger_of
 from tests.web.conftest import Deployment
 
 
@@ -138,7 +139,7 @@ def test_ledger_endpoints(deployment: Deployment) -> None:
     assert alice.get("/api/v1/ledger/sth").status_code == 404  # none issued yet
     _grant(deployment)
     with deployment.store.write() as conn:
-        deployment.app.state.ledger.issue_sth(conn)
+        ledger_of(deployment.app).issue_sth(conn)
     sth = alice.get("/api/v1/ledger/sth").json()
     assert sth["tree_size"] == 1
     proof = alice.get("/api/v1/ledger/proof/inclusion", params={"leaf": 0})
@@ -190,7 +191,7 @@ def test_ledger_page_verifies_a_receipt(deployment: Deployment) -> None:
 
     _grant(deployment)
     with deployment.store.write() as conn:
-        receipt = api.receipt_for(deployment.app.state.ledger, conn, 0)
+        receipt = api.receipt_for(ledger_of(deployment.app), conn, 0)
     alice = deployment.client("alice")
     csrf = alice.cookies["tansuan_csrf"]
     good = alice.post("/ledger/verify", data={"receipt": json.dumps(receipt), "csrf": csrf})

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tansuan.accounting.results import result_sets
 from tansuan.ingest import manual
+from tansuan.web.deps import ledger_of
 from tests.web.conftest import Deployment
 
 #: Identifiers of the demo-group tenant that must never appear in bob's answers.
@@ -47,7 +48,7 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
         set_id = conn.execute(select(result_sets.c.id)).scalars().first()
         token_id = alice.post("/api/v1/tokens", json={"name": "a", "scopes": ["read"]}).json()["id"]
     with deployment.store.write() as conn:
-        deployment.app.state.ledger.issue_sth(conn)
+        ledger_of(deployment.app).issue_sth(conn)
     return {
         "site": "demo-site",
         "point": "fan-001.power",

@@ -50,7 +50,9 @@ def create_app(
         from tansuan.ledger import Ledger
         from tansuan.web.tenants import Accountants
 
-        app.state.ledger = ledger or Ledger.from_data_dir(settings.data_dir)
+        # The key pair is created on first use (a grant, a proof), not at every start.
+        app.state.ledger = ledger
+        app.state.ledger_factory = lambda: Ledger.from_data_dir(settings.data_dir)
         app.state.accountants = Accountants(app.state.store)
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(job(app)) for job in background]
         try:

@@ -60,9 +60,17 @@ from tansuan.web import auth  # noqa: E402
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 
+def ledger_of(app: Any) -> Any:
+    """The app's ledger, opened (key pair created if need be) on first use."""
+    if getattr(app.state, "ledger", None) is None:
+        factory = getattr(app.state, "ledger_factory", None)
+        app.state.ledger = factory() if factory is not None else None
+    return app.state.ledger
+
+
 def get_ledger(request: Request) -> Any:
     """The app's ledger (None when the app runs without one)."""
-    return getattr(request.app.state, "ledger", None)
+    return ledger_of(request.app)
 
 
 def legacy_ingest_principal() -> Principal:

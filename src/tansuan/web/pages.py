@@ -26,7 +26,7 @@ from tansuan.store.accounts import Principal
 from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.web import auth, i18n
-from tansuan.web.deps import session_principal
+from tansuan.web.deps import ledger_of, session_principal
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(files("tansuan.web") / "templates"))
@@ -90,7 +90,7 @@ def _who(request: Request) -> Principal:
 
 def _scope(request: Request, principal: Principal) -> Scope:
     with request.app.state.store.read() as conn:
-        return Scope.load(conn, principal, request.app.state.ledger)
+        return Scope.load(conn, principal, ledger_of(request.app))
 
 
 def _check_csrf(request: Request, sent: str) -> None:
@@ -293,7 +293,7 @@ def trace_fragment(set_id: int, request: Request) -> Response:
 def ledger_page(request: Request, outcome: dict[str, Any] | None = None) -> Response:
     principal = _who(request)
     with request.app.state.store.read() as conn:
-        size = request.app.state.ledger.tree_size(conn)
+        size = ledger_of(request.app).tree_size(conn)
         head = latest_sth(conn)
     sth = None if head is None else head.to_json()
     return render(request, "ledger.html", principal, size=size, sth=sth, outcome=outcome)
@@ -317,7 +317,7 @@ async def verify_receipt_page(
     if not isinstance(parsed, dict):
         raise InputError("the receipt must be a JSON object", field="receipt")
     data = await document.read() if document is not None and document.filename else None
-    result = verify_receipt(parsed, public_key=request.app.state.ledger.public_key, document=data)
+    result = verify_receipt(parsed, public_key=ledger_of(request.app).public_key, document=data)
     outcome = {"ok": result.ok, "findings": [f"{f.code}: {f.detail}" for f in result.findings],
                "notes": result.notes}  # fmt: skip
     return await run_in_threadpool(ledger_page, request, outcome)
@@ -437,7 +437,7 @@ def create_grant(
     with request.app.state.store.write() as conn:
         grants.create(
             conn,
-            request.app.state.ledger,
+            ledger_of(request.app),
             grantor_org=scope.org,
             created_by=principal.user_id,
             site=site,
@@ -458,7 +458,7 @@ def revoke_grant(grant_id: int, request: Request, csrf: str = Form("")) -> Respo
     _check_csrf(request, csrf)
     principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
-        grants.revoke(conn, request.app.state.ledger, scope.org, grant_id, principal.user_id)
+        grants.revoke(conn, ledger_of(request.app), scope.org, grant_id, principal.user_id)
     return RedirectResponse("/admin/grants", status_code=303)
 
 
