@@ -558,6 +558,12 @@ from tansuan.reports.commands import report_app  # noqa: E402
 app.add_typer(report_app, name="report")
 
 
+# --- web: users, tokens, serve (issue 7) ------------------------------------------------
+from tansuan.web.commands import register as _register_web  # noqa: E402
+
+_register_web(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -163,8 +163,9 @@ class Settings(BaseSettings):
     # --- store and ingest (issue 3) ---
     ingest_token: str | None = Field(
         default=None,
-        description="Bearer token required by POST /api/v1/readings and manual-data upload; "
-        "no token needed when unset (a stop-gap until the auth issue lands).",
+        description="Legacy deployment-wide ingest token: accepted as a Bearer token by "
+        "POST /api/v1/readings and manual-data upload (ingest only, every site). Prefer "
+        "per-user scoped tokens: `tansuan token create USER --scope ingest`.",
     )
 
     @model_validator(mode="after")

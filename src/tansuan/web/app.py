@@ -7,8 +7,11 @@ handler (:mod:`tansuan.web.problems`); OpenAPI is at ``/docs``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -21,12 +24,19 @@ from tansuan.store import Store
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import manual_data, readings
 
+#: A background job the server runs while it is up (gateways, the STH schedule, …):
+#: called with the app once the store is open; cancelled at shutdown.
+BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
+
 
 def create_app(
     settings: Settings | None = None,
     *,
     store: Store | None = None,
     batch_hooks: Sequence[BatchHook] = (),
+    ledger: Any = None,
+    background: Sequence[BackgroundTask] = (),
+    gateway_status: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> FastAPI:
     """Build the app; the store is opened (and its schema upgraded) at startup."""
     settings = settings or get_settings()
@@ -36,9 +46,22 @@ def create_app(
         own = store is None
         app.state.store = store or Store(settings=settings)
         app.state.ingestor = Ingestor(app.state.store, batch_hooks=batch_hooks)
+        # --- web issue (7): ledger for grants, one accountant per organisation, jobs
+        from tansuan.ledger import Ledger
+        from tansuan.web.tenants import Accountants
+
+        # The key pair is created on first use (a grant, a proof), not at every start.
+        app.state.ledger = ledger
+        app.state.ledger_factory = lambda: Ledger.from_data_dir(settings.data_dir)
+        app.state.accountants = Accountants(app.state.store)
+        tasks: list[asyncio.Task[None]] = [asyncio.create_task(job(app)) for job in background]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             if own:
                 app.state.store.close()
 
@@ -49,9 +72,20 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Gateways report {"name", "protocol", "site", "connected", "last_seen", "last_error"}
+    # per connection; the data-quality page lists them (issue 7 hook for the gateways).
+    app.state.gateway_status = gateway_status
     app.add_exception_handler(TansuanError, problem_handler)
     app.include_router(readings.router)
     app.include_router(manual_data.router)
+    # --- web issue (7) ---
+    from tansuan.web import pages
+    from tansuan.web.routes import emissions, grants, sites, users
+    from tansuan.web.routes import ledger as ledger_routes
+
+    for module in (emissions, sites, grants, users, ledger_routes):
+        app.include_router(module.router)
+    pages.install(app)
     return app
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from tansuan.errors import PermissionDenied
+from tansuan.errors import NotFound, PermissionDenied
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.settings import Settings
 from tansuan.store import Store
@@ -48,3 +48,93 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 IngestAuth = Depends(require_ingest_token)
+
+
+# --- users, tokens, scopes (issue 7) -------------------------------------------------------
+
+from tansuan.store import accounts  # noqa: E402
+from tansuan.store.accounts import Principal  # noqa: E402
+from tansuan.store.scoped import Scope  # noqa: E402
+from tansuan.web import auth  # noqa: E402
+
+_SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def ledger_of(app: Any) -> Any:
+    """The app's ledger, opened (key pair created if need be) on first use."""
+    if getattr(app.state, "ledger", None) is None:
+        factory = getattr(app.state, "ledger_factory", None)
+        app.state.ledger = factory() if factory is not None else None
+    return app.state.ledger
+
+
+def get_ledger(request: Request) -> Any:
+    """The app's ledger (None when the app runs without one)."""
+    return ledger_of(request.app)
+
+
+def legacy_ingest_principal() -> Principal:
+    return Principal(0, "ingest-token", "TANSUAN_INGEST_TOKEN", "", "device",
+                     frozenset({"ingest"}), deployment_wide=True)  # fmt: skip
+
+
+def session_principal(request: Request) -> Principal | None:
+    """The user of a valid session cookie, or None."""
+    settings: Settings = request.app.state.settings
+    session = auth.read_session(settings.secret_key, request.cookies.get(auth.SESSION_COOKIE))
+    if session is None:
+        return None
+    store: Store = request.app.state.store
+    with store.read() as connection:
+        try:
+            return accounts.session_user(connection, *session)
+        except NotFound:
+            return None
+
+
+async def get_principal(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    store: Annotated[Store, Depends(get_store)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """The caller: a bearer API token, else the dashboard session (with CSRF on writes)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        token = token.strip()
+        if settings.ingest_token and hmac.compare_digest(token, settings.ingest_token):
+            return legacy_ingest_principal()
+        with store.read() as connection:
+            return accounts.check_token(connection, token)
+    principal = session_principal(request)
+    if principal is None:
+        raise PermissionDenied("需要登录或 API 令牌 / log in or send an API token (Bearer)")
+    if request.method not in _SAFE:
+        sent = request.headers.get("x-csrf-token")
+        if sent is None and "form" in request.headers.get("content-type", ""):
+            sent = str((await request.form()).get("csrf") or "")
+        if not auth.csrf_ok(request.cookies.get(auth.CSRF_COOKIE), sent):
+            raise PermissionDenied("CSRF 校验失败 / missing or wrong CSRF token")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_scope(request: Request, principal: PrincipalDep, store: StoreDep) -> Scope:
+    with store.read() as connection:
+        return Scope.load(connection, principal, get_ledger(request))
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]
+
+
+def require_ingest(principal: PrincipalDep) -> Principal:
+    if not principal.can("ingest"):
+        raise PermissionDenied("需要写入权限 / this token or user may not ingest (scope 'ingest')")
+    return principal
+
+
+IngestPrincipal = Annotated[Principal, Depends(require_ingest)]
+
+LedgerDep = Annotated[Any, Depends(get_ledger)]

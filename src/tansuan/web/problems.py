@@ -49,6 +49,12 @@ async def problem_handler(request: Request, error: Exception) -> JSONBytes:
     """Render a :class:`TansuanError` as ``application/problem+json``."""
     assert isinstance(error, TansuanError)
     status, slug, title = status_of(error)
+    if not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    ):
+        from tansuan.web.pages import page_error  # dashboard pages: the same error, as HTML
+
+        return page_error(request, error)  # type: ignore[return-value]
     body: dict[str, object] = {
         "type": PROBLEM_BASE + slug,
         "title": title,

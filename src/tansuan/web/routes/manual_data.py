@@ -9,7 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from tansuan.ingest import manual
-from tansuan.web.deps import IngestAuth, StoreDep
+from tansuan.store.scoped import check_ingest_sites
+from tansuan.web.deps import IngestPrincipal, StoreDep
 from tansuan.web.responses import JSONBytes
 
 router = APIRouter(prefix="/api/v1/manual-data", tags=["manual data"])
@@ -17,11 +18,11 @@ router = APIRouter(prefix="/api/v1/manual-data", tags=["manual data"])
 
 @router.post(
     "",
-    dependencies=[IngestAuth],
     summary="Upload manual data (CSV/XLSX) / 上传手工数据",
 )
 async def upload_manual_data(
     store: StoreDep,
+    principal: IngestPrincipal,
     file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX, header in row 1")],
     kind: Annotated[
         str | None, Form(description="fuel, lab, production or energy; guessed if absent")
@@ -30,6 +31,12 @@ async def upload_manual_data(
     """Store the good rows; report each bad row with its row number (header = row 1)."""
     data = await file.read()
     rows = manual.read_table(file.filename or "upload.csv", data)
+    if rows and "site" in [str(c).strip() for c in rows[0]]:
+        at = [str(c).strip() for c in rows[0]].index("site")
+        with store.read() as connection:
+            check_ingest_sites(
+                connection, principal, {str(r[at]).strip() for r in rows[1:] if len(r) > at}
+            )
     result = await run_in_threadpool(manual.import_table, store, rows, kind=kind, source="http")
     return JSONBytes(
         {

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from tansuan.errors import InputError
 from tansuan.ingest import columns
 from tansuan.ingest.result import IngestResult
-from tansuan.web.deps import IngestAuth, IngestorDep
+from tansuan.store.scoped import check_ingest_sites
+from tansuan.web.deps import IngestorDep, IngestPrincipal, StoreDep
 from tansuan.web.responses import JSONBytes
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
@@ -102,11 +103,12 @@ _BODY_DOC = {
 @router.post(
     "/readings",
     response_model=IngestPublic,
-    dependencies=[IngestAuth],
     openapi_extra=_BODY_DOC,
     summary="Ingest a batch of readings / 批量写入读数",
 )
-async def post_readings(request: Request, ingestor: IngestorDep) -> JSONBytes:
+async def post_readings(
+    request: Request, ingestor: IngestorDep, store: StoreDep, principal: IngestPrincipal
+) -> JSONBytes:
     """Store a batch; answers after commit, with an error per rejected row.
 
     Status 200 whenever the body could be read (rejected rows are listed in ``errors``
@@ -123,6 +125,9 @@ async def post_readings(request: Request, ingestor: IngestorDep) -> JSONBytes:
         decoded = columns.from_json(body)
     else:
         raise InputError(f"unsupported content type {content_type!r}; send JSON or CSV")
+    sites = {decoded.site} if isinstance(decoded.site, str) else set(decoded.site)
+    with store.read() as connection:
+        check_ingest_sites(connection, principal, {str(x) for x in sites})
     result = await run_in_threadpool(
         ingestor.ingest_columns,
         decoded.site,

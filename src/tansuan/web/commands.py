@@ -1,0 +1,111 @@
+"""``tansuan user add``, ``tansuan token create`` and ``tansuan serve``."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from tansuan.errors import TansuanError
+
+console = Console()
+err_console = Console(stderr=True)
+
+user_app = typer.Typer(help="Dashboard and API users / 用户", no_args_is_help=True)
+token_app = typer.Typer(
+    help="API tokens for integrations and devices / API 令牌", no_args_is_help=True
+)
+
+
+def _fail(error: TansuanError) -> None:
+    err_console.print(f"[bold red]错误 / error:[/] {error}")
+    raise typer.Exit(2)
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="login name / 用户名"),
+    org: str = typer.Option(..., "--org", help="organisation id the user belongs to / 所属组织"),
+    role: str = typer.Option(
+        "operator",
+        "--role",
+        help="admin, energy_manager, operator, verifier, regulator or counterparty / 角色",
+    ),
+    name: str = typer.Option("", "--name", help="display name / 显示名"),
+    password: str | None = typer.Option(
+        None, "--password", help="password (asked for when omitted; 10+ characters) / 密码"
+    ),
+) -> None:
+    """Add a user / 添加用户."""
+    from tansuan.store import Store, accounts
+
+    secret = password or getpass.getpass("密码 / password: ")
+    try:
+        store = Store()
+        with store.write() as connection:
+            user_id = accounts.add_user(
+                connection,
+                org=org,
+                username=username,
+                password=secret,
+                role=role,
+                display_name=name,
+            )
+        store.close()
+    except TansuanError as exc:
+        _fail(exc)
+    console.print(f"已添加用户 / added user {username!r} (id {user_id}, {role}, {org})")
+
+
+@token_app.command("create")
+def token_create(
+    username: str = typer.Argument(..., help="the token acts as this user / 令牌所属用户"),
+    name: str = typer.Option("token", "--name", help="what the token is for / 用途"),
+    scope: list[str] = typer.Option(
+        ["ingest"], "--scope", help="read, ingest or admin; repeat for several / 权限"
+    ),
+) -> None:
+    """Create an API token, printed once, stored as a hash / 创建令牌（仅显示一次）."""
+    from tansuan.store import Store, accounts
+
+    try:
+        store = Store()
+        with store.write() as connection:
+            user_id = accounts.user_id_by_name(connection, username)
+            token_id, token = accounts.create_token(connection, user_id, name, scope)
+        store.close()
+    except TansuanError as exc:
+        _fail(exc)
+    console.print(f"令牌 / token #{token_id} ({', '.join(scope)}) — 仅显示一次 / shown once:")
+    console.print(token, markup=False, highlight=False)
+
+
+def serve(
+    host: str | None = typer.Option(
+        None, "--host", help="bind address (default TANSUAN_HTTP_HOST)"
+    ),
+    port: int | None = typer.Option(None, "--port", help="port (default TANSUAN_HTTP_PORT)"),
+) -> None:
+    """Run the web app and API (uvicorn) / 启动网页与 API 服务."""
+    import uvicorn
+
+    from tansuan.settings import get_settings
+    from tansuan.web.app import create_app
+
+    settings = get_settings()
+    try:
+        app = create_app(settings)
+    except TansuanError as exc:
+        _fail(exc)
+    bind_host, bind_port = host or settings.http_host, port or settings.http_port
+    console.print(f"碳算 / tansuan: http://{bind_host}:{bind_port}/  (API docs: /docs)")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", timeout_graceful_shutdown=2)
+
+
+def register(app: Any) -> None:
+    """Add the web commands to the main Typer app."""
+    app.add_typer(user_app, name="user")
+    app.add_typer(token_app, name="token")
+    app.command("serve")(serve)

@@ -1,0 +1,84 @@
+// tansuan dashboard: live values over server-sent events and ECharts history charts.
+window.tansuan = (function () {
+  function scopes(id, data, names) {
+    var el = document.getElementById(id);
+    if (!el || !window.echarts) return;
+    var keys = Object.keys(data);
+    echarts.init(el).setOption({
+      animation: false, tooltip: { trigger: "axis" }, legend: { data: names, top: 0, right: 0 },
+      grid: { left: 50, right: 10, top: 40, bottom: 25 },
+      xAxis: { type: "category", data: keys.map(function (k) { return "scope " + k; }) },
+      yAxis: { type: "value", name: "tCO₂e" },
+      series: [0, 1].map(function (i) { return { name: names[i], type: "bar", data: keys.map(function (k) { return +data[k][i].toFixed(3); }) }; })
+    });
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function when(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  }
+
+  function device(site, dev, noData) {
+    document.querySelectorAll("#live td.ts").forEach(function (c) { c.textContent = when(c.dataset.ts); });
+    var base = "/api/v1/sites/" + encodeURIComponent(site);
+    var dot = document.getElementById("live-dot");
+    var source = new EventSource(base + "/devices/" + encodeURIComponent(dev) + "/stream");
+    source.addEventListener("open", function () { dot.classList.add("on"); });
+    source.addEventListener("error", function () { dot.classList.remove("on"); });
+    source.addEventListener("values", function (event) {
+      JSON.parse(event.data).forEach(function (v) {
+        var row = document.querySelector('#live tr[data-point="' + v.point + '"]');
+        if (!row) return;
+        var cell = row.querySelector(".value");
+        var text = v.value === null ? "—" : Number(v.value.toPrecision(4)).toString();
+        if (cell.textContent !== text) {
+          cell.textContent = text;
+          cell.classList.add("flash");
+          setTimeout(function () { cell.classList.remove("flash"); }, 900);
+        }
+        row.querySelector(".ts").textContent = when(v.ts);
+        if (resolution === "raw" && v.point === select.value && v.ts && v.value !== null) {
+          var last = rawData.length ? rawData[rawData.length - 1][0] : null;
+          if (last !== v.ts) { rawData.push([v.ts, v.value]); chart.setOption({ series: [{ data: rawData }] }); }
+        }
+      });
+    });
+
+    var chart = echarts.init(document.getElementById("history"));
+    var select = document.getElementById("chart-point");
+    var resolution = "hour";
+    var rawData = [];
+    var spans = { raw: 1, hour: 7, day: 90, month: 730 };
+    function load() {
+      document.querySelectorAll("button.res").forEach(function (b) { b.classList.toggle("active", b.dataset.res === resolution); });
+      var to = new Date(); var from = new Date(to.getTime() - spans[resolution] * 86400000);
+      var url = base + "/points/" + encodeURIComponent(select.value) + "/series?resolution=" + resolution +
+        "&from=" + encodeURIComponent(from.toISOString()) + "&to=" + encodeURIComponent(to.toISOString());
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (body) {
+        var items = body.items || [];
+        var data = items.map(function (r) { return [r.period, resolution === "raw" ? r.value : (r.delta !== null && r.delta !== undefined ? r.delta : r.mean)]; });
+        if (resolution === "raw") rawData = data;
+        chart.setOption({
+          animation: false,
+          title: { text: items.length ? "" : noData, left: "center", top: "middle", textStyle: { color: "#999", fontSize: 14 } },
+          tooltip: { trigger: "axis" },
+          xAxis: { type: resolution === "raw" || resolution === "hour" ? "time" : "category" },
+          yAxis: { type: "value", scale: true },
+          dataZoom: [{ type: "inside" }, { type: "slider" }],
+          series: [{ type: resolution === "day" || resolution === "month" ? "bar" : "line", showSymbol: false, data: data, name: select.value }]
+        }, true);
+      });
+    }
+    document.querySelectorAll("button.res").forEach(function (b) {
+      b.addEventListener("click", function () { resolution = b.dataset.res; load(); });
+    });
+    select.addEventListener("change", load);
+    if (select.value) load();
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  return { scopes: scopes, device: device };
+})();

@@ -1,0 +1,119 @@
+"""Login, sessions, CSRF, rate limiting and API tokens against the real app and store."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tansuan.store.access_schema import api_token, web_user
+from tests.web.conftest import Deployment, csrf_of, login
+from tests.web.demo import PASSWORD
+
+
+def test_passwords_are_argon2_hashes(deployment: Deployment) -> None:
+    with deployment.store.read() as conn:
+        hashes = list(conn.execute(select(web_user.c.password_hash)).scalars())
+    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+    assert not any(PASSWORD in h for h in hashes)
+
+
+def test_login_sets_a_session_and_logout_ends_them_all(deployment: Deployment) -> None:
+    client = deployment.client()
+    assert client.get("/overview", follow_redirects=False).headers["location"] == "/login"
+    response = login(client, "alice")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "tansuan_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert client.get("/api/v1/me").json()["username"] == "alice"
+    other_device = deployment.client("alice")
+    stolen = client.cookies["tansuan_session"]
+    out = client.post(
+        "/logout", data={"csrf": client.cookies["tansuan_csrf"]}, follow_redirects=False
+    )
+    assert out.status_code == 303
+    assert client.get("/api/v1/me").status_code == 403
+    # Logout ends every session of the user, and a copied cookie is void.
+    assert other_device.get("/api/v1/me").status_code == 403
+    replay = deployment.client()
+    replay.cookies.set("tansuan_session", stolen)
+    assert replay.get("/api/v1/me").status_code == 403
+
+
+def test_forms_without_the_csrf_token_are_refused(deployment: Deployment) -> None:
+    client = deployment.client()
+    csrf_of(client)
+    bad = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": "x"})
+    assert bad.status_code == 403
+    login(client, "alice")
+    del client.headers["X-CSRF-Token"]
+    refused = client.post("/api/v1/tokens", json={"name": "t", "scopes": ["read"]})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+
+
+def test_wrong_password_then_rate_limit(deployment: Deployment) -> None:
+    client = deployment.client()
+    for _ in range(5):
+        assert login(client, "olga", "wrong password!").status_code == 401
+    # The right password no longer helps until the window has passed.
+    blocked = login(client, "olga")
+    assert blocked.status_code == 429
+    assert client.get("/api/v1/me").status_code == 403
+
+
+def test_token_is_shown_once_hashed_at_rest_and_scoped(deployment: Deployment) -> None:
+    admin = deployment.client("alice")
+    made = admin.post("/api/v1/tokens", json={"name": "meter-gw", "scopes": ["ingest"]})
+    assert made.status_code == 201
+    token = made.json()["token"]
+    listed = admin.get("/api/v1/tokens").json()["items"]
+    assert token not in str(listed)
+    with deployment.store.read() as conn:
+        stored = list(conn.execute(select(api_token.c.token_sha256, api_token.c.prefix)))
+    assert all(token not in row.token_sha256 for row in stored)
+    device = deployment.client()
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"site": "demo-site", "point": ["fan-001.power"], "ts": [deployment.now.isoformat()],
+            "value": [41.0], "unit": "kW"}  # fmt: skip
+    ok = device.post("/api/v1/readings", json=body, headers=auth)
+    assert ok.status_code == 200 and ok.json()["accepted"] == 1
+    # An ingest-only token cannot read, not even organisation totals or the ledger.
+    for path in (
+        "/api/v1/sites",
+        "/api/v1/emissions?node=demo-group&period=2025",
+        "/api/v1/ledger/sth",
+        "/api/v1/grants",
+        "/api/v1/sites/demo-site/tree",
+    ):
+        assert device.get(path, headers=auth).status_code == 403, path
+    # Revoked at once.
+    assert admin.delete(f"/api/v1/tokens/{made.json()['id']}").status_code == 200
+    assert device.post("/api/v1/readings", json=body, headers=auth).status_code == 403
+
+
+def test_operator_is_read_only(deployment: Deployment) -> None:
+    olga = deployment.client("olga")
+    assert olga.get("/api/v1/sites").status_code == 200
+    body = {"site": "demo-site", "point": ["fan-001.power"], "ts": [deployment.now.isoformat()],
+            "value": [41.0]}  # fmt: skip
+    assert olga.post("/api/v1/readings", json=body).status_code == 403
+    assert olga.post("/api/v1/tokens", json={"name": "x", "scopes": ["read"]}).status_code == 403
+    assert olga.get("/api/v1/users").status_code == 403
+
+
+def test_unauthenticated_api_calls_are_refused(deployment: Deployment) -> None:
+    client = deployment.client()
+    response = client.get("/api/v1/sites")
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/api/v1/sites", headers={"Authorization": "Bearer nope"}).status_code == 403
+
+
+def test_legacy_ingest_token_still_ingests_but_reads_nothing(deployment: Deployment) -> None:
+    deployment.app.state.settings = deployment.app.state.settings.model_copy(
+        update={"ingest_token": "legacy-secret-token"}
+    )
+    client = deployment.client()
+    auth = {"Authorization": "Bearer legacy-secret-token"}
+    body = {"site": "other-site", "point": ["other.energy"], "ts": [deployment.now.isoformat()],
+            "value": [99999.0]}  # fmt: skip
+    assert client.post("/api/v1/readings", json=body, headers=auth).json()["accepted"] == 1
+    assert client.get("/api/v1/sites", headers=auth).status_code == 403

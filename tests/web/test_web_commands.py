@@ -1,0 +1,81 @@
+"""``tansuan user add``, ``tansuan token create`` and ``tansuan serve`` (a real process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from tansuan.cli import app
+from tansuan.settings import get_settings
+from tansuan.store import Store
+from tansuan.store.access_schema import api_token, web_user
+from tests.web.browser import free_port
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "TANSUAN_DATA_DIR": str(tmp_path / "data"),
+        "TANSUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "TANSUAN_DEMO": "true",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
+
+
+def test_user_add_and_token_create(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    added = runner.invoke(app, ["user", "add", "gw-owner", "--org", "demo-group", "--role",
+                                "energy_manager", "--password", "long enough pw"])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    made = runner.invoke(app, ["token", "create", "gw-owner", "--name", "modbus gw"])
+    assert made.exit_code == 0, made.output
+    token = next(line for line in made.output.splitlines() if line.startswith("tsn_"))
+    store = Store(env["TANSUAN_DATABASE_URL"])
+    with store.read() as conn:
+        assert conn.execute(select(web_user.c.role)).scalar() == "energy_manager"
+        row = conn.execute(select(api_token.c.scopes, api_token.c.token_sha256)).one()
+    store.close()
+    assert row.scopes == "ingest" and token not in row.token_sha256
+    bad = runner.invoke(app, ["user", "add", "x", "--org", "o", "--role", "king", "--password",
+                              "long enough pw"])  # fmt: skip
+    assert bad.exit_code == 2 and "role must be one of" in bad.output
+
+
+def test_serve_runs_the_app(env: dict[str, str]) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tansuan.cli", "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "tansuan serve did not answer in 30 s"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "碳算" in response.text
+        docs = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
+        assert "/api/v1/ledger/sth" in docs["paths"]
+    finally:
+        process.terminate()
+        process.wait(15)
+        if process.stdout:
+            process.stdout.close()

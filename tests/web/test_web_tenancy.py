@@ -1,0 +1,165 @@
+"""Tenants never see each other's data: every API route, discovered from the app, is
+called by a user of another organisation with the first organisation's identifiers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from tansuan.accounting.results import result_sets
+from tansuan.ingest import manual
+from tansuan.web.deps import ledger_of
+from tests.web.conftest import Deployment
+
+#: Identifiers of the demo-group tenant that must never appear in bob's answers.
+SECRETS = ("demo-site", "demo-group", "fan-001", "alice", "olga", "grid-power")
+
+#: Routes whose answer is about the caller themself, or not about any tenant's data
+#: (the ledger's tree head and consistency proofs are hashes of the whole log, public by
+#: design as in Certificate Transparency; manual-data templates are the same for all).
+#: They may answer 2xx, but must not contain any of SECRETS.
+NEUTRAL = {
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/sites"),
+    ("GET", "/api/v1/grants"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+    ("GET", "/api/v1/ledger/sth"),
+    ("GET", "/api/v1/ledger/size"),
+    ("GET", "/api/v1/ledger/proof/consistency"),
+    ("GET", "/api/v1/manual-data/templates/{kind}"),
+}
+
+
+def _identifiers(deployment: Deployment) -> dict[str, Any]:
+    alice = deployment.client("alice")
+    grant = alice.post(
+        "/api/v1/grants",
+        json={"site": "demo-site", "classes": ["hourly"], "grantee_org": "verify-co",
+              "window_from": "2020-01-01T00:00:00Z", "window_to": "2030-01-01T00:00:00Z",
+              "expires_at": "2030-01-01T00:00:00Z"},
+    )  # fmt: skip
+    assert grant.status_code == 201, grant.text
+    with deployment.store.read() as conn:
+        set_id = conn.execute(select(result_sets.c.id)).scalars().first()
+        token_id = alice.post("/api/v1/tokens", json={"name": "a", "scopes": ["read"]}).json()["id"]
+    with deployment.store.write() as conn:
+        ledger_of(deployment.app).issue_sth(conn)
+    return {
+        "site": "demo-site",
+        "point": "fan-001.power",
+        "device": "fan-001",
+        "set_id": set_id,
+        "grant_id": grant.json()["id"],
+        "token_id": token_id,
+        "kind": "fuel",
+    }
+
+
+def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
+    if path == "/api/v1/emissions":
+        return {"node": "demo-site", "period": deployment.built["month"]}
+    if path == "/api/v1/ledger/proof/inclusion":
+        return {"leaf": 0}  # the grant leaf of demo-group
+    if path == "/api/v1/ledger/proof/consistency":
+        return {"first": 1, "second": 1}
+    return {}
+
+
+def _body(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
+    if path == "/api/v1/readings":
+        return {"json": {"site": "demo-site", "point": ["fan-001.power"],
+                         "ts": [deployment.now.isoformat()], "value": [1.0]}}  # fmt: skip
+    if path == "/api/v1/manual-data":
+        csv = (
+            "site,series,period_start,period_end,value,unit\n"
+            "demo-site,oil-invoices,2026-01-01,2026-01-31,1,t\n"
+        )
+        return {"files": {"file": ("x.csv", csv.encode(), "text/csv")}}
+    if path == "/api/v1/grants" and method == "POST":
+        return {"json": {"site": "demo-site", "classes": ["raw"], "grantee_org": "other-group",
+                         "window_from": "2020-01-01T00:00:00Z", "window_to": "2030-01-01T00:00:00Z",
+                         "expires_at": "2030-01-01T00:00:00Z"}}  # fmt: skip
+    if path == "/api/v1/users" and method == "POST":
+        return {"json": {"username": "bob2", "password": "another long one", "role": "operator"}}
+    if path == "/api/v1/tokens" and method == "POST":
+        return {"json": {"name": "bobs", "scopes": ["read"]}}
+    return {}
+
+
+def test_every_api_route_refuses_another_tenant(deployment: Deployment) -> None:
+    ids = _identifiers(deployment)
+    bob = deployment.client("bob")
+    routes = [
+        (method.upper(), path)
+        for path, item in deployment.app.openapi()["paths"].items()
+        for method in item
+        if path.startswith("/api/")
+    ]
+    assert len(routes) >= 20, routes  # the discovery found the app's routes
+    checked = []
+    for method, template in routes:
+        path = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), template)
+        response = bob.request(
+            method,
+            path,
+            params=_query(template, method, deployment),
+            **_body(template, method, deployment),
+        )
+        if template == "/api/v1/manual-data/templates/{kind}":
+            # The same fixed text for everyone (its example rows name the demo site).
+            assert response.text == manual.template(ids["kind"])
+        elif (method, template) in NEUTRAL:
+            assert response.status_code < 500, (method, template, response.text)
+            leaked = [s for s in SECRETS if s in response.text]
+            assert not leaked, (method, template, leaked)
+        else:
+            assert response.status_code in (403, 404), (method, template, response.status_code,
+                                                         response.text[:300])  # fmt: skip
+        checked.append((method, template, response.status_code))
+    assert ("GET", "/api/v1/sites/{site}/points/{point}/series", 404) in checked
+
+
+def test_the_owner_reads_the_same_routes(deployment: Deployment) -> None:
+    """Control for the test above: the routes do answer their own tenant."""
+    alice = deployment.client("alice")
+    assert alice.get("/api/v1/sites/demo-site/tree").status_code == 200
+    series = alice.get("/api/v1/sites/demo-site/points/fan-001.power/series?resolution=raw")
+    assert series.status_code == 200 and len(series.json()["items"]) == 60
+    live = alice.get("/api/v1/sites/demo-site/devices/fan-001/live").json()
+    assert {v["point"] for v in live["values"]} == {"fan-001.power", "fan-001.energy"}
+    emissions = alice.get(
+        "/api/v1/emissions", params={"node": "demo-site", "period": deployment.built["month"]}
+    )
+    assert emissions.status_code == 200
+    assert emissions.json()["total_co2e_t"] > 0
+    quality = alice.get("/api/v1/sites/demo-site/quality")
+    assert quality.status_code == 200
+    assert alice.get("/api/v1/sites/other-site/tree").status_code == 404
+
+
+def test_quality_lists_rejected_readings(deployment: Deployment) -> None:
+    alice = deployment.client("alice")
+    body = {"site": "demo-site", "point": ["fan-001.power"], "ts": [deployment.now.isoformat()],
+            "value": [500.0], "unit": "kW"}  # fmt: skip
+    assert alice.post("/api/v1/readings", json=body).json()["rejected"] == 1
+    report = alice.get("/api/v1/sites/demo-site/quality").json()
+    assert [(r["reason"], r["rows"]) for r in report["rejected_24h"]] == [("out_of_range", 1)]
+    stale = {p["point"]: p["stale"] for p in report["points"]["items"]}
+    assert stale["fan-001.power"] is False and stale["boiler-1.oil"] is True
+
+
+def test_quality_page_lists_gateway_connections(deployment: Deployment) -> None:
+    deployment.app.state.gateway_status = lambda: [
+        {"name": "stack-logger", "protocol": "hj212", "site": "demo-site", "connected": False,
+         "last_seen": None, "last_error": "CRC mismatch"},
+        {"name": "their-bus", "protocol": "modbus", "site": "other-site", "connected": True},
+    ]  # fmt: skip
+    page = deployment.client("alice").get("/quality/demo-site", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "stack-logger" in page.text and "CRC mismatch" in page.text
+    assert "their-bus" not in page.text
