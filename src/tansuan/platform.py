@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tansuan.accounting.engine import Accountant
+from tansuan.accounting.registry import Accountants
 from tansuan.accounting.results import ResultSet
 from tansuan.errors import NotFound
 from tansuan.ingest.ingestor import Ingestor
@@ -37,8 +38,9 @@ class Platform:
     store: Store
     ledger: Ledger
     ingestor: Ingestor
-    accountant: Accountant | None
+    accountant: Accountant | None  #: for the model last loaded (the CLI's)
     model: SiteModel | None
+    accountants: Accountants  #: one per organisation (several tenants, one store)
     source: str = "api"
 
     def sink(self, readings: Sequence[Reading]) -> IngestResult:
@@ -54,13 +56,14 @@ class Platform:
             self.ingestor,
             self.accountant,
             self.model,
+            self.accountants,
             source,
         )
 
     @property
     def manual_hooks(self) -> list[Any]:
-        """Hooks for manual-data imports (accounting stale marks)."""
-        return [self.accountant.manual_hook] if self.accountant is not None else []
+        """Hooks for manual-data imports (accounting stale marks, every organisation)."""
+        return [self.accountants.manual_hook]
 
     def close(self) -> None:
         self.store.close()
@@ -109,10 +112,10 @@ def open_platform(settings: Settings | None = None, *, store: Store | None = Non
         model: SiteModel | None = current_model(store)
     except NotFound:
         model = None
-    accountant = (
-        Accountant(store, model, hooks=[ledger_result_hook(ledger)]) if model is not None else None
+    result_hooks = [ledger_result_hook(ledger)]
+    accountant = Accountant(store, model, hooks=result_hooks) if model is not None else None
+    accountants = Accountants(store, hooks=result_hooks)
+    hooks = [ledger_batch_hook(ledger), accountants.stale_hook]
+    return Platform(
+        settings, store, ledger, Ingestor(store, batch_hooks=hooks), accountant, model, accountants
     )
-    hooks = [ledger_batch_hook(ledger)]
-    if accountant is not None:
-        hooks.append(accountant.stale_hook)
-    return Platform(settings, store, ledger, Ingestor(store, batch_hooks=hooks), accountant, model)

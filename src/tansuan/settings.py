@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         default=1_048_576, ge=64, description="MQTT messages larger than this are rejected."
     )
 
+    serve_services: str = Field(
+        default="hj212,modbus,opcua,mqtt",
+        description="Gateways `tansuan serve` runs beside the web app (comma-separated: "
+        "hj212, modbus, opcua, mqtt; empty for none). MQTT runs only when TANSUAN_MQTT_URL "
+        "is set; the signed-tree-head schedule always runs.",
+    )
     crosscheck_threshold: float = Field(
         default=0.05,
         ge=0,

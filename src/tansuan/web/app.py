@@ -14,13 +14,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 
 from tansuan import __version__
-from tansuan.errors import TansuanError
+from tansuan.errors import PermissionDenied, TansuanError
+from tansuan.gateways.base import COUNTERS
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.result import BatchHook
 from tansuan.settings import Settings, get_settings
 from tansuan.store import Store
+from tansuan.web.deps import PrincipalDep
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import manual_data, readings
 
@@ -44,16 +47,28 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
-        app.state.store = store or Store(settings=settings)
-        app.state.ingestor = Ingestor(app.state.store, batch_hooks=batch_hooks)
-        # --- web issue (7): ledger for grants, one accountant per organisation, jobs
-        from tansuan.ledger import Ledger
-        from tansuan.web.tenants import Accountants
+        if store is None:
+            # The deployment's platform: one store, its ingest with the ledger and the
+            # accounting stale marks as batch hooks, one accountant per organisation.
+            from tansuan.platform import open_platform
 
-        # The key pair is created on first use (a grant, a proof), not at every start.
-        app.state.ledger = ledger
+            platform = open_platform(settings)
+            app.state.platform = platform
+            app.state.store = platform.store
+            app.state.ingestor = platform.ingestor
+            app.state.ledger = ledger or platform.ledger
+            app.state.accountants = platform.accountants
+        else:
+            from tansuan.accounting.registry import Accountants
+
+            app.state.store = store
+            app.state.ingestor = Ingestor(store, batch_hooks=batch_hooks)
+            # The key pair is created on first use (a grant, a proof), not at every start.
+            app.state.ledger = ledger
+            app.state.accountants = Accountants(store)
+        from tansuan.ledger import Ledger
+
         app.state.ledger_factory = lambda: Ledger.from_data_dir(settings.data_dir)
-        app.state.accountants = Accountants(app.state.store)
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(job(app)) for job in background]
         try:
             yield
@@ -86,7 +101,28 @@ def create_app(
     for module in (emissions, sites, grants, users, ledger_routes):
         app.include_router(module.router)
     pages.install(app)
+    app.add_api_route(
+        "/metrics",
+        metrics,
+        methods=["GET"],
+        response_class=PlainTextResponse,
+        summary="Gateway counters in Prometheus text format",
+        tags=["operations / 运维"],
+    )
     return app
+
+
+def metrics(principal: PrincipalDep) -> PlainTextResponse:
+    """Connection, packet, reading and error counters of every gateway (Prometheus 0.0.4).
+
+    Needs an admin user or an API token with the ``admin`` scope: the counters name
+    sites and connections.
+    """
+    if not principal.can("admin"):
+        raise PermissionDenied("需要管理权限 / /metrics needs the admin scope")
+    return PlainTextResponse(
+        COUNTERS.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
 
 
 def app_from_env() -> FastAPI:

@@ -88,15 +88,20 @@ def serve(
     ),
     port: int | None = typer.Option(None, "--port", help="port (default TANSUAN_HTTP_PORT)"),
 ) -> None:
-    """Run the web app and API (uvicorn) / 启动网页与 API 服务."""
+    """Run the web app and API, the gateways and the STH schedule / 启动网页、API 与数据网关.
+
+    The gateways in TANSUAN_SERVE_SERVICES (HJ 212, Modbus, OPC UA, MQTT) serve the site
+    models loaded when the server starts.
+    """
     import uvicorn
 
+    from tansuan.services import jobs
     from tansuan.settings import get_settings
     from tansuan.web.app import create_app
 
     settings = get_settings()
     try:
-        app = create_app(settings)
+        app = create_app(settings, background=jobs(settings))
     except TansuanError as exc:
         _fail(exc)
     bind_host, bind_port = host or settings.http_host, port or settings.http_port

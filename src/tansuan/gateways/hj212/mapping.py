@@ -39,7 +39,7 @@ must be the unit its logger sends.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -119,6 +119,14 @@ class Directory:
 
     def __init__(self, loggers: Mapping[str, Logger]) -> None:
         self._by_mn = {mn.upper(): logger for mn, logger in loggers.items()}
+
+    @classmethod
+    def from_site_models(cls, models: Iterable[SiteModel]) -> Directory:
+        """One directory over several organisations' models (``tansuan serve``)."""
+        merged: dict[str, Logger] = {}
+        for model in models:
+            merged.update(cls.from_site_model(model)._by_mn)
+        return cls(merged)
 
     @classmethod
     def from_site_model(cls, model: SiteModel) -> Directory:
