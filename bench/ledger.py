@@ -254,6 +254,81 @@ def ingest_ratio(directory: Path, n_batches: int) -> dict[str, float]:
     }
 
 
+def real_ingest_ratio(directory: Path, n_batches: int) -> dict[str, float]:
+    """The same ratio through tansuan's real ingest (``Ingestor.ingest_columns``, rollups
+    and all), with and without the platform's ledger batch hook, on two SQLite stores."""
+    import numpy as np
+
+    from tansuan.ingest.ingestor import Ingestor
+    from tansuan.platform import ledger_batch_hook
+    from tansuan.site.model import SiteModel
+    from tansuan.store import Store
+
+    points = [f"point-{p:04d}" for p in range(1000)]
+    model = SiteModel.model_validate(
+        {
+            "organisation": {
+                "id": "org",
+                "companies": [
+                    {
+                        "id": "co",
+                        "sites": [
+                            {
+                                "id": "site-1",
+                                "areas": [
+                                    {
+                                        "id": "a",
+                                        "devices": [
+                                            {
+                                                "id": "d",
+                                                "class": "meter",
+                                                "points": [
+                                                    {"id": p, "quantity": "power", "unit": "kW"}
+                                                    for p in points
+                                                ],
+                                            }
+                                        ],
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        }
+    )
+    ledger = Ledger(Ed25519PrivateKey.generate())
+    stores = {}
+    for name, hooks in (("bare", []), ("logged", [ledger_batch_hook(ledger)])):
+        store = Store(f"sqlite:///{directory / f'real-{name}.db'}")
+        store.load_model(model)
+        stores[name] = (store, Ingestor(store, batch_hooks=hooks))
+    t0_us = (dt.datetime(2026, 1, 1, tzinfo=UTC) - EPOCH) // US
+    rng = np.random.default_rng(1)
+    rates: dict[str, list[float]] = {"bare": [], "logged": []}
+    with progress() as bar:
+        task = bar.add_task("real ingest / 真实写入", total=n_batches * 2)
+        for b in range(n_batches):
+            ts = np.repeat(t0_us + (b * 10 + np.arange(10)) * 60_000_000, len(points))
+            names = points * 10
+            values = rng.uniform(0, 500, size=ts.size)
+            order = ["bare", "logged"] if b % 2 == 0 else ["logged", "bare"]
+            for name in order:
+                _, ingestor = stores[name]
+                start = time.perf_counter()
+                result = ingestor.ingest_columns("site-1", names, ts, values)
+                rates[name].append(result.accepted / (time.perf_counter() - start))
+                bar.advance(task)
+    for store, _ in stores.values():
+        store.close()
+    without, with_ledger = statistics.median(rates["bare"]), statistics.median(rates["logged"])
+    return {
+        "real_ingest_readings_per_s_without_ledger": round(without),
+        "real_ingest_readings_per_s_with_ledger": round(with_ledger),
+        "real_ingest_ratio": round(with_ledger / without, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaves", type=int, default=10_000_000, help="tree size to build")
@@ -267,6 +342,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         directory = Path(tmp)
         figures = {} if args.skip_ingest else ingest_ratio(directory, args.ingest_batches)
+        if not args.skip_ingest:
+            figures |= real_ingest_ratio(directory, args.ingest_batches)
         engine = sqlite_engine(directory / "ledger.db")
         create_tables(engine)
         ledger = Ledger(Ed25519PrivateKey.generate())

@@ -73,7 +73,7 @@ def ledger_batch_hook(ledger: Ledger) -> Any:
     """Ingest hook: one ledger leaf per committed batch, covering each reading in it."""
 
     def hook(connection: Connection, batch_id: int, rows: BatchRows) -> None:
-        ledger.ingest_hook(connection, batch_id, rows.tuples())
+        ledger.ingest_columns_hook(connection, batch_id, rows)
 
     return hook
 

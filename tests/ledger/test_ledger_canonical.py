@@ -8,7 +8,7 @@ import math
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tansuan.errors import InputError
@@ -112,3 +112,36 @@ def test_typical_batch_takes_eleven_bytes_a_reading() -> None:
     dictionaries = 8 + 4 + (4 + 2 + 2) + (4 + 1000 * (2 + 10)) + (4 + 10 * 8) + (4 + 2 + 1) + 8
     assert len(body) == dictionaries + 10_000 * 11
     assert len(canonical.decode_readings(body)) == 10_000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["s1", "s2", "站点"]),
+            st.sampled_from(["p1", "p2", "p3", "温度"]),
+            st.integers(0, 5),
+            st.floats(allow_nan=False, allow_infinity=False, width=64),
+            st.sampled_from(["N", "D", "C"]),
+            st.integers(1, 3),
+        ),
+        max_size=40,
+    )
+)
+def test_columns_encode_exactly_like_rows(raw: list[tuple]) -> None:
+    """The ingest hook's column form gives the same bytes as the row form the verifier uses."""
+    import numpy as np
+
+    from tansuan.ledger.canonical import encode_columns, encode_readings
+
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    rows = [(s, p, t0 + dt.timedelta(minutes=m), v, q, n) for s, p, m, v, q, n in raw]
+    columns = encode_columns(
+        [r[0] for r in raw],
+        [r[1] for r in raw],
+        np.array([1767225600_000_000 + m * 60_000_000 for _, _, m, _, _, _ in raw], np.int64),
+        np.array([r[3] for r in raw], np.float64),
+        [r[4] for r in raw],
+        np.array([r[5] for r in raw], np.int64),
+    )
+    assert columns == encode_readings(rows)

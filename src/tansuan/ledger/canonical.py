@@ -228,7 +228,7 @@ def encode_readings(rows: Sequence[Row]) -> bytes:
     """
     n = len(rows)
     if n == 0:
-        return READINGS_MAGIC + struct.pack(">IIIIII", 0, 0, 0, 0, 0, 0)
+        return encode_columns([], [], np.zeros(0, np.int64), np.zeros(0), [], np.zeros(0, np.int64))
     try:
         sites, points, stamps, values, qualities, versions = zip(*rows, strict=True)
         ts_table, ts = _ts_dictionary(stamps, n)
@@ -236,6 +236,50 @@ def encode_readings(rows: Sequence[Row]) -> bytes:
         version_table, version = _dictionary(versions, n)
     except (TypeError, ValueError) as error:
         raise InputError(f"readings cannot be recorded: {error}", field="rows") from error
+    return _encode(sites, points, ts_table, ts, value, qualities, version_table, version)
+
+
+def encode_columns(
+    sites: Sequence[str],
+    points: Sequence[str],
+    ts_us: np.ndarray,
+    values: np.ndarray,
+    qualities: Sequence[str],
+    versions: np.ndarray,
+) -> bytes:
+    """:func:`encode_readings` of readings given as columns (the ingest hook's fast path).
+
+    ``ts_us`` are epoch microseconds (UTC). Gives the same bytes as the row form.
+    """
+    n = len(points)
+    if n == 0:
+        return READINGS_MAGIC + struct.pack(">IIIIII", 0, 0, 0, 0, 0, 0)
+    ts_table, ts_index = np.unique(np.asarray(ts_us, dtype=np.int64), return_inverse=True)
+    version_values, version_index = np.unique(np.asarray(versions), return_inverse=True)
+    value = np.asarray(values, dtype=np.float64)
+    return _encode(
+        sites,
+        points,
+        ts_table,
+        ts_index.astype(np.uint32),
+        value,
+        qualities,
+        [int(v) for v in version_values.tolist()],
+        version_index.astype(np.uint32),
+    )
+
+
+def _encode(
+    sites: Sequence[str],
+    points: Sequence[str],
+    ts_table: np.ndarray,
+    ts: np.ndarray,
+    value: np.ndarray,
+    qualities: Sequence[str],
+    version_table: list[Any],
+    version: np.ndarray,
+) -> bytes:
+    n = len(points)
     if not np.isfinite(value).all():
         raise InputError("a reading value is NaN or infinite", field="rows")
     if not all(isinstance(v, int) for v in version_table):

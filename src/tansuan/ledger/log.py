@@ -33,6 +33,7 @@ from tansuan.errors import LedgerError, NotFound, StoreError
 from tansuan.ledger import merkle, schema
 from tansuan.ledger.canonical import (
     Row,
+    encode_columns,
     encode_readings,
     envelope,
     ingest_batch_payload,
@@ -176,6 +177,16 @@ class Ledger:
         """
         body = encode_readings(rows)
         payload = ingest_batch_payload(batch_id, len(rows), body)
+        return self.append(connection, "ingest_batch", str(batch_id), payload, body=body)
+
+    def ingest_columns_hook(self, connection: Connection, batch_id: int, rows: Any) -> int:
+        """:meth:`ingest_hook` for a batch given as columns (``site``, ``point``, ``ts_us``,
+        ``value``, ``quality``, ``version`` — the ingest's ``BatchRows``): the same leaf,
+        without building a tuple and a datetime per reading."""
+        body = encode_columns(
+            rows.site, rows.point, rows.ts_us, rows.value, rows.quality, rows.version
+        )
+        payload = ingest_batch_payload(batch_id, len(rows.point), body)
         return self.append(connection, "ingest_batch", str(batch_id), payload, body=body)
 
     def _lock_state(self, connection: Connection) -> tuple[int, merkle.Frontier]:
