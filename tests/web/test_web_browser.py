@@ -102,6 +102,11 @@ def test_trace_is_one_click_away_and_language_switch(site: dict[str, Any]) -> No
     page.wait_for_selector("#trace-body", timeout=5000)
     assert "grid-power" in page.locator("#trace-body").inner_text()
     shot(page, "05-emissions-trace")
+    with page.expect_download() as download:  # the report download button (issue 8)
+        page.select_option("#report-form select[name=fmt]", "html")
+        page.click("#report-download")
+    issued = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "tansuan-receipt-v1" in issued and "30.796" in issued
     assert page.locator("#nav-emissions").inner_text() == "排放"
     page.click("#lang-switch")
     page.wait_for_selector("#nav-emissions >> text=Emissions")

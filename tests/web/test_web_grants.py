@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from tansuan.ledger.schema import leaves
 from tansuan.store.access_schema import grant_read
 from tansuan.web.deps import ledger_of
-from tests.web.conftest import Deployment
+from tests.web.conftest import Deployment, csrf_of
 
 
 def _grant(deployment: Deployment, **fields: object) -> int:
@@ -216,3 +216,36 @@ def test_annual_grant_gives_the_year_total_only(deployment: Deployment) -> None:
         vera.get("/api/v1/emissions", params={"node": "demo-site", "period": month}).status_code
         == 403
     )
+
+
+def test_reports_are_issued_to_the_owner_and_under_a_reports_grant(
+    deployment: Deployment,
+) -> None:
+    """Issuing appends a 'report' leaf; a verifier needs a grant of class 'reports'."""
+    year = deployment.built["month"][:4]
+    query = {"site": "demo-site", "year": year, "format": "html", "lang": "en"}
+
+    def reports_logged() -> int:
+        return _count(deployment, leaves, leaves.c.kind == "report")
+
+    alice = deployment.client("alice")
+    answer = alice.post("/api/v1/reports/inventory", params=query,
+                        headers={"x-csrf-token": csrf_of(alice)})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert "tansuan-receipt-v1" in answer.text
+    assert reports_logged() == 1
+
+    vera = deployment.client("vera")
+    assert vera.post("/api/v1/reports/inventory", params=query).status_code in (403, 404)
+    _grant(deployment, node="", classes=["reports"], window_from=f"{year}-01-01T00:00:00+08:00",
+           window_to=f"{int(year) + 1}-01-01T00:00:00+08:00")  # fmt: skip
+    reads = _count(deployment, grant_read)
+    granted = vera.post("/api/v1/reports/inventory", params={**query, "format": "xlsx"})
+    assert granted.status_code == 200, granted.text
+    assert granted.headers["content-type"] == "application/zip"
+    assert reports_logged() == 2
+    assert _count(deployment, grant_read) == reads + 1
+    # The same grant does not open monthly data.
+    assert vera.get("/api/v1/emissions",
+                    params={"node": "demo-site", "period": deployment.built["month"]}
+                    ).status_code == 403  # fmt: skip

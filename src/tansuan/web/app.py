@@ -95,10 +95,10 @@ def create_app(
     app.include_router(manual_data.router)
     # --- web issue (7) ---
     from tansuan.web import pages
-    from tansuan.web.routes import emissions, grants, sites, users
+    from tansuan.web.routes import emissions, grants, reports, sites, users
     from tansuan.web.routes import ledger as ledger_routes
 
-    for module in (emissions, sites, grants, users, ledger_routes):
+    for module in (emissions, sites, grants, users, ledger_routes, reports):
         app.include_router(module.router)
     pages.install(app)
     app.add_api_route(

@@ -275,6 +275,30 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
                   sites=sites, groups=groups, error=error)  # fmt: skip
 
 
+@router.post("/ui/report")
+async def download_report(
+    request: Request,
+    site: str = Form(...),
+    kind: str = Form("annual"),
+    year: int = Form(...),
+    fmt: str = Form("pdf"),
+    csrf: str = Form(""),
+) -> Response:
+    """The emissions page's download button: issue the report (with its receipt)."""
+    from tansuan.web.routes.reports import issue
+
+    _check_csrf(request, csrf)
+    principal = _who(request)
+    scope = _scope(request, principal)
+    lang = "zh" if i18n.pick(request.cookies.get(auth.LANG_COOKIE)) == "zh" else "en"
+    if kind not in ("annual", "inventory", "energy") or fmt not in ("pdf", "html", "xlsx"):
+        raise PermissionDenied("unknown report or format / 未知的报告或格式")
+    return await issue(
+        request, request.app.state.store, scope, ledger_of(request.app), kind,  # type: ignore[arg-type]
+        site, year, None, fmt, lang,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
 @router.get("/ui/trace/{set_id}", response_class=HTMLResponse)
 def trace_fragment(set_id: int, request: Request) -> Response:
     principal = _who(request)
