@@ -557,6 +557,13 @@ from tansuan.reports.commands import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
 
+# --- analytics and market (issue 10) --------------------------------------------------
+from tansuan.analytics.commands import analyse, forecast, position  # noqa: E402
+
+app.command("analyse")(analyse)
+app.command("forecast")(forecast)
+app.command("position")(position)
+
 
 def main() -> None:
     """Console-script entry point."""
