@@ -563,6 +563,9 @@ from tansuan.analytics.commands import analyse, forecast, position  # noqa: E402
 app.command("analyse")(analyse)
 app.command("forecast")(forecast)
 app.command("position")(position)
+from tansuan.analytics.findings_command import findings  # noqa: E402
+
+app.command("findings")(findings)
 
 
 def main() -> None:

@@ -241,3 +241,47 @@ def test_forecast_from_the_store(env: Store) -> None:
     assert out["model"] == "seasonal_regression"
     assert [f["month"] for f in out["forecast"]][:2] == ["2026-01", "2026-02"]
     assert out["forecast"][0]["mean"] == pytest.approx(500 + 4 * 36, abs=40)
+
+
+def test_findings_from_the_store(env: Store) -> None:
+    """Week of 2026-03-02 (Mon) in Asia/Shanghai, shift mon-fri 08-18.
+    dev-1 'power' 50 kW on shift only → no finding. dev-2 ('b.energy' kWh counter, read every
+    15 min) draws 20 kWh/h on shift and all Saturday: 24 h × 20 = 480 kWh off shift in 168 h
+    → ≈ 480 × 8760/168 = 25 029 kWh/a (the first hour's delta may be lost at the edge)."""
+    start = dt.datetime(2026, 3, 2, tzinfo=SH)
+    cal_on = lambda t: t.weekday() < 5 and 8 <= t.hour < 18  # noqa: E731
+    readings, counter = [], 0.0
+    for q in range(7 * 24 * 4 + 1):
+        t = start + dt.timedelta(minutes=15 * q)
+        running = cal_on(t) or t.weekday() == 5
+        readings.append(Reading("site", "b.energy", t, counter))
+        counter += 5.0 if running else 0.0
+        if q % 4 == 0:
+            readings.append(Reading("site", "power", t, 50.0 if cal_on(t) else 0.0))
+    Ingestor(env).ingest(readings)
+    out = json.loads(
+        run(
+            "findings",
+            "--site",
+            "site",
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-09",
+            "--calendar",
+            "mon-fri=08-18",
+            "--tariff",
+            "0.7",
+            "--factor-t-per-mwh",
+            "0.5703",
+            "--json",
+        )  # fmt: skip
+    )
+    assert [(f["device"], f["kind"]) for f in out["findings"]] == [("dev-2", "off_shift")]
+    assert out["findings"][0]["annual_kwh"] == pytest.approx(25_029, rel=0.06)
+    assert out["findings"][0]["annual_cost"] == pytest.approx(
+        out["findings"][0]["annual_kwh"] * 0.7
+    )
+    args = ["--site", "site", "--from", "2026-03-02", "--to", "2026-03-09", "--tariff", "1"]
+    bad = run("findings", *args, "--calendar", "someday=8-18", "--factor-t-per-mwh", "1", code=1)
+    assert "unknown day" in bad
