@@ -101,3 +101,14 @@ def test_bad_input() -> None:
         peer_outliers({"a": (1, 1)}, observed_hours=1)
     with pytest.raises(InputError, match="rated power"):
         idling("x", HOURS[:2], [1, 2], CAL, rated_kw=0)
+
+
+def test_vectorised_mask_agrees_with_on_shift() -> None:
+    """Every hour of 2026 (incl. a leap-free year boundary) and an aware timestamp."""
+    from tansuan.analytics.findings import _stamps
+
+    cal = ShiftCalendar.parse({"mon-fri": "08-12,13-18", "sat": "06-10"})
+    hours = [dt.datetime(2025, 12, 29) + dt.timedelta(hours=h) for h in range(24 * 372)]
+    assert cal.mask(_stamps(hours)).tolist() == [cal.on_shift(t) for t in hours]
+    aware = dt.datetime(2026, 3, 7, 7, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Sat 07:00
+    assert cal.mask(_stamps([aware])).tolist() == [True]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from tansuan.errors import InputError
 
@@ -40,6 +40,22 @@ class ShiftCalendar:
     def on_shift(self, when: dt.datetime) -> bool:
         """Whether the hour starting at ``when`` (local time) is inside a shift."""
         return any(a <= when.hour < b for a, b in self.hours.get(when.weekday(), ()))
+
+    def table(self) -> NDArray[np.bool_]:
+        """A 7 × 24 table: ``table[weekday, hour]`` is True inside a shift."""
+        out = np.zeros((7, 24), dtype=bool)
+        for day, spans in self.hours.items():
+            for a, b in spans:
+                out[day, a:b] = True
+        return out
+
+    def mask(self, hours: NDArray[np.datetime64]) -> NDArray[np.bool_]:
+        """Vectorised :meth:`on_shift` for local hour stamps (``datetime64[h]``)."""
+        days = hours.astype("datetime64[D]")
+        hour = (hours - days).astype(np.int64)
+        weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+        out: NDArray[np.bool_] = self.table()[weekday, hour]
+        return out
 
     @classmethod
     def parse(cls, spec: Mapping[str, str]) -> ShiftCalendar:
@@ -115,6 +131,22 @@ class Costed:
     annual_cost: float
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _stamps(timestamps: Sequence[dt.datetime]) -> NDArray[np.datetime64]:
+    """Local hour stamps as ``datetime64[h]`` (aware datetimes keep their wall-clock time).
+
+    Built from ``toordinal()`` and ``hour`` (≈100× faster than numpy's datetime parsing).
+    """
+    hours = np.fromiter(
+        ((t.toordinal() - _EPOCH_ORDINAL) * 24 + t.hour for t in timestamps),
+        dtype=np.int64,
+        count=len(timestamps),
+    )
+    return hours.astype("datetime64[h]")
+
+
 def _hourly(timestamps: Sequence[dt.datetime], energy_kwh: ArrayLike) -> np.ndarray:
     kwh = np.asarray(energy_kwh, dtype=np.float64)
     if kwh.ndim != 1 or len(kwh) != len(timestamps):
@@ -151,13 +183,13 @@ def off_shift(
         Fewer running off-shift hours than this are not reported.
     """
     kwh = _hourly(timestamps, energy_kwh)
-    off = np.array([not calendar.on_shift(t) for t in timestamps])
+    stamps = _stamps(timestamps)
+    off = ~calendar.mask(stamps)
     running = off & (kwh > standby_kw)
     if running.sum() < min_hours:
         return None
     waste = float(np.sum(kwh[running] - standby_kw))
     annual = waste * HOURS_PER_YEAR / len(kwh)
-    hours = [t.isoformat() for t, r in zip(timestamps, running, strict=True) if r]
     share = running.sum() / max(off.sum(), 1)
     return Finding(
         kind="off_shift",
@@ -168,7 +200,11 @@ def off_shift(
             f"{device} 在班次外运行 {int(running.sum())} 小时 / ran {int(running.sum())} h "
             f"outside its shifts ({share:.0%} of off-shift hours)"
         ),
-        evidence={"hours": hours, "off_shift_hours": int(off.sum()), "standby_kw": standby_kw},
+        evidence={
+            "hours": stamps[running],
+            "off_shift_hours": int(off.sum()),
+            "standby_kw": standby_kw,
+        },
     )
 
 
@@ -189,7 +225,8 @@ def idling(
     if not 0 <= on_fraction < idle_fraction <= 1:
         raise InputError("need 0 ≤ on_fraction < idle_fraction ≤ 1", field="idle_fraction")
     kwh = _hourly(timestamps, energy_kwh)
-    on = np.array([calendar.on_shift(t) for t in timestamps])
+    stamps = _stamps(timestamps)
+    on = calendar.mask(stamps)
     load = kwh / rated_kw
     idle = on & (load > on_fraction) & (load < idle_fraction)
     if idle.sum() < min_hours:
@@ -205,7 +242,7 @@ def idling(
             f"below {idle_fraction:.0%} of its rated {rated_kw:g} kW"
         ),
         evidence={
-            "hours": [t.isoformat() for t, i in zip(timestamps, idle, strict=True) if i],
+            "hours": stamps[idle],
             "rated_kw": rated_kw,
             "mean_idle_load": float(load[idle].mean()),
         },

@@ -122,7 +122,7 @@ def findings(
     finally:
         if store is not None:
             store.close()
-    out = [
+    out: list[dict[str, Any]] = [
         {
             "device": c.finding.device,
             "kind": c.finding.kind,
@@ -131,7 +131,7 @@ def findings(
             "annual_tco2e": c.annual_tco2e,
             "annual_cost": c.annual_cost,
             "message": c.finding.message,
-            "evidence_hours": c.finding.evidence.get("hours", [])[:50],
+            "evidence_hours": [str(h) for h in c.finding.evidence.get("hours", [])[:50]],
         }
         for c in ranked
     ]

@@ -8,6 +8,7 @@ inverts the CDF by bisection. Accuracy is ~1e-10, ample for confidence intervals
 from __future__ import annotations
 
 import math
+from functools import cache
 from statistics import NormalDist
 
 from tansuan.errors import InputError
@@ -62,6 +63,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+@cache
 def t_ppf(q: float, df: float) -> float:
     """The ``q`` quantile of Student's t (e.g. ``t_ppf(0.95, 10)`` = 1.812)."""
     if not 0.0 < q < 1.0:
