@@ -285,3 +285,68 @@ def test_findings_from_the_store(env: Store) -> None:
     args = ["--site", "site", "--from", "2026-03-02", "--to", "2026-03-09", "--tariff", "1"]
     bad = run("findings", *args, "--calendar", "someday=8-18", "--factor-t-per-mwh", "1", code=1)
     assert "unknown day" in bad
+
+
+def test_emissions_forecast_and_position_from_accounting_results(
+    env: Store, tmp_path: Path
+) -> None:
+    """Accounting results (one source) 2023-01 … 2026-08: 10 000 + 50·t + 1 500·sin tCO2e.
+    The 2026 outlook = 8 accounted months + 4 forecast ones; the entity holds exactly the
+    expected total minus 5 000 t, so it is short by about 5 000 t. Rules are given in the file
+    (none are shipped for 2026)."""
+    from tansuan.accounting import results
+    from tansuan.accounting.results import ResultLine, ResultSet
+
+    rng = np.random.default_rng(12)
+    truth = {}
+    with env.write() as conn:
+        for i in range(44):
+            month = f"{2023 + i // 12}-{i % 12 + 1:02d}"
+            t_co2 = 10_000 + 50 * i + 1_500 * np.sin(2 * np.pi * i / 12) + rng.normal(0, 100)
+            truth[month] = t_co2
+            grams = int(t_co2 * 1e6)
+            results.save(
+                conn,
+                ResultSet("site", "boiler", month, "combustion",
+                          (ResultLine("CO2", "1", grams, grams),), {"i": i}, {}, "A", 1.0, 0.0),
+            )  # fmt: skip
+    out = json.loads(
+        run(
+            "forecast",
+            "--site",
+            "site",
+            "--emissions",
+            "--from",
+            "2023-01-01",
+            "--to",
+            "2026-09-01",
+            "--horizon",
+            "4",
+            "--json",
+        )  # fmt: skip
+    )
+    assert out["model"] == "seasonal_regression"
+    assert [f["month"] for f in out["forecast"]] == ["2026-09", "2026-10", "2026-11", "2026-12"]
+    expected_rest = sum(10_000 + 50 * i + 1_500 * np.sin(2 * np.pi * i / 12) for i in range(44, 48))
+    assert sum(f["mean"] for f in out["forecast"]) == pytest.approx(expected_rest, rel=0.03)
+    accounted = sum(v for m, v in truth.items() if m.startswith("2026"))
+    doc = {
+        "entity": "site",
+        "year": 2026,
+        "price": 90,
+        "allocation": round(accounted + expected_rest - 5_000),
+        "rules": {"ccer_cap": 0.05},
+    }
+    path = tmp_path / "h.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    pos = json.loads(run("position", "--holdings", str(path), "--site", "site", "--json"))
+    assert pos["outlook"]["months_actual"] == 8 and pos["outlook"]["months_forecast"] == 4
+    assert pos["outlook"]["actual"] == pytest.approx(accounted, abs=1)
+    assert pos["position"]["shortfall"] == pytest.approx(5_000, abs=1_500)
+    assert pos["outlook"]["sd"] > 0 and pos["position"]["shortfall_probability"] > 0.99
+    doc["allocation"] = pos["outlook"]["mean"]  # holdings = the expected total: even odds
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    even = json.loads(run("position", "--holdings", str(path), "--site", "site", "--json"))
+    assert even["position"]["shortfall_probability"] == pytest.approx(0.5, abs=1e-6)
+    missing = run("position", "--holdings", str(path), "--site", "nowhere", code=1)
+    assert "no accounting results" in missing

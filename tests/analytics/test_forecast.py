@@ -79,3 +79,23 @@ def test_bad_input() -> None:
         seasonal_regression(_monthly(1), 2, exog={"p": np.ones(60)})
     with pytest.raises(InputError, match="too short"):
         backtest(_monthly(1, n=30), "seasonal_naive", h=12)
+
+
+def test_year_outlook_adds_actual_months_and_the_forecast_rest() -> None:
+    """History 2023-01 … 2026-08 (44 months); 2026 = 8 actual months + 4 forecast months."""
+    from tansuan.analytics.forecast import year_outlook
+
+    y = _monthly(8, n=44)
+    months = [f"{2023 + i // 12}-{i % 12 + 1:02d}" for i in range(44)]
+    outlook = year_outlook(months, y, 2026)
+    assert outlook.months_actual == 8 and outlook.months_forecast == 4
+    assert outlook.actual == pytest.approx(float(y[36:].sum()))
+    truth = sum(1000 + 6 * t + 150 * np.sin(2 * np.pi * t / 12) for t in range(44, 48))
+    assert outlook.forecast == pytest.approx(truth, abs=3 * outlook.sd + 1)
+    assert outlook.sd > 0
+    nxt = year_outlook(months, y, 2027)
+    assert nxt.months_actual == 0 and nxt.months_forecast == 12
+    with pytest.raises(InputError, match="consecutive"):
+        year_outlook(["2026-01", "2026-03"], [1, 2], 2026)
+    with pytest.raises(InputError, match="past"):
+        year_outlook(months, y, 2025)

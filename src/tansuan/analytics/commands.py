@@ -19,7 +19,7 @@ from rich.table import Table
 
 from tansuan.analytics.baseline import Baseline, fit_baseline, summary
 from tansuan.analytics.cusum import cusum, degradation
-from tansuan.analytics.forecast import MODELS, best_model
+from tansuan.analytics.forecast import MODELS, best_model, year_outlook
 from tansuan.analytics.savings import avoided_energy
 from tansuan.errors import InputError, TansuanError
 
@@ -92,6 +92,48 @@ def _store_series(
         if value is not None:
             out[period] = float(value)
     return out
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    a = int(first[:4]) * 12 + int(first[5:7]) - 1
+    b = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(a, b + 1)]
+
+
+def emission_months(site: str, first: str, last: str, scope: str | None = None) -> dict[str, float]:
+    """Monthly tCO2e of a site from the current accounting results (``tansuan account``),
+    from the first to the last month that has results within [first, last].
+
+    Raises
+    ------
+    InputError
+        No results at all, or a month without results between two that have them.
+    """
+    from tansuan.accounting.results import current_lines
+    from tansuan.store import Store
+
+    months = _month_range(first, last)
+    store = Store()
+    try:
+        with store.read() as connection:
+            lines = current_lines(connection, site, months)
+    finally:
+        store.close()
+    totals: dict[str, float] = {}
+    for line in lines:
+        if scope is None or str(line["scope"]) == scope:
+            totals[line["period"]] = totals.get(line["period"], 0.0) + line["co2e_g"] / 1e6
+    if not totals:
+        raise InputError(
+            f"no accounting results for {site} in {first}..{last}: run `tansuan account`",
+            field="site",
+        )
+    span = _month_range(min(totals), max(totals))
+    if missing := [m for m in span if m not in totals]:
+        raise InputError(
+            f"no accounting results for {', '.join(missing)}: run `tansuan account`", field="site"
+        )
+    return {m: totals[m] for m in span}
 
 
 def _parse_drivers(items: list[str]) -> dict[str, str]:
@@ -320,12 +362,17 @@ def forecast(
     factor: float | None = typer.Option(
         None, "--factor-t-per-mwh", help="also forecast tCO2 [t/MWh]"
     ),
+    emissions: bool = typer.Option(
+        False, "--emissions", help="forecast the site's accounted tCO2e"
+    ),
+    scope: str | None = typer.Option(None, "--scope", help="with --emissions: only this scope"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Monthly forecast with back-test and intervals / 月度能耗与排放预测.
 
     Both models (seasonal naive, seasonal regression) are back-tested by rolling origin;
-    the one with the lower MAE makes the forecast.
+    the one with the lower MAE makes the forecast. --emissions forecasts the monthly tCO2e of
+    the site's accounting results (``tansuan account``) instead of a point.
     """
     from tansuan.cli import console, fail
 
@@ -337,6 +384,14 @@ def forecast(
             if "value" not in columns:
                 raise InputError(f"{csv_file}: needs a 'value' column", field="csv")
             values = columns["value"]
+        elif emissions and site and start and end:
+            lo, hi = _date(start, "from"), _date(end, "to")
+            assert lo is not None and hi is not None
+            last = hi - dt.timedelta(days=1)
+            with console.status("读取核算结果 / reading accounting results …"):
+                by_month = emission_months(site, f"{lo:%Y-%m}", f"{last:%Y-%m}", scope)
+            months = list(by_month)
+            values = np.array(list(by_month.values()))
         elif site and point and start and end:
             lo, hi = _date(start, "from"), _date(end, "to")
             assert lo is not None and hi is not None
@@ -408,16 +463,31 @@ def position(
     price: float | None = typer.Option(
         None, "--price", help="allowance price [money/t] (overrides)"
     ),
+    site: str | None = typer.Option(
+        None, "--site", help="forecast the year from this site's results"
+    ),
+    scope: str | None = typer.Option(None, "--scope", help="with --site: only this scope"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Allowance position: forecast emissions vs holdings / 配额盈缺与履约风险."""
+    """Allowance position: forecast emissions vs holdings / 配额盈缺与履约风险.
+
+    Emissions come from --emissions/--sd, else from --site (the months accounted so far plus
+    the forecast of the rest of the year), else from `emissions:` in the file.
+    """
     from tansuan.cli import console, fail
     from tansuan.market.holdings import load_account
     from tansuan.market.position import position as compute
 
+    outlook = None
     try:
         account = load_account(holdings_file)
         doc = account.file
+        if emissions is None and site is not None:
+            with console.status("预测排放 / forecasting emissions …"):
+                history = emission_months(site, f"{doc.year - 4}-01", f"{doc.year}-12", scope)
+                outlook = year_outlook(list(history), np.array(list(history.values())), doc.year)
+            emissions = outlook.mean
+            sd = outlook.sd if sd is None else sd
         mean = (
             emissions if emissions is not None else (doc.emissions.mean if doc.emissions else None)
         )
@@ -447,6 +517,7 @@ def position(
         "rules": account.rules.__dict__,
         "trade_cash": account.cash,
         "position": result.__dict__,
+        "outlook": None if outlook is None else outlook.__dict__ | {"mean": outlook.mean},
     }
     if as_json:
         _emit(out)

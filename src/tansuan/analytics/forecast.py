@@ -183,3 +183,65 @@ def best_model(
     results = [backtest(y, name, h=h, m=m, min_train=min_train) for name in MODELS]
     winner = min(results, key=lambda r: (r.mae, r.model != "seasonal_naive"))
     return winner.model, results
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A calendar year's total: the months already measured plus the forecast of the rest.
+
+    ``sd`` combines the forecast months' σ (interval half-width / z) assuming independent
+    monthly errors — an approximation: errors of a fitted trend are positively correlated,
+    so the true σ of the total is somewhat larger.
+    """
+
+    year: int
+    model: str
+    actual: float
+    forecast: float
+    sd: float
+    months_actual: int
+    months_forecast: int
+
+    @property
+    def mean(self) -> float:
+        return self.actual + self.forecast
+
+
+def year_outlook(months: list[str], values: ArrayLike, year: int, *, level: float = 0.9) -> Outlook:
+    """Total of ``year`` from a monthly history (``months`` as ``YYYY-MM``, consecutive).
+
+    Raises
+    ------
+    InputError
+        Months not consecutive, or the history ends after ``year``.
+    """
+    data = np.asarray(values, dtype=np.float64)
+    if len(months) != len(data) or not months:
+        raise InputError("months and values differ in length", field="history")
+    index = [int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months]
+    if any(b - a != 1 for a, b in zip(index, index[1:], strict=False)):
+        raise InputError(
+            "monthly history must be consecutive, without missing months", field="history"
+        )
+    last = index[-1]
+    end = year * 12 + 11
+    if last > end:
+        raise InputError(f"history runs past {year}", field="year")
+    in_year = [v for i, v in zip(index, data, strict=True) if i // 12 == year]
+    h = end - last
+    if h == 0:
+        return Outlook(year, "actual", float(sum(in_year)), 0.0, 0.0, len(in_year), 0)
+    winner, _ = best_model(data, h=min(12, max(1, len(data) - 24)), min_train=24)
+    fc = MODELS[winner](data, h, level=level)
+    z = stats.norm_ppf(0.5 + level / 2)
+    keep = np.array([(last + 1 + k) // 12 == year for k in range(h)])
+    sd = float(np.sqrt(np.sum(((fc.upper - fc.mean)[keep] / z) ** 2)))
+    return Outlook(
+        year,
+        winner,
+        float(sum(in_year)),
+        float(fc.mean[keep].sum()),
+        sd,
+        len(in_year),
+        int(keep.sum()),
+    )
