@@ -112,3 +112,18 @@ def test_vectorised_mask_agrees_with_on_shift() -> None:
     assert cal.mask(_stamps(hours)).tolist() == [cal.on_shift(t) for t in hours]
     aware = dt.datetime(2026, 3, 7, 7, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Sat 07:00
     assert cal.mask(_stamps([aware])).tolist() == [True]
+
+
+def test_simultaneous_heating_and_cooling() -> None:
+    """Heating 07-09 h at 20 kWh/h, cooling 08-17 h at 15 kWh/h, every day for 28 days:
+    overlap 1 h/day → 28 × min(20, 15) = 420 kWh; × 8760/672 = 5 475 kWh/a."""
+    from tansuan.analytics.findings import simultaneous_heating_cooling
+
+    heat = np.array([20.0 if 7 <= t.hour < 9 else 0.0 for t in HOURS])
+    cool = np.array([15.0 if 8 <= t.hour < 17 else 0.0 for t in HOURS])
+    found = simultaneous_heating_cooling("office", HOURS, heat, cool)
+    assert found is not None
+    assert found.waste_kwh == pytest.approx(420.0)
+    assert found.annual_kwh == pytest.approx(5475.0)
+    assert len(found.evidence["hours"]) == 28
+    assert simultaneous_heating_cooling("x", HOURS, heat, np.roll(cool, 12) * 0) is None

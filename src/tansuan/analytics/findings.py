@@ -6,6 +6,7 @@ and that energy annualised (× 8760 h / observed hours):
 * ``off_shift`` — energy drawn outside the device's shift calendar above its standby draw;
 * ``idling`` — shift hours in which the device is on but far below its rated power
   (between ``on_fraction`` and ``idle_fraction`` of rated power), all their energy counted;
+* ``simultaneous_heating_cooling`` — hours in which a zone is heated and cooled at once;
 * ``peer_outliers`` — devices whose specific consumption [kWh per unit output] exceeds the
   median of their peers by more than ``tolerance``; the excess over the median is waste.
 
@@ -103,7 +104,7 @@ class Finding:
         What a chart needs to show the finding (hours, shares, peer median …).
     """
 
-    kind: Literal["off_shift", "idling", "peer_outlier"]
+    kind: Literal["off_shift", "idling", "peer_outlier", "simultaneous_heating_cooling"]
     device: str
     waste_kwh: float
     annual_kwh: float
@@ -292,6 +293,39 @@ def peer_outliers(
                 )
             )
     return out
+
+
+def simultaneous_heating_cooling(
+    name: str,
+    timestamps: Sequence[dt.datetime],
+    heating_kwh: ArrayLike,
+    cooling_kwh: ArrayLike,
+    *,
+    min_kwh: float = 0.0,
+    min_hours: int = 3,
+) -> Finding | None:
+    """Hours in which the same zone is heated and cooled at once.
+
+    Waste per hour is the smaller of the two energies (what the other system had to undo) —
+    a conservative estimate. ``min_kwh`` [kWh per hour] ignores standby draws.
+    """
+    heat = _hourly(timestamps, heating_kwh)
+    cool = _hourly(timestamps, cooling_kwh)
+    both = (heat > min_kwh) & (cool > min_kwh)
+    if both.sum() < min_hours:
+        return None
+    waste = float(np.minimum(heat, cool)[both].sum())
+    return Finding(
+        kind="simultaneous_heating_cooling",
+        device=name,
+        waste_kwh=waste,
+        annual_kwh=waste * HOURS_PER_YEAR / len(heat),
+        message=(
+            f"{name} 同时供热和制冷 {int(both.sum())} 小时 / heated and cooled at once "
+            f"for {int(both.sum())} h"
+        ),
+        evidence={"hours": _stamps(timestamps)[both]},
+    )
 
 
 def rank(findings: Sequence[Finding], valuation: Valuation) -> list[Costed]:
