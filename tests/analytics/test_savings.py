@@ -77,3 +77,25 @@ def test_bad_input() -> None:
         avoided_energy(base, energy, drivers, option="A")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="fraction is zero"):
         fractional_savings_uncertainty(0.1, 0.0, n=12, m=12)
+
+
+def test_caltrack_polynomial_worked_examples() -> None:
+    """energy-analytics.md §2.4.
+
+    Monthly, M = 12: −0.00022·144 + 0.03306·12 + 0.94054 = 1.30558 → FSU = 0.35594 ×
+    1.30558/1.26 = 0.36881 (≈ 0.37).
+    Daily: n = 365, ρ = 0.5 (n' = 121.667), CV 20 %, F 10 %, m = 365, M = 12:
+    −0.00024·144 + 0.03535·12 + 1.00286 = 1.39250; t(0.95, 363) = 1.6490;
+    sqrt(3 · (1 + 2/121.667)/365) = 0.091402 → FSU = 1.6490·1.3925·0.2·0.091402/0.1 = 0.4198.
+    """
+    from tansuan.analytics.savings import correction_factor
+
+    assert correction_factor("caltrack_monthly", 12) == pytest.approx(1.30558, abs=1e-5)
+    monthly = fractional_savings_uncertainty(0.05, 0.10, n=12, m=12, correction="caltrack_monthly")
+    assert monthly == pytest.approx(0.36881, abs=5e-4)
+    daily = fractional_savings_uncertainty(
+        0.20, 0.10, n=365, m=365, rho=0.5, correction="caltrack_daily", months=12
+    )
+    assert daily == pytest.approx(0.4198, abs=1e-3)
+    with pytest.raises(InputError, match="unknown FSU correction"):
+        correction_factor("nmecr")  # type: ignore[arg-type]

@@ -78,6 +78,21 @@ class Savings:
         return self.fsu < limit
 
 
+Correction = Literal["g14", "caltrack_monthly", "caltrack_daily"]
+
+
+def correction_factor(kind: Correction = "g14", months: float = 12.0) -> float:
+    """The FSU correction: G14's 1.26, or CalTRACK 2.0's a·M² + b·M + d (4.3.2.4, Sun &
+    Baltazar 2013) with M = months in the reporting period; all read from the table."""
+    if kind == "g14":
+        return criterion("fsu_correction", "g14")
+    if kind not in ("caltrack_monthly", "caltrack_daily"):
+        raise InputError(f"unknown FSU correction {kind!r}", field="correction")
+    table = f"fsu_polynomial_{kind.removeprefix('caltrack_')}"
+    a, b, d = (criterion(table, k) for k in ("a", "b", "d"))
+    return a * months**2 + b * months + d
+
+
 def fractional_savings_uncertainty(
     cv: float,
     fraction: float,
@@ -87,8 +102,13 @@ def fractional_savings_uncertainty(
     rho: float = 0.0,
     p: int = 2,
     confidence: float = 0.9,
+    correction: Correction = "g14",
+    months: float | None = None,
 ) -> float:
     """The G14 FSU (see module docstring); ``cv`` and ``fraction`` as fractions, not %.
+
+    ``correction`` picks G14's 1.26 or a CalTRACK polynomial evaluated at ``months``
+    (default 12) reporting months.
 
     Raises
     ------
@@ -106,10 +126,8 @@ def fractional_savings_uncertainty(
     r = max(rho, 0.0)
     n_eff = n * (1.0 - r) / (1.0 + r)
     t = stats.t_ppf(0.5 + confidence / 2.0, n - p)
-    correction = criterion("fsu_correction", "g14")
-    return (
-        t * correction * cv * float(np.sqrt((n / n_eff) * (1.0 + 2.0 / n_eff) / m)) / abs(fraction)
-    )
+    factor = correction_factor(correction, 12.0 if months is None else months)
+    return t * factor * cv * float(np.sqrt((n / n_eff) * (1.0 + 2.0 / n_eff) / m)) / abs(fraction)
 
 
 def avoided_energy(
@@ -121,6 +139,8 @@ def avoided_energy(
     confidence: float = 0.9,
     non_routine: float = 0.0,
     factor_t_per_unit: float | None = None,
+    correction: Correction = "g14",
+    reporting_months: float | None = None,
 ) -> Savings:
     """IPMVP avoided energy with its G14 uncertainty interval.
 
@@ -138,6 +158,8 @@ def avoided_energy(
         Non-routine adjustment added to the adjusted baseline [energy unit].
     factor_t_per_unit
         Emission factor [tCO2e per energy unit], e.g. 0.5703e-3 t/kWh; none skips emissions.
+    correction, reporting_months
+        FSU correction (G14 1.26 or a CalTRACK polynomial at ``reporting_months``).
     """
     if option not in ("B", "C"):
         raise InputError(f"IPMVP option must be B or C, got {option!r}", field="option")
@@ -165,6 +187,8 @@ def avoided_energy(
         rho=baseline.rho,
         p=baseline.p,
         confidence=confidence,
+        correction=correction,
+        months=reporting_months,
     )
     half = fsu * abs(avoided)
     return Savings(
@@ -181,6 +205,8 @@ def avoided_energy(
         n_effective=baseline.n_effective,
         m=m,
         t=stats.t_ppf(0.5 + confidence / 2.0, baseline.n - baseline.p),
-        correction=criterion("fsu_correction", "g14"),
+        correction=correction_factor(
+            correction, 12.0 if reporting_months is None else reporting_months
+        ),
         avoided_tco2e=None if factor_t_per_unit is None else avoided * factor_t_per_unit,
     )
