@@ -386,3 +386,58 @@ def test_analyse_a_whole_area_by_node(env: Store) -> None:
     )
     assert out["savings"]["fraction"] == pytest.approx(0.30, abs=0.03)
     assert out["baseline"]["coefficients"]["fuel"] == pytest.approx(2.0, abs=0.2)
+
+
+def test_findings_compare_peers_on_specific_consumption(env: Store) -> None:
+    """Site 'plant': four welders, 100 t/day each for 14 days, at 2.0, 2.1, 1.9 and 3.0 kWh/t.
+    Median 2.05 kWh/t; w4 is 46 % above → excess (3.0 − 2.05) × 1 400 t = 1 330 kWh in 336 h
+    → 1 330 × 8760/336 = 34 675 kWh/a. Calendar mon-sun 08-18 (readings at 10 h: on shift)."""
+    from tansuan.site.model import SiteModel
+
+    from ..conftest import DEFAULT_POINTS, site_document
+
+    doc = site_document(DEFAULT_POINTS)
+    welders = [
+        {"id": f"w{i}", "class": "welder", "points": [
+            {"id": f"w{i}.energy", "quantity": "energy", "unit": "kWh", "kind": "total"},
+            {"id": f"w{i}.steel", "quantity": "production", "unit": "t", "kind": "total"},
+        ]}
+        for i in range(1, 5)
+    ]  # fmt: skip
+    plant = {
+        "id": "plant",
+        "timezone": "Asia/Shanghai",
+        "areas": [{"id": "hall", "devices": welders}],
+    }
+    doc["organisation"]["companies"][0]["sites"].append(plant)
+    env.load_model(SiteModel.model_validate(doc), source="test")
+    sec = {1: 2.0, 2: 2.1, 3: 1.9, 4: 3.0}
+    readings = []
+    for day in range(14):
+        t = dt.datetime(2026, 3, 2, 10, tzinfo=SH) + dt.timedelta(days=day)
+        for i, s in sec.items():
+            readings += [
+                Reading("plant", f"w{i}.energy", t, 100 * s),
+                Reading("plant", f"w{i}.steel", t, 100.0),
+            ]
+    Ingestor(env).ingest(readings)
+    out = json.loads(
+        run(
+            "findings",
+            "--site",
+            "plant",
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-16",
+            "--calendar",
+            "mon-sun=08-18",
+            "--tariff",
+            "0.7",
+            "--factor-t-per-mwh",
+            "0.5703",
+            "--json",
+        )  # fmt: skip
+    )
+    assert [(f["device"], f["kind"]) for f in out["findings"]] == [("w4", "peer_outlier")]
+    assert out["findings"][0]["annual_kwh"] == pytest.approx(34_675, abs=1)

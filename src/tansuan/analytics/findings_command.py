@@ -1,8 +1,10 @@
-"""CLI ``tansuan findings``: off-shift running and idling of every device of a site.
+"""CLI ``tansuan findings``: off-shift running, idling and peer outliers of a site's devices.
 
 Each device's hourly energy comes from the store: an energy point (``total`` or
 ``total_increasing``, converted to kWh) or else a power point (hourly mean, kW → kWh per
-hour). Idling needs the device's ``rated_power_kw`` in the site model. Findings are valued
+hour). Idling needs the device's ``rated_power_kw`` in the site model. Devices with a
+production point (quantity ``production`` or ``output``) are compared with the other devices
+of their class (at least 3) on specific consumption [kWh per unit output]. Findings are valued
 per year and ranked by cost (:func:`tansuan.analytics.findings.rank`).
 """
 
@@ -18,7 +20,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tansuan.analytics.findings import Finding, ShiftCalendar, Valuation, idling, off_shift, rank
+from tansuan.analytics.findings import (
+    Finding,
+    ShiftCalendar,
+    Valuation,
+    idling,
+    off_shift,
+    peer_outliers,
+    rank,
+)
 from tansuan.errors import InputError, TansuanError
 
 
@@ -58,6 +68,22 @@ def _device_hours(
     return None
 
 
+def _output(
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
+) -> float | None:
+    """Total output over the window of the device's production point (quantity
+    ``production`` or ``output``, kind ``total``/``total_increasing``), if it has one."""
+    from tansuan.store.queries import series
+
+    for point in device.points:
+        if point.quantity in ("production", "output") and point.kind != "instantaneous":
+            column = "delta" if point.kind == "total_increasing" else "sum"
+            rows = series(connection, site, point.id, lo, hi, "day")
+            total = sum(float(r[column]) for r in rows if r.get(column) is not None)
+            return total if total > 0 else None
+    return None
+
+
 def findings(
     site: str = typer.Option(..., "--site", help="site id"),
     start: str = typer.Option(..., "--from", help="first day YYYY-MM-DD"),
@@ -72,12 +98,15 @@ def findings(
     idle_fraction: float = typer.Option(
         0.2, "--idle-fraction", help="idle below this share of rated power"
     ),
+    peer_tolerance: float = typer.Option(
+        0.2, "--peer-tolerance", help="flag specific consumption this far above the class median"
+    ),
     model_file: Path | None = typer.Option(
         None, "--model", help="site-model YAML (default: stored)"
     ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Devices running off shift or idling, ranked by yearly cost / 班次外运行与空转设备排名."""
+    """Devices off shift, idling or far from their peers, ranked by yearly cost / 低效设备排名."""
     from zoneinfo import ZoneInfo
 
     from tansuan.cli import console, fail
@@ -100,6 +129,7 @@ def findings(
         hi = dt.datetime.combine(hi_d, dt.time(), zone)
         devices = [d for _, d in site_model.iter_devices()]
         found: list[Finding] = []
+        peers: dict[str, dict[str, tuple[float, float]]] = {}
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=console, transient=True) as bar, store.read() as connection:
             task = bar.add_task("设备 / devices", total=len(devices))
@@ -109,6 +139,12 @@ def findings(
                 if hours is None:
                     continue
                 stamps, kwh = hours
+                output = _output(connection, site, device, lo, hi)
+                if output is not None:
+                    peers.setdefault(device.device_class, {})[device.id] = (
+                        float(kwh.sum()),
+                        output,
+                    )
                 if (f := off_shift(device.id, stamps, kwh, cal, standby_kw=standby_kw)) is not None:
                     found.append(f)
                 if device.rated_power_kw:
@@ -116,6 +152,10 @@ def findings(
                                idle_fraction=idle_fraction)  # fmt: skip
                     if f is not None:
                         found.append(f)
+        window_h = (hi - lo).total_seconds() / 3600.0
+        for members in peers.values():
+            if len(members) >= 3:
+                found += peer_outliers(members, observed_hours=window_h, tolerance=peer_tolerance)
         ranked = rank(found, Valuation(tariff, factor, carbon_price))
     except TansuanError as error:
         fail(error, code=1)
