@@ -441,3 +441,28 @@ def test_findings_compare_peers_on_specific_consumption(env: Store) -> None:
     )
     assert [(f["device"], f["kind"]) for f in out["findings"]] == [("w4", "peer_outlier")]
     assert out["findings"][0]["annual_kwh"] == pytest.approx(34_675, abs=1)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (["2026-01,1", "2026-13,2"], "not a month"),
+        (["2026-01,1", "2026-03,2"], "consecutive"),
+        (["January,1"], "not a month"),
+    ],
+)
+def test_forecast_refuses_bad_months(tmp_path: Path, rows: list[str], message: str) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("month,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert message in run("forecast", "--csv", str(path), code=1)
+
+
+def test_analyse_refuses_bad_dates_and_sorts_good_ones(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,energy\n2026-02-30,1\n", encoding="utf-8")
+    assert "not a date" in run("analyse", "--csv", str(bad), "--baseline-end", "2026-03-01", code=1)
+    path = _daily_csv(tmp_path / "fan.csv", saving=0.30)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n", encoding="utf-8")
+    out = json.loads(run("analyse", "--csv", str(path), "--intervention", "2026-01-01", "--json"))
+    assert out["savings"]["fraction"] == pytest.approx(0.30, abs=0.03)

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from tansuan.analytics.baseline import Baseline, fit_baseline, summary
 from tansuan.analytics.cusum import cusum, degradation
-from tansuan.analytics.forecast import MODELS, best_model, year_outlook
+from tansuan.analytics.forecast import MODELS, best_model, month_index, year_outlook
 from tansuan.analytics.savings import avoided_energy
 from tansuan.errors import InputError, TansuanError
 
@@ -296,7 +296,12 @@ def _daily_input(
         if "energy" not in columns:
             raise InputError(f"{csv_file}: needs an 'energy' column", field="csv")
         energy = columns.pop("energy")
-        return days, energy, columns
+        for day in days:
+            _date(day, "date")
+        order = sorted(range(len(days)), key=lambda i: days[i])
+        if len(set(days)) != len(days):
+            raise InputError(f"{csv_file}: a date appears twice", field="date")
+        return [days[i] for i in order], energy[order], {k: v[order] for k, v in columns.items()}
     if not (site and point and start and end):
         raise InputError(
             "give --csv FILE, or --site, --point (or --node), --from and --to", field="site"
@@ -444,6 +449,7 @@ def forecast(
             values = np.array([by_month[m] for m in months])
         else:
             raise InputError("give --csv FILE, or --site, --point, --from and --to", field="site")
+        month_index(months)
         h_test = min(12, max(1, len(values) - 24))
         winner, tests = best_model(values, h=h_test, min_train=24)
         fc = MODELS[winner](values, horizon, level=level)

@@ -207,6 +207,31 @@ class Outlook:
         return self.actual + self.forecast
 
 
+def month_index(months: list[str]) -> list[int]:
+    """``YYYY-MM`` labels as month numbers (year·12 + month − 1), checked consecutive.
+
+    Raises
+    ------
+    InputError
+        A label is not a month, or months are missing, repeated or out of order.
+    """
+    out = []
+    for label in months:
+        text = str(label).strip()
+        if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+            raise InputError(f"{label!r} is not a month (YYYY-MM)", field="month")
+        year, month = int(text[:4]), int(text[5:])
+        if not 1 <= month <= 12:
+            raise InputError(f"{label!r} is not a month (YYYY-MM)", field="month")
+        out.append(year * 12 + month - 1)
+    for a, b in zip(out, out[1:], strict=False):
+        if b - a != 1:
+            raise InputError(
+                "monthly history must be consecutive, without missing months", field="month"
+            )
+    return out
+
+
 def year_outlook(months: list[str], values: ArrayLike, year: int, *, level: float = 0.9) -> Outlook:
     """Total of ``year`` from a monthly history (``months`` as ``YYYY-MM``, consecutive).
 
