@@ -558,7 +558,8 @@ from tansuan.reports.commands import report_app  # noqa: E402
 app.add_typer(report_app, name="report")
 
 # --- analytics and market (issue 10) --------------------------------------------------
-from tansuan.analytics.commands import analyse, forecast, position  # noqa: E402
+from tansuan.analytics.commands import analyse, forecast  # noqa: E402
+from tansuan.market.commands import position  # noqa: E402
 
 app.command("analyse")(analyse)
 app.command("forecast")(forecast)
