@@ -56,6 +56,8 @@ def test_analyse_csv_dates_a_planted_degradation(tmp_path: Path) -> None:
     path = _daily_csv(tmp_path / "comp.csv", saving=0.0, degrade=0.08)
     out = json.loads(run("analyse", "--csv", str(path), "--baseline-end", "2026-01-01", "--json"))
     start = dt.date.fromisoformat(out["cusum"]["degradation"]["start"])
+    chart = out["cusum"]["chart"]
+    assert len(chart["dates"]) == len(chart["cusum"]) == 120 and chart["dates"][0] == "2026-01-01"
     assert abs((start - dt.date(2026, 3, 2)).days) <= 5
     text = run("analyse", "--csv", str(path), "--baseline-end", "2026-01-01")
     assert "degradation" in text

@@ -252,6 +252,11 @@ def analyse(
         out["cusum"] = {
             "sign": "actual - expected (up = over-consumption)",
             "final": float(chart.cumulative[-1]),
+            "chart": {
+                "dates": [d.isoformat() for d in rep_dates],
+                "expected": [float(v) for v in expected],
+                "cusum": [float(v) for v in chart.cumulative],
+            },
             "alarms": [
                 {
                     "direction": a.direction,
