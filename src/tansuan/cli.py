@@ -557,6 +557,17 @@ from tansuan.reports.commands import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
 
+# --- analytics and market (issue 10) --------------------------------------------------
+from tansuan.analytics.commands import analyse, forecast  # noqa: E402
+from tansuan.market.commands import position  # noqa: E402
+
+app.command("analyse")(analyse)
+app.command("forecast")(forecast)
+app.command("position")(position)
+from tansuan.analytics.findings_command import findings  # noqa: E402
+
+app.command("findings")(findings)
+
 
 # --- web: users, tokens, serve (issue 7) ------------------------------------------------
 from tansuan.web.commands import register as _register_web  # noqa: E402

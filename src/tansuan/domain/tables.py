@@ -42,7 +42,7 @@ FACTOR_TABLES = (
     "cems",
 )
 #: Every shipped table, generic or not.
-ALL_TABLES = (*FACTOR_TABLES, "gwp", "refrigerants")
+ALL_TABLES = (*FACTOR_TABLES, "gwp", "refrigerants", "analytics_criteria", "ets_power")
 
 FACTOR_COLUMNS = (
     "id",

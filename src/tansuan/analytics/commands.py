@@ -1,0 +1,507 @@
+"""CLI: ``tansuan analyse`` and ``tansuan forecast``.
+
+Both read daily / monthly values from the store (``--site`` with ``--point`` or ``--node``,
+or the accounting results with ``forecast --emissions``) or from a CSV file. Output is a
+Rich table, or JSON with ``--json``. ``tansuan position`` is in :mod:`tansuan.market.commands`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import typer
+from rich.table import Table
+
+from tansuan.analytics.baseline import Baseline, fit_baseline, summary
+from tansuan.analytics.cusum import cusum, degradation
+from tansuan.analytics.forecast import MODELS, best_model, month_index
+from tansuan.analytics.savings import avoided_energy
+from tansuan.errors import InputError, TansuanError
+
+# --- reading data -----------------------------------------------------------------------
+
+
+def _csv_table(path: Path, key: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Columns of a CSV with a ``key`` column (date or month) and numeric columns."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}", field="csv") from exc
+    if not rows or key not in rows[0]:
+        raise InputError(f"{path}: needs a header with a {key!r} column and data rows", field="csv")
+    keys = [r[key].strip() for r in rows]
+    columns: dict[str, np.ndarray] = {}
+    for name in rows[0]:
+        if name == key:
+            continue
+        try:
+            columns[name] = np.array([float(r[name]) for r in rows])
+        except (TypeError, ValueError):
+            raise InputError(
+                f"{path}: column {name!r} has a value that is not a number", field=name
+            ) from None
+    return keys, columns
+
+
+def _bucket_value(row: dict[str, Any], kind: str, hours: float, as_energy: bool) -> float | None:
+    if kind == "total_increasing":
+        return row.get("delta")
+    if kind == "total":
+        return row.get("sum")
+    mean = row.get("mean")
+    if mean is None:
+        return None
+    return float(mean) * hours if as_energy else float(mean)
+
+
+def _store_series(
+    site: str, point: str, start: dt.date, end: dt.date, resolution: str, *, as_energy: bool
+) -> dict[str, float]:
+    """``{period: value}`` per day or month of a stored point (energy: kWh per bucket)."""
+    from zoneinfo import ZoneInfo
+
+    from tansuan.store import Store
+    from tansuan.store.queries import point_info, series
+
+    store = Store()
+    try:
+        with store.read() as connection:
+            info = point_info(connection, site, point)
+            zone = ZoneInfo(info.timezone)
+            lo = dt.datetime.combine(start, dt.time(), zone)
+            hi = dt.datetime.combine(end, dt.time(), zone)
+            rows = series(connection, site, point, lo, hi, resolution)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    out: dict[str, float] = {}
+    for row in rows:
+        period = str(row["period"])
+        if resolution == "day":
+            hours = 24.0
+        else:
+            year, month = (int(x) for x in period.split("-"))
+            nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+            hours = 24.0 * (nxt - dt.date(year, month, 1)).days
+        value = _bucket_value(row, info.kind, hours, as_energy)
+        if value is not None:
+            out[period] = float(value)
+    return out
+
+
+def _node_series(
+    site: str, node: str, start: dt.date, end: dt.date, resolution: str
+) -> dict[str, float]:
+    """``{period: kWh}`` of all energy meters under ``node`` (a line, area or device; ``site``
+    for the whole site): the EnPI boundary of a line or site (ISO 50006)."""
+    from zoneinfo import ZoneInfo
+
+    from tansuan.domain import units
+    from tansuan.store import Store
+    from tansuan.store.documents import current_model
+    from tansuan.store.queries import aggregate
+
+    store = Store()
+    try:
+        zone = ZoneInfo(current_model(store).site(site).timezone)
+        lo = dt.datetime.combine(start, dt.time(), zone)
+        hi = dt.datetime.combine(end, dt.time(), zone)
+        with store.read() as connection:
+            rows = aggregate(connection, site, None if node == site else node, lo, hi,
+                             resolution, quantity="energy")  # type: ignore[arg-type]  # fmt: skip
+    finally:
+        store.close()
+    out: dict[str, float] = {}
+    for row in rows:
+        period = str(row["period"])
+        out[period] = out.get(period, 0.0) + row["delta"] * units.factor(row["unit"], "kWh")
+    if not out:
+        raise InputError(f"no energy meter data under {node!r} in {site!r}", field="node")
+    return out
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    a = int(first[:4]) * 12 + int(first[5:7]) - 1
+    b = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(a, b + 1)]
+
+
+def emission_months(site: str, first: str, last: str, scope: str | None = None) -> dict[str, float]:
+    """Monthly tCO2e of a site from the current accounting results (``tansuan account``),
+    from the first to the last month that has results within [first, last].
+
+    Raises
+    ------
+    InputError
+        No results at all, or a month without results between two that have them.
+    """
+    from tansuan.accounting.results import current_lines
+    from tansuan.store import Store
+
+    months = _month_range(first, last)
+    store = Store()
+    try:
+        with store.read() as connection:
+            lines = current_lines(connection, site, months)
+    finally:
+        store.close()
+    totals: dict[str, float] = {}
+    for line in lines:
+        if scope is None or str(line["scope"]) == scope:
+            totals[line["period"]] = totals.get(line["period"], 0.0) + line["co2e_g"] / 1e6
+    if not totals:
+        raise InputError(
+            f"no accounting results for {site} in {first}..{last}: run `tansuan account`",
+            field="site",
+        )
+    span = _month_range(min(totals), max(totals))
+    if missing := [m for m in span if m not in totals]:
+        raise InputError(
+            f"no accounting results for {', '.join(missing)}: run `tansuan account`", field="site"
+        )
+    return {m: totals[m] for m in span}
+
+
+def _parse_drivers(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, point = item.partition("=")
+        if not sep or not name or not point:
+            raise InputError(f"driver {item!r} must look like NAME=POINT", field="driver")
+        out[name] = point
+    return out
+
+
+def _date(text: str | None, field: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def _emit(data: dict[str, Any]) -> None:
+    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
+
+
+# --- tansuan analyse --------------------------------------------------------------------
+
+
+def analyse(
+    site: str | None = typer.Option(None, "--site", help="site id (store mode)"),
+    point: str | None = typer.Option(None, "--point", help="energy point (store mode)"),
+    node: str | None = typer.Option(
+        None, "--node", help="all energy meters under a line/area/site"
+    ),
+    driver: list[str] = typer.Option(
+        [], "--driver", help="NAME=POINT relevant variable (repeatable)"
+    ),
+    start: str | None = typer.Option(None, "--from", help="first day YYYY-MM-DD (store mode)"),
+    end: str | None = typer.Option(None, "--to", help="day after the last YYYY-MM-DD (store mode)"),
+    csv_file: Path | None = typer.Option(None, "--csv", help="daily CSV: date,energy,<drivers…>"),
+    baseline_end: str | None = typer.Option(
+        None, "--baseline-end", help="first day after the baseline"
+    ),
+    intervention: str | None = typer.Option(None, "--intervention", help="day of the intervention"),
+    option: str = typer.Option("B", "--option", help="IPMVP option B or C"),
+    confidence: float = typer.Option(
+        0.9, "--confidence", help="two-sided confidence of the interval"
+    ),
+    factor: float | None = typer.Option(
+        None, "--factor-t-per-mwh", help="emission factor [tCO2/MWh]"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Baseline, CUSUM and savings for one energy series / 能耗基线、CUSUM 与节能量核证.
+
+    The baseline (ISO 50006 regression on the drivers) is fitted on the days before
+    --baseline-end (or --intervention); the days after are monitored by CUSUM, and with
+    --intervention the IPMVP avoided energy and its G14 uncertainty are reported.
+    """
+    from tansuan.cli import console, fail
+
+    try:
+        days, energy, drivers = _daily_input(
+            site, point or node, driver, start, end, csv_file, console, node=node is not None
+        )
+        cut = _date(baseline_end, "baseline-end") or _date(intervention, "intervention")
+        if cut is None:
+            raise InputError("give --baseline-end or --intervention", field="baseline-end")
+        dates = [dt.date.fromisoformat(d) for d in days]
+        base_mask = np.array([d < cut for d in dates])
+        if base_mask.sum() < 3 or (~base_mask).sum() < 1:
+            raise InputError(
+                "need baseline days before and reporting days after the cut", field="baseline-end"
+            )
+        model = fit_baseline(energy[base_mask], {k: v[base_mask] for k, v in drivers.items()})
+        out: dict[str, Any] = {"days": len(days), "baseline": summary(model)}
+        rep = {k: v[~base_mask] for k, v in drivers.items()}
+        post_months = max(1.0, float((~base_mask).sum()) / 30.4)
+        checks = [model.g14_regression(post_months), *model.doe_checks(rep)]
+        out["checks"] = [c.__dict__ for c in checks]
+        expected = model.predict(rep)
+        chart = cusum(energy[~base_mask], expected, model.rmse)
+        found = degradation(chart)
+        rep_dates = [d for d, b in zip(dates, base_mask, strict=True) if not b]
+        out["cusum"] = {
+            "sign": "actual - expected (up = over-consumption)",
+            "final": float(chart.cumulative[-1]),
+            "chart": {
+                "dates": [d.isoformat() for d in rep_dates],
+                "expected": [float(v) for v in expected],
+                "cusum": [float(v) for v in chart.cumulative],
+            },
+            "alarms": [
+                {
+                    "direction": a.direction,
+                    "alarm": rep_dates[a.alarm_index].isoformat(),
+                    "start": rep_dates[a.start_index].isoformat(),
+                }
+                for a in chart.detections
+            ],  # fmt: skip
+            "degradation": None
+            if found is None
+            else {
+                "start": rep_dates[found.start_index].isoformat(),
+                "detected": rep_dates[found.alarm_index].isoformat(),
+                "shift_fraction": found.shift_fraction,
+            },
+        }
+        if intervention is not None:
+            out["savings"] = _savings(
+                model, energy, drivers, dates, intervention, option, confidence, factor
+            )
+    except TansuanError as error:
+        fail(error, code=1)
+    if as_json:
+        _emit(out)
+        return
+    _print_analysis(out)
+
+
+def _daily_input(
+    site: str | None,
+    point: str | None,
+    driver: list[str],
+    start: str | None,
+    end: str | None,
+    csv_file: Path | None,
+    console: Any,
+    *,
+    node: bool = False,
+) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    if csv_file is not None:
+        days, columns = _csv_table(csv_file, "date")
+        if "energy" not in columns:
+            raise InputError(f"{csv_file}: needs an 'energy' column", field="csv")
+        energy = columns.pop("energy")
+        for day in days:
+            _date(day, "date")
+        order = sorted(range(len(days)), key=lambda i: days[i])
+        if len(set(days)) != len(days):
+            raise InputError(f"{csv_file}: a date appears twice", field="date")
+        return [days[i] for i in order], energy[order], {k: v[order] for k, v in columns.items()}
+    if not (site and point and start and end):
+        raise InputError(
+            "give --csv FILE, or --site, --point (or --node), --from and --to", field="site"
+        )
+    lo, hi = _date(start, "from"), _date(end, "to")
+    assert lo is not None and hi is not None
+    with console.status("读取数据 / reading the store …"):
+        if node:
+            series = {"energy": _node_series(site, point, lo, hi, "day")}
+        else:
+            series = {"energy": _store_series(site, point, lo, hi, "day", as_energy=True)}
+        for name, pt in _parse_drivers(driver).items():
+            series[name] = _store_series(site, pt, lo, hi, "day", as_energy=False)
+    common = sorted(set.intersection(*(set(s) for s in series.values())))
+    if not common:
+        raise InputError("no day has both energy and every driver", field="point")
+    energy = np.array([series["energy"][d] for d in common])
+    drivers = {n: np.array([s[d] for d in common]) for n, s in series.items() if n != "energy"}
+    return common, energy, drivers
+
+
+def _savings(
+    model: Baseline,
+    energy: np.ndarray,
+    drivers: dict[str, np.ndarray],
+    dates: list[dt.date],
+    intervention: str,
+    option: str,
+    confidence: float,
+    factor: float | None,
+) -> dict[str, Any]:
+    day = _date(intervention, "intervention")
+    assert day is not None
+    mask = np.array([d >= day for d in dates])
+    if not mask.any():
+        raise InputError("no reporting days on or after the intervention", field="intervention")
+    if option not in ("B", "C"):
+        raise InputError(f"IPMVP option must be B or C, got {option!r}", field="option")
+    result = avoided_energy(
+        model,
+        energy[mask],
+        {k: v[mask] for k, v in drivers.items()},
+        option=option,  # type: ignore[arg-type]
+        confidence=confidence,
+        factor_t_per_unit=None if factor is None else factor / 1000.0,
+    )
+    return {
+        "option": result.option,
+        "adjusted_baseline": result.adjusted_baseline,
+        "reporting": result.reporting,
+        "avoided": result.avoided,
+        "fraction": result.fraction,
+        "interval": list(result.interval),
+        "fraction_interval": list(result.fraction_interval),
+        "confidence": result.confidence,
+        "fsu": result.fsu,
+        "avoided_tco2e": result.avoided_tco2e,
+        "method": result.method,
+    }
+
+
+def _print_analysis(out: dict[str, Any]) -> None:
+    from tansuan.cli import console
+
+    b = out["baseline"]
+    table = Table("项 / item", "值 / value", title="基线 / baseline")
+    for name, value in b["coefficients"].items():
+        table.add_row(f"β {name}", f"{value:.4g} (t = {b['t_stats'][name]:.2f})")
+    for key in ("n", "r2", "adj_r2", "cv_rmse_pct", "nmbe_pct", "rho_lag1"):
+        table.add_row(key, f"{b[key]:.4g}")
+    console.print(table)
+    checks = Table(
+        "检查 / check", "值 / value", "限值 / limit", "通过 / pass", title="判据 / criteria"
+    )
+    for c in out["checks"]:
+        checks.add_row(c["name"], f"{c['value']:.4g}", c["limit"], "✓" if c["passed"] else "✗")
+    console.print(checks)
+    deg = out["cusum"]["degradation"]
+    if deg:
+        console.print(
+            f"劣化 / degradation: 始于 / began {deg['start']}, "
+            f"发现于 / detected {deg['detected']}, {deg['shift_fraction']:+.1%}"
+        )
+    else:
+        console.print("未发现持续劣化 / no sustained degradation")
+    if "savings" in out:
+        s = out["savings"]
+        lo, hi = s["fraction_interval"]
+        console.print(
+            f"节能量 / avoided energy: {s['avoided']:.1f} ({s['fraction']:.1%}; "
+            f"{s['confidence']:.0%} 区间 / interval {lo:.1%} … {hi:.1%})"
+        )
+
+
+# --- tansuan forecast -------------------------------------------------------------------
+
+
+def forecast(
+    site: str | None = typer.Option(None, "--site", help="site id (store mode)"),
+    point: str | None = typer.Option(None, "--point", help="energy or amount point (store mode)"),
+    start: str | None = typer.Option(None, "--from", help="first day YYYY-MM-DD (store mode)"),
+    end: str | None = typer.Option(None, "--to", help="day after the last YYYY-MM-DD (store mode)"),
+    csv_file: Path | None = typer.Option(None, "--csv", help="monthly CSV: month,value"),
+    horizon: int = typer.Option(12, "--horizon", help="months to forecast"),
+    level: float = typer.Option(0.9, "--level", help="prediction-interval level"),
+    factor: float | None = typer.Option(
+        None, "--factor-t-per-mwh", help="also forecast tCO2 [t/MWh]"
+    ),
+    emissions: bool = typer.Option(
+        False, "--emissions", help="forecast the site's accounted tCO2e"
+    ),
+    scope: str | None = typer.Option(None, "--scope", help="with --emissions: only this scope"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Monthly forecast with back-test and intervals / 月度能耗与排放预测.
+
+    Both models (seasonal naive, seasonal regression) are back-tested by rolling origin;
+    the one with the lower MAE makes the forecast. --emissions forecasts the monthly tCO2e of
+    the site's accounting results (``tansuan account``) instead of a point.
+    """
+    from tansuan.cli import console, fail
+
+    try:
+        if not 1 <= horizon <= 36:
+            raise InputError("horizon must be 1..36 months", field="horizon")
+        if csv_file is not None:
+            months, columns = _csv_table(csv_file, "month")
+            if "value" not in columns:
+                raise InputError(f"{csv_file}: needs a 'value' column", field="csv")
+            values = columns["value"]
+        elif emissions and site and start and end:
+            lo, hi = _date(start, "from"), _date(end, "to")
+            assert lo is not None and hi is not None
+            last = hi - dt.timedelta(days=1)
+            with console.status("读取核算结果 / reading accounting results …"):
+                by_month = emission_months(site, f"{lo:%Y-%m}", f"{last:%Y-%m}", scope)
+            months = list(by_month)
+            values = np.array(list(by_month.values()))
+        elif site and point and start and end:
+            lo, hi = _date(start, "from"), _date(end, "to")
+            assert lo is not None and hi is not None
+            with console.status("读取数据 / reading the store …"):
+                by_month = _store_series(site, point, lo, hi, "month", as_energy=True)
+            months = sorted(by_month)
+            values = np.array([by_month[m] for m in months])
+        else:
+            raise InputError("give --csv FILE, or --site, --point, --from and --to", field="site")
+        month_index(months)
+        h_test = min(12, max(1, len(values) - 24))
+        winner, tests = best_model(values, h=h_test, min_train=24)
+        fc = MODELS[winner](values, horizon, level=level)
+    except TansuanError as error:
+        fail(error, code=1)
+    year, month = (int(x) for x in months[-1].split("-"))
+    future = []
+    for _ in range(horizon):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        future.append(f"{year:04d}-{month:02d}")
+    scale = None if factor is None else factor / 1000.0
+    out: dict[str, Any] = {
+        "model": winner,
+        "level": level,
+        "backtest": [t.__dict__ for t in tests],
+        "forecast": [
+            {"month": m, "mean": float(a), "lower": float(lo_), "upper": float(hi_)}
+            | (
+                {}
+                if scale is None
+                else {
+                    "tco2": float(a) * scale,
+                    "tco2_lower": float(lo_) * scale,
+                    "tco2_upper": float(hi_) * scale,
+                }
+            )  # fmt: skip
+            for m, a, lo_, hi_ in zip(future, fc.mean, fc.lower, fc.upper, strict=True)
+        ],
+    }
+    if as_json:
+        _emit(out)
+        return
+    bt = Table(
+        "模型 / model",
+        "窗口 / windows",
+        "MAE",
+        "MASE",
+        "覆盖率 / coverage",
+        title="回测 / back-test",
+    )
+    for t in tests:
+        bt.add_row(t.model, str(t.windows), f"{t.mae:.4g}", f"{t.mase:.3f}", f"{t.coverage:.0%}")
+    console.print(bt)
+    table = Table("月份 / month", "预测 / forecast", f"{level:.0%} 下限 / lower", "上限 / upper",
+                  title=f"预测 / forecast ({winner})")  # fmt: skip
+    for row in out["forecast"]:
+        table.add_row(
+            row["month"], f"{row['mean']:.4g}", f"{row['lower']:.4g}", f"{row['upper']:.4g}"
+        )
+    console.print(table)

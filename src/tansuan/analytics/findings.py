@@ -1,0 +1,341 @@
+"""Efficiency findings on hourly device energy, ranked by what they cost per year.
+
+Three detectors, each returning the energy it attributes to waste in the observed window
+and that energy annualised (× 8760 h / observed hours):
+
+* ``off_shift`` — energy drawn outside the device's shift calendar above its standby draw;
+* ``idling`` — shift hours in which the device is on but far below its rated power
+  (between ``on_fraction`` and ``idle_fraction`` of rated power), all their energy counted;
+* ``simultaneous_heating_cooling`` — hours in which a zone is heated and cooled at once;
+* ``peer_outliers`` — devices whose specific consumption [kWh per unit output] exceeds the
+  median of their peers by more than ``tolerance``; the excess over the median is waste.
+
+``rank`` values each finding in kWh, tCO2e (at a given emission factor) and money (energy
+tariff + carbon price) per year and sorts by money. The thresholds (standby, idle fraction,
+tolerance) are heuristics the user sets; they are parameters, not reference values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from tansuan.errors import InputError
+
+HOURS_PER_YEAR = 8760.0
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ShiftCalendar:
+    """Working hours per weekday (0 = Monday): a tuple of [start, end) local hours."""
+
+    hours: Mapping[int, tuple[tuple[int, int], ...]]
+
+    def on_shift(self, when: dt.datetime) -> bool:
+        """Whether the hour starting at ``when`` (local time) is inside a shift."""
+        return any(a <= when.hour < b for a, b in self.hours.get(when.weekday(), ()))
+
+    def table(self) -> NDArray[np.bool_]:
+        """A 7 × 24 table: ``table[weekday, hour]`` is True inside a shift."""
+        out = np.zeros((7, 24), dtype=bool)
+        for day, spans in self.hours.items():
+            for a, b in spans:
+                out[day, a:b] = True
+        return out
+
+    def mask(self, hours: NDArray[np.datetime64]) -> NDArray[np.bool_]:
+        """Vectorised :meth:`on_shift` for local hour stamps (``datetime64[h]``)."""
+        days = hours.astype("datetime64[D]")
+        hour = (hours - days).astype(np.int64)
+        weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+        out: NDArray[np.bool_] = self.table()[weekday, hour]
+        return out
+
+    @classmethod
+    def parse(cls, spec: Mapping[str, str]) -> ShiftCalendar:
+        """From ``{"mon-fri": "08-18", "sat": "08-12,13-17"}``; days not named have no shift.
+
+        Raises
+        ------
+        InputError
+            An unknown day or a malformed hour range.
+        """
+        out: dict[int, tuple[tuple[int, int], ...]] = {}
+        for days, ranges in spec.items():
+            parts = days.lower().split("-")
+            if any(p not in _DAYS for p in parts) or len(parts) > 2:
+                raise InputError(
+                    f"unknown day(s) {days!r}; use mon..sun or mon-fri", field=f"calendar.{days}"
+                )
+            first, last = _DAYS.index(parts[0]), _DAYS.index(parts[-1])
+            spans: list[tuple[int, int]] = []
+            for text in str(ranges).split(","):
+                match = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", text)
+                if not match or not 0 <= int(match[1]) < int(match[2]) <= 24:
+                    raise InputError(
+                        f"bad hour range {text!r}; use e.g. 08-18", field=f"calendar.{days}"
+                    )
+                spans.append((int(match[1]), int(match[2])))
+            for day in range(first, last + 1):
+                out[day] = out.get(day, ()) + tuple(spans)
+        return cls(out)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One wasteful behaviour of one device.
+
+    Attributes
+    ----------
+    kind
+        ``off_shift``, ``idling`` or ``peer_outlier``.
+    waste_kwh
+        Energy attributed to waste in the observed window [kWh].
+    annual_kwh
+        ``waste_kwh`` scaled to a year [kWh/a].
+    evidence
+        What a chart needs to show the finding (hours, shares, peer median …).
+    """
+
+    kind: Literal["off_shift", "idling", "peer_outlier", "simultaneous_heating_cooling"]
+    device: str
+    waste_kwh: float
+    annual_kwh: float
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """Prices to value a finding: tariff [money/kWh], factor [tCO2e/MWh], carbon [money/tCO2e]."""
+
+    tariff: float
+    factor_t_per_mwh: float
+    carbon_price: float = 0.0
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class Costed:
+    """A finding with its yearly cost."""
+
+    finding: Finding
+    annual_kwh: float
+    annual_tco2e: float
+    annual_cost: float
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _stamps(timestamps: Sequence[dt.datetime]) -> NDArray[np.datetime64]:
+    """Local hour stamps as ``datetime64[h]`` (aware datetimes keep their wall-clock time).
+
+    Built from ``toordinal()`` and ``hour`` (≈100× faster than numpy's datetime parsing).
+    """
+    hours = np.fromiter(
+        ((t.toordinal() - _EPOCH_ORDINAL) * 24 + t.hour for t in timestamps),
+        dtype=np.int64,
+        count=len(timestamps),
+    )
+    return hours.astype("datetime64[h]")
+
+
+def _hourly(timestamps: Sequence[dt.datetime], energy_kwh: ArrayLike) -> np.ndarray:
+    kwh = np.asarray(energy_kwh, dtype=np.float64)
+    if kwh.ndim != 1 or len(kwh) != len(timestamps):
+        raise InputError(
+            f"{len(timestamps)} timestamps but {kwh.shape} energy values", field="energy_kwh"
+        )
+    if len(kwh) == 0:
+        raise InputError("no hours to analyse", field="energy_kwh")
+    if np.any(kwh < 0):
+        raise InputError("hourly energy must not be negative", field="energy_kwh")
+    return kwh
+
+
+def off_shift(
+    device: str,
+    timestamps: Sequence[dt.datetime],
+    energy_kwh: ArrayLike,
+    calendar: ShiftCalendar,
+    *,
+    standby_kw: float = 0.0,
+    min_hours: int = 3,
+) -> Finding | None:
+    """Energy above standby drawn outside the shift calendar (hourly data, local time).
+
+    Parameters
+    ----------
+    timestamps
+        Local start of each hour.
+    energy_kwh
+        Energy per hour [kWh] (= mean power [kW]).
+    standby_kw
+        Draw tolerated off shift [kW].
+    min_hours
+        Fewer running off-shift hours than this are not reported.
+    """
+    kwh = _hourly(timestamps, energy_kwh)
+    stamps = _stamps(timestamps)
+    off = ~calendar.mask(stamps)
+    running = off & (kwh > standby_kw)
+    if running.sum() < min_hours:
+        return None
+    waste = float(np.sum(kwh[running] - standby_kw))
+    annual = waste * HOURS_PER_YEAR / len(kwh)
+    share = running.sum() / max(off.sum(), 1)
+    return Finding(
+        kind="off_shift",
+        device=device,
+        waste_kwh=waste,
+        annual_kwh=annual,
+        message=(
+            f"{device} 在班次外运行 {int(running.sum())} 小时 / ran {int(running.sum())} h "
+            f"outside its shifts ({share:.0%} of off-shift hours)"
+        ),
+        evidence={
+            "hours": stamps[running],
+            "off_shift_hours": int(off.sum()),
+            "standby_kw": standby_kw,
+        },
+    )
+
+
+def idling(
+    device: str,
+    timestamps: Sequence[dt.datetime],
+    energy_kwh: ArrayLike,
+    calendar: ShiftCalendar,
+    *,
+    rated_kw: float,
+    idle_fraction: float = 0.2,
+    on_fraction: float = 0.02,
+    min_hours: int = 3,
+) -> Finding | None:
+    """Shift hours where the device is on but below ``idle_fraction`` of ``rated_kw``."""
+    if not rated_kw > 0:
+        raise InputError(f"rated power must be positive, got {rated_kw}", field="rated_kw")
+    if not 0 <= on_fraction < idle_fraction <= 1:
+        raise InputError("need 0 ≤ on_fraction < idle_fraction ≤ 1", field="idle_fraction")
+    kwh = _hourly(timestamps, energy_kwh)
+    stamps = _stamps(timestamps)
+    on = calendar.mask(stamps)
+    load = kwh / rated_kw
+    idle = on & (load > on_fraction) & (load < idle_fraction)
+    if idle.sum() < min_hours:
+        return None
+    waste = float(kwh[idle].sum())
+    return Finding(
+        kind="idling",
+        device=device,
+        waste_kwh=waste,
+        annual_kwh=waste * HOURS_PER_YEAR / len(kwh),
+        message=(
+            f"{device} 空转 {int(idle.sum())} 小时 / idled {int(idle.sum())} h "
+            f"below {idle_fraction:.0%} of its rated {rated_kw:g} kW"
+        ),
+        evidence={
+            "hours": stamps[idle],
+            "rated_kw": rated_kw,
+            "mean_idle_load": float(load[idle].mean()),
+        },
+    )
+
+
+def peer_outliers(
+    devices: Mapping[str, tuple[float, float]],
+    *,
+    observed_hours: float,
+    tolerance: float = 0.2,
+) -> list[Finding]:
+    """Devices of one class whose specific consumption is far above the peers' median.
+
+    Parameters
+    ----------
+    devices
+        ``{device: (energy [kWh], output [unit])}`` over the same window.
+    observed_hours
+        Length of the window [h], to annualise.
+    tolerance
+        Fraction above the median that is still accepted (0.2 = 20 %).
+    """
+    if len(devices) < 3:
+        raise InputError("need at least 3 peers to compare specific consumption", field="devices")
+    sec = {}
+    for name, (energy, output) in devices.items():
+        if output <= 0:
+            raise InputError(f"{name}: output must be positive", field=f"devices.{name}")
+        sec[name] = energy / output
+    median = float(np.median(list(sec.values())))
+    out = []
+    for name, value in sec.items():
+        if value > median * (1 + tolerance):
+            excess = (value - median) * devices[name][1]
+            out.append(
+                Finding(
+                    kind="peer_outlier",
+                    device=name,
+                    waste_kwh=excess,
+                    annual_kwh=excess * HOURS_PER_YEAR / observed_hours,
+                    message=(
+                        f"{name} 单耗比同类中位数高 {value / median - 1:.0%} / "
+                        f"specific consumption {value / median - 1:.0%} above the peers' median"
+                    ),
+                    evidence={"specific": sec, "median": median},
+                )
+            )
+    return out
+
+
+def simultaneous_heating_cooling(
+    name: str,
+    timestamps: Sequence[dt.datetime],
+    heating_kwh: ArrayLike,
+    cooling_kwh: ArrayLike,
+    *,
+    min_kwh: float = 0.0,
+    min_hours: int = 3,
+) -> Finding | None:
+    """Hours in which the same zone is heated and cooled at once.
+
+    Waste per hour is the smaller of the two energies (what the other system had to undo) —
+    a conservative estimate. ``min_kwh`` [kWh per hour] ignores standby draws.
+    """
+    heat = _hourly(timestamps, heating_kwh)
+    cool = _hourly(timestamps, cooling_kwh)
+    both = (heat > min_kwh) & (cool > min_kwh)
+    if both.sum() < min_hours:
+        return None
+    waste = float(np.minimum(heat, cool)[both].sum())
+    return Finding(
+        kind="simultaneous_heating_cooling",
+        device=name,
+        waste_kwh=waste,
+        annual_kwh=waste * HOURS_PER_YEAR / len(heat),
+        message=(
+            f"{name} 同时供热和制冷 {int(both.sum())} 小时 / heated and cooled at once "
+            f"for {int(both.sum())} h"
+        ),
+        evidence={"hours": _stamps(timestamps)[both]},
+    )
+
+
+def rank(findings: Sequence[Finding], valuation: Valuation) -> list[Costed]:
+    """Value each finding per year and sort by cost, largest first.
+
+    cost = kWh·tariff + kWh/1000·factor·carbon_price; tCO2e = kWh/1000·factor.
+    """
+    out = []
+    for finding in findings:
+        tco2e = finding.annual_kwh / 1000.0 * valuation.factor_t_per_mwh
+        cost = finding.annual_kwh * valuation.tariff + tco2e * valuation.carbon_price
+        out.append(Costed(finding, finding.annual_kwh, tco2e, cost))
+    return sorted(out, key=lambda c: c.annual_cost, reverse=True)

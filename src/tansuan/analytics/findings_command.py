@@ -1,0 +1,198 @@
+"""CLI ``tansuan findings``: off-shift running, idling and peer outliers of a site's devices.
+
+Each device's hourly energy comes from the store: an energy point (``total`` or
+``total_increasing``, converted to kWh) or else a power point (hourly mean, kW → kWh per
+hour). Idling needs the device's ``rated_power_kw`` in the site model. Devices with a
+production point (quantity ``production`` or ``output``) are compared with the other devices
+of their class (at least 3) on specific consumption [kWh per unit output]. Findings are valued
+per year and ranked by cost (:func:`tansuan.analytics.findings.rank`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from tansuan.analytics.findings import (
+    Finding,
+    ShiftCalendar,
+    Valuation,
+    idling,
+    off_shift,
+    peer_outliers,
+    rank,
+)
+from tansuan.errors import InputError, TansuanError
+
+
+def _calendar(items: list[str]) -> ShiftCalendar:
+    spec: dict[str, str] = {}
+    for item in items:
+        days, sep, hours = item.partition("=")
+        if not sep:
+            raise InputError(f"calendar {item!r} must look like mon-fri=08-18", field="calendar")
+        spec[days.strip()] = hours.strip()
+    if not spec:
+        raise InputError("give at least one --calendar, e.g. mon-fri=08-18", field="calendar")
+    return ShiftCalendar.parse(spec)
+
+
+def _device_hours(
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime, zone: Any
+) -> tuple[list[dt.datetime], np.ndarray] | None:
+    from tansuan.domain import units
+    from tansuan.store.queries import series
+
+    energy = [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
+    power = [p for p in device.points if p.quantity == "power"]
+    candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum") for p in energy]
+    candidates += [(p, "kW", "mean") for p in power]
+    for point, target, column in candidates:
+        scale = units.factor(point.unit, target)
+        stamps, values = [], []
+        for row in series(connection, site, point.id, lo, hi, "hour"):
+            value = row.get(column)
+            if value is None:
+                continue
+            stamps.append(row["period"].astimezone(zone).replace(tzinfo=None))
+            values.append(max(float(value) * scale, 0.0))
+        if stamps:
+            return stamps, np.array(values)
+    return None
+
+
+def _output(
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
+) -> float | None:
+    """Total output over the window of the device's production point (quantity
+    ``production`` or ``output``, kind ``total``/``total_increasing``), if it has one."""
+    from tansuan.store.queries import series
+
+    for point in device.points:
+        if point.quantity in ("production", "output") and point.kind != "instantaneous":
+            column = "delta" if point.kind == "total_increasing" else "sum"
+            rows = series(connection, site, point.id, lo, hi, "day")
+            total = sum(float(r[column]) for r in rows if r.get(column) is not None)
+            return total if total > 0 else None
+    return None
+
+
+def findings(
+    site: str = typer.Option(..., "--site", help="site id"),
+    start: str = typer.Option(..., "--from", help="first day YYYY-MM-DD"),
+    end: str = typer.Option(..., "--to", help="day after the last YYYY-MM-DD"),
+    calendar: list[str] = typer.Option(
+        [], "--calendar", help="shift hours, e.g. mon-fri=08-18 (repeatable)"
+    ),
+    tariff: float = typer.Option(..., "--tariff", help="energy tariff [money/kWh]"),
+    factor: float = typer.Option(..., "--factor-t-per-mwh", help="emission factor [tCO2/MWh]"),
+    carbon_price: float = typer.Option(0.0, "--carbon-price", help="carbon price [money/tCO2]"),
+    standby_kw: float = typer.Option(0.0, "--standby-kw", help="draw tolerated off shift [kW]"),
+    idle_fraction: float = typer.Option(
+        0.2, "--idle-fraction", help="idle below this share of rated power"
+    ),
+    peer_tolerance: float = typer.Option(
+        0.2, "--peer-tolerance", help="flag specific consumption this far above the class median"
+    ),
+    model_file: Path | None = typer.Option(
+        None, "--model", help="site-model YAML (default: stored)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Devices off shift, idling or far from their peers, ranked by yearly cost / 低效设备排名."""
+    from zoneinfo import ZoneInfo
+
+    from tansuan.cli import console, fail
+    from tansuan.site.validate import load
+    from tansuan.store import Store
+    from tansuan.store.documents import current_model
+
+    store = None
+    try:
+        cal = _calendar(calendar)
+        try:
+            lo_d, hi_d = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        except ValueError:
+            raise InputError("--from and --to must be dates YYYY-MM-DD", field="from") from None
+        store = Store()
+        model = load(model_file) if model_file is not None else current_model(store)
+        site_model = model.site(site)
+        zone = ZoneInfo(site_model.timezone)
+        lo = dt.datetime.combine(lo_d, dt.time(), zone)
+        hi = dt.datetime.combine(hi_d, dt.time(), zone)
+        devices = [d for _, d in site_model.iter_devices()]
+        found: list[Finding] = []
+        peers: dict[str, dict[str, tuple[float, float]]] = {}
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=console, transient=True) as bar, store.read() as connection:
+            task = bar.add_task("设备 / devices", total=len(devices))
+            for device in devices:
+                hours = _device_hours(connection, site, device, lo, hi, zone)
+                bar.advance(task)
+                if hours is None:
+                    continue
+                stamps, kwh = hours
+                output = _output(connection, site, device, lo, hi)
+                if output is not None:
+                    peers.setdefault(device.device_class, {})[device.id] = (
+                        float(kwh.sum()),
+                        output,
+                    )
+                if (f := off_shift(device.id, stamps, kwh, cal, standby_kw=standby_kw)) is not None:
+                    found.append(f)
+                if device.rated_power_kw:
+                    f = idling(device.id, stamps, kwh, cal, rated_kw=device.rated_power_kw,
+                               idle_fraction=idle_fraction)  # fmt: skip
+                    if f is not None:
+                        found.append(f)
+        window_h = (hi - lo).total_seconds() / 3600.0
+        for members in peers.values():
+            if len(members) >= 3:
+                found += peer_outliers(members, observed_hours=window_h, tolerance=peer_tolerance)
+        ranked = rank(found, Valuation(tariff, factor, carbon_price))
+    except TansuanError as error:
+        fail(error, code=1)
+    finally:
+        if store is not None:
+            store.close()
+    out: list[dict[str, Any]] = [
+        {
+            "device": c.finding.device,
+            "kind": c.finding.kind,
+            "waste_kwh": c.finding.waste_kwh,
+            "annual_kwh": c.annual_kwh,
+            "annual_tco2e": c.annual_tco2e,
+            "annual_cost": c.annual_cost,
+            "message": c.finding.message,
+            "evidence_hours": [str(h) for h in c.finding.evidence.get("hours", [])[:50]],
+        }
+        for c in ranked
+    ]
+    if as_json:
+        typer.echo(
+            orjson.dumps({"site": site, "findings": out}, option=orjson.OPT_INDENT_2).decode()
+        )
+        return
+    if not out:
+        console.print("没有发现 / no findings")
+        return
+    table = Table(
+        "设备 / device", "类型 / kind", "kWh/a", "tCO2e/a", "费用 / cost/a", "说明 / detail"
+    )
+    for row in out:
+        table.add_row(
+            row["device"],
+            row["kind"],
+            f"{row['annual_kwh']:,.0f}",
+            f"{row['annual_tco2e']:,.2f}",
+            f"{row['annual_cost']:,.0f}",
+            row["message"],
+        )
+    console.print(table)
