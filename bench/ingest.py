@@ -232,7 +232,8 @@ def via_http(
         [sys.executable, "-m", "uvicorn", "--factory", "tansuan.web.app:app_from_env",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
          "--no-access-log"],
-        env={**os.environ, **env, "TANSUAN_DATABASE_URL": url},
+        env={**os.environ, **env, "TANSUAN_DATABASE_URL": url, "TANSUAN_INGEST_TOKEN": TOKEN,
+             "TANSUAN_DATA_DIR": tempfile.mkdtemp(prefix="tansuan-bench-")},
     )  # fmt: skip
 
     def encoded():  # noqa: ANN202
@@ -269,9 +270,15 @@ def via_http(
     return {**rates(sizes, seconds), "server_peak_rss_mb": round(peak_mb, 1)}
 
 
+#: The server's ingest token for this run (the deployment-wide ingest-only token).
+TOKEN = "bench-" + uuid.uuid4().hex
+
+
 def post(http: httpx.Client, size: int, body: bytes) -> None:
     answer = http.post(
-        "/api/v1/readings", content=body, headers={"Content-Type": "application/json"}
+        "/api/v1/readings",
+        content=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["new"] == size, answer.text[:300]
