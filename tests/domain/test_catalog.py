@@ -134,3 +134,16 @@ def test_dated_rows_need_a_date() -> None:
 def test_duplicate_ids_are_refused() -> None:
     with pytest.raises(ReferenceDataError, match="duplicate"):
         FactorCatalog([_row("a", None, None), _row("a", None, None)])
+
+
+def test_the_ets_grid_factor_is_carried_forward_and_says_so(catalog: FactorCatalog) -> None:
+    """No ETS factor is published for 2026 yet: the 2023–2025 value (0.5703 tCO2/MWh,
+    环办气候函〔2023〕43号) is used provisionally, and its source says "carried forward".
+    The statistical series is not carried forward (grid.yaml lists only ``ets``)."""
+    factor = catalog.lookup("grid_electricity", "electricity", on=date(2026, 3, 1))
+    assert (factor.id, factor.value) == ("grid.ets.national.2023", 0.5703)
+    assert "carried forward to 2026-03-01" in factor.source
+    inside = catalog.lookup("grid_electricity", "electricity", on=date(2025, 3, 1))
+    assert "carried forward" not in inside.source
+    with pytest.raises(UnknownFactor):
+        catalog.lookup("grid_electricity", "electricity", on=date(2026, 3, 1), series="statistical")

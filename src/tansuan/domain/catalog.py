@@ -12,6 +12,11 @@ in a *series*:
   the MEE-NBS statistical factor are different numbers for different purposes.
 * **date** — rows are valid from ``valid_from`` to ``valid_to`` inclusive; an empty
   bound is open.
+* **carry forward** — for series whose metadata lists them in ``carry_forward`` (the ETS
+  grid factor, published with a lag), a date after the newest row takes that newest row
+  of the same series and region, and its source says "carried forward": a plant reports
+  provisionally with the latest published factor until a newer one is published (a new
+  table row then changes the inputs digest, so the affected months get new versions).
 * **region** — the row of the region asked for; when the series has no row for that
   region, the ``national`` row of the same series (and the returned factor says which
   region it is). Rows with an empty region (chemistry, CEMS constants) match any region.
@@ -30,7 +35,7 @@ and no value raises :class:`~tansuan.errors.MissingParameter` naming the input f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
@@ -158,6 +163,7 @@ class FactorCatalog:
         *,
         default_series: Mapping[str, str] | None = None,
         refrigerants: Mapping[str, tuple[Component, ...]] | None = None,
+        carry_forward: Iterable[tuple[str, str]] = (),
     ) -> None:
         self._by_kind_key: dict[tuple[str, str], list[Factor]] = {}
         ids: set[str] = set()
@@ -168,6 +174,7 @@ class FactorCatalog:
             self._by_kind_key.setdefault((factor.kind, factor.key), []).append(factor)
         self._default_series = MappingProxyType(dict(default_series or {}))
         self._refrigerants = MappingProxyType(dict(refrigerants or {}))
+        self._carry_forward = frozenset(carry_forward)
 
     # -- introspection -------------------------------------------------------------
     def factors(self) -> tuple[Factor, ...]:
@@ -215,7 +222,10 @@ class FactorCatalog:
         if chosen_series is not None:
             rows = [r for r in rows if r.series == chosen_series]
         if on is not None:
-            rows = [r for r in rows if r.valid_on(on)]
+            valid = [r for r in rows if r.valid_on(on)]
+            if not valid and (kind, chosen_series or "") in self._carry_forward:
+                valid = _carried_forward(rows, on)
+            rows = valid
         wanted = region or NATIONAL
         regional = [r for r in rows if r.region == wanted]
         if not regional:
@@ -309,17 +319,41 @@ def _refrigerants_from_table() -> dict[str, tuple[Component, ...]]:
     return {name: tuple(components) for name, components in out.items()}
 
 
+def _carried_forward(rows: list[Factor], on: date) -> list[Factor]:
+    """The newest row of each region that ended before ``on``, marked as carried forward."""
+    newest: dict[str, Factor] = {}
+    for row in rows:
+        if row.valid_to is not None and row.valid_to < on:
+            held = newest.get(row.region)
+            if held is None or (held.valid_to is not None and held.valid_to < row.valid_to):
+                newest[row.region] = row
+    return [
+        replace(
+            row,
+            source_clause=f"{row.source_clause}; carried forward to {on.isoformat()}: no newer "
+            "value published / 沿用最新发布值",
+        )
+        for row in newest.values()
+    ]
+
+
 @lru_cache(maxsize=1)
 def shipped_catalog() -> FactorCatalog:
     """The catalog of every shipped factor table (read once, then cached)."""
     factors: list[Factor] = []
     default_series: dict[str, str] = {}
+    carry_forward: list[tuple[str, str]] = []
     for table in tables.FACTOR_TABLES:
         meta = tables.metadata(table)
         for kind, series in (meta.get("default_series") or {}).items():
             default_series[str(kind)] = str(series)
+        for kind, series in (meta.get("carry_forward") or {}).items():
+            carry_forward.append((str(kind), str(series)))
         for line, row in enumerate(tables.rows(table), start=2):
             factors.append(_factor_from_row(table, row, line))
     return FactorCatalog(
-        factors, default_series=default_series, refrigerants=_refrigerants_from_table()
+        factors,
+        default_series=default_series,
+        refrigerants=_refrigerants_from_table(),
+        carry_forward=carry_forward,
     )
