@@ -411,6 +411,15 @@ def test_cems_month_with_a_gap_and_the_cross_check(db_url: str) -> None:
         assert stack.grade == "B"
         oil = next(r for r in report.computed if r.source_id == "oil")
         assert grams_to_tonnes(oil.co2e_g) == pytest.approx(11_096.614349, abs=1e-5)
+        with store.read() as conn:
+            counted = {
+                line["source_id"] for line in results.current_lines(conn, "yard", ["2024-03"])
+            }
+            every = {
+                line["source_id"]
+                for line in results.current_lines(conn, "yard", ["2024-03"], include_checks=True)
+            }
+        assert (counted, every) == ({"oil"}, {"oil", "stack"})  # the CEMS check is not added
         (check,) = accountant.cross_checks("yard", parse_period("2024-03"))["oil~stack"]
         assert check.relative_difference == pytest.approx(-0.005679718, abs=1e-8)
         assert not check.flagged

@@ -159,8 +159,10 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
     per_source: dict[str, dict[str, Any]] = {}
     for r in report.computed:
         row = per_source.setdefault(
-            r.source_id, {"method": r.method, "g": 0, "grades": set(), "notes": 0, "cov": []}
-        )
+            r.source_id,
+            {"method": r.method, "g": 0, "grades": set(), "notes": 0, "cov": [],
+             "counted": r.counted},
+        )  # fmt: skip
         row["g"] += sum(ln.co2e_g for ln in r.lines if ln.scope != "2-market")
         row["grades"].add(r.grade)
         row["notes"] += len(r.notes)
@@ -168,7 +170,7 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
     table = Table(title=f"{report.site} {report.period.label} — 排放 emissions", show_footer=True)
     table.add_column("来源 source", footer="合计 total")
     table.add_column("方法 method")
-    total_g = sum(v["g"] for v in per_source.values())
+    total_g = sum(v["g"] for v in per_source.values() if v["counted"])
     table.add_column("CO2e t", justify="right", footer=f"{grams_to_tonnes(total_g):,.3f}")
     table.add_column("质量 grade")
     table.add_column("覆盖 coverage", justify="right")
@@ -176,7 +178,9 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
     for source_id, row in per_source.items():
         coverage = sum(row["cov"]) / len(row["cov"]) if row["cov"] else 0.0
         table.add_row(
-            source_id,
+            source_id
+            if row["counted"]
+            else f"{source_id} [dim](核验 check, 不计入 not in total)[/]",
             row["method"],
             f"{grams_to_tonnes(row['g']):,.3f}",
             "/".join(sorted(row["grades"])),

@@ -229,7 +229,9 @@ class Accountant:
         if not pairs:
             return {}
         with self.store.read() as conn:
-            rows = results.current_lines(conn, site_key, [m.label for m in period.months()])
+            rows = results.current_lines(
+                conn, site_key, [m.label for m in period.months()], include_checks=True
+            )
         co2: dict[str, dict[str, int]] = {}
         for row in rows:
             if row["gas"] == "CO2":
@@ -436,6 +438,13 @@ class Accountant:
             "gwp": self.gwp.name,
             "month": month.label,
         }
+        checks = {s.cross_check for s in ctx.site.sources if s.cross_check}
+        counted = source.id not in checks
+        if not counted:
+            notes.append(
+                "交叉核验源，不计入合计 / a cross-check of a calculated source: "
+                "reported beside it, never added into totals"
+            )
         return [
             results.ResultSet(
                 site_id=ctx.site.id,
@@ -449,6 +458,7 @@ class Accountant:
                 coverage=quality.coverage,
                 substituted_share=quality.substituted_share,
                 notes=tuple(notes),
+                counted=counted,
             )
         ]
 

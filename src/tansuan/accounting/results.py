@@ -46,6 +46,13 @@ result_sets = sa.Table(
     sa.Column("trace", sa.LargeBinary, nullable=False, comment="canonical JSON"),
     sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("software_version", sa.String(32), nullable=False),
+    sa.Column(
+        "counted",
+        sa.Boolean,
+        nullable=False,
+        default=True,
+        comment="False for a CEMS source that only cross-checks a calculated one",
+    ),
     sa.UniqueConstraint("site_id", "source_id", "period", "version"),
     sa.Index("ix_result_sets_current", "site_id", "period", "status"),
 )
@@ -107,6 +114,7 @@ class ResultSet:
     coverage: float
     substituted_share: float
     notes: tuple[str, ...] = field(default=())
+    counted: bool = True  #: False: a cross-check measurement, never added into totals
 
     @property
     def co2e_g(self) -> int:
@@ -115,6 +123,7 @@ class ResultSet:
     def digest(self) -> str:
         """SHA-256 of the canonical JSON of the inputs and the lines."""
         body = {
+            "counted": self.counted,
             "inputs": self.inputs,
             "lines": sorted((ln.gas, ln.scope, ln.mass_g, ln.co2e_g) for ln in self.lines),
             "method": self.method,
@@ -229,6 +238,7 @@ def save(
             trace=canonical_json(trace),
             computed_at=dt.datetime.now(dt.UTC),
             software_version=__version__,
+            counted=result.counted,
         )
         .returning(rs.c.id)
     ).scalar_one()
@@ -328,9 +338,18 @@ def clear_stale(conn: sa.Connection, site_id: str, source_id: str, period: str) 
 
 
 def current_lines(
-    conn: sa.Connection, site_id: str, periods: Sequence[str], *, status: Status = "current"
+    conn: sa.Connection,
+    site_id: str,
+    periods: Sequence[str],
+    *,
+    status: Status = "current",
+    include_checks: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every current result line of a site for the given months, with its set's metadata."""
+    """Every current result line of a site for the given months, with its set's metadata.
+
+    Lines of cross-check sources (a CEMS source that verifies a calculated one) are left
+    out unless ``include_checks``: adding them would count the same CO2 twice.
+    """
     rs, rl = result_sets, result_lines
     query = (
         sa.select(
@@ -342,6 +361,7 @@ def current_lines(
             rs.c.grade,
             rs.c.coverage,
             rs.c.substituted_share,
+            rs.c.counted,
             rl.c.gas,
             rl.c.scope,
             rl.c.mass_g,
@@ -351,6 +371,8 @@ def current_lines(
         .where(rs.c.site_id == site_id, rs.c.status == status, rs.c.period.in_(list(periods)))
         .order_by(rs.c.source_id, rs.c.period, rl.c.gas, rl.c.scope)
     )
+    if not include_checks:
+        query = query.where(rs.c.counted.is_(True))
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -472,6 +494,7 @@ def save_many(
                     "trace": canonical_json(trace),
                     "computed_at": now,
                     "software_version": __version__,
+                    "counted": result.counted,
                 },
             )
         )

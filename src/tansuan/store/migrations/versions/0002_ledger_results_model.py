@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("trace", sa.LargeBinary(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("software_version", sa.String(32), nullable=False),
+        sa.Column("counted", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("site_id", "source_id", "period", "version"),
     )
