@@ -557,6 +557,11 @@ from tansuan.reports.commands import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
 
+# --- digital twin (issue 9) -----------------------------------------------------------
+from tansuan.twin.commands import twin_app  # noqa: E402
+
+app.add_typer(twin_app, name="twin")
+
 
 def main() -> None:
     """Console-script entry point."""
