@@ -35,7 +35,7 @@ class Compressor:
         """Input power [kW] at each step for a demand of ``loaded_share`` (0…1)."""
         share = np.clip(loaded_share, 0.0, 1.0)
         if step_s < self.cycle_s:
-            phase = (ts_s % self.cycle_s) / self.cycle_s
+            phase = ((ts_s % self.cycle_s) + step_s / 2) / self.cycle_s
             share = (phase < share).astype(np.float64)
         power = self.rated_kw * (self.unloaded_share + (1 - self.unloaded_share) * share)
         return np.asarray(power * running)

@@ -16,7 +16,7 @@ SITES_DIR = Path(__file__).with_name("sites")
 
 #: HJ 212-2017 pollutant codes (Appendix B) of the stack points.
 STACK_CODES = {
-    "co2": ("a05001", "mg/m3", (0, 400000)),
+    "co2": ("a05001", "mg/m3", (0, 700000)),
     "flow": ("a00000", "m3/h", (0, 5e6)),
     "o2": ("a19001", "percent", (0, 25)),
     "so2": ("a21026", "mg/m3", (0, 2000)),
