@@ -97,7 +97,12 @@ def test_parse_and_bad_faults() -> None:
     fault = faults.parse("spike:fan-1.power@2025-06-02T12:00+08:00/5/20")
     assert (fault.kind, fault.targets, fault.magnitude) == ("spike", ("fan-1.power",), 20.0)
     assert fault.end_us - fault.start_us == 5 * 60_000_000
-    for text in ("nonsense", "melt:fan-1.power@2025-06-02T12:00+08:00/5",
-                 "stuck:fan-1.power@2025-06-02T12:00/5", "outage:nobody@2025-06-02T12:00+08:00"):  # fmt: skip
+    bad = (
+        "nonsense",
+        "melt:fan-1.power@2025-06-02T12:00+08:00/5",
+        "stuck:fan-1.power@2025-06-02T12:00/5",
+        "outage:nobody@2025-06-02T12:00+08:00",
+    )
+    for text in bad:
         with pytest.raises(InputError):
             faults.parse(text, connections={})
