@@ -145,10 +145,10 @@ def _outcome(
         price = prices.fuel_cny_per_t
         if change.fuel and change.fuel != fuel.key:
             heat_gj = burnt_t * fuel.ncv_gj_per_t
-            ncv = catalog.lookup("ncv", change.fuel)
-            per = ncv.parameter("ncv").unit
+            new_ncv = catalog.lookup("ncv", change.fuel)
+            per = new_ncv.parameter("ncv").unit
             unit = per.split("/", 1)[1] if "/" in per else "t"
-            key, amount = change.fuel, heat_gj / ncv.parameter("ncv", f"GJ/({unit})").value
+            key, amount = change.fuel, heat_gj / new_ncv.parameter("ncv", f"GJ/({unit})").value
             price = prices.new_fuel_cny_per_unit
         total, _ = fuel_amounts.get(key, (0.0, unit))
         fuel_amounts[key] = (total + amount, unit)
@@ -156,7 +156,10 @@ def _outcome(
     for key, (amount, unit) in fuel_amounts.items():
         sources.append({"id": f"fuel-{key}", "method": "combustion", "fuel": key,
                         "amount": f"{amount!r} {unit}"})  # fmt: skip
-        carriers.append({"carrier": key, "amount": f"{amount!r} {unit}"})
+        ncv = catalog.lookup("ncv", key).parameter("ncv")
+        carriers.append(
+            {"carrier": key, "amount": f"{amount!r} {unit}", "ncv": f"{ncv.value!r} {ncv.unit}"}
+        )
     if activity.clinker_t:
         kiln = next(d for _, d in plant.devices if d.device_class == "kiln")
         tags = dict(t.partition(":")[::2] for t in kiln.tags)
