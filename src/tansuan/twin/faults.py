@@ -7,7 +7,8 @@ outage) and its window [start, end) in UTC epoch µs:
 * ``stuck`` — the point repeats its value at the window's start;
 * ``spike`` — one reading (the first in the window) is multiplied by ``magnitude``;
 * ``counter_reset`` — a cumulative register restarts at 0 at the window's start and
-  keeps counting (the window's end is ignored);
+  keeps counting (the window's end is ignored); a plant run applies it inside the
+  meter (:attr:`~tansuan.twin.plant.Plant.resets`) so the new count runs on across days;
 * ``clock_skew`` — the point's time stamps in the window are shifted by ``magnitude`` s;
 * ``outage`` — a data logger is down: every point of ``targets`` sends nothing.
 """
@@ -44,7 +45,10 @@ class Fault:
 
 
 def parse(text: str, *, connections: dict[str, tuple[str, ...]] | None = None) -> Fault:
-    """``KIND:TARGET:START:MINUTES[:MAGNITUDE]``, START in ISO 8601 with offset.
+    """``KIND:TARGET@START/MINUTES[/MAGNITUDE]``, START in ISO 8601 with offset.
+
+    e.g. ``stuck:fan-001.power@2026-11-01T08:00+08:00/60`` or
+    ``outage:stack-logger@2026-11-01T02:00+08:00/180``.
 
     An outage's TARGET is a connection id (its points are looked up in ``connections``).
     """

@@ -31,7 +31,7 @@ from tansuan.twin import demo
 from tansuan.twin.calendar import local_days
 from tansuan.twin.plant import Plant, TwinSpec
 
-#: Simulation step of a scenario run [s]: hourly is enough for energy totals.
+#: Simulation step of a scenario run [s]: a quarter-hour is enough for energy totals.
 STEP_S = 900
 
 
