@@ -116,3 +116,64 @@ def test_live_data_arrives_over_hj212_and_http(
         fuel = queries.series(conn, "cement", "kiln-1.fuel", lo, hi, "raw")
     assert {"hj212", "http"} <= sources
     assert len(co2) >= 3 and len(fuel) >= 3
+
+
+def _broker_url() -> str:
+    """The test broker (TANSUAN_TEST_MQTT_URL); CI without one is a failure, not a skip."""
+    url = os.environ.get("TANSUAN_TEST_MQTT_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must set TANSUAN_TEST_MQTT_URL (.ci/run starts Mosquitto)")
+        pytest.skip("needs an MQTT broker: set TANSUAN_TEST_MQTT_URL (.ci/run starts one)")
+    return url
+
+
+def test_live_data_over_mqtt_when_a_broker_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    from tansuan.gateways.mqtt import MqttGateway
+    from tansuan.gateways.runtime import make_sink
+
+    broker = _broker_url()
+    prefix = f"t-{uuid.uuid4().hex[:10]}"
+    url = f"sqlite:///{tmp_path / 'twin.db'}"
+    monkeypatch.delenv("TANSUAN_GATEWAY_SINK", raising=False)
+    settings = Settings(data_dir=tmp_path / "var", database_url=url)
+    store = Store(url)
+    store.load_model(demo.site_model("cement"))
+    sink = make_sink(settings, source="mqtt")
+    gateway = MqttGateway(
+        sink, url=broker, client_id=f"gw-{prefix}", prefix=prefix, session_expiry_s=60,
+        model=demo.site_model("cement"),
+    )  # fmt: skip
+    gateway.start()
+    try:
+        assert gateway.connected.wait(10), "gateway did not connect"
+        time.sleep(0.3)  # the SUBACK
+        since = dt.datetime.now(ZoneInfo("Asia/Shanghai")) - dt.timedelta(minutes=20)
+        save_state(
+            state_path(settings.data_dir, "cement"),
+            {"site": "cement", "seed": 7, "intervention": None, "day": since.date().isoformat(),
+             "registers": {}, "last_ts_us": int(since.timestamp() * 1_000_000)},
+        )  # fmt: skip
+        options = live.LiveOptions(
+            tick_s=0.5, duration_s=1.5, hj212=None, mqtt_url=broker, mqtt_prefix=prefix
+        )
+        sent = asyncio.run(live.run("cement", settings.data_dir, options))
+        assert sent.mqtt > 0 and sent.http == 0 and sent.hj212 == 0
+        lo = since - dt.timedelta(minutes=5)
+        hi = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+        deadline = time.monotonic() + 10
+        while True:
+            with store.read() as conn:
+                co2 = queries.series(conn, "cement", "kiln-stack.co2", lo, hi, "raw")
+            if len(co2) >= 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert len(co2) >= 3
+    finally:
+        gateway.stop()
+        sink.__self__.close()  # type: ignore[attr-defined]
+        store.close()

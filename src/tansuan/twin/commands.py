@@ -131,8 +131,11 @@ def run_live(
         None, "--duration", help="stop after this many seconds / 运行时长"
     ),
     no_hj212: bool = typer.Option(False, "--no-hj212", help="send CEMS data over HTTP too"),
+    mqtt: bool = typer.Option(
+        False, "--mqtt", help="meters over MQTT (TANSUAN_MQTT_URL) instead of HTTP / 经 MQTT 发送"
+    ),
 ) -> None:
-    """Run the live simulator: CEMS over HJ 212, meters over HTTP / 运行实时仿真."""
+    """Run the live simulator: CEMS over HJ 212, meters over MQTT or HTTP / 运行实时仿真."""
     import asyncio
     import logging
 
@@ -147,7 +150,12 @@ def run_live(
         duration_s=duration,
         hj212=None if no_hj212 else (settings.hj212_host, settings.hj212_port),
         token=settings.ingest_token,
+        mqtt_url=settings.mqtt_url if mqtt else None,
+        mqtt_prefix=settings.mqtt_topic_prefix,
     )
+    if mqtt and not settings.mqtt_url:
+        err_console.print("[bold red]错误 / error:[/] --mqtt needs TANSUAN_MQTT_URL")
+        raise typer.Exit(2)
     console.print(f"孪生 / twin {site} → {url} (HJ 212 {options.hj212}) — Ctrl-C 停止 / stop")
     try:
         sent = asyncio.run(run(site, settings.data_dir, options, seed=seed))
@@ -156,7 +164,10 @@ def run_live(
     except KeyboardInterrupt:
         console.print("已停止 / stopped")
         return
-    console.print(f"[green]✓[/] {sent.http:,} HTTP + {sent.hj212:,} HJ 212 读数 readings sent")
+    console.print(
+        f"[green]✓[/] {sent.http:,} HTTP + {sent.mqtt:,} MQTT + {sent.hj212:,} HJ 212 "
+        "读数 readings sent"
+    )
 
 
 @twin_app.command("scenario")

@@ -4,8 +4,10 @@
   send them: one ``2051`` (minute data) upload per time stamp and logger, each value
   with its ``Avg`` and ``Flag`` (``C`` while the analyser calibrates), through the real
   :class:`~tansuan.gateways.hj212.client.Hj212Client` (answers awaited, resent);
-* every other point goes to ``POST /api/v1/readings`` as one columnar JSON batch per
-  tick (the HTTP fallback for meters).
+* every other point goes to the MQTT broker when one is configured, as batch messages
+  on ``<prefix>/<site>`` (QoS 1, ≤ :data:`MQTT_BATCH` readings each, the scheme of
+  :mod:`tansuan.gateways.mqtt_payload`), otherwise to ``POST /api/v1/readings`` as one
+  columnar JSON batch per tick (the HTTP fallback).
 
 The twin continues from the state :mod:`.history` left (same seed, same registers at
 the start of the last backfilled day), so cumulative registers run on without a jump.
@@ -39,6 +41,8 @@ from tansuan.twin.history import load_state, state_path
 from tansuan.twin.plant import Plant, TwinSpec
 
 log = logging.getLogger(__name__)
+#: Readings per MQTT batch message.
+MQTT_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,67 @@ class LiveOptions:
     hj212: tuple[str, int] | None = ("127.0.0.1", 8212)
     token: str | None = None
     timeout_s: float = 10.0
+    mqtt_url: str | None = None
+    mqtt_prefix: str = "tansuan"
 
 
 @dataclass
 class Sent:
     http: int = 0
     hj212: int = 0
+    mqtt: int = 0
+
+
+class MqttSender:
+    """Publishes batches of readings to ``<prefix>/<site>`` (QoS 1, waits for PUBACK)."""
+
+    def __init__(self, url: str, prefix: str, site_id: str, timeout_s: float) -> None:
+        import uuid
+
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+        from tansuan.gateways.mqtt import BrokerAddress
+
+        address = BrokerAddress.parse(url)
+        self.topic = f"{prefix}/{site_id}"
+        self.timeout_s = timeout_s
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"tansuan-twin-{uuid.uuid4().hex[:8]}",
+            protocol=MQTTProtocolVersion.MQTTv5,
+        )
+        if address.username:
+            self.client.username_pw_set(address.username, address.password)
+        if address.tls:
+            self.client.tls_set()
+        self.client.connect(address.host, address.port)
+        self.client.loop_start()
+
+    def send(self, frame: Frame) -> int:
+        """Publish the frame; the number of readings the broker acknowledged."""
+        count = 0
+        for start in range(0, frame.n, MQTT_BATCH):
+            part = slice(start, start + MQTT_BATCH)
+            body = orjson.dumps(
+                [
+                    {"point": p, "ts": t / 1e6, "value": v, "quality": q}
+                    for p, t, v, q in zip(
+                        frame.point[part].tolist(), frame.ts_us[part].tolist(),
+                        frame.value[part].tolist(), frame.quality[part].tolist(), strict=True,
+                    )
+                ]
+            )  # fmt: skip
+            info = self.client.publish(self.topic, body, qos=1)
+            info.wait_for_publish(self.timeout_s)
+            if not info.is_published():
+                raise OSError("the MQTT broker did not acknowledge a batch")
+            count += min(MQTT_BATCH, frame.n - start)
+        return count
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 class LiveTwin:
@@ -166,6 +225,11 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
     mapping = hj212_points(site)
     connections = {c.id: c for c in site.connections}
     clients: dict[str, Hj212Client] = {}
+    mqtt_sender: MqttSender | None = None
+    if options.mqtt_url:
+        mqtt_sender = await asyncio.to_thread(
+            MqttSender, options.mqtt_url, options.mqtt_prefix, site.id, options.timeout_s
+        )
     sent = Sent()
     backlog = Frame.empty()
     started = time.monotonic()
@@ -184,7 +248,13 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
                     log.warning("twin: HJ 212 send failed (%s); retrying next tick", exc)
                     clients.clear()
                     backlog = Frame.concat([backlog, hj_rows])
-            if http_rows.n:
+            if http_rows.n and mqtt_sender is not None:
+                try:
+                    sent.mqtt += await asyncio.to_thread(mqtt_sender.send, http_rows)
+                except OSError as exc:
+                    log.warning("twin: MQTT send failed (%s); retrying next tick", exc)
+                    backlog = Frame.concat([backlog, http_rows])
+            elif http_rows.n:
                 try:
                     sent.http += await asyncio.to_thread(
                         post_readings, options.url, site.id, http_rows, options.token,
@@ -197,6 +267,8 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
     finally:
         for client in clients.values():
             await client.close()
+        if mqtt_sender is not None:
+            mqtt_sender.close()
     return sent
 
 
