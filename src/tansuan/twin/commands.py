@@ -131,6 +131,9 @@ def run_live(
         None, "--duration", help="stop after this many seconds / 运行时长"
     ),
     no_hj212: bool = typer.Option(False, "--no-hj212", help="send CEMS data over HTTP too"),
+    modbus: bool = typer.Option(
+        False, "--modbus", help="serve meters as Modbus TCP servers (gateway polls) / Modbus 服务"
+    ),
     mqtt: bool = typer.Option(
         False, "--mqtt", help="meters over MQTT (TANSUAN_MQTT_URL) instead of HTTP / 经 MQTT 发送"
     ),
@@ -151,6 +154,7 @@ def run_live(
         hj212=None if no_hj212 else (settings.hj212_host, settings.hj212_port),
         token=settings.ingest_token,
         mqtt_url=settings.mqtt_url if mqtt else None,
+        modbus=modbus,
         mqtt_prefix=settings.mqtt_topic_prefix,
     )
     if mqtt and not settings.mqtt_url:
@@ -166,7 +170,7 @@ def run_live(
         return
     console.print(
         f"[green]✓[/] {sent.http:,} HTTP + {sent.mqtt:,} MQTT + {sent.hj212:,} HJ 212 "
-        "读数 readings sent"
+        f"读数 readings sent, {sent.modbus:,} Modbus register updates"
     )
 
 

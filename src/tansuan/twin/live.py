@@ -4,6 +4,8 @@
   send them: one ``2051`` (minute data) upload per time stamp and logger, each value
   with its ``Avg`` and ``Flag`` (``C`` while the analyser calibrates), through the real
   :class:`~tansuan.gateways.hj212.client.Hj212Client` (answers awaited, resent);
+* points with a Modbus address are served from Modbus TCP servers (one per connection,
+  :mod:`.modbus_server`) when ``modbus`` is on — tansuan's Modbus gateway polls them;
 * every other point goes to the MQTT broker when one is configured, as batch messages
   on ``<prefix>/<site>`` (QoS 1, ≤ :data:`MQTT_BATCH` readings each, the scheme of
   :mod:`tansuan.gateways.mqtt_payload`), otherwise to ``POST /api/v1/readings`` as one
@@ -38,6 +40,7 @@ from tansuan.twin import demo
 from tansuan.twin.calendar import local_days
 from tansuan.twin.frame import Frame
 from tansuan.twin.history import load_state, state_path
+from tansuan.twin.modbus_server import meter_servers
 from tansuan.twin.plant import Plant, TwinSpec
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ class LiveOptions:
     timeout_s: float = 10.0
     mqtt_url: str | None = None
     mqtt_prefix: str = "tansuan"
+    modbus: bool = False  #: serve Modbus-mapped points from Modbus TCP servers
+    modbus_ports: Mapping[str, int] | None = None  #: connection id -> port override
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Sent:
     http: int = 0
     hj212: int = 0
     mqtt: int = 0
+    modbus: int = 0
 
 
 class MqttSender:
@@ -129,6 +135,7 @@ class LiveTwin:
         self.day = day or dt.datetime.now(self.zone).date()
         self.frame = Frame.empty()
         self.sent_until_us = sent_until_us
+        self.latest: dict[str, float] = {}
 
     def due(self, now_us: int) -> Frame:
         """Readings stamped after the last call and at or before ``now_us``."""
@@ -143,6 +150,9 @@ class LiveTwin:
             self.day = today
         if self.sent_until_us is None:
             self.sent_until_us = now_us - 1
+        past = self.frame.take(self.frame.ts_us <= now_us)
+        order = np.argsort(past.ts_us, kind="stable")
+        self.latest.update(zip(past.point[order].tolist(), past.value[order].tolist(), strict=True))
         mask = (self.frame.ts_us > self.sent_until_us) & (self.frame.ts_us <= now_us)
         out = self.frame.take(mask)
         self.frame = self.frame.take(self.frame.ts_us > now_us)
@@ -232,6 +242,14 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
         )
     sent = Sent()
     backlog = Frame.empty()
+    servers = meter_servers(site) if options.modbus else []
+    modbus_points = [p for server in servers for p in server.points]
+    if servers:
+        twin.due(time.time_ns() // 1000 - int(options.tick_s * 1e6))  # fill ``latest``
+        for server in servers:
+            server.update(twin.latest)
+            port = (options.modbus_ports or {}).get(server.connection.id, server.connection.port)
+            await server.start(server.connection.host or "127.0.0.1", port or 502)
     started = time.monotonic()
     try:
         while options.duration_s is None or time.monotonic() - started < options.duration_s:
@@ -240,6 +258,13 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
             via_hj212 = np.isin(frame.point, np.asarray(list(mapping), dtype=object))
             if options.hj212 is None:
                 via_hj212[:] = False
+            if servers:
+                for server in servers:
+                    sent.modbus += server.update(twin.latest)
+                frame = frame.take(~np.isin(frame.point, np.asarray(modbus_points, dtype=object)))
+                via_hj212 = np.isin(frame.point, np.asarray(list(mapping), dtype=object))
+                if options.hj212 is None:
+                    via_hj212[:] = False
             http_rows, hj_rows = frame.take(~via_hj212), frame.take(via_hj212)
             if hj_rows.n:
                 try:
@@ -269,6 +294,8 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
             await client.close()
         if mqtt_sender is not None:
             mqtt_sender.close()
+        for server in servers:
+            await server.stop()
     return sent
 
 

@@ -158,7 +158,19 @@ def shipyard(seed: int = 2015) -> dict[str, Any]:
             "class": "compressor",
             "rated_power_kw": 250.0,
             "commissioned": "2016-05-01",
-            "points": [_power(f"compressor-{i}", 250.0, 60), _energy(f"compressor-{i}")],
+            "points": [
+                {
+                    **_power(f"compressor-{i}", 250.0, 60),
+                    "protocol": {
+                        "modbus": {
+                            "connection": "meter-bus",
+                            "register": 10 + 2 * i,
+                            "data_type": "float32",
+                        }
+                    },
+                },
+                _energy(f"compressor-{i}"),
+            ],
         }
         for i in range(1, 5)
     ]
@@ -190,7 +202,21 @@ def shipyard(seed: int = 2015) -> dict[str, Any]:
                 "name": "关口电表 grid supply meter",
                 "class": "meter",
                 "tags": ["feeds:site"],
-                "points": [_energy("grid-meter", interval_s=900)],
+                "points": [
+                    {
+                        **_energy("grid-meter", interval_s=900),
+                        # a uint32 register of 0.01 kWh wraps at 42,949,672.96 kWh
+                        "rollover": 42949672.96,
+                        "protocol": {
+                            "modbus": {
+                                "connection": "meter-bus",
+                                "register": 0,
+                                "data_type": "uint32",
+                                "scale": 0.01,
+                            }
+                        },
+                    }
+                ],
             },
         ],
     }
@@ -203,6 +229,8 @@ def shipyard(seed: int = 2015) -> dict[str, Any]:
         "connections": [
             {"id": "stack-logger", "protocol": "hj212", "mn": "35020000000001",
              "password": "123456"},
+            {"id": "meter-bus", "protocol": "modbus", "host": "127.0.0.1", "port": 5020,
+             "unit_id": 1, "poll_interval_s": 10},
             {"id": "plant-http", "protocol": "http"},
         ],
         "areas": [*areas, utilities],
