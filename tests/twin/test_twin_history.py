@@ -83,3 +83,38 @@ def test_cli_backfill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert bad.exit_code == 2 and "nowhere" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def test_live_twin_runs_on_from_the_backfill_without_a_jump(
+    tmp_path: Path, mini_model: SiteModel
+) -> None:
+    """After a backfill up to now (thinned to 15 min), the live twin's next register
+    readings continue the stored ones: larger, by about one interval's energy."""
+    import numpy as np
+
+    from tansuan.twin.live import LiveTwin
+
+    settings = Settings(data_dir=tmp_path / "var")
+    platform = open_platform(settings)
+    try:
+        report = backfill(platform, mini_model, TwinSpec(seed=9), days=2, history_step_s=900)
+        state = load_state(state_path(settings.data_dir, "mini"))
+        assert state is not None and state["base_step_s"] == 300  # CEMS keep 5 minutes
+        with platform.store.read() as conn:
+            stored = queries.series(
+                conn, "mini", "grid-meter.energy",
+                dt.datetime.now(dt.UTC) - dt.timedelta(days=3), dt.datetime.now(dt.UTC), "raw",
+            )  # fmt: skip
+    finally:
+        platform.close()
+    values = np.array([float(r["value"]) for r in stored])
+    step_kwh = float(np.median(np.diff(values)))
+    twin = LiveTwin(
+        mini_model.sites()[0], TwinSpec(seed=9), registers=state["registers"],
+        day=dt.date.fromisoformat(state["day"]), sent_until_us=report.last_ts_us,
+        step_s=state["base_step_s"],
+    )  # fmt: skip
+    frame = twin.due(report.last_ts_us + 40 * 60 * 1_000_000)
+    new = frame.value[frame.point == "grid-meter.energy"]
+    assert new.size >= 2
+    assert 0 < new[0] - values[-1] < 3 * step_kwh

@@ -132,6 +132,7 @@ def backfill(
             "day": last_day.isoformat(),
             "registers": day_start_registers,
             "history_step_s": history_step_s,
+            "base_step_s": plant.base_step(None, history_step_s),
             "last_ts_us": report.last_ts_us,
         },
     )

@@ -126,7 +126,8 @@ class LiveTwin:
     """A plant's twin that hands out, tick by tick, the readings due since the last tick."""
 
     def __init__(self, site: Site, spec: TwinSpec, *, registers: dict[str, float] | None = None,
-                 day: dt.date | None = None, sent_until_us: int | None = None) -> None:  # fmt: skip
+                 day: dt.date | None = None, sent_until_us: int | None = None,
+                 step_s: int | None = None) -> None:  # fmt: skip
         self.site = site
         self.plant = Plant(site, spec)
         if registers:
@@ -136,6 +137,7 @@ class LiveTwin:
         self.frame = Frame.empty()
         self.sent_until_us = sent_until_us
         self.latest: dict[str, float] = {}
+        self.step_s = step_s  # the backfill's simulation step, so registers run on exactly
 
     def due(self, now_us: int) -> Frame:
         """Readings stamped after the last call and at or before ``now_us``."""
@@ -144,7 +146,7 @@ class LiveTwin:
             frames = [self.frame] if self.frame.n else []
             first = self.day if self.frame.n == 0 else self.day + dt.timedelta(days=1)
             for day in local_days(first, today + dt.timedelta(days=1)):
-                frame, _ = self.plant.day(day)
+                frame, _ = self.plant.day(day, step_s=self.step_s)
                 frames.append(frame)
             self.frame = Frame.concat(frames)
             self.day = today
@@ -229,7 +231,8 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
         spec = demo.spec(site_name, seed=int(state["seed"]), intervention=intervention)
         twin = LiveTwin(site, spec, registers=state["registers"],
                         day=dt.date.fromisoformat(state["day"]),
-                        sent_until_us=state.get("last_ts_us") or None)  # fmt: skip
+                        sent_until_us=state.get("last_ts_us") or None,
+                        step_s=state.get("base_step_s"))  # fmt: skip
     else:
         twin = LiveTwin(site, demo.spec(site_name, seed=seed))
     mapping = hj212_points(site)

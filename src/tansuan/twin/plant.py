@@ -182,11 +182,18 @@ class Plant:
         return clinker * (cao * per_cao + mgo * per_mgo)
 
     # -- one day ---------------------------------------------------------------------------
-    def base_step(self, step_s: int | None = None) -> int:
-        """The simulation step: ``step_s`` or the smallest point interval."""
+    def base_step(self, step_s: int | None = None, history_step_s: int | None = None) -> int:
+        """The simulation step: ``step_s``, else the smallest interval any point is sampled
+        at (each point's interval, thinned to ``history_step_s`` except CEMS points)."""
         if step_s is not None:
             return step_s
-        intervals = [p.interval_s for _, d in self.devices for p in d.points]
+        intervals = [
+            p.interval_s
+            if not history_step_s or d.device_class == "cems"
+            else max(p.interval_s, history_step_s)
+            for _, d in self.devices
+            for p in d.points
+        ]
         return min(intervals) if intervals else 900
 
     def day(
@@ -197,7 +204,7 @@ class Plant:
         ``step_s`` is the simulation step; ``history_step_s`` thins every point to at
         least that interval (points read hour by hour by a CEMS source keep theirs).
         """
-        base = self.base_step(step_s)
+        base = self.base_step(step_s, history_step_s)
         grid = day_grid(day, base, self.tz)
         spec = self.spec
         rng = day_rng(spec.seed, day, 2)
