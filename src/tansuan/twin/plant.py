@@ -15,6 +15,7 @@ totals are the plant's state, so days must be generated in order.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -162,7 +163,7 @@ class Plant:
         for _, d in self.devices:
             for suffix, point in self.points[d.id].by_suffix.items():
                 if suffix == "energy":
-                    rng = np.random.default_rng([spec.seed, len(point.id), sum(map(ord, point.id))])
+                    rng = np.random.default_rng([spec.seed, zlib.crc32(point.id.encode())])
                     self.registers[point.id] = float(rng.uniform(1e5, 5e6))
         self.resets: list[Fault] = []
         self._site_kwh = 0.0
@@ -446,8 +447,3 @@ class Plant:
                     )
                 )
         return Frame.concat(frames)
-
-
-def carbon_of(plant: Plant, boiler_id: str) -> Fuel:
-    """The fuel a boiler burns (for checks and manual series)."""
-    return plant.boilers[boiler_id].fuel
