@@ -179,15 +179,18 @@ def test_live_data_over_mqtt_when_a_broker_is_configured(
         store.close()
 
 
-def test_meters_served_over_modbus_are_polled_by_the_gateway(
+def test_meters_over_modbus_and_the_plc_over_opcua(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The shipyard's grid meter (uint32, 0.01 kWh) and compressors (float32 kW) served
-    by the twin's Modbus TCP server, polled by tansuan's Modbus gateway."""
+    by the twin's Modbus TCP server and polled by tansuan's Modbus gateway; the boiler's
+    fuel flow a variable of the twin's OPC UA PLC, subscribed by the OPC UA gateway."""
     from tansuan.gateways.modbus import ModbusGateway
+    from tansuan.gateways.opcua import OpcUaGateway
     from tansuan.gateways.runtime import make_sink
 
     port = _free_port()
+    endpoint = f"opc.tcp://127.0.0.1:{_free_port()}/tansuan/"
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     monkeypatch.delenv("TANSUAN_GATEWAY_SINK", raising=False)
     settings = Settings(data_dir=tmp_path / "var", database_url=url)
@@ -199,7 +202,9 @@ def test_meters_served_over_modbus_are_polled_by_the_gateway(
         update={
             "connections": tuple(
                 c.model_copy(update={"port": port, "poll_interval_s": 0.5})
-                if c.id == "meter-bus" else c
+                if c.id == "meter-bus"
+                else c.model_copy(update={"endpoint": endpoint})
+                if c.id == "boiler-plc" else c
                 for c in site.connections
             )
         }
@@ -210,17 +215,21 @@ def test_meters_served_over_modbus_are_polled_by_the_gateway(
         update={"organisation": org.model_copy(update={"companies": (company,)})}
     )
     sink = make_sink(settings, source="modbus")
+    plc_sink = make_sink(settings, source="opcua")
     options = live.LiveOptions(
         url=f"http://127.0.0.1:{_free_port()}",  # nobody there: the rest is retried
-        tick_s=0.5, duration_s=3.0, hj212=None, modbus=True, modbus_ports={"meter-bus": port},
-        timeout_s=1.0,
+        tick_s=0.5, duration_s=5.0, hj212=None, modbus=True, modbus_ports={"meter-bus": port},
+        opcua=True, opcua_endpoints={"boiler-plc": endpoint}, timeout_s=1.0,
     )  # fmt: skip
 
     async def main() -> live.Sent:
         stop = asyncio.Event()
         twin = asyncio.create_task(live.run("shipyard", settings.data_dir, options))
-        await asyncio.sleep(0.5)
-        polling = asyncio.create_task(ModbusGateway(sink, gateway_model).run(stop))
+        await asyncio.sleep(1.5)
+        polling = asyncio.gather(
+            ModbusGateway(sink, gateway_model).run(stop),
+            OpcUaGateway(plc_sink, gateway_model).run(stop),
+        )
         sent = await twin
         stop.set()
         await polling
@@ -228,19 +237,22 @@ def test_meters_served_over_modbus_are_polled_by_the_gateway(
 
     try:
         sent = asyncio.run(main())
-        assert sent.modbus > 0
+        assert sent.modbus > 0 and sent.opcua > 0
         lo = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
         hi = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
         with store.read() as conn:
             grid = queries.series(conn, "shipyard", "grid-meter.energy", lo, hi, "raw")
             compressor = queries.series(conn, "shipyard", "compressor-1.power", lo, hi, "raw")
+            fuel = queries.series(conn, "shipyard", "boiler-1.fuel", lo, hi, "raw")
             sources = {
                 row[0] for row in conn.execute(sa.select(store_schema.ingest_batch.c.source))
             }
-        assert "modbus" in sources
-        assert grid and compressor
+        assert {"modbus", "opcua"} <= sources
+        assert grid and compressor and fuel
+        assert all(0 < float(r["value"]) <= 2 for r in fuel)
         assert all(1e5 < float(r["value"]) < 42949672.96 for r in grid)
         assert all(0 < float(r["value"]) <= 250 for r in compressor)
     finally:
         sink.__self__.close()  # type: ignore[attr-defined]
+        plc_sink.__self__.close()  # type: ignore[attr-defined]
         store.close()

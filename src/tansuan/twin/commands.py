@@ -134,6 +134,9 @@ def run_live(
     modbus: bool = typer.Option(
         False, "--modbus", help="serve meters as Modbus TCP servers (gateway polls) / Modbus 服务"
     ),
+    opcua: bool = typer.Option(
+        False, "--opcua", help="serve PLC values as an OPC UA server (gateway subscribes)"
+    ),
     mqtt: bool = typer.Option(
         False, "--mqtt", help="meters over MQTT (TANSUAN_MQTT_URL) instead of HTTP / 经 MQTT 发送"
     ),
@@ -155,6 +158,7 @@ def run_live(
         token=settings.ingest_token,
         mqtt_url=settings.mqtt_url if mqtt else None,
         modbus=modbus,
+        opcua=opcua,
         mqtt_prefix=settings.mqtt_topic_prefix,
     )
     if mqtt and not settings.mqtt_url:
@@ -170,7 +174,7 @@ def run_live(
         return
     console.print(
         f"[green]✓[/] {sent.http:,} HTTP + {sent.mqtt:,} MQTT + {sent.hj212:,} HJ 212 "
-        f"读数 readings sent, {sent.modbus:,} Modbus register updates"
+        f"读数 readings sent, {sent.modbus:,} Modbus / {sent.opcua:,} OPC UA updates"
     )
 
 

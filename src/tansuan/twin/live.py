@@ -6,6 +6,8 @@
   :class:`~tansuan.gateways.hj212.client.Hj212Client` (answers awaited, resent);
 * points with a Modbus address are served from Modbus TCP servers (one per connection,
   :mod:`.modbus_server`) when ``modbus`` is on — tansuan's Modbus gateway polls them;
+* points with an OPC UA address are variables of a PLC server (:mod:`.opcua_server`)
+  when ``opcua`` is on — tansuan's OPC UA gateway subscribes to them;
 * every other point goes to the MQTT broker when one is configured, as batch messages
   on ``<prefix>/<site>`` (QoS 1, ≤ :data:`MQTT_BATCH` readings each, the scheme of
   :mod:`tansuan.gateways.mqtt_payload`), otherwise to ``POST /api/v1/readings`` as one
@@ -41,6 +43,7 @@ from tansuan.twin.calendar import local_days
 from tansuan.twin.frame import Frame
 from tansuan.twin.history import load_state, state_path
 from tansuan.twin.modbus_server import meter_servers
+from tansuan.twin.opcua_server import plc_servers
 from tansuan.twin.plant import Plant, TwinSpec
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,8 @@ class LiveOptions:
     mqtt_prefix: str = "tansuan"
     modbus: bool = False  #: serve Modbus-mapped points from Modbus TCP servers
     modbus_ports: Mapping[str, int] | None = None  #: connection id -> port override
+    opcua: bool = False  #: serve OPC UA-mapped points from a PLC server
+    opcua_endpoints: Mapping[str, str] | None = None  #: connection id -> endpoint override
 
 
 @dataclass
@@ -68,6 +73,7 @@ class Sent:
     hj212: int = 0
     mqtt: int = 0
     modbus: int = 0
+    opcua: int = 0
 
 
 class MqttSender:
@@ -246,9 +252,15 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
     sent = Sent()
     backlog = Frame.empty()
     servers = meter_servers(site) if options.modbus else []
-    modbus_points = [p for server in servers for p in server.points]
-    if servers:
+    plcs = plc_servers(site) if options.opcua else []
+    served = [p for server in servers for p in server.points]
+    served += [p for plc in plcs for p in plc.points]
+    if servers or plcs:
         twin.due(time.time_ns() // 1000 - int(options.tick_s * 1e6))  # fill ``latest``
+    for plc in plcs:
+        endpoint = (options.opcua_endpoints or {}).get(plc.connection.id, plc.connection.endpoint)
+        await plc.start(endpoint or "opc.tcp://127.0.0.1:4840/tansuan/", twin.latest)
+    if servers:
         for server in servers:
             server.update(twin.latest)
             port = (options.modbus_ports or {}).get(server.connection.id, server.connection.port)
@@ -261,10 +273,12 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
             via_hj212 = np.isin(frame.point, np.asarray(list(mapping), dtype=object))
             if options.hj212 is None:
                 via_hj212[:] = False
-            if servers:
+            if served:
                 for server in servers:
                     sent.modbus += server.update(twin.latest)
-                frame = frame.take(~np.isin(frame.point, np.asarray(modbus_points, dtype=object)))
+                for plc in plcs:
+                    sent.opcua += await plc.update(twin.latest)
+                frame = frame.take(~np.isin(frame.point, np.asarray(served, dtype=object)))
                 via_hj212 = np.isin(frame.point, np.asarray(list(mapping), dtype=object))
                 if options.hj212 is None:
                     via_hj212[:] = False
@@ -299,6 +313,8 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
             mqtt_sender.close()
         for server in servers:
             await server.stop()
+        for plc in plcs:
+            await plc.stop()
     return sent
 
 

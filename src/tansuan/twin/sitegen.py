@@ -193,6 +193,9 @@ def shipyard(seed: int = 2015) -> dict[str, Any]:
                         "unit": "t/h",
                         "interval_s": 300,
                         "valid_range": [0, 2],
+                        "protocol": {
+                            "opcua": {"connection": "boiler-plc", "node": "ns=2;s=Boiler.FuelFlow"}
+                        },
                     }
                 ],
             },
@@ -231,6 +234,8 @@ def shipyard(seed: int = 2015) -> dict[str, Any]:
              "password": "123456"},
             {"id": "meter-bus", "protocol": "modbus", "host": "127.0.0.1", "port": 5020,
              "unit_id": 1, "poll_interval_s": 10},
+            {"id": "boiler-plc", "protocol": "opcua",
+             "endpoint": "opc.tcp://127.0.0.1:4840/tansuan/"},
             {"id": "plant-http", "protocol": "http"},
         ],
         "areas": [*areas, utilities],
