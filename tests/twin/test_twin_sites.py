@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,3 +52,33 @@ def test_coal_unit_generates_about_600_mw_at_full_load() -> None:
     mw = frame.value[frame.point == "gen-1.power"]
     assert 350 < mw.mean() < 600 and mw.max() < 700
     assert sum(totals.generated_kwh.values()) / 1000 / 24 == pytest.approx(mw.mean(), rel=0.05)
+
+
+def test_cli_lists_the_demo_sites() -> None:
+    result = CliRunner().invoke(app, ["twin", "sites"])
+    assert result.exit_code == 0, result.output
+    for name in demo.DEMOS:
+        assert name in result.output
+
+
+def test_cli_run_without_a_server_retries_and_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody listens: sends fail, are kept for the next tick, and the run still ends."""
+    from tansuan.settings import get_settings
+
+    monkeypatch.setenv("TANSUAN_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("TANSUAN_MQTT_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["twin", "run", "--site", "cement", "--url", "http://127.0.0.1:9", "--tick", "0.2",
+             "--duration", "0.5", "--no-hj212"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "0 HTTP" in result.output
+        no_broker = CliRunner().invoke(app, ["twin", "run", "--mqtt", "--duration", "0.1"])
+        assert no_broker.exit_code == 2
+    finally:
+        get_settings.cache_clear()
