@@ -186,3 +186,8 @@ def test_shipyard_fan_control_cuts_fan_energy_by_about_30_percent() -> None:
             kwh += sum(v for k, v in day.electricity_kwh.items() if k in fans)
         totals.append(kwh)
     assert 0.25 <= 1 - totals[1] / totals[0] <= 0.35
+
+
+def test_minute_data_for_every_point(mini_site: Site) -> None:
+    frame, _ = Plant(mini_site, TwinSpec(seed=1)).day(DAY, step_s=60, every_step=True)
+    assert frame.n == 1440 * len(mini_site.points())

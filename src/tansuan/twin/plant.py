@@ -198,12 +198,19 @@ class Plant:
         return min(intervals) if intervals else 900
 
     def day(
-        self, day: dt.date, *, step_s: int | None = None, history_step_s: int | None = None
+        self,
+        day: dt.date,
+        *,
+        step_s: int | None = None,
+        history_step_s: int | None = None,
+        every_step: bool = False,
     ) -> tuple[Frame, DayTotals]:
         """One local day: readings of every point and the day's true totals.
 
         ``step_s`` is the simulation step; ``history_step_s`` thins every point to at
-        least that interval (points read hour by hour by a CEMS source keep theirs).
+        least that interval (points read hour by hour by a CEMS source keep theirs);
+        ``every_step`` emits every point at every simulation step (e.g. minute data for
+        all points, whatever their configured interval).
         """
         base = self.base_step(step_s, history_step_s)
         grid = day_grid(day, base, self.tz)
@@ -290,7 +297,7 @@ class Plant:
         self._site_kwh = 0.0
         self._meters(day, grid, power, generated, series, temp, rng)
         totals.site_kwh = self._site_kwh
-        frame = self._frame(grid, series, flags, history_step_s)
+        frame = self._frame(grid, series, flags, history_step_s, every_step)
         return frame, totals
 
     def _device(self, device_id: str) -> Device:
@@ -422,6 +429,7 @@ class Plant:
         series: dict[str, F64],
         flags: dict[str, np.ndarray],
         history_step_s: int | None,
+        every_step: bool = False,
     ) -> Frame:
         """Every point's values sampled at its own interval, in its own unit."""
         frames = []
@@ -431,7 +439,7 @@ class Plant:
                 values = series.get(point.id)
                 if values is None:
                     continue
-                interval = point.interval_s
+                interval = grid.step_s if every_step else point.interval_s
                 if history_step_s and d.device_class != "cems":
                     interval = max(interval, history_step_s)
                 take = offsets % interval == 0
