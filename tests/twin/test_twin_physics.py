@@ -191,3 +191,12 @@ def test_shipyard_fan_control_cuts_fan_energy_by_about_30_percent() -> None:
 def test_minute_data_for_every_point(mini_site: Site) -> None:
     frame, _ = Plant(mini_site, TwinSpec(seed=1)).day(DAY, step_s=60, every_step=True)
     assert frame.n == 1440 * len(mini_site.points())
+
+
+def test_thinned_history_keeps_the_points_accounting_reads(mini_site: Site) -> None:
+    """--step 3600: a fan's power hourly; the grid meter (read by the electricity source)
+    and the stack (CEMS) keep their 5-minute interval."""
+    frame, _ = Plant(mini_site, TwinSpec(seed=1)).day(DAY, history_step_s=3600)
+    count = {p: int((frame.point == p).sum()) for p in mini_site.points()}
+    assert count["fan-1.power"] == 24 and count["boiler-1.fuel"] == 24
+    assert count["grid-meter.energy"] == 288 and count["stack-1.co2"] == 288

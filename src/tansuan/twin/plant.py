@@ -167,6 +167,14 @@ class Plant:
                     self.registers[point.id] = float(rng.uniform(1e5, 5e6))
         self.resets: list[Fault] = []
         self._site_kwh = 0.0
+        #: Points an emission source reads: a thinned history keeps their interval, so
+        #: the accounting's coverage and hour validity are those of the real plant.
+        self.accounted = {
+            ref.point
+            for source in site.sources
+            for ref in (*source.activity, *source.parameters.values())
+            if ref.point is not None
+        }
 
     def _calcination_t_h(self, device: Device) -> float:
         """Process CO2 of a kiln at full load [t/h]: clinker × (CaO × 44/56 + MgO × 44/40).
@@ -190,7 +198,7 @@ class Plant:
             return step_s
         intervals = [
             p.interval_s
-            if not history_step_s or d.device_class == "cems"
+            if not history_step_s or self._keeps_interval(d, p)
             else max(p.interval_s, history_step_s)
             for _, d in self.devices
             for p in d.points
@@ -208,7 +216,7 @@ class Plant:
         """One local day: readings of every point and the day's true totals.
 
         ``step_s`` is the simulation step; ``history_step_s`` thins every point to at
-        least that interval (points read hour by hour by a CEMS source keep theirs);
+        least that interval (CEMS points and points a source reads keep theirs);
         ``every_step`` emits every point at every simulation step (e.g. minute data for
         all points, whatever their configured interval).
         """
@@ -299,6 +307,10 @@ class Plant:
         totals.site_kwh = self._site_kwh
         frame = self._frame(grid, series, flags, history_step_s, every_step)
         return frame, totals
+
+    def _keeps_interval(self, device: Device, point: Point) -> bool:
+        """CEMS points and points an emission source reads are never thinned."""
+        return device.device_class == "cems" or point.id in self.accounted
 
     def _device(self, device_id: str) -> Device:
         return next(d for _, d in self.devices if d.id == device_id)
@@ -440,7 +452,7 @@ class Plant:
                 if values is None:
                     continue
                 interval = grid.step_s if every_step else point.interval_s
-                if history_step_s and d.device_class != "cems":
+                if history_step_s and not self._keeps_interval(d, point):
                     interval = max(interval, history_step_s)
                 take = offsets % interval == 0
                 internal = SUFFIX_UNITS.get(suffix, point.unit)
