@@ -79,6 +79,10 @@ def test_cli_backfill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         )
         assert result.exit_code == 0, result.output
         assert "readings stored" in result.output
+        again = CliRunner().invoke(
+            app, ["twin", "backfill", "--site", "cement", "--days", "1", "--if-missing"]
+        )
+        assert again.exit_code == 0 and "skipped" in again.output
         bad = CliRunner().invoke(app, ["twin", "backfill", "--site", "nowhere", "--days", "1"])
         assert bad.exit_code == 2 and "nowhere" in bad.output
     finally:

@@ -67,12 +67,19 @@ def backfill(
         None, "--step", help="thin every point to at least this interval [s] (CEMS kept) / 历史步长"
     ),
     fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP),
+    if_missing: bool = typer.Option(
+        False,
+        "--if-missing",
+        help="do nothing when this site was backfilled before (its twin state exists); "
+        "`tansuan twin run` then catches up since the last reading / 已回填则跳过",
+    ),
 ) -> None:
     """Load a demo site and backfill its history into the store / 加载示范站点并回填历史数据."""
     from tansuan.platform import open_platform
     from tansuan.settings import get_settings
     from tansuan.store import Store
     from tansuan.twin.history import backfill as run
+    from tansuan.twin.history import load_state, state_path
 
     try:
         last = dt.date.fromisoformat(end) if end else dt.date.today()
@@ -83,6 +90,13 @@ def backfill(
         settings = get_settings()
         model = demo.site_model(site)
         faults = _faults(fault, site)
+        state = load_state(state_path(settings.data_dir, model.sites()[0].id))
+        if if_missing and state is not None:
+            console.print(
+                f"[green]✓[/] {site}: 已回填至 / already backfilled up to {state['day']} — "
+                "跳过 / skipped"
+            )
+            return
         with console.status("打开数据库 / opening the store …"):
             store = Store(settings=settings)
             store.load_model(model, source=f"twin:{site}")
