@@ -25,6 +25,7 @@ from tansuan.settings import Settings, get_settings
 from tansuan.store import Store, queries
 from tansuan.store import schema as store_schema
 from tansuan.twin import demo, live
+from tansuan.twin.faults import Fault
 from tansuan.twin.history import save_state, state_path
 from tansuan.web.app import create_app
 
@@ -101,9 +102,11 @@ def test_live_data_arrives_over_hj212_and_http(
         {"site": "cement", "seed": 7, "intervention": None, "day": since.date().isoformat(),
          "registers": {}, "last_ts_us": int(since.timestamp() * 1_000_000)},
     )  # fmt: skip
+    start_us = int(since.timestamp() * 1_000_000)
+    dropout = Fault("dropout", ("kiln-1.clinker",), start_us, start_us + 3_600_000_000)
     options = live.LiveOptions(
         url=f"http://127.0.0.1:{http_port}", tick_s=0.5, duration_s=2.0,
-        hj212=("127.0.0.1", hj_port), timeout_s=5.0,
+        hj212=("127.0.0.1", hj_port), timeout_s=5.0, faults=(dropout,),
     )  # fmt: skip
     sent = asyncio.run(live.run("cement", data_dir, options))
     assert sent.hj212 >= 3 * 7  # ≥ 3 five-minute uploads of the 7 stack codes
@@ -114,8 +117,10 @@ def test_live_data_arrives_over_hj212_and_http(
         sources = {row[0] for row in conn.execute(sa.select(b.c.source))}
         co2 = queries.series(conn, "cement", "kiln-stack.co2", lo, hi, "raw")
         fuel = queries.series(conn, "cement", "kiln-1.fuel", lo, hi, "raw")
+        clinker = queries.series(conn, "cement", "kiln-1.clinker", lo, hi, "raw")
     assert {"hj212", "http"} <= sources
     assert len(co2) >= 3 and len(fuel) >= 3
+    assert clinker == []  # the injected dropout
 
 
 def _broker_url() -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from tansuan.errors import TansuanError
 from tansuan.twin import demo
+from tansuan.twin.faults import Fault
 
 twin_app = typer.Typer(
     help="Digital twin: demo plants, history, live, what-if / 数字孪生：示范工厂、历史、实时、情景",
@@ -32,7 +33,7 @@ def _fail(error: TansuanError) -> None:
     raise typer.Exit(2)
 
 
-def _faults(texts: list[str], site_name: str) -> list[object]:
+def _faults(texts: list[str], site_name: str) -> list[Fault]:
     from tansuan.twin.faults import parse
 
     site = demo.site(site_name)
@@ -117,7 +118,7 @@ def backfill(
                     days=days,
                     end=last,
                     history_step_s=step,
-                    faults=faults,  # type: ignore[arg-type]
+                    faults=faults,
                     progress=lambda done, total: progress.update(task, completed=done),
                 )
         finally:
@@ -151,6 +152,7 @@ def run_live(
     opcua: bool = typer.Option(
         False, "--opcua", help="serve PLC values as an OPC UA server (gateway subscribes)"
     ),
+    fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP),
     mqtt: bool = typer.Option(
         False, "--mqtt", help="meters over MQTT (TANSUAN_MQTT_URL) instead of HTTP / 经 MQTT 发送"
     ),
@@ -164,6 +166,10 @@ def run_live(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
+    try:
+        injected = tuple(_faults(fault, site))
+    except TansuanError as error:
+        _fail(error)
     options = LiveOptions(
         url=url,
         tick_s=tick,
@@ -173,6 +179,7 @@ def run_live(
         mqtt_url=settings.mqtt_url if mqtt else None,
         modbus=modbus,
         opcua=opcua,
+        faults=injected,
         mqtt_prefix=settings.mqtt_topic_prefix,
     )
     if mqtt and not settings.mqtt_url:

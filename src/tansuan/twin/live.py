@@ -38,8 +38,9 @@ import orjson
 from tansuan.errors import TansuanError
 from tansuan.gateways.hj212.client import Hj212Client
 from tansuan.site.model import Connection, Site
-from tansuan.twin import demo
+from tansuan.twin import demo, faults
 from tansuan.twin.calendar import local_days
+from tansuan.twin.faults import Fault
 from tansuan.twin.frame import Frame
 from tansuan.twin.history import load_state, state_path
 from tansuan.twin.modbus_server import meter_servers
@@ -65,6 +66,7 @@ class LiveOptions:
     modbus_ports: Mapping[str, int] | None = None  #: connection id -> port override
     opcua: bool = False  #: serve OPC UA-mapped points from a PLC server
     opcua_endpoints: Mapping[str, str] | None = None  #: connection id -> endpoint override
+    faults: tuple[Fault, ...] = ()  #: faults to inject into what is sent
 
 
 @dataclass
@@ -243,6 +245,8 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
         twin = LiveTwin(site, demo.spec(site_name, seed=seed))
     mapping = hj212_points(site)
     connections = {c.id: c for c in site.connections}
+    twin.plant.resets = [f for f in options.faults if f.kind == "counter_reset"]
+    injected = [f for f in options.faults if f.kind != "counter_reset"]
     clients: dict[str, Hj212Client] = {}
     mqtt_sender: MqttSender | None = None
     if options.mqtt_url:
@@ -268,7 +272,8 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
     started = time.monotonic()
     try:
         while options.duration_s is None or time.monotonic() - started < options.duration_s:
-            frame = Frame.concat([backlog, twin.due(time.time_ns() // 1000)])
+            due = faults.apply(twin.due(time.time_ns() // 1000), injected)
+            frame = Frame.concat([backlog, due])
             backlog = Frame.empty()
             via_hj212 = np.isin(frame.point, np.asarray(list(mapping), dtype=object))
             if options.hj212 is None:
