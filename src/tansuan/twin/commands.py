@@ -64,8 +64,12 @@ def backfill(
     days: int = typer.Option(365, "--days", min=1, help="days of history / 历史天数"),
     seed: int = typer.Option(7, "--seed", help=SEED_HELP),
     end: str | None = typer.Option(None, "--end", help="last local day, YYYY-MM-DD (today)"),
-    step: int | None = typer.Option(
-        None, "--step", help="thin every point to at least this interval [s] (CEMS kept) / 历史步长"
+    step: int = typer.Option(
+        3600,
+        "--step",
+        min=0,
+        help="thin points to at least this interval [s]; CEMS points and points an emission "
+        "source reads keep theirs; 0 = every point at its own interval / 历史步长",
     ),
     fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP),
     if_missing: bool = typer.Option(
@@ -117,7 +121,7 @@ def backfill(
                     demo.spec(site, seed=seed, end=last),
                     days=days,
                     end=last,
-                    history_step_s=step,
+                    history_step_s=step or None,
                     faults=faults,
                     progress=lambda done, total: progress.update(task, completed=done),
                 )
