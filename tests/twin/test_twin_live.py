@@ -91,9 +91,10 @@ def servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S
 
 
 def test_live_data_arrives_over_hj212_and_http(
-    servers: tuple[Store, int, int], tmp_path: Path
+    servers: tuple[Store, int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, hj_port, http_port = servers
+    monkeypatch.setattr(live, "HTTP_BATCH", 7)  # the catch-up goes in several requests
     data_dir = tmp_path / "var"
     since = dt.datetime.now(ZoneInfo("Asia/Shanghai")) - dt.timedelta(minutes=20)
     # as a backfill would leave it: the twin goes on from 20 minutes ago

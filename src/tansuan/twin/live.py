@@ -50,6 +50,8 @@ from tansuan.twin.plant import Plant, TwinSpec
 log = logging.getLogger(__name__)
 #: Readings per MQTT batch message.
 MQTT_BATCH = 500
+#: Readings per HTTP request (a catch-up after days offline is sent in parts).
+HTTP_BATCH = 100_000
 
 
 @dataclass(frozen=True)
@@ -302,14 +304,20 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
                     log.warning("twin: MQTT send failed (%s); retrying next tick", exc)
                     backlog = Frame.concat([backlog, http_rows])
             elif http_rows.n:
-                try:
-                    sent.http += await asyncio.to_thread(
-                        post_readings, options.url, site.id, http_rows, options.token,
-                        options.timeout_s,
-                    )  # fmt: skip
-                except (OSError, urllib.error.URLError) as exc:
-                    log.warning("twin: HTTP send failed (%s); retrying next tick", exc)
-                    backlog = Frame.concat([backlog, http_rows])
+                order = np.argsort(http_rows.ts_us, kind="stable")
+                http_rows = http_rows.take(order)
+                for start in range(0, http_rows.n, HTTP_BATCH):
+                    part = http_rows.take(np.arange(start, min(start + HTTP_BATCH, http_rows.n)))
+                    try:
+                        sent.http += await asyncio.to_thread(
+                            post_readings, options.url, site.id, part, options.token,
+                            options.timeout_s,
+                        )  # fmt: skip
+                    except (OSError, urllib.error.URLError) as exc:
+                        log.warning("twin: HTTP send failed (%s); retrying next tick", exc)
+                        rest = np.arange(start, http_rows.n)
+                        backlog = Frame.concat([backlog, http_rows.take(rest)])
+                        break
             await asyncio.sleep(options.tick_s)
     finally:
         for client in clients.values():
