@@ -6,6 +6,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tansuan.domain import cems as domain_cems
 from tansuan.domain import combustion
@@ -200,3 +202,16 @@ def test_thinned_history_keeps_the_points_accounting_reads(mini_site: Site) -> N
     count = {p: int((frame.point == p).sum()) for p in mini_site.points()}
     assert count["fan-1.power"] == 24 and count["boiler-1.fuel"] == 24
     assert count["grid-meter.energy"] == 288 and count["stack-1.co2"] == 288
+
+
+@given(
+    power=st.lists(st.floats(0, 5000, allow_nan=False), min_size=1, max_size=200),
+    start=st.floats(0, 1e7, allow_nan=False),
+    step=st.sampled_from([60, 300, 900, 3600]),
+)
+def test_register_invariants(power: list[float], start: float, step: int) -> None:
+    """A register never falls (no rollover), and its total rise is Σ P Δt."""
+    kw = np.array([power])
+    values, end = register(kw, step, np.array([start]))
+    assert np.all(np.diff(values[0]) >= 0)
+    assert end[0] - start == pytest.approx(sum(power) * step / 3600, rel=1e-9, abs=1e-6)
