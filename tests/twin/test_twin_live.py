@@ -29,6 +29,9 @@ from tansuan.twin.faults import Fault
 from tansuan.twin.history import save_state, state_path
 from tansuan.web.app import create_app
 
+#: The server's ingest token; the twin sends it as a bearer token.
+TOKEN = "twin-test-token"
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -58,7 +61,7 @@ def servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S
     )  # fmt: skip
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(Settings(database_url=url), store=store),
+            create_app(Settings(database_url=url, ingest_token=TOKEN), store=store),
             host="127.0.0.1", port=http_port, log_level="warning",
         )
     )  # fmt: skip
@@ -107,7 +110,7 @@ def test_live_data_arrives_over_hj212_and_http(
     dropout = Fault("dropout", ("kiln-1.clinker",), start_us, start_us + 3_600_000_000)
     options = live.LiveOptions(
         url=f"http://127.0.0.1:{http_port}", tick_s=0.5, duration_s=2.0,
-        hj212=("127.0.0.1", hj_port), timeout_s=5.0, faults=(dropout,),
+        hj212=("127.0.0.1", hj_port), timeout_s=5.0, faults=(dropout,), token=TOKEN,
     )  # fmt: skip
     sent = asyncio.run(live.run("cement", data_dir, options))
     assert sent.hj212 >= 3 * 7  # ≥ 3 five-minute uploads of the 7 stack codes
