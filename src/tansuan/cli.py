@@ -574,6 +574,11 @@ from tansuan.web.commands import register as _register_web  # noqa: E402
 
 _register_web(app)
 
+# --- digital twin (issue 9) -----------------------------------------------------------
+from tansuan.twin.commands import twin_app  # noqa: E402
+
+app.add_typer(twin_app, name="twin")
+
 
 def main() -> None:
     """Console-script entry point."""

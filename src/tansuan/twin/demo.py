@@ -1,0 +1,60 @@
+"""The demo sites shipped with the package and their twin settings.
+
+``shipyard`` (default): scheduled remote control of the fans starts
+:data:`INTERVENTION_BEFORE_END` days before the end of the history, so a year of
+history shows months before and after. ``coal-unit`` and ``cement`` run around the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+
+from tansuan.errors import NotFound
+from tansuan.site.model import Site, SiteModel
+from tansuan.site.validate import load
+from tansuan.twin.calendar import ShiftCalendar
+from tansuan.twin.plant import TwinSpec
+
+DEMOS = ("shipyard", "coal-unit", "cement")
+DEFAULT = "shipyard"
+#: Days before the history's end at which the shipyard's fan control starts.
+INTERVENTION_BEFORE_END = 120
+
+
+def site_file(name: str) -> Path:
+    """The shipped YAML of demo site ``name``."""
+    if name not in DEMOS:
+        raise NotFound(f"no demo site {name!r}; one of {', '.join(DEMOS)}", field="site")
+    return Path(str(resources.files("tansuan.twin") / "sites" / f"{name}.yaml"))
+
+
+def site_model(name: str) -> SiteModel:
+    return load(site_file(name))
+
+
+def site(name: str) -> Site:
+    model = site_model(name)
+    return model.sites()[0]
+
+
+def spec(
+    name: str, *, seed: int = 7, end: dt.date | None = None, intervention: dt.date | None = None
+) -> TwinSpec:
+    """The twin settings of demo ``name`` for a history ending on local day ``end``."""
+    end = end or dt.date.today()
+    if name == "shipyard":
+        return TwinSpec(
+            seed=seed,
+            calendar=ShiftCalendar(),
+            intervention=intervention or end - dt.timedelta(days=INTERVENTION_BEFORE_END),
+            base_load_kw=1200.0,
+            production_t_per_shift_h=18.0,
+            production_series="steel-processed",
+        )
+    if name == "coal-unit":
+        return TwinSpec(seed=seed, continuous=True, production_series=None)
+    if name == "cement":
+        return TwinSpec(seed=seed, continuous=True, base_load_kw=1500.0)
+    raise NotFound(f"no demo site {name!r}; one of {', '.join(DEMOS)}", field="site")
