@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The platform on the simulated shipyard: dashboard, API, gateways and live data.
 demo: $(STAMP)
-	$(BIN)/tansuan calc examples/plant.yaml
+	$(BIN)/tansuan demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -580,6 +580,12 @@ from tansuan.twin.commands import twin_app  # noqa: E402
 app.add_typer(twin_app, name="twin")
 
 
+# --- make demo (issue 9) ----------------------------------------------------------------
+from tansuan.launcher import demo  # noqa: E402
+
+app.command("demo")(demo)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
