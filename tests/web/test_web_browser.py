@@ -193,3 +193,13 @@ def test_screenshots_were_written() -> None:
     if not folder.exists():
         pytest.skip("the browser tests did not run (no Chromium)")
     assert len(list(folder.glob("*.png"))) >= 19
+
+
+def test_whatif_page_runs_the_twin(site: dict[str, Any]) -> None:
+    page = _login(site, "alice")
+    page.goto(site["base"] + "/whatif")
+    page.fill("#whatif-form input[name=days]", "7")
+    page.click("#whatif-run")
+    page.wait_for_selector("#whatif-table", timeout=30000)
+    assert "风机定时控制" in page.locator("#whatif-title").inner_text()
+    shot(page, "20-whatif")

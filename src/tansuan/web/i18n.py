@@ -43,6 +43,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "period": ("期间", "Period"),
     "node": ("节点", "Node"),
     "report": ("报告", "Report"),
+    "whatif": ("情景模拟", "What-if"),
+    "whatif_hint": (
+        "用数字孪生把工厂向前推演：风机定时控制或变频改造、燃料替代、绿电比例、产量变化，"
+        "与基准比较能耗、排放与成本。",
+        "Run the digital twin forward with changes — fan scheduling or a VFD retrofit, a "
+        "fuel switch, a share of green power, a production change — and compare energy, "
+        "emissions and cost with the baseline.",
+    ),
+    "whatif_empty": ("选择变化后点击“推演”。", "Choose the changes, then Run."),
+    "whatif_basis": (
+        "同一孪生、同一随机种子、同一时段的基准与情景；排放按核算方法与参考表计算。",
+        "Baseline and scenario from the same twin, seed and days; emissions by the "
+        "accounting methods and the reference tables.",
+    ),
+    "site": ("站点", "Site"),
+    "fan_schedule": ("风机定时控制", "fan scheduling"),
+    "vfd_retrofit": ("变频改造", "VFD retrofit"),
+    "fuel": ("燃料替代", "fuel switch"),
+    "green_share": ("绿电比例", "green share"),
+    "production": ("产量系数", "production ×"),
+    "days": ("天数", "days"),
+    "run": ("推演", "Run"),
+    "computing": ("计算中…", "computing…"),
+    "baseline": ("基准", "Baseline"),
+    "scenario": ("情景", "Scenario"),
+    "change": ("变化", "Change"),
     "report_annual": ("年度排放报告", "Annual emission report"),
     "report_inventory": ("温室气体清单", "GHG inventory"),
     "report_energy": ("能源报告", "Energy report"),

@@ -299,6 +299,43 @@ async def download_report(
     )  # fmt: skip
 
 
+@router.get("/whatif", response_class=HTMLResponse)
+def whatif_page(request: Request, site: str = "") -> Response:
+    """What-if scenarios on a demo site's digital twin (issue 9)."""
+    from tansuan.twin.demo import DEFAULT, DEMOS
+
+    principal = _who(request)
+    return render(request, "whatif.html", principal, demo_sites=DEMOS, site=site or DEFAULT)
+
+
+@router.get("/ui/whatif", response_class=HTMLResponse)
+async def whatif_fragment(
+    request: Request,
+    site: str = "shipyard",
+    fan_schedule: bool = False,
+    vfd: bool = False,
+    fuel: str = "",
+    green: float = 0.0,
+    production: float = 1.0,
+    days: int = 30,
+) -> Response:
+    """Baseline vs scenario, computed by the twin (a few seconds for a month)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from tansuan.twin.scenario import Change, compare
+
+    principal = _who(request)
+    if not 7 <= days <= 366:
+        raise InputError("days must be between 7 and 366", field="days")
+    change = Change(
+        fan_schedule=fan_schedule, vfd_retrofit=vfd, fuel=fuel.strip() or None,
+        green_share=green, production=production,
+    )  # fmt: skip
+    result = await run_in_threadpool(compare, site, change, days=days)
+    return render(request, "_whatif_result.html", principal, rows=result.rows(),
+                  label=change.label())  # fmt: skip
+
+
 @router.get("/ui/trace/{set_id}", response_class=HTMLResponse)
 def trace_fragment(set_id: int, request: Request) -> Response:
     principal = _who(request)
