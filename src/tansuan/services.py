@@ -114,3 +114,47 @@ def jobs(settings: Settings) -> list[Job]:
 
     table: dict[str, Job] = {"hj212": hj212, "modbus": modbus, "opcua": opcua, "mqtt": mqtt}
     return [sth, *(table[name] for name in SERVICES if name in wanted)]
+
+
+def gateway_status() -> list[dict[str, Any]]:
+    """The data-quality page's gateway table, from the gateways' counters.
+
+    One row per Modbus / OPC UA connection (``site/connection``), one for the HJ 212 server
+    and one for the MQTT subscription; "connected" means it has connected and delivered,
+    the last column counts errors by reason.
+    """
+    from tansuan.gateways.base import COUNTERS
+
+    counts = COUNTERS.snapshot()
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def row(protocol: str, name: str, site: str | None) -> dict[str, Any]:
+        return rows.setdefault(
+            (protocol, name),
+            {"name": name, "protocol": protocol, "site": site, "connected": False,
+             "last_seen": None, "errors": {}},
+        )  # fmt: skip
+
+    for (metric, labels), value in counts.items():
+        parts = metric.split("_")
+        if len(parts) < 3 or parts[0] != "tansuan" or parts[1] not in SERVICES:
+            continue
+        protocol, what = parts[1], "_".join(parts[2:])
+        label = dict(labels)
+        connection = label.get("connection")
+        name = connection or {"hj212": "HJ 212 server", "mqtt": "MQTT subscription"}.get(
+            protocol, protocol
+        )
+        site = connection.split("/")[0] if connection else None
+        entry = row(protocol, name, site)
+        if what in ("readings_total", "packets_total", "messages_total") and value > 0:
+            entry["connected"] = True
+        if what.startswith("errors") or what == "rejected_total":
+            reason = label.get("reason") or label.get("kind") or what.removesuffix("_total")
+            entry["errors"][reason] = entry["errors"].get(reason, 0) + int(value)
+    out = []
+    for entry in rows.values():
+        errors = entry.pop("errors")
+        entry["last_error"] = ", ".join(f"{k} ×{v}" for k, v in sorted(errors.items()))
+        out.append(entry)
+    return sorted(out, key=lambda r: (r["protocol"], r["name"]))

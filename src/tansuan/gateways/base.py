@@ -43,6 +43,11 @@ class Counters:
         with self._lock:
             return float(self._values[(name, tuple(sorted(labels.items())))])
 
+    def snapshot(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Every counter with its labels, as a plain dict (a consistent copy)."""
+        with self._lock:
+            return {key: float(value) for key, value in self._values.items()}
+
     def render(self) -> str:
         """The counters in Prometheus text exposition format (version 0.0.4)."""
         with self._lock:

@@ -95,13 +95,13 @@ def serve(
     """
     import uvicorn
 
-    from tansuan.services import jobs
+    from tansuan.services import gateway_status, jobs
     from tansuan.settings import get_settings
     from tansuan.web.app import create_app
 
     settings = get_settings()
     try:
-        app = create_app(settings, background=jobs(settings))
+        app = create_app(settings, background=jobs(settings), gateway_status=gateway_status)
     except TansuanError as exc:
         _fail(exc)
     bind_host, bind_port = host or settings.http_host, port or settings.http_port
