@@ -65,6 +65,13 @@ def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"node": "demo-site", "period": deployment.built["month"]}
     if path == "/api/v1/reports/{kind}":
         return {"site": "demo-site", "year": int(deployment.built["month"][:4])}
+    # --- insights (issue 10): the same site, with every required parameter ---
+    if path in ("/api/v1/forecast", "/api/v1/position", "/api/v1/alerts"):
+        return {"site": "demo-site", "year": int(deployment.built["month"][:4])}
+    if path == "/api/v1/findings":
+        return {"site": "demo-site", "tariff": 0.8, "factor": 0.5}
+    if path == "/api/v1/savings":
+        return {"site": "demo-site", "node": "fan-001", "intervention": "2025-07-01"}
     if path == "/api/v1/ledger/proof/inclusion":
         return {"leaf": 0}  # the grant leaf of demo-group
     if path == "/api/v1/ledger/proof/consistency":
