@@ -60,8 +60,9 @@ def plant_findings(ingestor: Any) -> None:
         stamps.append(_us(t))
         values.append(40.0 if on_shift else 20.0 if t.hour >= 22 else 0.0)
     n = len(stamps)
-    ingestor.ingest_columns(["demo-site"] * n, ["fan-001.power"] * n,
-                            np.array(stamps, dtype=np.int64), np.array(values), source="test")  # fmt: skip
+    ts = np.array(stamps, dtype=np.int64)
+    ingestor.ingest_columns(["demo-site"] * n, ["fan-001.power"] * n, ts, np.array(values),
+                            source="test")  # fmt: skip
 
 
 def plant_savings(ingestor: Any) -> None:
@@ -76,8 +77,9 @@ def plant_savings(ingestor: Any) -> None:
             values.append(counter)
             counter += daily / 24.0
     n = len(stamps)
-    ingestor.ingest_columns(["demo-site"] * n, ["fan-001.energy"] * n,
-                            np.array(stamps, dtype=np.int64), np.array(values), source="test")  # fmt: skip
+    ts = np.array(stamps, dtype=np.int64)
+    ingestor.ingest_columns(["demo-site"] * n, ["fan-001.energy"] * n, ts, np.array(values),
+                            source="test")  # fmt: skip
 
 
 def monthly_truth() -> dict[str, float]:

@@ -13,8 +13,8 @@ from tests.web.conftest import Deployment
 
 @pytest.fixture
 def planted_deployment(deployment: Deployment) -> Deployment:
-    settings = deployment.app.state.settings
-    planted.plant_all(deployment.store, deployment.built["ingestor"], settings.data_dir / "holdings")
+    holdings = deployment.app.state.settings.data_dir / "holdings"
+    planted.plant_all(deployment.store, deployment.built["ingestor"], holdings)
     return deployment
 
 
@@ -144,9 +144,11 @@ def test_alerts_on_the_planted_site(planted_deployment: Deployment) -> None:
     app.state.settings = app.state.settings.model_copy(
         update={"alert_thresholds": ["*:month_tco2e>500", "other-site:month_tco2e>1"]}
     )
-    body = planted_deployment.client("alice").get(
-        "/api/v1/alerts", params={"site": "demo-site", "year": 2024}
-    ).json()
+    body = (
+        planted_deployment.client("alice")
+        .get("/api/v1/alerts", params={"site": "demo-site", "year": 2024})
+        .json()
+    )
     kinds = [(a["kind"], a["severity"]) for a in body["alerts"]]
     assert kinds == [("allowance", "critical"), ("threshold", "warning")]
     assert body["facts"]["month_tco2e"] == pytest.approx(planted.monthly_truth()["2024-06"])

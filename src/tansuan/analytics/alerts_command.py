@@ -9,7 +9,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from tansuan.errors import TansuanError
+from tansuan.errors import NotFound, TansuanError
 
 
 def alerts(
@@ -31,7 +31,7 @@ def alerts(
     from tansuan.cli import console, fail
     from tansuan.settings import get_settings
     from tansuan.store import Store
-    from tansuan.store.documents import current_model
+    from tansuan.store.models import models_by_org
 
     settings = get_settings()
     store = None
@@ -40,7 +40,11 @@ def alerts(
         if send and not hooks:
             raise TansuanError("没有配置 webhook / set TANSUAN_ALERT_WEBHOOKS to send alerts")
         store = Store(settings=settings)
-        model = current_model(store)
+        with store.read() as connection:
+            models = models_by_org(connection)
+        model = next((m for m in models.values() if any(x.id == site for x in m.sites())), None)
+        if model is None:
+            raise NotFound(f"没有站点 / no site {site!r} in any loaded site model")
         zone_year = year or dt.date.today().year
         with console.status("评估告警 / evaluating alerts …"):
             out = site_alerts(store, model, site, zone_year, settings)
