@@ -184,3 +184,28 @@ def test_a_grant_opens_monthly_analytics_only_in_its_window(
     assert refused.status_code == 403
     reads = alice.get(f"/api/v1/grants/{grant.json()['id']}/reads").json()["items"]
     assert [r["username"] for r in reads] == ["vera"]  # the one allowed read, logged
+
+
+def test_holdings_upload_is_checked_and_replaces_only_when_valid(
+    planted_deployment: Deployment,
+) -> None:
+    alice = planted_deployment.client("alice")
+    path = planted_deployment.app.state.settings.data_dir / "holdings" / "demo-site.yaml"
+    before = path.read_bytes()
+    bad = planted.HOLDINGS.replace("allocation: 10000", "allocation: -5")
+    refused = alice.post("/api/v1/position/holdings", params={"site": "demo-site"},
+                         files={"file": ("h.yaml", bad.encode(), "application/yaml")})  # fmt: skip
+    assert refused.status_code == 422 and "allocation" in refused.text  # every issue listed
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert path.read_bytes() == before  # nothing stored was changed
+    better = planted.HOLDINGS.replace("allocation: 10000", "allocation: 11000")
+    operator = planted_deployment.client("olga").post(
+        "/api/v1/position/holdings", params={"site": "demo-site"},
+        files={"file": ("h.yaml", better.encode(), "application/yaml")},
+    )  # fmt: skip
+    assert operator.status_code == 403
+    saved = alice.post("/api/v1/position/holdings", params={"site": "demo-site"},
+                       files={"file": ("h.yaml", better.encode(), "application/yaml")})  # fmt: skip
+    assert saved.status_code == 201 and saved.json()["free_allocation_t"] == 11_000
+    position = alice.get("/api/v1/position", params={"site": "demo-site", "year": 2024}).json()
+    assert position["holdings"]["cea_t"] == pytest.approx(11_500.0)

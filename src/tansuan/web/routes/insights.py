@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from tansuan.analytics import insights
 from tansuan.analytics.findings import ShiftCalendar, Valuation
@@ -30,6 +30,8 @@ router = APIRouter(prefix="/api/v1", tags=["insights / 分析"])
 
 #: The data class these answers count as (per-month figures of a site).
 DATA_CLASS = "monthly"
+#: Largest holdings file accepted by the upload [bytes].
+MAX_HOLDINGS_BYTES = 1_000_000
 
 
 class Opened:
@@ -304,3 +306,46 @@ def alerts(
     """Energy-budget, allowance and threshold alerts of the site for the year (nothing is
     sent from here: delivery is ``tansuan alerts --send``)."""
     return JSONBytes(alerts_data(request, store, scope, site, year))
+
+
+@router.post("/position/holdings", summary="Upload a site's holdings file / 上传配额持有文件",
+             response_class=JSONBytes, status_code=201)  # fmt: skip
+async def upload_holdings(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    file: Annotated[UploadFile, File(description="compliance YAML (`tansuan position` format)")],
+) -> JSONBytes:
+    """Check the file and save it as ``<holdings_dir>/<site>.yaml`` (the previous file is
+    replaced only when the new one is valid). Administrators of the site's own
+    organisation only."""
+    import os
+
+    import yaml
+
+    from tansuan.market.holdings import account_from
+
+    scope.require_admin()
+    opened = open_site(request, store, scope, site)
+    if not opened.access.own:
+        raise PermissionDenied("仅站点所属组织 / only the site's own organisation may do this")
+    data = await file.read(MAX_HOLDINGS_BYTES + 1)
+    if len(data) > MAX_HOLDINGS_BYTES:
+        raise InputError("the holdings file is larger than 1 MB", field="file")
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"not a UTF-8 YAML file: {exc}", field="file") from None
+    account = account_from(raw, where=file.filename or "upload")
+    settings: Settings = request.app.state.settings
+    path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".yaml.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return JSONBytes(
+        {"site": site, "entity": account.file.entity, "year": account.file.year,
+         "free_allocation_t": account.free_allocation, "file": path.name},
+        status_code=201,
+    )  # fmt: skip
