@@ -95,6 +95,7 @@ def test_position_page_and_overview_banner(site: dict[str, Any]) -> None:
     shortfall = float(page.locator("#pos-shortfall").inner_text().split()[0].replace(",", ""))
     assert 1_260 < shortfall < 1_740
     assert page.locator("#holdings").inner_text().count("10,000") == 1
+    page.wait_for_selector("#alerts li.critical")  # the banner: the planted shortfall
     shot(page, "33-position")
     page.goto(site["base"] + "/overview")  # no year: this year has no alerts for the demo
     page.wait_for_selector("#alerts-banner #alerts-none, #alerts-banner #alerts")
