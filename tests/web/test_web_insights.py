@@ -209,3 +209,32 @@ def test_holdings_upload_is_checked_and_replaces_only_when_valid(
     assert saved.status_code == 201 and saved.json()["free_allocation_t"] == 11_000
     position = alice.get("/api/v1/position", params={"site": "demo-site", "year": 2024}).json()
     assert position["holdings"]["cea_t"] == pytest.approx(11_500.0)
+
+
+def test_a_monthly_grant_gets_figures_but_not_hourly_evidence(
+    planted_deployment: Deployment,
+) -> None:
+    """Findings and savings are 'monthly' figures; their hourly / daily series are finer
+    and need a grant that also opens 'hourly'."""
+    alice = planted_deployment.client("alice")
+    window = {"window_from": "2025-01-01T00:00:00Z", "window_to": "2026-01-01T00:00:00Z",
+              "expires_at": "2030-01-01T00:00:00Z", "grantee_org": "verify-co"}  # fmt: skip
+    made = alice.post("/api/v1/grants", json={"site": "demo-site", "classes": ["monthly"]} | window)
+    assert made.status_code == 201, made.text
+    vera = planted_deployment.client("vera")
+    body = _findings(vera).json()
+    assert body["evidence_withheld"] is True
+    [found] = body["findings"]
+    assert found["annual_kwh"] == pytest.approx(14_600.0)
+    assert "evidence" not in found and "flagged_hours" not in found
+    savings = vera.get("/api/v1/savings", params={"site": "demo-site", "node": "fan-001",
+                                                  "intervention": "2025-07-01",
+                                                  "to": "2025-09-01"}).json()  # fmt: skip
+    assert savings["fraction"] == pytest.approx(0.30, abs=0.03) and savings["chart"] is None
+    alice.delete(f"/api/v1/grants/{made.json()['id']}")
+    alice.post("/api/v1/grants", json={"site": "demo-site", "classes": ["monthly", "hourly"]}
+               | window)  # fmt: skip
+    again = _findings(vera).json()
+    assert (
+        again["evidence_withheld"] is False and len(again["findings"][0]["evidence"]["kwh"]) == 336
+    )

@@ -41,6 +41,14 @@ class Opened:
         self.model, self.site, self.access = model, site_model, access
         self.zone = ZoneInfo(site_model.timezone)
 
+    @property
+    def fine(self) -> bool:
+        """May the caller see hourly / daily series (own data, or a grant that also opens
+        ``hourly`` or ``raw``)? The evidence and savings charts need it; the figures
+        themselves are ``monthly``."""
+        grant = self.access.grant
+        return grant is None or bool({"hourly", "raw"} & set(grant.classes))
+
     def check_window(self, start: dt.date, end: dt.date) -> None:
         """Refuse a grant read outside the grant's window ([start, end) local days)."""
         grant = self.access.grant
@@ -131,14 +139,20 @@ def findings_data(
     with store.read() as conn:
         ranked, hourly = insights.site_findings(conn, opened.site, lo, hi, cal, value)
     log_read(store, scope, opened, f"findings {site} {lo}..{hi}")
+    records = [insights.finding_record(c, hourly if evidence and opened.fine else None)
+               for c in ranked]  # fmt: skip
+    if not opened.fine:  # flagged hours are hourly data: not opened by a monthly grant
+        for record in records:
+            record.pop("flagged_hours")
     return {
         "site": site,
         "from": lo.isoformat(),
         "to": hi.isoformat(),
         "calendar": calendar or settings.shift_calendar,
         "valuation": value.__dict__,
-        "findings": [insights.finding_record(c, hourly if evidence else None) for c in ranked],
-    }
+        "findings": records,
+        "evidence_withheld": evidence and not opened.fine,
+    }  # fmt: skip
 
 
 @router.get("/findings", summary="Wasteful devices ranked by yearly cost / 低效设备排名",
@@ -164,7 +178,8 @@ def findings(
 ) -> JSONBytes:
     """Off-shift running, idling and peer outliers of the site's devices over the window,
     each valued per year (kWh, tCO2e, money) and with its evidence series: the device's
-    hourly kWh and which hours the finding flags."""
+    hourly kWh and which hours the finding flags (withheld under a grant that does not
+    also open ``hourly`` data: ``evidence_withheld``)."""
     return JSONBytes(findings_data(request, store, scope, site, start, end, calendar, tariff,
                                    factor, carbon_price, evidence))  # fmt: skip
 
@@ -189,6 +204,8 @@ def savings_data(
     out = insights.savings_report(days, day, option=option, confidence=confidence,
                                   factor_t_per_mwh=factor)  # fmt: skip
     log_read(store, scope, opened, f"savings {site} {node} {intervention}")
+    if not opened.fine:  # the daily series is finer than a monthly grant opens
+        out["chart"] = None
     return {"site": site, "node": node or site, "from": lo.isoformat(), "to": hi.isoformat()} | out
 
 
