@@ -93,3 +93,29 @@ def test_cli_alerts_report_a_dead_webhook(cli_env: str, receiver: Receiver) -> N
                                       "--send"])  # fmt: skip
     assert result.exit_code == 3, result.output
     assert "✗" in result.output and "demo-site" in result.output
+
+
+def test_cli_alerts_are_sent_once_until_they_clear(cli_env: str, receiver: Receiver) -> None:
+    args = ["alerts", "--site", "demo-site", "--year", "2024", "--send"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert len(receiver.bodies) == 2  # wecom + feishu
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "already sent" in second.output
+    assert len(receiver.bodies) == 2  # nothing new was posted
+    again = CliRunner().invoke(app, [*args, "--resend"])
+    assert again.exit_code == 0, again.output
+    assert len(receiver.bodies) == 4
+
+
+def test_a_cleared_alert_is_forgotten(tmp_path: Path) -> None:
+    from tansuan.analytics.alerts import Alert, SentLog
+
+    a = Alert("s", "threshold", "warning", "month_tco2e", 600.0, 500.0, "tCO2e", "z", "e")
+    log = SentLog(tmp_path / "sent.json")
+    assert log.new(2024, [a]) == [a]
+    log.update("s", 2024, [a], [a])
+    assert SentLog(tmp_path / "sent.json").new(2024, [a]) == []
+    log.update("s", 2024, [], [])  # the alert cleared
+    assert SentLog(tmp_path / "sent.json").new(2024, [a]) == [a]

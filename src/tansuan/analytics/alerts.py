@@ -304,3 +304,50 @@ def deliver(
         return []
     return [send(h, alerts, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s)
             for h in hooks]  # fmt: skip
+
+
+# --- what was sent already ----------------------------------------------------------------
+
+
+class SentLog:
+    """The alerts already delivered, per site and year, in a small JSON file, so a
+    scheduled ``tansuan alerts --send`` tells staff once, not at every run. An alert that
+    clears is forgotten, so it is sent again if it comes back; a raised severity is a new
+    alert."""
+
+    def __init__(self, path: Any) -> None:
+        from pathlib import Path
+
+        self.path = Path(path)
+        try:
+            self.state: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.state = {}
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {self.path}: {exc}", field="alerts") from exc
+
+    @staticmethod
+    def key(alert: Alert, year: int) -> str:
+        return f"{alert.site}|{year}|{alert.kind}|{alert.metric}|{alert.severity}"
+
+    def new(self, year: int, alerts: Sequence[Alert]) -> list[Alert]:
+        """The alerts not yet delivered."""
+        return [a for a in alerts if self.key(a, year) not in self.state]
+
+    def update(
+        self, site: str, year: int, current: Sequence[Alert], delivered: Sequence[Alert]
+    ) -> None:
+        """Forget the site's cleared alerts, remember the delivered ones; write the file."""
+        import datetime as dt
+        import os
+
+        keep = {self.key(a, year) for a in current}
+        prefix = f"{site}|{year}|"
+        self.state = {k: v for k, v in self.state.items() if not k.startswith(prefix) or k in keep}
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        for alert in delivered:
+            self.state.setdefault(self.key(alert, year), now)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".partial")
+        partial.write_text(json.dumps(self.state, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(partial, self.path)

@@ -16,17 +16,20 @@ def alerts(
     site: str = typer.Option(..., "--site", help="site id"),
     year: int | None = typer.Option(None, "--year", help="year (default: this year)"),
     send: bool = typer.Option(False, "--send", help="send to TANSUAN_ALERT_WEBHOOKS"),
+    resend: bool = typer.Option(
+        False, "--resend", help="with --send: also send the alerts sent before"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Energy-budget, allowance and threshold alerts of a site / 能耗预算、配额与阈值告警.
 
     Rules come from the settings (TANSUAN_ALERT_MARGIN_PCT, TANSUAN_ALERT_THRESHOLDS) and
     the site model (energy_budget_tce); the allowance position from
-    <holdings_dir>/<site>.yaml. With --send, the alerts go to every TANSUAN_ALERT_WEBHOOKS
-    entry (json, wecom, dingtalk, feishu); a failed delivery is reported, and the exit
-    code is 3.
+    <holdings_dir>/<site>.yaml. With --send, the alerts not sent before (remembered in
+    <data_dir>/alerts-sent.json until they clear) go to every TANSUAN_ALERT_WEBHOOKS entry
+    (json, wecom, dingtalk, feishu); a failed delivery is reported, and the exit code is 3.
     """
-    from tansuan.analytics.alerts import Webhook, deliver
+    from tansuan.analytics.alerts import Alert, SentLog, Webhook, deliver
     from tansuan.analytics.insights import site_alerts
     from tansuan.cli import console, fail
     from tansuan.settings import get_settings
@@ -49,10 +52,15 @@ def alerts(
         with console.status("评估告警 / evaluating alerts …"):
             out = site_alerts(store, model, site, zone_year, settings)
         deliveries = []
+        fresh: list[Alert] = []
         if send:
+            log = SentLog(settings.data_dir / "alerts-sent.json")
+            fresh = list(out["alerts"]) if resend else log.new(zone_year, out["alerts"])
             with console.status("发送告警 / sending alerts …"):
-                deliveries = deliver(out["alerts"], hooks, timeout_s=settings.alert_timeout_s,
+                deliveries = deliver(fresh, hooks, timeout_s=settings.alert_timeout_s,
                                      retries=settings.alert_retries)  # fmt: skip
+            delivered = fresh if any(d.ok for d in deliveries) else []
+            log.update(site, zone_year, out["alerts"], delivered)
     except TansuanError as error:
         fail(error, code=1)
     finally:
@@ -61,6 +69,7 @@ def alerts(
     if as_json:
         body = out | {
             "alerts": [asdict(a) for a in out["alerts"]],
+            "sent": [asdict(a) for a in fresh],
             "deliveries": [asdict(d) for d in deliveries],
         }
         typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
@@ -72,6 +81,8 @@ def alerts(
             for a in out["alerts"]:
                 table.add_row(a.severity, a.text)
             console.print(table)
+        if send and out["alerts"] and not fresh:
+            console.print("已发送过，未重复发送 / already sent before: nothing sent (--resend)")
         for d in deliveries:
             state = "✓" if d.ok else f"✗ {d.error}"
             console.print(f"webhook {d.format} {d.url}: {state} ({d.attempts} 次 / attempts)")
