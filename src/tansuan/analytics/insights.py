@@ -93,7 +93,7 @@ def site_findings(
     """Off-shift, idling and peer findings of every device of a site over [start, end),
     ranked by yearly cost, with each device's hourly energy [kWh] (the evidence series)."""
     if end <= start:
-        raise InputError("the window is empty: 'to' must be after 'from'", field="to")
+        raise InputError("时间窗为空 / the window is empty: 'to' must be after 'from'", field="to")
     zone = ZoneInfo(site_model.timezone)
     lo = dt.datetime.combine(start, dt.time(), zone)
     hi = dt.datetime.combine(end, dt.time(), zone)
@@ -180,7 +180,7 @@ def node_days(
         period = str(row["period"])[:10]
         out[period] = out.get(period, 0.0) + row["delta"] * units.factor(row["unit"], "kWh")
     if not out:
-        raise NotFound(f"no energy meter data under {node!r} in {site_model.id!r}")
+        raise NotFound(f"没有能耗表数据 / no energy meter data under {node!r} in {site_model.id!r}")
     return out
 
 
@@ -208,7 +208,8 @@ def savings_report(
     base = np.array([d < intervention for d in dates])
     if base.sum() < 3 or (~base).sum() < 1:
         raise InputError(
-            "need at least 3 baseline days before and a reporting day after the intervention",
+            "改造前至少 3 天、改造后至少 1 天数据 / need at least 3 baseline days before and a "
+            "reporting day after the intervention",
             field="intervention",
         )
     use_weekend = 0 < weekend[base].sum() < base.sum()
@@ -279,12 +280,14 @@ def emission_history(connection: Any, site: str, first: str, last: str) -> dict[
             totals[line["period"]] = totals.get(line["period"], 0.0) + line["co2e_g"] / 1e6
     if not totals:
         raise NotFound(
-            f"no accounting results for {site} in {first}..{last}: run `tansuan account`"
+            f"没有核算结果 / no accounting results for {site} in {first}..{last}: "
+            "run `tansuan account`"
         )
     span = [m for m in months if min(totals) <= m <= max(totals)]
     if missing := [m for m in span if m not in totals]:
         raise InputError(
-            f"no accounting results for {', '.join(missing)}: run `tansuan account`", field="site"
+            f"缺少核算结果 / no accounting results for {', '.join(missing)}: run `tansuan account`",
+            field="site",
         )
     return {m: totals[m] for m in span}
 
@@ -302,12 +305,16 @@ def forecast_report(history: dict[str, float], year: int, *, level: float = 0.9)
     values = np.array(list(history.values()))
     if len(values) < 25:
         raise InputError(
-            f"a forecast needs at least 25 months of results, {len(values)} found", field="year"
+            f"预测至少需要 25 个月的结果 / a forecast needs at least 25 months of results, "
+            f"{len(values)} found",
+            field="year",
         )
     last = int(months[-1][:4]) * 12 + int(months[-1][5:7]) - 1
     end = (year + 1) * 12 + 11
     if last >= end:
-        raise InputError(f"the results already cover {year + 1}", field="year")
+        raise InputError(
+            f"结果已覆盖 {year + 1} 年 / the results already cover {year + 1}", field="year"
+        )
     h = end - last
     h_test = min(12, max(1, len(values) - 24))
     winner, tests = best_model(values, h=h_test, min_train=24)
@@ -350,7 +357,9 @@ def position_report(
 
     doc = account.file
     if doc.year != year:
-        raise InputError(f"the holdings file is for {doc.year}, not {year}", field="year")
+        raise InputError(
+            f"持有文件年份不符 / the holdings file is for {doc.year}, not {year}", field="year"
+        )
     outlook = None
     if history:
         try:
@@ -363,7 +372,8 @@ def position_report(
         mean, sd, basis = doc.emissions.mean, doc.emissions.sd, "file"
     else:
         raise InputError(
-            "no emissions: the site has no forecastable results and the file no `emissions:`",
+            "没有排放数据 / no emissions: the site has no forecastable results and the file "
+            "no `emissions:`",
             field="emissions",
         )
     result = position(mean, sd, account.holdings, account.rules,

@@ -67,14 +67,14 @@ def open_site(request: Request, store: Any, scope: Scope, site: str, node: str =
         org, site_key, path = scoped.locate(conn, scope, node or site)
         if site_key is None or site_key != site:
             if node and site_key is not None:
-                raise NotFound(f"no node {node!r} in site {site!r}")
+                raise NotFound(f"站点中没有该节点 / no node {node!r} in site {site!r}")
             raise PermissionDenied("按站点分析 / analytics are per site: give a site id")
         access = scope.access(conn, site_key, path, DATA_CLASS)
     model = request.app.state.accountants.of(org).model
     try:
         site_model = model.site(site_key)
     except Exception as exc:  # the stored model no longer has it
-        raise NotFound(f"no site {site!r} in the loaded site model") from exc
+        raise NotFound(f"没有该站点 / no site {site!r} in the loaded site model") from exc
     return Opened(model, site_model, access)
 
 
@@ -90,7 +90,9 @@ def _date(text: str | None, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
+        raise InputError(
+            f"日期格式错误 / {text!r} is not a date (YYYY-MM-DD)", field=field
+        ) from None
 
 
 def _calendar(text: str) -> ShiftCalendar:
@@ -98,10 +100,14 @@ def _calendar(text: str) -> ShiftCalendar:
     for item in filter(None, (p.strip() for p in text.split(";"))):
         days, sep, hours = item.partition("=")
         if not sep:
-            raise InputError(f"calendar {item!r} must look like mon-fri=08-18", field="calendar")
+            raise InputError(
+                f"班次格式错误 / calendar {item!r} must look like mon-fri=08-18", field="calendar"
+            )
         spec[days.strip()] = hours.strip()
     if not spec:
-        raise InputError("the shift calendar is empty, e.g. mon-fri=08-18", field="calendar")
+        raise InputError(
+            "班次为空 / the shift calendar is empty, e.g. mon-fri=08-18", field="calendar"
+        )
     return ShiftCalendar.parse(spec)
 
 
@@ -111,10 +117,13 @@ def valuation(settings: Settings, tariff: float | None, factor: float | None,
     tariff = settings.energy_tariff if tariff is None else tariff
     factor = settings.findings_factor_t_per_mwh if factor is None else factor
     if tariff is None:
-        raise InputError("give `tariff` [money/kWh] or set TANSUAN_ENERGY_TARIFF", field="tariff")
+        raise InputError(
+            "请输入电价 / give `tariff` [money/kWh] or set TANSUAN_ENERGY_TARIFF", field="tariff"
+        )
     if factor is None:
         raise InputError(
-            "give `factor` [tCO2/MWh] or set TANSUAN_FINDINGS_FACTOR_T_PER_MWH", field="factor"
+            "请输入排放因子 / give `factor` [tCO2/MWh] or set TANSUAN_FINDINGS_FACTOR_T_PER_MWH",
+            field="factor",
         )
     price = settings.carbon_price if carbon_price is None else carbon_price
     return Valuation(tariff, factor, price)
@@ -132,7 +141,10 @@ def findings_data(
     hi = _date(end, "to") or today + dt.timedelta(days=1)
     lo = _date(start, "from") or hi - dt.timedelta(days=30)
     if not lo < hi or (hi - lo).days > 400:
-        raise InputError("the window must be 1 to 400 days, 'from' before 'to'", field="from")
+        raise InputError(
+            "时间窗须为 1–400 天 / the window must be 1 to 400 days, 'from' before 'to'",
+            field="from",
+        )
     opened.check_window(lo, hi)
     cal = _calendar(calendar or settings.shift_calendar)
     value = valuation(settings, tariff, factor, carbon_price)
@@ -196,7 +208,10 @@ def savings_data(
     lo = _date(start, "from") or day - dt.timedelta(days=90)
     hi = _date(end, "to") or min(today + dt.timedelta(days=1), day + dt.timedelta(days=365))
     if not lo < day < hi:
-        raise InputError("the intervention must fall between 'from' and 'to'", field="intervention")
+        raise InputError(
+            "改造日期须在起止日之间 / the intervention must fall between 'from' and 'to'",
+            field="intervention",
+        )
     opened.check_window(lo, hi)
     with store.read() as conn:
         days = insights.node_days(conn, opened.site, node or site, lo, hi)
@@ -349,11 +364,13 @@ async def upload_holdings(
         raise PermissionDenied("仅站点所属组织 / only the site's own organisation may do this")
     data = await file.read(MAX_HOLDINGS_BYTES + 1)
     if len(data) > MAX_HOLDINGS_BYTES:
-        raise InputError("the holdings file is larger than 1 MB", field="file")
+        raise InputError("文件超过 1 MB / the holdings file is larger than 1 MB", field="file")
     try:
         raw = yaml.safe_load(data.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"not a UTF-8 YAML file: {exc}", field="file") from None
+        raise InputError(
+            f"不是 UTF-8 YAML 文件 / not a UTF-8 YAML file: {exc}", field="file"
+        ) from None
     account = account_from(raw, where=file.filename or "upload")
     settings: Settings = request.app.state.settings
     path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
