@@ -109,3 +109,20 @@ def test_another_tenant_is_refused_on_the_pages(site: dict[str, Any]) -> None:
     assert page.locator("#insights-error").is_visible()
     assert page.locator("#forecast-chart").count() == 0
     shot(page, "35-insights-refused")
+
+
+def test_holdings_upload_form(site: dict[str, Any]) -> None:
+    page = _login(site, "alice", "en")
+    page.goto(site["base"] + "/insights/position?site=demo-site&year=2024")
+    bad = planted.HOLDINGS.replace("price: 80", "price: -1").encode()
+    field = "#holdings-upload input[type=file]"
+    page.set_input_files(field, {"name": "bad.yaml", "mimeType": "text/yaml", "buffer": bad})
+    page.click("#holdings-upload button")
+    page.wait_for_selector("#insights-error")
+    assert "price" in page.locator("#insights-error").inner_text()
+    shot(page, "36-holdings-upload-refused")
+    good = planted.HOLDINGS.encode()
+    page.set_input_files(field, {"name": "good.yaml", "mimeType": "text/yaml", "buffer": good})
+    page.click("#holdings-upload button")
+    page.wait_for_url("**/insights/position?site=demo-site&year=2024")
+    assert page.locator("#pos-shortfall").is_visible()

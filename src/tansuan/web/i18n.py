@@ -169,6 +169,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "shortfall_value": ("缺口价值", "Shortfall value"),
     "shortfall_probability": ("缺口概率", "Probability of a shortfall"),
     "emissions_basis": ("排放依据", "Emissions basis"),
+    "upload_holdings": ("上传配额持有文件 (YAML)", "Upload the holdings file (YAML)"),
+    "upload": ("上传", "Upload"),
 }
 
 

@@ -13,11 +13,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
-from starlette.responses import HTMLResponse, Response
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
-from tansuan.web.pages import _scope, _who, render
+from tansuan.web.pages import _check_csrf, _scope, _who, render
 from tansuan.web.routes import insights as api
 
 router = APIRouter(include_in_schema=False)
@@ -127,3 +128,27 @@ def alerts_banner(request: Request, site: str = "", year: int = 0) -> Response:
         except TansuanError:
             continue  # a site the caller may not analyse raises no banner
     return render(request, "_alerts.html", principal, alerts=found)
+
+
+@router.post("/insights/position/upload", response_class=HTMLResponse)
+async def upload_holdings_page(
+    request: Request, site: str = Form(...), csrf: str = Form(""), file: UploadFile = File(...)
+) -> Response:
+    """The holdings upload form of the position page (administrators of the own
+    organisation); back to the position of the file's year, or the page with the error."""
+    _check_csrf(request, csrf)
+    principal = _who(request)
+    scope = _scope(request, principal)
+    data = await file.read(api.MAX_HOLDINGS_BYTES + 1)
+    store = request.app.state.store
+    try:
+        saved = await run_in_threadpool(api.save_holdings, request, store, scope, site,
+                                        file.filename or "upload", data)  # fmt: skip
+    except TansuanError as exc:
+        with store.read() as conn:
+            sites = scope.sites(conn)
+        status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 400  # fmt: skip  # noqa: E501
+        return render(request, "insights_position.html", principal, status=status, site=site,
+                      sites=sites, data=None, error=exc.message,
+                      year=dt.date.today().year)  # fmt: skip
+    return RedirectResponse(f"/insights/position?site={site}&year={saved['year']}", status_code=303)

@@ -352,6 +352,16 @@ async def upload_holdings(
     """Check the file and save it as ``<holdings_dir>/<site>.yaml`` (the previous file is
     replaced only when the new one is valid). Administrators of the site's own
     organisation only."""
+    data = await file.read(MAX_HOLDINGS_BYTES + 1)
+    return JSONBytes(save_holdings(request, store, scope, site, file.filename or "upload", data),
+                     status_code=201)  # fmt: skip
+
+
+def save_holdings(
+    request: Request, store: Any, scope: Scope, site: str, filename: str, data: bytes
+) -> dict[str, Any]:
+    """Check an uploaded compliance file and save it as ``<holdings_dir>/<site>.yaml``
+    (shared by the API and the dashboard form)."""
     import os
 
     import yaml
@@ -362,7 +372,6 @@ async def upload_holdings(
     opened = open_site(request, store, scope, site)
     if not opened.access.own:
         raise PermissionDenied("仅站点所属组织 / only the site's own organisation may do this")
-    data = await file.read(MAX_HOLDINGS_BYTES + 1)
     if len(data) > MAX_HOLDINGS_BYTES:
         raise InputError("文件超过 1 MB / the holdings file is larger than 1 MB", field="file")
     try:
@@ -371,15 +380,12 @@ async def upload_holdings(
         raise InputError(
             f"不是 UTF-8 YAML 文件 / not a UTF-8 YAML file: {exc}", field="file"
         ) from None
-    account = account_from(raw, where=file.filename or "upload")
+    account = account_from(raw, where=filename)
     settings: Settings = request.app.state.settings
     path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".yaml.partial")
     partial.write_bytes(data)
     os.replace(partial, path)
-    return JSONBytes(
-        {"site": site, "entity": account.file.entity, "year": account.file.year,
-         "free_allocation_t": account.free_allocation, "file": path.name},
-        status_code=201,
-    )  # fmt: skip
+    return {"site": site, "entity": account.file.entity, "year": account.file.year,
+            "free_allocation_t": account.free_allocation, "file": path.name}  # fmt: skip
