@@ -567,6 +567,9 @@ app.command("position")(position)
 from tansuan.analytics.findings_command import findings  # noqa: E402
 
 app.command("findings")(findings)
+from tansuan.analytics.alerts_command import alerts as _alerts  # noqa: E402
+
+app.command("alerts")(_alerts)
 
 
 # --- web: users, tokens, serve (issue 7) ------------------------------------------------

@@ -174,6 +174,56 @@ class Settings(BaseSettings):
         "per-user scoped tokens: `tansuan token create USER --scope ingest`.",
     )
 
+    # --- insights and alerts (issue 10: analytics/insights.py, analytics/alerts.py) ---
+    energy_tariff: float | None = Field(
+        default=None,
+        ge=0,
+        description="Energy tariff to value findings [money/kWh]; the findings API and page "
+        "take `tariff` to override it.",
+    )
+    findings_factor_t_per_mwh: float | None = Field(
+        default=None,
+        ge=0,
+        description="Emission factor to value findings and savings [tCO2/MWh], e.g. the "
+        "year's grid factor from the reference tables; `factor` overrides it.",
+    )
+    carbon_price: float = Field(
+        default=0.0, ge=0, description="Carbon price to value findings [money/tCO2]."
+    )
+    shift_calendar: str = Field(
+        default="mon-fri=08-18",
+        description="Default shift calendar of the findings: DAYS=HH-HH entries separated "
+        "by ';', e.g. 'mon-fri=08-18;sat=08-12'.",
+    )
+    holdings_dir: Path | None = Field(
+        default=None,
+        description="Folder of compliance YAML files, one per site: <holdings_dir>/<site>.yaml "
+        "(format: `tansuan position --help`). Default: <data_dir>/holdings.",
+    )
+    alert_margin_pct: float = Field(
+        default=0.0,
+        ge=0,
+        description="Alert when the projected year exceeds the energy budget, or the "
+        "shortfall exceeds the obligation, by more than this [%].",
+    )
+    alert_thresholds: list[str] = Field(
+        default=[],
+        description="Threshold alerts as 'SITE:METRIC>LIMIT' (SITE may be '*'); metrics: "
+        "month_tco2e, year_tco2e, year_tce, shortfall_t, shortfall_probability. JSON list "
+        "in the environment, e.g. '[\"*:month_tco2e>500\"]'.",
+    )
+    alert_webhooks: list[str] = Field(
+        default=[],
+        description="Where alerts are sent, as 'FORMAT=URL' with FORMAT json, wecom, "
+        "dingtalk or feishu (group-robot webhooks). JSON list in the environment.",
+    )
+    alert_timeout_s: float = Field(
+        default=5.0, gt=0, description="Timeout of one webhook delivery attempt [s]."
+    )
+    alert_retries: int = Field(
+        default=2, ge=0, description="Further attempts after a failed webhook delivery."
+    )
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if not self.demo and (self.secret_key == DEMO_SECRET or len(self.secret_key) < 32):

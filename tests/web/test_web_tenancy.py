@@ -65,6 +65,15 @@ def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"node": "demo-site", "period": deployment.built["month"]}
     if path == "/api/v1/reports/{kind}":
         return {"site": "demo-site", "year": int(deployment.built["month"][:4])}
+    # --- insights (issue 10): the same site, with every required parameter ---
+    if path == "/api/v1/position/holdings":
+        return {"site": "demo-site"}
+    if path in ("/api/v1/forecast", "/api/v1/position", "/api/v1/alerts"):
+        return {"site": "demo-site", "year": int(deployment.built["month"][:4])}
+    if path == "/api/v1/findings":
+        return {"site": "demo-site", "tariff": 0.8, "factor": 0.5}
+    if path == "/api/v1/savings":
+        return {"site": "demo-site", "node": "fan-001", "intervention": "2025-07-01"}
     if path == "/api/v1/ledger/proof/inclusion":
         return {"leaf": 0}  # the grant leaf of demo-group
     if path == "/api/v1/ledger/proof/consistency":
@@ -86,6 +95,9 @@ def _body(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"json": {"site": "demo-site", "classes": ["raw"], "grantee_org": "other-group",
                          "window_from": "2020-01-01T00:00:00Z", "window_to": "2030-01-01T00:00:00Z",
                          "expires_at": "2030-01-01T00:00:00Z"}}  # fmt: skip
+    if path == "/api/v1/position/holdings":
+        yaml = "entity: x\nyear: 2024\nprice: 1\nallocation: 1\nrules: {ccer_cap: 0.05}\n"
+        return {"files": {"file": ("h.yaml", yaml.encode(), "application/yaml")}}
     if path == "/api/v1/users" and method == "POST":
         return {"json": {"username": "bob2", "password": "another long one", "role": "operator"}}
     if path == "/api/v1/tokens" and method == "POST":

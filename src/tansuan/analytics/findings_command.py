@@ -14,21 +14,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tansuan.analytics.findings import (
-    Finding,
-    ShiftCalendar,
-    Valuation,
-    idling,
-    off_shift,
-    peer_outliers,
-    rank,
-)
+from tansuan.analytics.findings import ShiftCalendar, Valuation
+from tansuan.analytics.insights import site_findings
 from tansuan.errors import InputError, TansuanError
 
 
@@ -42,46 +34,6 @@ def _calendar(items: list[str]) -> ShiftCalendar:
     if not spec:
         raise InputError("give at least one --calendar, e.g. mon-fri=08-18", field="calendar")
     return ShiftCalendar.parse(spec)
-
-
-def _device_hours(
-    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime, zone: Any
-) -> tuple[list[dt.datetime], np.ndarray] | None:
-    from tansuan.domain import units
-    from tansuan.store.queries import series
-
-    energy = [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
-    power = [p for p in device.points if p.quantity == "power"]
-    candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum") for p in energy]
-    candidates += [(p, "kW", "mean") for p in power]
-    for point, target, column in candidates:
-        scale = units.factor(point.unit, target)
-        stamps, values = [], []
-        for row in series(connection, site, point.id, lo, hi, "hour"):
-            value = row.get(column)
-            if value is None:
-                continue
-            stamps.append(row["period"].astimezone(zone).replace(tzinfo=None))
-            values.append(max(float(value) * scale, 0.0))
-        if stamps:
-            return stamps, np.array(values)
-    return None
-
-
-def _output(
-    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
-) -> float | None:
-    """Total output over the window of the device's production point (quantity
-    ``production`` or ``output``, kind ``total``/``total_increasing``), if it has one."""
-    from tansuan.store.queries import series
-
-    for point in device.points:
-        if point.quantity in ("production", "output") and point.kind != "instantaneous":
-            column = "delta" if point.kind == "total_increasing" else "sum"
-            rows = series(connection, site, point.id, lo, hi, "day")
-            total = sum(float(r[column]) for r in rows if r.get(column) is not None)
-            return total if total > 0 else None
-    return None
 
 
 def findings(
@@ -107,8 +59,6 @@ def findings(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Devices off shift, idling or far from their peers, ranked by yearly cost / 低效设备排名."""
-    from zoneinfo import ZoneInfo
-
     from tansuan.cli import console, fail
     from tansuan.site.validate import load
     from tansuan.store import Store
@@ -124,39 +74,15 @@ def findings(
         store = Store()
         model = load(model_file) if model_file is not None else current_model(store)
         site_model = model.site(site)
-        zone = ZoneInfo(site_model.timezone)
-        lo = dt.datetime.combine(lo_d, dt.time(), zone)
-        hi = dt.datetime.combine(hi_d, dt.time(), zone)
         devices = [d for _, d in site_model.iter_devices()]
-        found: list[Finding] = []
-        peers: dict[str, dict[str, tuple[float, float]]] = {}
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=console, transient=True) as bar, store.read() as connection:
             task = bar.add_task("设备 / devices", total=len(devices))
-            for device in devices:
-                hours = _device_hours(connection, site, device, lo, hi, zone)
-                bar.advance(task)
-                if hours is None:
-                    continue
-                stamps, kwh = hours
-                output = _output(connection, site, device, lo, hi)
-                if output is not None:
-                    peers.setdefault(device.device_class, {})[device.id] = (
-                        float(kwh.sum()),
-                        output,
-                    )
-                if (f := off_shift(device.id, stamps, kwh, cal, standby_kw=standby_kw)) is not None:
-                    found.append(f)
-                if device.rated_power_kw:
-                    f = idling(device.id, stamps, kwh, cal, rated_kw=device.rated_power_kw,
-                               idle_fraction=idle_fraction)  # fmt: skip
-                    if f is not None:
-                        found.append(f)
-        window_h = (hi - lo).total_seconds() / 3600.0
-        for members in peers.values():
-            if len(members) >= 3:
-                found += peer_outliers(members, observed_hours=window_h, tolerance=peer_tolerance)
-        ranked = rank(found, Valuation(tariff, factor, carbon_price))
+            ranked, _ = site_findings(
+                connection, site_model, lo_d, hi_d, cal, Valuation(tariff, factor, carbon_price),
+                standby_kw=standby_kw, idle_fraction=idle_fraction, peer_tolerance=peer_tolerance,
+                advance=lambda: bar.advance(task),
+            )  # fmt: skip
     except TansuanError as error:
         fail(error, code=1)
     finally:

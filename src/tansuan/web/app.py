@@ -101,6 +101,12 @@ def create_app(
     for module in (emissions, sites, grants, users, ledger_routes, reports):
         app.include_router(module.router)
     pages.install(app)
+    # --- insights issue (10): analytics API and pages ---
+    from tansuan.web import insights_pages
+    from tansuan.web.routes import insights as insights_routes
+
+    app.include_router(insights_routes.router)
+    app.include_router(insights_pages.router)
     app.add_api_route(
         "/metrics",
         metrics,

@@ -1,0 +1,482 @@
+"""The analytics of one site read from the store: findings, savings, emissions forecast and
+allowance position — shared by the CLI and the web API / dashboard.
+
+Every function takes an open store connection (or the store) and the site model, so the
+web app reads through its own store and the CLI through ``Store()``; the arithmetic is in
+:mod:`~tansuan.analytics.findings`, :mod:`~tansuan.analytics.savings`,
+:mod:`~tansuan.analytics.forecast` and :mod:`tansuan.market.position`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from tansuan.analytics.baseline import fit_baseline, summary
+from tansuan.analytics.findings import (
+    Costed,
+    Finding,
+    ShiftCalendar,
+    Valuation,
+    idling,
+    off_shift,
+    peer_outliers,
+    rank,
+)
+from tansuan.analytics.forecast import MODELS, best_model, year_outlook
+from tansuan.analytics.savings import avoided_energy
+from tansuan.errors import InputError, NotFound
+
+# --- findings ---------------------------------------------------------------------------
+
+
+def device_hours(
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime, zone: Any
+) -> tuple[list[dt.datetime], np.ndarray] | None:
+    """Hourly energy [kWh] of a device (local naive hour stamps): from an energy point
+    (``total``/``total_increasing``), else the hourly mean of a power point [kW]."""
+    from tansuan.domain import units
+    from tansuan.store.queries import series
+
+    energy = [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
+    power = [p for p in device.points if p.quantity == "power"]
+    candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum") for p in energy]
+    candidates += [(p, "kW", "mean") for p in power]
+    for point, target, column in candidates:
+        scale = units.factor(point.unit, target)
+        stamps, values = [], []
+        for row in series(connection, site, point.id, lo, hi, "hour"):
+            value = row.get(column)
+            if value is None:
+                continue
+            stamps.append(row["period"].astimezone(zone).replace(tzinfo=None))
+            values.append(max(float(value) * scale, 0.0))
+        if stamps:
+            return stamps, np.array(values)
+    return None
+
+
+def device_output(
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
+) -> float | None:
+    """Total output over the window of the device's production point (quantity
+    ``production`` or ``output``, kind ``total``/``total_increasing``), if it has one."""
+    from tansuan.store.queries import series
+
+    for point in device.points:
+        if point.quantity in ("production", "output") and point.kind != "instantaneous":
+            column = "delta" if point.kind == "total_increasing" else "sum"
+            rows = series(connection, site, point.id, lo, hi, "day")
+            total = sum(float(r[column]) for r in rows if r.get(column) is not None)
+            return total if total > 0 else None
+    return None
+
+
+def site_findings(
+    connection: Any,
+    site_model: Any,
+    start: dt.date,
+    end: dt.date,
+    calendar: ShiftCalendar,
+    valuation: Valuation,
+    *,
+    standby_kw: float = 0.0,
+    idle_fraction: float = 0.2,
+    peer_tolerance: float = 0.2,
+    advance: Callable[[], None] | None = None,
+) -> tuple[list[Costed], dict[str, tuple[list[dt.datetime], np.ndarray]]]:
+    """Off-shift, idling and peer findings of every device of a site over [start, end),
+    ranked by yearly cost, with each device's hourly energy [kWh] (the evidence series)."""
+    if end <= start:
+        raise InputError("时间窗为空 / the window is empty: 'to' must be after 'from'", field="to")
+    zone = ZoneInfo(site_model.timezone)
+    lo = dt.datetime.combine(start, dt.time(), zone)
+    hi = dt.datetime.combine(end, dt.time(), zone)
+    found: list[Finding] = []
+    peers: dict[str, dict[str, tuple[float, float]]] = {}
+    hourly: dict[str, tuple[list[dt.datetime], np.ndarray]] = {}
+    for _, device in site_model.iter_devices():
+        hours = device_hours(connection, site_model.id, device, lo, hi, zone)
+        if advance is not None:
+            advance()
+        if hours is None:
+            continue
+        hourly[device.id] = hours
+        stamps, kwh = hours
+        output = device_output(connection, site_model.id, device, lo, hi)
+        if output is not None:
+            peers.setdefault(device.device_class, {})[device.id] = (float(kwh.sum()), output)
+        if (f := off_shift(device.id, stamps, kwh, calendar, standby_kw=standby_kw)) is not None:
+            found.append(f)
+        if device.rated_power_kw:
+            f = idling(device.id, stamps, kwh, calendar, rated_kw=device.rated_power_kw,
+                       idle_fraction=idle_fraction)  # fmt: skip
+            if f is not None:
+                found.append(f)
+    window_h = (hi - lo).total_seconds() / 3600.0
+    for members in peers.values():
+        if len(members) >= 3:
+            found += peer_outliers(members, observed_hours=window_h, tolerance=peer_tolerance)
+    return rank(found, valuation), hourly
+
+
+def finding_record(
+    item: Costed, hourly: dict[str, tuple[list[dt.datetime], np.ndarray]] | None = None
+) -> dict[str, Any]:
+    """A ranked finding as JSON, with its evidence chart series when ``hourly`` has it:
+    the device's hourly kWh and the hours the finding flags."""
+    f = item.finding
+    flagged = [str(h)[:13] for h in f.evidence.get("hours", [])]
+    out: dict[str, Any] = {
+        "device": f.device,
+        "kind": f.kind,
+        "waste_kwh": f.waste_kwh,
+        "annual_kwh": item.annual_kwh,
+        "annual_tco2e": item.annual_tco2e,
+        "annual_cost": item.annual_cost,
+        "message": f.message,
+        "flagged_hours": flagged,
+    }
+    if f.kind == "peer_outlier":
+        out["evidence"] = {
+            "specific": float(f.evidence.get("specific", 0.0)),
+            "median": float(f.evidence.get("median", 0.0)),
+        }
+    elif hourly is not None and f.device in hourly:
+        stamps, kwh = hourly[f.device]
+        marks = set(flagged)
+        labels = [s.strftime("%Y-%m-%dT%H") for s in stamps]
+        out["evidence"] = {
+            "hours": labels,
+            "kwh": [round(float(v), 6) for v in kwh],
+            "flagged": [label in marks for label in labels],
+        }
+    return out
+
+
+# --- savings ----------------------------------------------------------------------------
+
+
+def node_days(
+    connection: Any, site_model: Any, node: str, start: dt.date, end: dt.date
+) -> dict[str, float]:
+    """``{YYYY-MM-DD: kWh}`` of all energy meters under ``node`` (a line, area or device;
+    the site id for the whole site) — the EnPI boundary of ISO 50006."""
+    from tansuan.domain import units
+    from tansuan.store.queries import aggregate
+
+    zone = ZoneInfo(site_model.timezone)
+    lo = dt.datetime.combine(start, dt.time(), zone)
+    hi = dt.datetime.combine(end, dt.time(), zone)
+    rows = aggregate(connection, site_model.id, None if node == site_model.id else node, lo, hi,
+                     "day", quantity="energy")  # fmt: skip
+    out: dict[str, float] = {}
+    for row in rows:
+        period = str(row["period"])[:10]
+        out[period] = out.get(period, 0.0) + row["delta"] * units.factor(row["unit"], "kWh")
+    if not out:
+        raise NotFound(f"没有能耗表数据 / no energy meter data under {node!r} in {site_model.id!r}")
+    return out
+
+
+def savings_report(
+    days: dict[str, float],
+    intervention: dt.date,
+    *,
+    option: str = "B",
+    confidence: float = 0.9,
+    factor_t_per_mwh: float | None = None,
+) -> dict[str, Any]:
+    """IPMVP avoided energy after ``intervention`` from a daily kWh series, with its
+    ASHRAE G14 interval and the chart series (actual vs adjusted baseline with band).
+
+    The baseline is the mean daily energy with a weekday/weekend driver when both occur
+    before the intervention (no external drivers are read here; the CLI ``tansuan analyse``
+    takes any).
+    """
+    if option not in ("B", "C"):
+        raise InputError(f"IPMVP option must be B or C, got {option!r}", field="option")
+    order = sorted(days)
+    dates = [dt.date.fromisoformat(d) for d in order]
+    energy = np.array([days[d] for d in order])
+    weekend = np.array([1.0 if d.weekday() >= 5 else 0.0 for d in dates])
+    base = np.array([d < intervention for d in dates])
+    if base.sum() < 3 or (~base).sum() < 1:
+        raise InputError(
+            "改造前至少 3 天、改造后至少 1 天数据 / need at least 3 baseline days before and a "
+            "reporting day after the intervention",
+            field="intervention",
+        )
+    use_weekend = 0 < weekend[base].sum() < base.sum()
+    drivers = {"weekend": weekend} if use_weekend else {}
+    model = fit_baseline(energy[base], {k: v[base] for k, v in drivers.items()})
+    # "_days" only carries the length when the model has no driver (a mean baseline).
+    every = drivers | {"_days": weekend}
+    rep = {k: v[~base] for k, v in every.items()}
+    result = avoided_energy(
+        model,
+        energy[~base],
+        rep,
+        option=option,  # type: ignore[arg-type]
+        confidence=confidence,
+        factor_t_per_unit=None if factor_t_per_mwh is None else factor_t_per_mwh / 1000.0,
+    )
+    expected = model.predict(rep)
+    # The band of the adjusted baseline per day: the interval of the total, spread evenly.
+    half = (result.interval[1] - result.interval[0]) / 2.0 / max(1, int((~base).sum()))
+    return {
+        "intervention": intervention.isoformat(),
+        "baseline": summary(model),
+        "option": result.option,
+        "adjusted_baseline_kwh": result.adjusted_baseline,
+        "reporting_kwh": result.reporting,
+        "avoided_kwh": result.avoided,
+        "fraction": result.fraction,
+        "interval_kwh": list(result.interval),
+        "fraction_interval": list(result.fraction_interval),
+        "confidence": result.confidence,
+        "fsu": result.fsu,
+        "avoided_tco2e": result.avoided_tco2e,
+        "method": result.method,
+        "chart": {
+            "dates": order,
+            "actual_kwh": [float(v) for v in energy],
+            "baseline_kwh": [float(v) for v in model.predict(every)],
+            "reporting_from": intervention.isoformat(),
+            "band_kwh": [float(half)] * len(order),
+            "expected_reporting_kwh": [float(v) for v in expected],
+        },
+    }
+
+
+# --- emissions forecast -----------------------------------------------------------------
+
+
+def emission_history(connection: Any, site: str, first: str, last: str) -> dict[str, float]:
+    """Monthly tCO2e (location-based: Scope 2 market-based lines left out) of a site's
+    current accounting results from the first to the last month that has any in
+    [first, last]; a month without results in between counts as missing.
+
+    Raises
+    ------
+    NotFound
+        No results at all in the window.
+    InputError
+        A month without results between two that have them.
+    """
+    from tansuan.accounting.results import current_lines
+
+    a = int(first[:4]) * 12 + int(first[5:7]) - 1
+    b = int(last[:4]) * 12 + int(last[5:7]) - 1
+    months = [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(a, b + 1)]
+    totals: dict[str, float] = {}
+    for line in current_lines(connection, site, months):
+        if str(line["scope"]) != "2-market":
+            totals[line["period"]] = totals.get(line["period"], 0.0) + line["co2e_g"] / 1e6
+    if not totals:
+        raise NotFound(
+            f"没有核算结果 / no accounting results for {site} in {first}..{last}: "
+            "run `tansuan account`"
+        )
+    span = [m for m in months if min(totals) <= m <= max(totals)]
+    if missing := [m for m in span if m not in totals]:
+        raise InputError(
+            f"缺少核算结果 / no accounting results for {', '.join(missing)}: run `tansuan account`",
+            field="site",
+        )
+    return {m: totals[m] for m in span}
+
+
+def forecast_report(history: dict[str, float], year: int, *, level: float = 0.9) -> dict[str, Any]:
+    """Monthly forecast from the month after the history through December of ``year + 1``,
+    by the model with the lower back-test MAE, with intervals and the back-test errors.
+
+    Raises
+    ------
+    InputError
+        Fewer than 25 months of history (the back-test needs two seasons and a test).
+    """
+    months = list(history)
+    values = np.array(list(history.values()))
+    if len(values) < 25:
+        raise InputError(
+            f"预测至少需要 25 个月的结果 / a forecast needs at least 25 months of results, "
+            f"{len(values)} found",
+            field="year",
+        )
+    last = int(months[-1][:4]) * 12 + int(months[-1][5:7]) - 1
+    end = (year + 1) * 12 + 11
+    if last >= end:
+        raise InputError(
+            f"结果已覆盖 {year + 1} 年 / the results already cover {year + 1}", field="year"
+        )
+    h = end - last
+    h_test = min(12, max(1, len(values) - 24))
+    winner, tests = best_model(values, h=h_test, min_train=24)
+    fc = MODELS[winner](values, h, level=level)
+    future = [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(last + 1, end + 1)]
+    outlook = year_outlook(months, values, year, level=level) if last <= year * 12 + 11 else None
+    return {
+        "model": winner,
+        "level": level,
+        "history": [{"month": m, "tco2e": float(v)} for m, v in history.items()],
+        "backtest": [t.__dict__ for t in tests],
+        "forecast": [
+            {"month": m, "mean": float(a), "lower": float(lo), "upper": float(hi)}
+            for m, a, lo, hi in zip(future, fc.mean, fc.lower, fc.upper, strict=True)
+        ],
+        "year_total": None
+        if outlook is None
+        else {"year": year, "actual": outlook.actual, "forecast": outlook.forecast,
+              "mean": outlook.mean, "sd": outlook.sd, "months_actual": outlook.months_actual},
+    }  # fmt: skip
+
+
+# --- allowance position -----------------------------------------------------------------
+
+
+def holdings_path(directory: Path, site: str) -> Path:
+    """The compliance YAML of a site: ``<directory>/<site>.yaml``."""
+    if not site or "/" in site or "\\" in site or site.startswith("."):
+        raise InputError(f"{site!r} is not a site id", field="site")
+    return directory / f"{site}.yaml"
+
+
+def position_report(
+    account: Any, year: int, history: dict[str, float] | None, *, price: float | None = None
+) -> dict[str, Any]:
+    """The compliance position of an account (:func:`tansuan.market.holdings.load_account`):
+    emissions from the site's accounting results and their forecast when ``history`` is
+    given (and long enough), else from the file's ``emissions:``."""
+    from tansuan.market.position import position
+
+    doc = account.file
+    if doc.year != year:
+        raise InputError(
+            f"持有文件年份不符 / the holdings file is for {doc.year}, not {year}", field="year"
+        )
+    outlook = None
+    if history:
+        try:
+            outlook = year_outlook(list(history), np.array(list(history.values())), year)
+        except InputError:
+            outlook = None
+    if outlook is not None:
+        mean, sd, basis = outlook.mean, outlook.sd, "forecast"
+    elif doc.emissions is not None:
+        mean, sd, basis = doc.emissions.mean, doc.emissions.sd, "file"
+    else:
+        raise InputError(
+            "没有排放数据 / no emissions: the site has no forecastable results and the file "
+            "no `emissions:`",
+            field="emissions",
+        )
+    result = position(mean, sd, account.holdings, account.rules,
+                      price=doc.price if price is None else price, gas=doc.gas)  # fmt: skip
+    h = account.holdings
+    return {
+        "entity": doc.entity,
+        "year": doc.year,
+        "emissions_basis": basis,
+        "holdings": {
+            "free_allocation_t": h.free_allocation,
+            "purchased_t": h.purchased,
+            "sold_t": h.sold,
+            "banked_t": h.banked,
+            "ccer_t": h.ccer,
+            "cea_t": h.cea,
+        },
+        "rules": account.rules.__dict__,
+        "trade_cash": account.cash,
+        "position": result.__dict__,
+        "outlook": None if outlook is None else outlook.__dict__ | {"mean": outlook.mean},
+    }
+
+
+# --- alerts -----------------------------------------------------------------------------
+
+
+def energy_history_tce(
+    store: Any, model: Any, site: str, first_year: int, year: int
+) -> dict[str, float]:
+    """Monthly comprehensive energy [tce] (GB/T 2589 calorific equivalent) of a site from the
+    activity data of its accounting results, as the energy report computes it."""
+    from tansuan.domain.catalog import shipped_catalog
+    from tansuan.errors import TansuanError
+    from tansuan.reports.energy import _uses
+    from tansuan.reports.gather import gather
+
+    catalog = shipped_catalog()
+    out: dict[str, float] = {}
+    for y in range(first_year, year + 1):
+        try:
+            inputs = gather(store, model, site, y)
+        except TansuanError:
+            continue
+        for use in _uses(inputs, catalog):
+            if use.tce is not None:
+                out[use.month] = out.get(use.month, 0.0) + use.tce
+    return dict(sorted(out.items()))
+
+
+def _year_projection(history: dict[str, float], year: int) -> tuple[float | None, float]:
+    """Projected total of ``year`` and its sd: the forecast outlook when the history is
+    consecutive and long enough, else the run rate of the months of the year so far."""
+    in_year = {m: v for m, v in history.items() if m.startswith(f"{year}-")}
+    if not in_year:
+        return None, 0.0
+    try:
+        outlook = year_outlook(list(history), np.array(list(history.values())), year)
+        return outlook.mean, outlook.sd
+    except InputError:
+        return sum(in_year.values()) * 12.0 / len(in_year), 0.0
+
+
+def site_alerts(store: Any, model: Any, site: str, year: int, settings: Any) -> dict[str, Any]:
+    """The facts of a site for ``year`` and the alerts they raise (see
+    :mod:`tansuan.analytics.alerts`); the position is included when the site has a
+    holdings file."""
+    from tansuan.analytics import alerts
+    from tansuan.market.holdings import load_account
+
+    site_model = model.site(site)
+    thresholds = [alerts.Threshold.parse(t) for t in settings.alert_thresholds]
+    with store.read() as conn:
+        try:
+            emissions = emission_history(conn, site, f"{year - 4}-01", f"{year}-12")
+        except (NotFound, InputError):
+            emissions = {}
+    energy = energy_history_tce(store, model, site, year - 4, year)
+    year_tco2e, _ = _year_projection(emissions, year)
+    year_tce, tce_sd = _year_projection(energy, year)
+    facts: dict[str, float | None] = {
+        "month_tco2e": emissions[max(emissions)] if emissions else None,
+        "year_tco2e": year_tco2e,
+        "year_tce": year_tce,
+        "year_tce_sd": tce_sd,
+        "shortfall_t": None,
+        "shortfall_probability": None,
+    }
+    position = None
+    path = holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
+    if path.exists():
+        account = load_account(path)
+        if account.file.year == year:
+            position = position_report(account, year, emissions)["position"]
+            facts["shortfall_t"] = position["shortfall"]
+            facts["shortfall_probability"] = position["shortfall_probability"]
+    found = alerts.evaluate(site, facts, budget_tce=site_model.energy_budget_tce,
+                            position=position, thresholds=thresholds,
+                            margin_pct=settings.alert_margin_pct)  # fmt: skip
+    return {
+        "site": site,
+        "year": year,
+        "facts": facts,
+        "budget_tce": site_model.energy_budget_tce,
+        "alerts": found,
+    }

@@ -1,0 +1,154 @@
+"""Dashboard pages of the analytics (issue 10): findings, savings, forecast, allowance
+position, and the alerts banner (``/ui/alerts``, loaded by HTMX on the overview and on
+these pages).
+
+Each page calls the same function as its API route (:mod:`tansuan.web.routes.insights`)
+through the caller's scope; a refused or impossible request shows its message on the page
+(with the matching status code) instead of the figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
+from tansuan.web.pages import _check_csrf, _scope, _who, render
+from tansuan.web.routes import insights as api
+
+router = APIRouter(include_in_schema=False)
+
+
+def _number(text: str, field: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a number", field=field) from None
+
+
+def _page(
+    request: Request, template: str, site: str, compute: Callable[[Any, str], dict[str, Any]],
+    **context: Any,
+) -> Response:  # fmt: skip
+    """Render ``template`` with ``data = compute(scope, site)`` or the error it raised."""
+    principal = _who(request)
+    scope = _scope(request, principal)
+    with request.app.state.store.read() as conn:
+        sites = scope.sites(conn)
+    site = site or (sites[0]["site"] if sites else "")
+    data, error, status = None, None, 200
+    if site:
+        try:
+            data = compute(scope, site)
+        except TansuanError as exc:
+            error = exc.message
+            status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 400  # fmt: skip  # noqa: E501
+    return render(request, template, principal, status=status, site=site, sites=sites,
+                  data=data, error=error, **context)  # fmt: skip
+
+
+@router.get("/insights/findings", response_class=HTMLResponse)
+def findings_page(
+    request: Request, site: str = "", start: str = "", end: str = "", tariff: str = "",
+    factor: str = "", calendar: str = "", show: int = 0,
+) -> Response:  # fmt: skip
+    store = request.app.state.store
+    settings = request.app.state.settings
+
+    def compute(scope: Any, s: str) -> dict[str, Any]:
+        return api.findings_data(request, store, scope, s, start or None, end or None,
+                                 calendar or None, _number(tariff, "tariff"),
+                                 _number(factor, "factor"), None)  # fmt: skip
+
+    return _page(request, "insights_findings.html", site, compute, start=start, end=end,
+                 tariff=tariff or (settings.energy_tariff or ""),
+                 factor=factor or (settings.findings_factor_t_per_mwh or ""),
+                 calendar=calendar or settings.shift_calendar, show=show)  # fmt: skip
+
+
+@router.get("/insights/savings", response_class=HTMLResponse)
+def savings_page(
+    request: Request, site: str = "", node: str = "", intervention: str = "", start: str = "",
+    end: str = "", option: str = "B",
+) -> Response:  # fmt: skip
+    store = request.app.state.store
+
+    def compute(scope: Any, s: str) -> dict[str, Any]:
+        if not intervention:
+            raise InputError("请输入改造日期 / give the intervention date", field="intervention")
+        return api.savings_data(request, store, scope, s, node, intervention, start or None,
+                                end or None, option, 0.9, None)  # fmt: skip
+
+    return _page(request, "insights_savings.html", site, compute, node=node,
+                 intervention=intervention, start=start, end=end, option=option)  # fmt: skip
+
+
+@router.get("/insights/forecast", response_class=HTMLResponse)
+def forecast_page(request: Request, site: str = "", year: int = 0) -> Response:
+    store = request.app.state.store
+    year = year or dt.date.today().year
+
+    def compute(scope: Any, s: str) -> dict[str, Any]:
+        return api.forecast_data(request, store, scope, s, year, 0.9)
+
+    return _page(request, "insights_forecast.html", site, compute, year=year)
+
+
+@router.get("/insights/position", response_class=HTMLResponse)
+def position_page(request: Request, site: str = "", year: int = 0) -> Response:
+    store = request.app.state.store
+    year = year or dt.date.today().year
+
+    def compute(scope: Any, s: str) -> dict[str, Any]:
+        return api.position_data(request, store, scope, s, year, None)
+
+    return _page(request, "insights_position.html", site, compute, year=year)
+
+
+@router.get("/ui/alerts", response_class=HTMLResponse)
+def alerts_banner(request: Request, site: str = "", year: int = 0) -> Response:
+    """The alerts of one site (or of every own and shared site) as a banner fragment."""
+    principal = _who(request)
+    scope = _scope(request, principal)
+    store = request.app.state.store
+    year = year or dt.date.today().year
+    with store.read() as conn:
+        sites = [site] if site else [s["site"] for s in scope.sites(conn)]
+    found: list[dict[str, Any]] = []
+    for s in sites:
+        try:
+            found += api.alerts_data(request, store, scope, s, year)["alerts"]
+        except TansuanError:
+            continue  # a site the caller may not analyse raises no banner
+    return render(request, "_alerts.html", principal, alerts=found)
+
+
+@router.post("/insights/position/upload", response_class=HTMLResponse)
+async def upload_holdings_page(
+    request: Request, site: str = Form(...), csrf: str = Form(""), file: UploadFile = File(...)
+) -> Response:
+    """The holdings upload form of the position page (administrators of the own
+    organisation); back to the position of the file's year, or the page with the error."""
+    _check_csrf(request, csrf)
+    principal = _who(request)
+    scope = _scope(request, principal)
+    data = await file.read(api.MAX_HOLDINGS_BYTES + 1)
+    store = request.app.state.store
+    try:
+        saved = await run_in_threadpool(api.save_holdings, request, store, scope, site,
+                                        file.filename or "upload", data)  # fmt: skip
+    except TansuanError as exc:
+        with store.read() as conn:
+            sites = scope.sites(conn)
+        status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 400  # fmt: skip  # noqa: E501
+        return render(request, "insights_position.html", principal, status=status, site=site,
+                      sites=sites, data=None, error=exc.message,
+                      year=dt.date.today().year)  # fmt: skip
+    return RedirectResponse(f"/insights/position?site={site}&year={saved['year']}", status_code=303)

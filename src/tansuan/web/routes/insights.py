@@ -1,0 +1,391 @@
+"""``GET /api/v1/findings``, ``/savings``, ``/forecast``, ``/position``, ``/alerts``: the
+analytics of a site (issue 10), computed on request from the store.
+
+Tenancy as everywhere: the caller's own organisation, or a share grant on the site whose
+classes include ``monthly`` and whose window covers every day the answer is computed
+from (findings: the window; savings: the baseline and reporting days; forecast, position
+and alerts: January four years back to the end of the year). A read under a grant is
+logged in the audit table and the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+
+from tansuan.analytics import insights
+from tansuan.analytics.findings import ShiftCalendar, Valuation
+from tansuan.errors import InputError, NotFound, PermissionDenied
+from tansuan.settings import Settings
+from tansuan.store import scoped
+from tansuan.store.scoped import Access, Scope
+from tansuan.store.timeutil import to_us
+from tansuan.web.deps import ScopeDep, StoreDep
+from tansuan.web.responses import JSONBytes
+
+router = APIRouter(prefix="/api/v1", tags=["insights / 分析"])
+
+#: The data class these answers count as (per-month figures of a site).
+DATA_CLASS = "monthly"
+#: Largest holdings file accepted by the upload [bytes].
+MAX_HOLDINGS_BYTES = 1_000_000
+
+
+class Opened:
+    """A site the caller may analyse: its model, time zone and the access that opened it."""
+
+    def __init__(self, model: Any, site_model: Any, access: Access) -> None:
+        self.model, self.site, self.access = model, site_model, access
+        self.zone = ZoneInfo(site_model.timezone)
+
+    @property
+    def fine(self) -> bool:
+        """May the caller see hourly / daily series (own data, or a grant that also opens
+        ``hourly`` or ``raw``)? The evidence and savings charts need it; the figures
+        themselves are ``monthly``."""
+        grant = self.access.grant
+        return grant is None or bool({"hourly", "raw"} & set(grant.classes))
+
+    def check_window(self, start: dt.date, end: dt.date) -> None:
+        """Refuse a grant read outside the grant's window ([start, end) local days)."""
+        grant = self.access.grant
+        if grant is None:
+            return
+        lo = to_us(dt.datetime.combine(start, dt.time(), self.zone))
+        hi = to_us(dt.datetime.combine(end, dt.time(), self.zone))
+        if lo < grant.window_from_us or hi > grant.window_to_us:
+            raise PermissionDenied("请求的期间不在授权范围内 / the period is outside the grant")
+
+
+def open_site(request: Request, store: Any, scope: Scope, site: str, node: str = "") -> Opened:
+    """Check the caller may read ``monthly`` data of ``site`` (at ``node`` when given)."""
+    scope.require("read")
+    with store.read() as conn:
+        org, site_key, path = scoped.locate(conn, scope, node or site)
+        if site_key is None or site_key != site:
+            if node and site_key is not None:
+                raise NotFound(f"站点中没有该节点 / no node {node!r} in site {site!r}")
+            raise PermissionDenied("按站点分析 / analytics are per site: give a site id")
+        access = scope.access(conn, site_key, path, DATA_CLASS)
+    model = request.app.state.accountants.of(org).model
+    try:
+        site_model = model.site(site_key)
+    except Exception as exc:  # the stored model no longer has it
+        raise NotFound(f"没有该站点 / no site {site!r} in the loaded site model") from exc
+    return Opened(model, site_model, access)
+
+
+def log_read(store: Any, scope: Scope, opened: Opened, what: str) -> None:
+    if opened.access.grant is not None:
+        with store.write() as conn:
+            scope.log(conn, opened.access, what, DATA_CLASS)
+
+
+def _date(text: str | None, field: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"日期格式错误 / {text!r} is not a date (YYYY-MM-DD)", field=field
+        ) from None
+
+
+def _calendar(text: str) -> ShiftCalendar:
+    spec: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in text.split(";"))):
+        days, sep, hours = item.partition("=")
+        if not sep:
+            raise InputError(
+                f"班次格式错误 / calendar {item!r} must look like mon-fri=08-18", field="calendar"
+            )
+        spec[days.strip()] = hours.strip()
+    if not spec:
+        raise InputError(
+            "班次为空 / the shift calendar is empty, e.g. mon-fri=08-18", field="calendar"
+        )
+    return ShiftCalendar.parse(spec)
+
+
+def valuation(settings: Settings, tariff: float | None, factor: float | None,
+              carbon_price: float | None) -> Valuation:  # fmt: skip
+    """Tariff, factor and carbon price from the query, else the settings."""
+    tariff = settings.energy_tariff if tariff is None else tariff
+    factor = settings.findings_factor_t_per_mwh if factor is None else factor
+    if tariff is None:
+        raise InputError(
+            "请输入电价 / give `tariff` [money/kWh] or set TANSUAN_ENERGY_TARIFF", field="tariff"
+        )
+    if factor is None:
+        raise InputError(
+            "请输入排放因子 / give `factor` [tCO2/MWh] or set TANSUAN_FINDINGS_FACTOR_T_PER_MWH",
+            field="factor",
+        )
+    price = settings.carbon_price if carbon_price is None else carbon_price
+    return Valuation(tariff, factor, price)
+
+
+def findings_data(
+    request: Request, store: Any, scope: Scope, site: str, start: str | None, end: str | None,
+    calendar: str | None, tariff: float | None, factor: float | None,
+    carbon_price: float | None, evidence: bool = True,
+) -> dict[str, Any]:  # fmt: skip
+    """The findings answer (shared by the API and the dashboard page)."""
+    settings: Settings = request.app.state.settings
+    opened = open_site(request, store, scope, site)
+    today = dt.datetime.now(opened.zone).date()
+    hi = _date(end, "to") or today + dt.timedelta(days=1)
+    lo = _date(start, "from") or hi - dt.timedelta(days=30)
+    if not lo < hi or (hi - lo).days > 400:
+        raise InputError(
+            "时间窗须为 1–400 天 / the window must be 1 to 400 days, 'from' before 'to'",
+            field="from",
+        )
+    opened.check_window(lo, hi)
+    cal = _calendar(calendar or settings.shift_calendar)
+    value = valuation(settings, tariff, factor, carbon_price)
+    with store.read() as conn:
+        ranked, hourly = insights.site_findings(conn, opened.site, lo, hi, cal, value)
+    log_read(store, scope, opened, f"findings {site} {lo}..{hi}")
+    records = [insights.finding_record(c, hourly if evidence and opened.fine else None)
+               for c in ranked]  # fmt: skip
+    if not opened.fine:  # flagged hours are hourly data: not opened by a monthly grant
+        for record in records:
+            record.pop("flagged_hours")
+    return {
+        "site": site,
+        "from": lo.isoformat(),
+        "to": hi.isoformat(),
+        "calendar": calendar or settings.shift_calendar,
+        "valuation": value.__dict__,
+        "findings": records,
+        "evidence_withheld": evidence and not opened.fine,
+    }  # fmt: skip
+
+
+@router.get("/findings", summary="Wasteful devices ranked by yearly cost / 低效设备排名",
+            response_class=JSONBytes)  # fmt: skip
+def findings(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    start: Annotated[
+        str | None, Query(alias="from", description="first day (default: 30 days back)")
+    ] = None,  # noqa: E501
+    end: Annotated[
+        str | None, Query(alias="to", description="day after the last (default: tomorrow)")
+    ] = None,  # noqa: E501
+    calendar: Annotated[
+        str | None, Query(description="shift hours, e.g. mon-fri=08-18;sat=08-12")
+    ] = None,  # noqa: E501
+    tariff: Annotated[float | None, Query(ge=0, description="energy tariff [money/kWh]")] = None,
+    factor: Annotated[float | None, Query(ge=0, description="emission factor [tCO2/MWh]")] = None,
+    carbon_price: Annotated[float | None, Query(ge=0, description="[money/tCO2]")] = None,
+    evidence: Annotated[bool, Query(description="include each finding's hourly series")] = True,
+) -> JSONBytes:
+    """Off-shift running, idling and peer outliers of the site's devices over the window,
+    each valued per year (kWh, tCO2e, money) and with its evidence series: the device's
+    hourly kWh and which hours the finding flags (withheld under a grant that does not
+    also open ``hourly`` data: ``evidence_withheld``)."""
+    return JSONBytes(findings_data(request, store, scope, site, start, end, calendar, tariff,
+                                   factor, carbon_price, evidence))  # fmt: skip
+
+
+def savings_data(
+    request: Request, store: Any, scope: Scope, site: str, node: str, intervention: str,
+    start: str | None, end: str | None, option: str, confidence: float, factor: float | None,
+) -> dict[str, Any]:  # fmt: skip
+    settings: Settings = request.app.state.settings
+    opened = open_site(request, store, scope, site, node if node != site else "")
+    day = _date(intervention, "intervention")
+    assert day is not None
+    today = dt.datetime.now(opened.zone).date()
+    lo = _date(start, "from") or day - dt.timedelta(days=90)
+    hi = _date(end, "to") or min(today + dt.timedelta(days=1), day + dt.timedelta(days=365))
+    if not lo < day < hi:
+        raise InputError(
+            "改造日期须在起止日之间 / the intervention must fall between 'from' and 'to'",
+            field="intervention",
+        )
+    opened.check_window(lo, hi)
+    with store.read() as conn:
+        days = insights.node_days(conn, opened.site, node or site, lo, hi)
+    factor = settings.findings_factor_t_per_mwh if factor is None else factor
+    out = insights.savings_report(days, day, option=option, confidence=confidence,
+                                  factor_t_per_mwh=factor)  # fmt: skip
+    log_read(store, scope, opened, f"savings {site} {node} {intervention}")
+    if not opened.fine:  # the daily series is finer than a monthly grant opens
+        out["chart"] = None
+    return {"site": site, "node": node or site, "from": lo.isoformat(), "to": hi.isoformat()} | out
+
+
+@router.get("/savings", summary="Verified savings after an intervention / 节能量核证",
+            response_class=JSONBytes)  # fmt: skip
+def savings(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    intervention: Annotated[str, Query(description="day of the intervention YYYY-MM-DD")],
+    node: Annotated[str, Query(description="line, area or device (default: the site)")] = "",
+    start: Annotated[str | None, Query(alias="from", description="first baseline day")] = None,
+    end: Annotated[str | None, Query(alias="to", description="day after the last")] = None,
+    option: Annotated[Literal["B", "C"], Query(description="IPMVP option")] = "B",
+    confidence: Annotated[float, Query(gt=0.5, lt=1)] = 0.9,
+    factor: Annotated[float | None, Query(ge=0, description="[tCO2/MWh] for avoided tCO2")] = None,
+) -> JSONBytes:
+    """IPMVP Option B/C avoided energy of the node's energy meters after the intervention
+    against a daily baseline fitted before it, with the ASHRAE G14 interval; avoided
+    emissions at ``factor`` (or TANSUAN_FINDINGS_FACTOR_T_PER_MWH)."""
+    return JSONBytes(savings_data(request, store, scope, site, node, intervention, start, end,
+                                  option, confidence, factor))  # fmt: skip
+
+
+def forecast_data(
+    request: Request, store: Any, scope: Scope, site: str, year: int | None, level: float
+) -> dict[str, Any]:
+    opened = open_site(request, store, scope, site)
+    year = year or dt.datetime.now(opened.zone).year
+    opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
+    with store.read() as conn:
+        history = insights.emission_history(conn, site, f"{year - 4}-01", f"{year}-12")
+    out = insights.forecast_report(history, year, level=level)
+    log_read(store, scope, opened, f"forecast {site} {year}")
+    return {"site": site, "year": year, "unit": "tCO2e"} | out
+
+
+@router.get("/forecast", summary="Monthly emissions forecast / 月度排放预测",
+            response_class=JSONBytes)  # fmt: skip
+def forecast(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    level: Annotated[float, Query(gt=0.5, lt=1, description="prediction-interval level")] = 0.9,
+) -> JSONBytes:
+    """Monthly tCO2e (location-based) from the month after the last accounted one through
+    December of next year, with prediction intervals, by the model (seasonal naive or
+    seasonal regression) with the lower rolling-origin back-test MAE; the back-test errors
+    (MAE, MASE, interval coverage) of both models are given."""
+    return JSONBytes(forecast_data(request, store, scope, site, year, level))
+
+
+def position_data(
+    request: Request, store: Any, scope: Scope, site: str, year: int | None, price: float | None
+) -> dict[str, Any]:
+    from tansuan.market.holdings import load_account
+
+    settings: Settings = request.app.state.settings
+    opened = open_site(request, store, scope, site)
+    year = year or dt.datetime.now(opened.zone).year
+    opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
+    path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
+    if not path.exists():
+        raise NotFound(f"站点 {site} 没有配额持有文件 / no holdings file for {site} ({path.name})")
+    account = load_account(path)
+    with store.read() as conn:
+        try:
+            history = insights.emission_history(conn, site, f"{year - 4}-01", f"{year}-12")
+        except (NotFound, InputError):
+            history = {}
+    out = insights.position_report(account, year, history, price=price)
+    log_read(store, scope, opened, f"position {site} {year}")
+    return {"site": site} | out
+
+
+@router.get("/position", summary="Allowance position / 配额盈缺", response_class=JSONBytes)
+def position(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    price: Annotated[
+        float | None, Query(ge=0, description="[money/t] (overrides the file)")
+    ] = None,  # noqa: E501
+) -> JSONBytes:
+    """Forecast emissions of the year vs the holdings in ``<holdings_dir>/<site>.yaml``:
+    obligation, shortfall or surplus, the shortfall's value and its probability."""
+    return JSONBytes(position_data(request, store, scope, site, year, price))
+
+
+def alerts_data(
+    request: Request, store: Any, scope: Scope, site: str, year: int | None
+) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    opened = open_site(request, store, scope, site)
+    year = year or dt.datetime.now(opened.zone).year
+    opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
+    out = insights.site_alerts(store, opened.model, site, year, settings)
+    log_read(store, scope, opened, f"alerts {site} {year}")
+    return out | {"alerts": [a.__dict__ | {"text": a.text} for a in out["alerts"]]}
+
+
+@router.get("/alerts", summary="Alerts of a site / 告警", response_class=JSONBytes)
+def alerts(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> JSONBytes:
+    """Energy-budget, allowance and threshold alerts of the site for the year (nothing is
+    sent from here: delivery is ``tansuan alerts --send``)."""
+    return JSONBytes(alerts_data(request, store, scope, site, year))
+
+
+@router.post("/position/holdings", summary="Upload a site's holdings file / 上传配额持有文件",
+             response_class=JSONBytes, status_code=201)  # fmt: skip
+async def upload_holdings(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    file: Annotated[UploadFile, File(description="compliance YAML (`tansuan position` format)")],
+) -> JSONBytes:
+    """Check the file and save it as ``<holdings_dir>/<site>.yaml`` (the previous file is
+    replaced only when the new one is valid). Administrators of the site's own
+    organisation only."""
+    data = await file.read(MAX_HOLDINGS_BYTES + 1)
+    return JSONBytes(save_holdings(request, store, scope, site, file.filename or "upload", data),
+                     status_code=201)  # fmt: skip
+
+
+def save_holdings(
+    request: Request, store: Any, scope: Scope, site: str, filename: str, data: bytes
+) -> dict[str, Any]:
+    """Check an uploaded compliance file and save it as ``<holdings_dir>/<site>.yaml``
+    (shared by the API and the dashboard form)."""
+    import os
+
+    import yaml
+
+    from tansuan.market.holdings import account_from
+
+    scope.require_admin()
+    opened = open_site(request, store, scope, site)
+    if not opened.access.own:
+        raise PermissionDenied("仅站点所属组织 / only the site's own organisation may do this")
+    if len(data) > MAX_HOLDINGS_BYTES:
+        raise InputError("文件超过 1 MB / the holdings file is larger than 1 MB", field="file")
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(
+            f"不是 UTF-8 YAML 文件 / not a UTF-8 YAML file: {exc}", field="file"
+        ) from None
+    account = account_from(raw, where=filename)
+    settings: Settings = request.app.state.settings
+    path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".yaml.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return {"site": site, "entity": account.file.entity, "year": account.file.year,
+            "free_allocation_t": account.free_allocation, "file": path.name}  # fmt: skip
