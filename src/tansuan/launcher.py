@@ -62,7 +62,7 @@ def _token(data_dir: Path) -> str:
 
 def _account_history(site: str, days: int) -> None:
     """Account every month of the history (only new or changed months are saved)."""
-    from tansuan.accounting.periods import Period
+    from tansuan.accounting.periods import Period, month_period
     from tansuan.platform import open_platform
 
     platform = open_platform()
@@ -74,7 +74,8 @@ def _account_history(site: str, days: int) -> None:
             raise NotFound(f"site {site!r} is not loaded")
         today = dt.date.today()
         start = (today - dt.timedelta(days=days)).replace(day=1)
-        period = Period(start, today + dt.timedelta(days=1), "custom", f"{start}..{today}")
+        end = month_period(today.year, today.month).end  # whole months: labels YYYY-MM
+        period = Period(start, end, "custom", f"{start}..{end}")
         with Progress(
             TextColumn("核算历史 / accounting the history"),
             BarColumn(),
@@ -180,7 +181,8 @@ def demo(
             children.append(server)
             _wait_http(f"{base}/login", server)
         if live:
-            twin = _tansuan("twin", "run", "--site", site, "--url", base, "--modbus", "--opcua")
+            twin = _tansuan("twin", "run", "--site", site, "--url", base, "--modbus", "--opcua",
+                            "--every-step")  # fmt: skip
             if settings.mqtt_url:
                 twin.append("--mqtt")
             children.append(_spawn(twin, env, logs / "twin.log"))

@@ -160,6 +160,12 @@ def run_live(
     mqtt: bool = typer.Option(
         False, "--mqtt", help="meters over MQTT (TANSUAN_MQTT_URL) instead of HTTP / 经 MQTT 发送"
     ),
+    every_step: bool = typer.Option(
+        False,
+        "--every-step",
+        help="send every point at every simulation step (5 min for the shipyard), not only "
+        "at its own interval / 每个仿真步长发送全部测点",
+    ),
 ) -> None:
     """Run the live simulator: CEMS over HJ 212, meters over MQTT or HTTP / 运行实时仿真."""
     import asyncio
@@ -185,6 +191,7 @@ def run_live(
         opcua=opcua,
         faults=injected,
         mqtt_prefix=settings.mqtt_topic_prefix,
+        every_step=every_step,
     )
     if mqtt and not settings.mqtt_url:
         err_console.print("[bold red]错误 / error:[/] --mqtt needs TANSUAN_MQTT_URL")

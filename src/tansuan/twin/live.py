@@ -69,6 +69,7 @@ class LiveOptions:
     opcua: bool = False  #: serve OPC UA-mapped points from a PLC server
     opcua_endpoints: Mapping[str, str] | None = None  #: connection id -> endpoint override
     faults: tuple[Fault, ...] = ()  #: faults to inject into what is sent
+    every_step: bool = False  #: every point at every simulation step (the demo's cadence)
 
 
 @dataclass
@@ -137,7 +138,7 @@ class LiveTwin:
 
     def __init__(self, site: Site, spec: TwinSpec, *, registers: dict[str, float] | None = None,
                  day: dt.date | None = None, sent_until_us: int | None = None,
-                 step_s: int | None = None) -> None:  # fmt: skip
+                 step_s: int | None = None, every_step: bool = False) -> None:  # fmt: skip
         self.site = site
         self.plant = Plant(site, spec)
         if registers:
@@ -148,6 +149,7 @@ class LiveTwin:
         self.sent_until_us = sent_until_us
         self.latest: dict[str, float] = {}
         self.step_s = step_s  # the backfill's simulation step, so registers run on exactly
+        self.every_step = every_step
 
     def due(self, now_us: int) -> Frame:
         """Readings stamped after the last call and at or before ``now_us``."""
@@ -156,7 +158,7 @@ class LiveTwin:
             frames = [self.frame] if self.frame.n else []
             first = self.day if self.frame.n == 0 else self.day + dt.timedelta(days=1)
             for day in local_days(first, today + dt.timedelta(days=1)):
-                frame, _ = self.plant.day(day, step_s=self.step_s)
+                frame, _ = self.plant.day(day, step_s=self.step_s, every_step=self.every_step)
                 frames.append(frame)
             self.frame = Frame.concat(frames)
             self.day = today
@@ -242,9 +244,10 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
         twin = LiveTwin(site, spec, registers=state["registers"],
                         day=dt.date.fromisoformat(state["day"]),
                         sent_until_us=state.get("last_ts_us") or None,
-                        step_s=state.get("base_step_s"))  # fmt: skip
+                        step_s=state.get("base_step_s"),
+                        every_step=options.every_step)  # fmt: skip
     else:
-        twin = LiveTwin(site, demo.spec(site_name, seed=seed))
+        twin = LiveTwin(site, demo.spec(site_name, seed=seed), every_step=options.every_step)
     mapping = hj212_points(site)
     connections = {c.id: c for c in site.connections}
     twin.plant.resets = [f for f in options.faults if f.kind == "counter_reset"]
