@@ -46,9 +46,9 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            _ensure_wal(cursor)
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA cache_size=-32768")  # 32 MiB page cache
             cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.close()
@@ -65,6 +65,29 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql",
         field="database_url",
     )
+
+
+def _ensure_wal(cursor: Any) -> None:
+    """Switch a new database file to WAL once; later connections find it already set.
+
+    Switching needs an exclusive lock, which SQLite may refuse at once (without waiting
+    for the busy timeout) while another process's first connection is migrating the same
+    new file: retry for a while instead of failing the open.
+    """
+    import sqlite3
+    import time
+
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _alembic_config(connection: Connection) -> Any:
