@@ -89,8 +89,8 @@ def test_cli_db_upgrade_and_site_load(tmp_path, monkeypatch, examples) -> None:
         assert up.exit_code == 0 and head_revision() in up.output
         loaded = runner.invoke(app, ["site", "load", str(examples / "site.yaml")])
         assert loaded.exit_code == 0, loaded.output
-        assert "21" in loaded.output  # entities of examples/site.yaml
+        assert "23" in loaded.output  # entities of examples/site.yaml
         history = runner.invoke(app, ["site", "history"])
-        assert history.exit_code == 0 and "21" in history.output  # one version, 21 new
+        assert history.exit_code == 0 and "23" in history.output  # one version, 23 new
     finally:
         get_settings.cache_clear()
