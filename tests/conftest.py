@@ -135,3 +135,22 @@ def store(db_url: str, site_model: object) -> object:
     opened.load_model(site_model, source="test")  # type: ignore[arg-type]
     yield opened
     opened.close()
+
+
+# --- in CI nothing may be skipped --------------------------------------------------------
+# Locally a test that needs PostgreSQL, Mosquitto or Chromium is skipped with the reason
+# (how to get the service); .ci/run provides them all, so there a skip is a failure.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI") and _skipped:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"CI: {len(_skipped)} test(s) skipped, e.g. {_skipped[0]}")
