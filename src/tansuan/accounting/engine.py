@@ -29,65 +29,22 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from tansuan.accounting import data, gaps, results
+from tansuan.accounting import data, inputs, results
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
 from tansuan.accounting.periods import Period, parse_period
 from tansuan.accounting.quality import grade
 from tansuan.accounting.rollup import Line, tonnes_to_grams
 from tansuan.calculate import calculate
-from tansuan.domain import units
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import gwp_set
-from tansuan.domain.result import EmissionResult, Origin
+from tansuan.domain.result import EmissionResult
 from tansuan.errors import ConfigError, NotFound, TansuanError
-from tansuan.site.model import EmissionSource, GapFill, Series, SeriesKind, Site, SiteModel
+from tansuan.site.model import EmissionSource, Site, SiteModel
 from tansuan.store import schema as store_schema
 from tansuan.store.database import Store
 from tansuan.store.timeutil import DAY_US, HOUR_US
 
-#: Series kinds whose entries are amounts over their period (summed, pro rata by days).
-AMOUNT_KINDS = frozenset(
-    {
-        SeriesKind.fuel_purchase,
-        SeriesKind.fuel_consumption,
-        SeriesKind.production,
-        SeriesKind.electricity_purchase,
-        SeriesKind.heat_purchase,
-        SeriesKind.green_certificate,
-        SeriesKind.other,
-    }
-)
-#: Stock changes are subtracted: consumption = purchases − increase of stock.
-SUBTRACTED_KINDS = frozenset({SeriesKind.stock_change})
-#: Lab analyses are properties of the fuel in the month (averaged, not summed).
-PROPERTY_KINDS = frozenset(
-    {SeriesKind.lab_ncv, SeriesKind.lab_carbon_content, SeriesKind.lab_carbon_per_heat}
-)
-#: Market-based instruments: their presence adds a Scope 2 market-based line.
-MARKET_KEYS = ("green_certificates", "green_power_contracts", "contracts", "residual_factor")
-#: Fraction of a point's expected readings an hour needs to count as valid (HJ 212-2017
-#: App. D eq. (24): 45 of 60 minute values — applied to any reading interval).
-HOUR_VALID_SHARE = 45 / 60
-#: Flue-gas conditions a CEMS source may take from points, hour by hour
-#: (HJ 212-2017 App. D eqs. (18), (19), (31)).
-CEMS_HOURLY = frozenset({"moisture", "flue_temperature", "ambient_pressure", "static_pressure"})
-#: Longest gap [h] the ``interpolate`` rule bridges for hourly data.
-MAX_INTERPOLATED_HOURS = 6
-
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Activity:
-    """One month's activity amount for a source, with where it came from."""
-
-    value: float | None  #: None when no data at all and no rule could fill it
-    unit: str
-    coverage: float
-    substituted_share: float
-    sources: tuple[dict[str, Any], ...]
-    notes: tuple[str, ...] = ()
-    missing_share: float = 0.0  #: share of slots (hours) still missing after gap filling
 
 
 @dataclass
@@ -338,7 +295,7 @@ class Accountant:
         )
         stats = data.monthly_stats(conn, site_db, meter_ids, period)
         entries: dict[str, dict[str, list[tuple[data.Entry, float]]]] = {}
-        context = _Context(conn, site, site_db, points, series, stats, entries, months)
+        context = inputs.Context(conn, site, site_db, points, series, stats, entries, months)
         out: list[results.ResultSet] = []
         errors: list[tuple[str, str, str]] = []
         total = len(sources) * len(months)
@@ -356,7 +313,7 @@ class Accountant:
         return out, errors
 
     def _source_month(
-        self, ctx: _Context, source: EmissionSource, month: Period, previous: list[float]
+        self, ctx: inputs.Context, source: EmissionSource, month: Period, previous: list[float]
     ) -> list[results.ResultSet]:
         notes: list[str] = []
         raw: dict[str, Any] = {"id": source.id, "method": source.method}
@@ -366,14 +323,14 @@ class Accountant:
             raw["material" if source.method != "refrigerant" else "refrigerant"] = source.material
         provenance: dict[str, Any] = {}
         if source.method == "cems":
-            activity = self._cems_inputs(ctx, source, month, raw)
+            activity = inputs.cems_inputs(ctx, source, month, raw)
         elif source.method in ("mass_balance",):
             raise ConfigError(
                 "mass-balance sources need stream lists; compute them with `tansuan calc`",
                 field=f"sources.{source.id}.method",
             )
         else:
-            activity = self._activity(ctx, source, month, previous)
+            activity = inputs.activity(ctx, source, month, previous)
             if activity.value is None:
                 notes.append(
                     f"{month.label}: 无活动数据 / no activity data — the month counts as 0"
@@ -388,7 +345,7 @@ class Accountant:
                 previous.append(activity.value)
         notes += activity.notes
         provenance["activity"] = list(activity.sources)
-        provenance["parameters"] = self._parameters(ctx, source, month, raw, notes)
+        provenance["parameters"] = inputs.parameters(ctx, source, month, raw, notes)
         doc = {
             "gwp": self.gwp.name,
             "year": month.start.year,
@@ -397,7 +354,7 @@ class Accountant:
             "sources": [raw],
         }
         bases = ["location"]
-        if source.method == "electricity" and any(k in raw for k in MARKET_KEYS):
+        if source.method == "electricity" and any(k in raw for k in inputs.MARKET_KEYS):
             bases.append("market")
         lines: list[results.ResultLine] = []
         traces: dict[str, Any] = {}
@@ -432,7 +389,7 @@ class Accountant:
         trace = {**first, "period": month.label, "data": provenance, "scopes": list(traces)}
         if len(traces) > 1:
             trace["by_scope"] = traces
-        inputs = {
+        digest_inputs = {
             "data": provenance,
             "factors": sorted(factors),
             "gwp": self.gwp.name,
@@ -452,7 +409,7 @@ class Accountant:
                 period=month.label,
                 method=source.method,
                 lines=tuple(lines),
-                inputs=inputs,
+                inputs=digest_inputs,
                 trace=trace,
                 grade=quality.grade,
                 coverage=quality.coverage,
@@ -461,259 +418,6 @@ class Accountant:
                 counted=counted,
             )
         ]
-
-    # -- inputs ---------------------------------------------------------------------------
-    def _activity(
-        self, ctx: _Context, source: EmissionSource, month: Period, previous: list[float]
-    ) -> Activity:
-        if not source.activity:
-            raise ConfigError("the source names no activity data", field=f"{source.id}.activity")
-        unit: str | None = None
-        total = 0.0
-        seen_any = False
-        coverages: list[float] = []
-        substituted: list[float] = []
-        origins: list[dict[str, Any]] = []
-        notes: list[str] = []
-        for ref in source.activity:
-            value: float | None
-            if ref.point is not None:
-                value, ref_unit, coverage, share, origin = self._point_amount(
-                    ctx, source, ref.point, month
-                )
-                coverages.append(coverage)
-                substituted.append(share)
-            elif ref.series is not None:
-                value, ref_unit, origin = self._series_amount(ctx, ref.series, month)
-            else:
-                value = units.magnitude(ref.value or 0, _unit_of(ref.value), field=source.id)
-                ref_unit = _unit_of(ref.value)
-                origin = {"value": ref.value, "origin": Origin.INPUT.value}
-            origins.append(origin)
-            if value is None:
-                continue
-            seen_any = True
-            if unit is None:
-                unit = ref_unit
-            total += value * units.factor(ref_unit, unit)
-        coverage = float(np.mean(coverages)) if coverages else 1.0
-        share = float(np.mean(substituted)) if substituted else 0.0
-        if not seen_any:
-            unit = unit or self._activity_unit(ctx, source)
-            if source.gap_fill == GapFill.previous_average and previous:
-                notes.append(
-                    f"{month.label}: 无数据，取此前各月平均 / "
-                    "no data, the previous months' average is used"
-                )
-                return Activity(
-                    float(np.mean(previous)), unit, coverage, 1.0, tuple(origins), tuple(notes)
-                )
-            return Activity(None, unit, coverage, 0.0, tuple(origins), tuple(notes))
-        assert unit is not None
-        hourly = [o for o in origins if o.get("rollup") == "hour" and o.get("hours")]
-        missing = (
-            float(np.mean([o["missing_hours"] / o["hours"] for o in hourly])) if hourly else 0.0
-        )
-        return Activity(
-            total, unit, coverage, share, tuple(origins), tuple(notes), missing_share=missing
-        )
-
-    def _activity_unit(self, ctx: _Context, source: EmissionSource) -> str:
-        for ref in source.activity:
-            if ref.point is not None and ref.point in ctx.points:
-                return ctx.points[ref.point].unit
-            if ref.series is not None and ref.series in ctx.series:
-                return ctx.series[ref.series].unit
-        return "t"
-
-    def _point_amount(
-        self, ctx: _Context, source: EmissionSource, key: str, month: Period
-    ) -> tuple[float | None, str, float, float, dict[str, Any]]:
-        point = ctx.points.get(key)
-        if point is None:
-            raise NotFound(f"point {key!r} is not loaded in the store", field=source.id)
-        start, end = month.utc_bounds(ctx.site.timezone)
-        expected = (end - start).total_seconds() / point.interval_s
-        if point.kind != "instantaneous":
-            stats = ctx.stats.get((point.id, month.label))
-            origin: dict[str, Any] = {"point": key, "rollup": "day", "unit": point.unit}
-            if stats is None or stats.n == 0:
-                origin.update(n=0, expected=expected)
-                return None, point.unit, 0.0, 0.0, origin
-            delta = stats.delta if stats.delta is not None else stats.sum
-            origin.update(n=stats.n, expected=expected, value=delta, resets=stats.resets)
-            return delta, point.unit, min(1.0, stats.n / expected), 0.0, origin
-        # A rate (kW, t/h): integrate hourly means over the month.
-        _, filled, origin, coverage = self._hourly(ctx, source, key, month)
-        hours = filled.values[~np.isnan(filled.values)]
-        unit = f"({point.unit})*h"
-        if hours.size == 0:
-            return None, unit, coverage, 0.0, origin
-        value = float(hours.sum())
-        origin["value"] = value
-        return value, unit, coverage, filled.substituted_share, origin
-
-    def _series_amount(
-        self, ctx: _Context, key: str, month: Period
-    ) -> tuple[float | None, str, dict[str, Any]]:
-        series = ctx.series.get(key)
-        if series is None:
-            raise NotFound(f"no series {key!r} in site {ctx.site.id!r}")
-        spread = ctx.spread(key)
-        parts = spread.get(month.label, [])
-        origin: dict[str, Any] = {
-            "series": key,
-            "kind": series.kind.value,
-            "unit": series.unit,
-            "entries": [
-                {
-                    "from": e.start.isoformat(),
-                    "to": e.end.isoformat(),
-                    "value": e.value,
-                    "document": e.document_ref,
-                    "version": e.version,
-                    "share": round(share, 6),
-                }
-                for e, share in parts
-            ],
-        }
-        if not parts:
-            return None, series.unit, origin
-        sign = -1.0 if series.kind in SUBTRACTED_KINDS else 1.0
-        if series.kind in PROPERTY_KINDS:
-            value = float(np.mean([e.value for e, _ in parts]))
-        else:
-            value = sign * sum(e.value * share for e, share in parts)
-        origin["value"] = value
-        return value, series.unit, origin
-
-    def _parameters(
-        self,
-        ctx: _Context,
-        source: EmissionSource,
-        month: Period,
-        raw: dict[str, Any],
-        notes: list[str],
-    ) -> dict[str, Any]:
-        used: dict[str, Any] = {}
-        for name, ref in source.parameters.items():
-            if source.method == "cems" and name in CEMS_HOURLY and ref.point is not None:
-                continue  # already given hour by hour with the concentration and flow
-            if ref.value is not None:
-                raw[name] = ref.value
-                used[name] = {"value": ref.value}
-                continue
-            if ref.series is not None:
-                value, unit, origin = self._series_amount(ctx, ref.series, month)
-            else:
-                assert ref.point is not None
-                value, unit, _, _, origin = self._point_amount(ctx, source, ref.point, month)
-                if unit.endswith("*h") and value is not None:  # a property: use the mean
-                    hours = origin.get("valid_hours") or 1
-                    value, unit = value / hours, ctx.points[ref.point].unit
-            used[name] = origin
-            if value is None:
-                notes.append(
-                    f"{month.label}: 无实测 {name}，使用指南缺省值 / no measured {name}, "
-                    "the guideline default is used for this month"
-                )
-                continue
-            raw[name] = f"{value!r} {unit}"
-        return used
-
-    def _cems_inputs(
-        self, ctx: _Context, source: EmissionSource, month: Period, raw: dict[str, Any]
-    ) -> Activity:
-        """Hourly arrays for a CEMS source: concentration and flow (the activity), plus the
-        flue-gas conditions given as points (moisture, temperature, pressures), hour by hour.
-
-        An hour is valid with ≥ 45/60 of its expected readings with valid flags (flags
-        F, M, D, C, B are invalid at ingest); invalid hours are filled by the source's
-        rule (HJ 75 conservative substitution by default); hours still missing in any
-        array are left out, and the result says how many.
-        """
-        if len(source.activity) != 2 or not all(r.point for r in source.activity):
-            raise ConfigError(
-                "a CEMS source needs two point activities: [concentration, flow]",
-                field=f"{source.id}.activity",
-            )
-        wanted = [
-            (key, ref.point)
-            for key, ref in zip(("concentration", "flow"), source.activity, strict=True)
-        ]
-        wanted += [
-            (name, ref.point)
-            for name, ref in source.parameters.items()
-            if name in CEMS_HOURLY and ref.point is not None
-        ]
-        arrays = []
-        origins = []
-        shares = []
-        coverages = []
-        for key, point_key in wanted:
-            assert point_key is not None
-            unit, filled, origin, coverage = self._hourly(
-                ctx, source, point_key, month, default_rule="cems"
-            )
-            arrays.append((key, unit, filled))
-            origins.append(origin)
-            if key in ("concentration", "flow"):
-                shares.append(filled.substituted_share)
-                coverages.append(coverage)
-        usable = np.ones(arrays[0][2].values.shape, dtype=bool)
-        for _, _, filled in arrays:
-            usable &= ~np.isnan(filled.values)
-        for key, unit, filled in arrays:
-            values = filled.values[usable].tolist() if usable.any() else [0.0]
-            raw[key] = {"unit": unit, "values": values}
-        notes: tuple[str, ...] = ()
-        missing = int((~usable).sum())
-        if missing:
-            notes = (f"{month.label}: {missing} 小时无有效数据 / hours without valid data",)
-        return Activity(
-            float(usable.sum()),
-            "h",
-            float(np.mean(coverages)),
-            float(np.max(shares)),
-            tuple(origins),
-            notes,
-            missing_share=missing / usable.size if usable.size else 1.0,
-        )
-
-    def _hourly(
-        self,
-        ctx: _Context,
-        source: EmissionSource,
-        key: str,
-        month: Period,
-        *,
-        default_rule: str = "",
-    ) -> tuple[str, gaps.Filled, dict[str, Any], float]:
-        """A point's hourly means over the month, invalid hours filled by the source's rule.
-
-        Returns the point's unit, the filled series, its origin for the trace and the
-        share of valid hours.
-        """
-        point = ctx.points.get(key)
-        if point is None:
-            raise NotFound(f"point {key!r} is not loaded in the store", field=source.id)
-        start, end = month.utc_bounds(ctx.site.timezone)
-        means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
-        per_hour = 3600 / point.interval_s
-        invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
-        filled = _fill(source.gap_fill, np.where(invalid, np.nan, means), default_rule=default_rule)
-        origin = {
-            "point": key,
-            "rollup": "hour",
-            "unit": point.unit,
-            "hours": int(means.size),
-            "valid_hours": int((~invalid).sum()),
-            "substituted_hours": int(filled.substituted.sum()),
-            "missing_hours": int(np.isnan(filled.values).sum()),
-            "rule": filled.rule,
-        }
-        coverage = float((~invalid).mean()) if invalid.size else 0.0
-        return point.unit, filled, origin, coverage
 
     # -- hierarchy ------------------------------------------------------------------------
     def _site_path(self, site: Site) -> tuple[str, ...]:
@@ -733,33 +437,6 @@ class Accountant:
         return {s.id: devices.get(s.device or "", (*base, "(site)")) for s in site.sources}
 
 
-@dataclass
-class _Context:
-    conn: Any
-    site: Site
-    site_db: int
-    points: dict[str, data.PointRow]
-    series: dict[str, Series]
-    stats: dict[tuple[int, str], data.MonthStats]
-    entries: dict[str, dict[str, list[tuple[data.Entry, float]]]]
-    months: list[Period]
-
-    def spread(self, key: str) -> dict[str, list[tuple[data.Entry, float]]]:
-        if key not in self.entries:
-            self.entries[key] = data.spread(
-                data.series_entries(self.conn, self.site.id, key), self.months
-            )
-        return self.entries[key]
-
-
-def _fill(rule: GapFill, values: np.ndarray, *, default_rule: str = "") -> gaps.Filled:
-    if rule == GapFill.interpolate:
-        return gaps.fill_interpolate(values, MAX_INTERPOLATED_HOURS)
-    if rule == GapFill.cems_conservative or (rule == GapFill.none and default_rule == "cems"):
-        return gaps.fill_cems_conservative(values)
-    return gaps.Filled(values, np.zeros(values.shape, dtype=bool), "none")
-
-
 def _scope(source: EmissionSource, basis: str) -> str:
     if source.scope == 2:
         return f"2-{basis}"
@@ -774,13 +451,6 @@ def _carrier(source: EmissionSource) -> str:
     return {"electricity": "electricity", "heat": "heat", "cems": "flue_gas"}.get(
         source.method, source.method
     )
-
-
-def _unit_of(value: str | float | None) -> str:
-    if isinstance(value, str):
-        parts = value.split(maxsplit=1)
-        return parts[1] if len(parts) == 2 else "dimensionless"
-    return "dimensionless"
 
 
 def _months_between(start: int, end: int) -> list[str]:
