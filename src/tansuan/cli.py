@@ -17,12 +17,15 @@ from tansuan import __version__
 from tansuan.errors import InputError, TansuanError, ValidationFailed
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="tansuan (碳算): count a plant's carbon precisely enough to trade on it.",
     no_args_is_help=True,
     add_completion=False,
 )
 site_app = typer.Typer(
-    help="Site model: validate and load / 站点模型：校验与加载", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Site model: validate and load / 站点模型：校验与加载",
+    no_args_is_help=True,
 )
 app.add_typer(site_app, name="site")
 
@@ -49,12 +52,15 @@ def version() -> None:
 
 # --- HJ 212 (gateways/hj212) -------------------------------------------------------------
 hj212_app = typer.Typer(
+    rich_markup_mode=None,
     help="HJ 212-2017 packets: decode and build / HJ 212-2017 报文：解码与生成",
     no_args_is_help=True,
 )
 app.add_typer(hj212_app, name="hj212")
 gateway_app = typer.Typer(
-    help="Run one protocol gateway alone / 单独运行一个协议网关", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Run one protocol gateway alone / 单独运行一个协议网关",
+    no_args_is_help=True,
 )
 app.add_typer(gateway_app, name="gateway")
 # `tansuan gateway mqtt|modbus|opcua` (tansuan.gateways.cli) join the same sub-app.
@@ -170,6 +176,7 @@ def settings() -> None:
 
 # --- ledger (issue 6) -------------------------------------------------------------------
 ledger_app = typer.Typer(
+    rich_markup_mode=None,
     help="Tamper-evident ledger: keys, tree heads, export / 防篡改账本：密钥、树头、导出",
     no_args_is_help=True,
 )
@@ -363,7 +370,9 @@ def _print_calculation(calculation: Any, file: Path) -> None:
 
 # --- store, ingest and manual data (issue 3) -------------------------------------------
 
-db_app = typer.Typer(help="Database: schema upgrades / 数据库：结构升级", no_args_is_help=True)
+db_app = typer.Typer(
+    rich_markup_mode=None, help="Database: schema upgrades / 数据库：结构升级", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 

@@ -23,6 +23,7 @@ from tansuan.errors import TansuanError, ValidationFailed
 from tansuan.gateways.base import COUNTERS
 
 gateway_app = typer.Typer(
+    rich_markup_mode=None,
     help="Run one gateway alone / 单独运行一个网关 (MQTT, Modbus TCP, OPC UA)",
     no_args_is_help=True,
 )

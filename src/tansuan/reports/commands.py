@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 report_app = typer.Typer(
+    rich_markup_mode=None,
     help="Reports: ETS annual report, GHG inventory, energy report / "
     "报告：年度排放报告、温室气体清单、能源报告",
     no_args_is_help=True,

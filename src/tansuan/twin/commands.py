@@ -14,6 +14,7 @@ from tansuan.twin import demo
 from tansuan.twin.faults import Fault
 
 twin_app = typer.Typer(
+    rich_markup_mode=None,
     help="Digital twin: demo plants, history, live, what-if / 数字孪生：示范工厂、历史、实时、情景",
     no_args_is_help=True,
 )

@@ -13,9 +13,13 @@ from tansuan.errors import TansuanError
 console = Console()
 err_console = Console(stderr=True)
 
-user_app = typer.Typer(help="Dashboard and API users / 用户", no_args_is_help=True)
+user_app = typer.Typer(
+    rich_markup_mode=None, help="Dashboard and API users / 用户", no_args_is_help=True
+)
 token_app = typer.Typer(
-    help="API tokens for integrations and devices / API 令牌", no_args_is_help=True
+    rich_markup_mode=None,
+    help="API tokens for integrations and devices / API 令牌",
+    no_args_is_help=True,
 )
 
 
