@@ -113,6 +113,18 @@ def _users(org: str) -> None:
         store.close()
 
 
+def _savings_link(data_dir: Path, site: str, base: str) -> str | None:
+    """The savings page of the demo's fan-control intervention, filled in."""
+    from tansuan.twin import demo as demo_sites
+    from tansuan.twin.history import load_state, state_path
+
+    state = load_state(state_path(data_dir, site))
+    node = demo_sites.SAVINGS_NODE.get(site)
+    if not state or not state.get("intervention") or node is None:
+        return None
+    return f"{base}/insights/savings?site={site}&node={node}&intervention={state['intervention']}"
+
+
 def _wait_http(url: str, process: subprocess.Popen[Any], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -190,6 +202,10 @@ def demo(
         console.print(f"  仪表板 / dashboard: [bold]{base}/[/]   API: {base}/docs")
         for username, password, role in LOGINS:
             console.print(f"  登录 / login: [bold]{username}[/] / {password}  ({role})")
+        if days > 2 * demo_sites.INTERVENTION_BEFORE_END and (
+            link := _savings_link(settings.data_dir, site, base)
+        ):
+            console.print(f"  风机改造节能量 / fan-control saving: {link}")
         console.print(f"  日志 / logs: {logs}/serve.log, {logs}/twin.log")
         console.print("  Ctrl-C 停止 / stop")
         while not stopping and all(child.poll() is None for child in children):

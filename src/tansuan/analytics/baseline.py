@@ -18,6 +18,7 @@ result as ``p``). Thresholds come from ``analytics_criteria.csv``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -180,6 +181,27 @@ class Baseline:
                     )
                 )
         return out
+
+
+def calendar_drivers(
+    dates: Sequence[dt.date], baseline: ArrayLike
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Drivers when none is measured: the day type, for the fit and for every day.
+
+    A weekend flag (Saturday, Sunday = 1) when the baseline days (``baseline`` true) hold
+    both weekdays and weekend days; otherwise a mean baseline, whose prediction only
+    needs the number of days (carried by a ``_days`` column the model does not read).
+
+    Returns
+    -------
+    (fit, every)
+        Drivers of the baseline days, and drivers of all ``dates`` to predict with.
+    """
+    base = np.asarray(baseline, dtype=bool)
+    weekend = np.array([1.0 if d.weekday() >= 5 else 0.0 for d in dates])
+    if 0 < weekend[base].sum() < base.sum():
+        return {"weekend": weekend[base]}, {"weekend": weekend}
+    return {}, {"_days": np.zeros(len(dates))}
 
 
 def _length(drivers: Mapping[str, ArrayLike]) -> int:

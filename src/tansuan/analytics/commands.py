@@ -17,7 +17,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from tansuan.analytics.baseline import Baseline, fit_baseline, summary
+from tansuan.analytics.baseline import Baseline, calendar_drivers, fit_baseline, summary
 from tansuan.analytics.cusum import cusum, degradation
 from tansuan.analytics.forecast import MODELS, best_model, month_index
 from tansuan.analytics.savings import avoided_energy
@@ -239,8 +239,17 @@ def analyse(
             raise InputError(
                 "need baseline days before and reporting days after the cut", field="baseline-end"
             )
-        model = fit_baseline(energy[base_mask], {k: v[base_mask] for k, v in drivers.items()})
-        out: dict[str, Any] = {"days": len(days), "baseline": summary(model)}
+        if not drivers:
+            # No measured driver: the day type (weekday / weekend), as on the dashboard.
+            fit, drivers = calendar_drivers(dates, base_mask)
+        else:
+            fit = {k: v[base_mask] for k, v in drivers.items()}
+        model = fit_baseline(energy[base_mask], fit)
+        out: dict[str, Any] = {
+            "days": len(days),
+            "drivers": sorted(k for k in fit),
+            "baseline": summary(model),
+        }
         rep = {k: v[~base_mask] for k, v in drivers.items()}
         post_months = max(1.0, float((~base_mask).sum()) / 30.4)
         checks = [model.g14_regression(post_months), *model.doe_checks(rep)]

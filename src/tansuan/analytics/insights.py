@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from tansuan.analytics.baseline import fit_baseline, summary
+from tansuan.analytics.baseline import calendar_drivers, fit_baseline, summary
 from tansuan.analytics.findings import (
     Costed,
     Finding,
@@ -204,7 +204,6 @@ def savings_report(
     order = sorted(days)
     dates = [dt.date.fromisoformat(d) for d in order]
     energy = np.array([days[d] for d in order])
-    weekend = np.array([1.0 if d.weekday() >= 5 else 0.0 for d in dates])
     base = np.array([d < intervention for d in dates])
     if base.sum() < 3 or (~base).sum() < 1:
         raise InputError(
@@ -212,11 +211,8 @@ def savings_report(
             "reporting day after the intervention",
             field="intervention",
         )
-    use_weekend = 0 < weekend[base].sum() < base.sum()
-    drivers = {"weekend": weekend} if use_weekend else {}
-    model = fit_baseline(energy[base], {k: v[base] for k, v in drivers.items()})
-    # "_days" only carries the length when the model has no driver (a mean baseline).
-    every = drivers | {"_days": weekend}
+    fit, every = calendar_drivers(dates, base)
+    model = fit_baseline(energy[base], fit)
     rep = {k: v[~base] for k, v in every.items()}
     result = avoided_energy(
         model,

@@ -21,6 +21,9 @@ DEMOS = ("shipyard", "coal-unit", "cement")
 DEFAULT = "shipyard"
 #: Days before the history's end at which the shipyard's fan control starts.
 INTERVENTION_BEFORE_END = 120
+#: The energy meter that measures the fans of the intervention, per demo site: the node to
+#: verify the saving on (``tansuan analyse --node``, the dashboard's savings page).
+SAVINGS_NODE = {"shipyard": "hull-shop-fan-feeder"}
 
 
 def site_file(name: str) -> Path:
