@@ -2,8 +2,9 @@
 
 One command, for a newcomer's first minute:
 
-1. the shipyard's site model and a year of history are loaded the first time (a Rich
-   progress bar; later runs reuse the data: ``tansuan twin backfill --if-missing``);
+1. the shipyard's site model and three years of history (the last at hourly detail, older
+   days daily) are loaded the first time (a Rich progress bar; later runs reuse the data:
+   ``tansuan twin backfill --if-missing``);
 2. the history is accounted month by month, so every page and report has results;
 3. the demo logins are created once;
 4. ``tansuan serve`` starts the dashboard, the API and the HJ 212, Modbus and OPC UA
@@ -60,6 +61,10 @@ def _token(data_dir: Path) -> str:
     return token
 
 
+#: History step of the demo's days older than a year [s].
+OLDER_STEP_S = 86_400
+
+
 def _account_history(site: str, days: int) -> None:
     """Account every month of the history (only new or changed months are saved)."""
     from tansuan.accounting.periods import Period, month_period
@@ -73,7 +78,7 @@ def _account_history(site: str, days: int) -> None:
         if found is None:
             raise NotFound(f"site {site!r} is not loaded")
         today = dt.date.today()
-        start = (today - dt.timedelta(days=days)).replace(day=1)
+        start = (today - dt.timedelta(days=days - 1)).replace(day=1)
         end = month_period(today.year, today.month).end  # whole months: labels YYYY-MM
         period = Period(start, end, "custom", f"{start}..{end}")
         with Progress(
@@ -141,7 +146,13 @@ def _wait_http(url: str, process: subprocess.Popen[Any], seconds: float = 60) ->
 
 def demo(
     site: str = typer.Option("shipyard", "--site", help="demo site: shipyard, coal-unit, cement"),
-    days: int = typer.Option(365, "--days", min=1, help="days of history on first start"),
+    days: int = typer.Option(
+        1095,
+        "--days",
+        min=1,
+        help="days of history on first start (the last year at the twin's hourly history "
+        "step, older days daily; three years let the forecasts back-test)",
+    ),
     port: int | None = typer.Option(None, "--port", help="web port (TANSUAN_HTTP_PORT)"),
     live: bool = typer.Option(True, "--live/--no-live", help="run the live simulator"),
 ) -> None:
@@ -151,24 +162,33 @@ def demo(
     history; later starts reuse it. Ctrl-C stops everything.
     """
     from tansuan.settings import get_settings
+    from tansuan.twin import demo as demo_sites
 
     settings = get_settings()
     if not settings.demo:
         console.print("[bold red]错误 / error:[/] tansuan demo needs TANSUAN_DEMO=true")
         raise typer.Exit(2)
+    # Whole months: the history starts on the first of a month, so no month is partial
+    # (a partial first month would read as a dip to the forecasts).
+    today = dt.date.today()
+    days = (today - (today - dt.timedelta(days=days - 1)).replace(day=1)).days + 1
     env = {**os.environ, "TANSUAN_INGEST_TOKEN": settings.ingest_token or _token(settings.data_dir)}
     os.environ["TANSUAN_INGEST_TOKEN"] = env["TANSUAN_INGEST_TOKEN"]
+    # The findings and forecasts of the demo use the demo plant's shifts and closures.
+    if site in demo_sites.DEMOS:
+        env.setdefault("TANSUAN_SHIFT_CALENDAR", demo_sites.shift_calendar(site))
     get_settings.cache_clear()
     backfill = subprocess.run(
-        _tansuan("twin", "backfill", "--site", site, "--days", str(days), "--if-missing"),
+        _tansuan(
+            *("twin", "backfill", "--site", site, "--days", str(days)),
+            *("--older-step", str(OLDER_STEP_S), "--if-missing"),
+        ),
         env=env,
         check=False,
     )
     if backfill.returncode != 0:
         raise typer.Exit(backfill.returncode)
     try:
-        from tansuan.twin import demo as demo_sites
-
         model = demo_sites.site_model(site)
         _users(model.organisation.id)
         _account_history(site, days)

@@ -127,3 +127,44 @@ def test_simultaneous_heating_and_cooling() -> None:
     assert found.annual_kwh == pytest.approx(5475.0)
     assert len(found.evidence["hours"]) == 28
     assert simultaneous_heating_cooling("x", HOURS, heat, np.roll(cool, 12) * 0) is None
+
+
+def test_closures_and_working_days_by_hand() -> None:
+    """Mon–Sat, closed 1–10 February and 1–7 October.
+
+    February 2025: 28 days, Sundays 2, 9, 16, 23 → 24 Mon–Sat days; closed Mon–Sat days
+    1, 3, 4, 5, 6, 7, 8, 10 → 16 working days. October 2025: Sundays 5, 12, 19, 26 → 27;
+    closed 1, 2, 3, 4, 6, 7 → 21. March 2025: Sundays 2, 9, 16, 23, 30 → 26.
+    """
+    cal = ShiftCalendar.from_text("mon-sat=07-16,16-24;closed=02-01..02-10,10-01..10-07")
+    assert cal.working_days(2025, 2) == 16
+    assert cal.working_days(2025, 10) == 21
+    assert cal.working_days(2025, 3) == 26
+    assert not cal.on_shift(dt.datetime(2025, 2, 3, 9))  # a Monday, closed
+    assert cal.on_shift(dt.datetime(2025, 2, 11, 9))  # the Tuesday after
+    hours = np.array(["2025-02-03T09", "2025-02-11T09", "2025-02-16T09"], dtype="datetime64[h]")
+    assert cal.mask(hours).tolist() == [False, True, False]
+
+
+def test_a_closure_over_the_new_year() -> None:
+    """Mon–Fri, closed 30 Dec – 2 Jan. January 2025: 23 weekdays; closed 1 (Wed), 2 (Thu)
+    → 21. December 2025: 23 weekdays; closed 30 (Tue), 31 (Wed) → 21."""
+    cal = ShiftCalendar.from_text("mon-fri=08-18;closed=12-30..01-02")
+    assert cal.working_days(2025, 1) == 21
+    assert cal.working_days(2025, 12) == 21
+    assert cal.working_days(2025, 6) == 21  # June 2025: 21 weekdays, nothing closed
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("mon-fri=08-18;closed=02-30..03-01", "bad closure"),
+        ("mon-fri=08-18;closed=13-01..13-02", "bad closure"),
+        ("mon-fri=08-18;closed=feb", "bad closure"),
+        ("mon-fri", "must look like"),
+        ("", "empty"),
+    ],
+)
+def test_bad_calendars_are_refused_by_name(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        ShiftCalendar.from_text(text)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tansuan.analytics.forecast import backtest, best_model, seasonal_naive, seasonal_regression
+from tansuan.analytics.forecast import (
+    backtest,
+    best_model,
+    calendar_regression,
+    seasonal_naive,
+    seasonal_regression,
+)
 from tansuan.errors import InputError
 
 
@@ -99,3 +105,37 @@ def test_year_outlook_adds_actual_months_and_the_forecast_rest() -> None:
         year_outlook(["2026-01", "2026-03"], [1, 2], 2026)
     with pytest.raises(InputError, match="past"):
         year_outlook(months, y, 2025)
+
+
+def test_calendar_regression_follows_the_working_days() -> None:
+    """y = 500 + 40·(working days) exactly (+ 1e-6 noise for a non-singular fit): the
+    forecast of months with 20, 26 and 16 working days is 1300, 1540 and 1140."""
+    rng = np.random.default_rng(1)
+    days = rng.integers(15, 27, 30).astype(float)
+    y = 500 + 40 * days + rng.normal(0, 1e-6, 30)
+    fc = calendar_regression(
+        y, 3, exog={"working_days": days}, exog_future={"working_days": [20.0, 26.0, 16.0]}
+    )
+    assert fc.mean == pytest.approx([1300.0, 1540.0, 1140.0], abs=1e-3)
+    assert np.all(fc.lower <= fc.mean) and np.all(fc.mean <= fc.upper)
+
+
+def test_calendar_regression_needs_its_drivers_and_their_plan() -> None:
+    y = np.arange(30.0)
+    with pytest.raises(InputError, match="needs drivers"):
+        calendar_regression(y, 2)
+    with pytest.raises(InputError, match="no future values"):
+        calendar_regression(y, 2, exog={"working_days": y})
+    with pytest.raises(InputError, match="has 1 periods, need 2"):
+        calendar_regression(y, 2, exog={"working_days": y}, exog_future={"working_days": [1.0]})
+
+
+def test_without_drivers_the_calendar_model_does_not_compete() -> None:
+    _, tests = best_model(_monthly(4))
+    assert [t.model for t in tests] == ["seasonal_naive", "seasonal_regression"]
+    _, tests = best_model(
+        _monthly(4), drivers={"working_days": np.full(60, 22.0) + np.arange(60) % 3}
+    )
+    assert [t.model for t in tests][-1] == "calendar_regression"
+    with pytest.raises(InputError, match="one value per period"):
+        backtest(_monthly(4), "calendar_regression", drivers={"working_days": np.ones(59)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -142,3 +143,29 @@ def test_a_month_of_twin_data_passes_the_accounting_cross_check(
     fuel, cems = by_source["boiler-oil"], by_source["boiler-cems"]
     assert fuel.grade == cems.grade == "A"
     assert abs(cems.co2e_g / fuel.co2e_g - 1) <= 1.025 * 1.03 - 1
+
+
+def test_older_days_are_thinned_and_the_accounted_points_are_not(
+    tmp_path: Path, mini_model: SiteModel
+) -> None:
+    """3 days, the last 2 "recent": the oldest day keeps fan-1.power once (a 86 400 s
+    step: one reading a day) against 24 hourly readings on a recent day; the grid meter
+    (read by an emission source) keeps its 288 five-minute readings on every day."""
+    settings = Settings(data_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'db'}")
+    platform = open_platform(settings)
+    try:
+        backfill(platform, mini_model, TwinSpec(seed=9), days=3, end=END,
+                 history_step_s=3600, older_step_s=86_400, recent_days=2)  # fmt: skip
+        with platform.store.read() as conn:
+
+            def count(point: str, day: dt.date) -> int:
+                lo = dt.datetime.combine(day, dt.time(), ZoneInfo(mini_model.sites()[0].timezone))
+                rows = queries.series(conn, "mini", point, lo, lo + dt.timedelta(days=1), "raw")
+                return len(rows)
+
+            oldest, recent = END - dt.timedelta(days=2), END - dt.timedelta(days=1)
+            assert count("fan-1.power", oldest) == 1
+            assert count("fan-1.power", recent) == 24
+            assert count("grid-meter.energy", oldest) == count("grid-meter.energy", recent) == 288
+    finally:
+        platform.close()

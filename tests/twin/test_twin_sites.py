@@ -82,3 +82,17 @@ def test_cli_run_without_a_server_retries_and_stops(
         assert no_broker.exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_the_demo_calendars_in_the_settings_form() -> None:
+    """The shipyard works Mon–Sat, 07:30–16:00 and 16:00–23:30 (whole hours: 07–16,
+    16–24), closed 1–10 February and 1–7 October; the cement plant runs around the clock."""
+    from tansuan.analytics.findings import ShiftCalendar
+    from tansuan.twin import demo
+
+    text = demo.shift_calendar("shipyard")
+    cal = ShiftCalendar.from_text(text)
+    assert sorted(cal.hours) == [0, 1, 2, 3, 4, 5]
+    assert cal.hours[5] == ((7, 16), (16, 24))
+    assert cal.closed == ((2, 1, 2, 10), (10, 1, 10, 7))
+    assert demo.shift_calendar("cement") == "mon-sun=00-24"

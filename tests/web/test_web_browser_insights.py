@@ -82,7 +82,7 @@ def test_forecast_page_with_band_and_backtest(site: dict[str, Any]) -> None:
     page = _login(site, "alice")
     page.goto(site["base"] + "/insights/forecast?site=demo-site&year=2024")
     page.wait_for_selector("#forecast-chart canvas")
-    assert page.locator("#backtest tr").count() == 3  # header + two models
+    assert page.locator("#backtest tr").count() == 4  # header + three models
     assert page.locator("#forecast-table tr").count() == 19  # header + 2024-07 … 2025-12
     page.wait_for_selector("#alerts li")  # the HTMX banner: planted shortfall + threshold
     shot(page, "32-forecast")

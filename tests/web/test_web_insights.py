@@ -97,7 +97,10 @@ def test_forecast_continues_the_planted_season(planted_deployment: Deployment) -
     assert by_month["2025-01"]["mean"] == pytest.approx(1200.0, rel=0.03)
     assert by_month["2025-07"]["mean"] == pytest.approx(800.0, rel=0.03)
     assert all(f["lower"] <= f["mean"] <= f["upper"] for f in body["forecast"])
-    assert {b["model"] for b in body["backtest"]} == {"seasonal_naive", "seasonal_regression"}
+    # The working days of the shift calendar (the default one here) compete as a driver.
+    assert {b["model"] for b in body["backtest"]} == {
+        "seasonal_naive", "seasonal_regression", "calendar_regression"}  # fmt: skip
+    assert body["drivers"] == ["working_days"]
     assert body["year_total"]["mean"] == pytest.approx(12_000.0, rel=0.02)
     assert body["year_total"]["months_actual"] == 6
 

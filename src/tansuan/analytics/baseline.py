@@ -183,7 +183,7 @@ class Baseline:
         return out
 
 
-def calendar_drivers(
+def day_type_drivers(
     dates: Sequence[dt.date], baseline: ArrayLike
 ) -> tuple[dict[str, Array], dict[str, Array]]:
     """Drivers when none is measured: the day type, for the fit and for every day.

@@ -17,9 +17,9 @@ import orjson
 import typer
 from rich.table import Table
 
-from tansuan.analytics.baseline import Baseline, calendar_drivers, fit_baseline, summary
+from tansuan.analytics.baseline import Baseline, day_type_drivers, fit_baseline, summary
 from tansuan.analytics.cusum import cusum, degradation
-from tansuan.analytics.forecast import MODELS, best_model, month_index
+from tansuan.analytics.forecast import best_model, calendar_drivers, month_index, run
 from tansuan.analytics.savings import avoided_energy
 from tansuan.errors import InputError, TansuanError
 
@@ -241,7 +241,7 @@ def analyse(
             )
         if not drivers:
             # No measured driver: the day type (weekday / weekend), as on the dashboard.
-            fit, drivers = calendar_drivers(dates, base_mask)
+            fit, drivers = day_type_drivers(dates, base_mask)
         else:
             fit = {k: v[base_mask] for k, v in drivers.items()}
         model = fit_baseline(energy[base_mask], fit)
@@ -428,15 +428,24 @@ def forecast(
         False, "--emissions", help="forecast the site's accounted tCO2e"
     ),
     scope: str | None = typer.Option(None, "--scope", help="with --emissions: only this scope"),
+    calendar: str | None = typer.Option(
+        None,
+        "--calendar",
+        help="shift calendar, e.g. 'mon-sat=07-24;closed=02-01..02-10' "
+        "(default: TANSUAN_SHIFT_CALENDAR)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Monthly forecast with back-test and intervals / 月度能耗与排放预测.
 
-    Both models (seasonal naive, seasonal regression) are back-tested by rolling origin;
-    the one with the lower MAE makes the forecast. --emissions forecasts the monthly tCO2e of
-    the site's accounting results (``tansuan account``) instead of a point.
+    The models (seasonal naive, seasonal regression, and a regression on the working days
+    of the shift calendar) are back-tested by rolling origin; the one with the lowest MAE
+    makes the forecast. --emissions forecasts the monthly tCO2e of the site's accounting
+    results (``tansuan account``) instead of a point.
     """
+    from tansuan.analytics.findings import ShiftCalendar
     from tansuan.cli import console, fail
+    from tansuan.settings import get_settings
 
     try:
         if not 1 <= horizon <= 36:
@@ -463,10 +472,13 @@ def forecast(
             values = np.array([by_month[m] for m in months])
         else:
             raise InputError("give --csv FILE, or --site, --point, --from and --to", field="site")
-        month_index(months)
+        index = month_index(months)
+        cal = ShiftCalendar.from_text(calendar or get_settings().shift_calendar)
+        past = calendar_drivers(index[0], len(values), cal.working_days)
         h_test = min(12, max(1, len(values) - 24))
-        winner, tests = best_model(values, h=h_test, min_train=24)
-        fc = MODELS[winner](values, horizon, level=level)
+        winner, tests = best_model(values, h=h_test, min_train=24, drivers=past)
+        fc = run(winner, values, horizon, level=level, drivers=past,
+                 future=calendar_drivers(index[-1] + 1, horizon, cal.working_days))  # fmt: skip
     except TansuanError as error:
         fail(error, code=1)
     year, month = (int(x) for x in months[-1].split("-"))

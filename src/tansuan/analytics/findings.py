@@ -34,16 +34,29 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class ShiftCalendar:
-    """Working hours per weekday (0 = Monday): a tuple of [start, end) local hours."""
+    """Working hours per weekday (0 = Monday): a tuple of [start, end) local hours, and
+    the plant's annual closures (e.g. Spring Festival, National Day) as inclusive
+    (month, day, month, day) spans, on which no shift runs (a span whose end comes before
+    its start runs over the new year)."""
 
     hours: Mapping[int, tuple[tuple[int, int], ...]]
+    closed: tuple[tuple[int, int, int, int], ...] = ()
+
+    def is_closed(self, day: dt.date) -> bool:
+        here = (day.month, day.day)
+        return any(
+            (a, b) <= here <= (c, d) if (a, b) <= (c, d) else not (c, d) < here < (a, b)
+            for a, b, c, d in self.closed
+        )
 
     def on_shift(self, when: dt.datetime) -> bool:
         """Whether the hour starting at ``when`` (local time) is inside a shift."""
+        if self.is_closed(when.date()):
+            return False
         return any(a <= when.hour < b for a, b in self.hours.get(when.weekday(), ()))
 
     def table(self) -> NDArray[np.bool_]:
-        """A 7 × 24 table: ``table[weekday, hour]`` is True inside a shift."""
+        """A 7 × 24 table: ``table[weekday, hour]`` is True inside a shift (closures aside)."""
         out = np.zeros((7, 24), dtype=bool)
         for day, spans in self.hours.items():
             for a, b in spans:
@@ -56,19 +69,40 @@ class ShiftCalendar:
         hour = (hours - days).astype(np.int64)
         weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
         out: NDArray[np.bool_] = self.table()[weekday, hour]
+        if self.closed and out.size:
+            first, last = days.min().item(), days.max().item()
+            shut = [
+                np.datetime64(first + dt.timedelta(days=i), "D")
+                for i in range((last - first).days + 1)
+                if self.is_closed(first + dt.timedelta(days=i))
+            ]
+            out &= ~np.isin(days, np.array(shut, dtype="datetime64[D]"))
         return out
+
+    def working_days(self, year: int, month: int) -> int:
+        """Days of the month with a shift that are not closed."""
+        day, count = dt.date(year, month, 1), 0
+        while day.month == month:
+            count += bool(self.hours.get(day.weekday())) and not self.is_closed(day)
+            day += dt.timedelta(days=1)
+        return count
 
     @classmethod
     def parse(cls, spec: Mapping[str, str]) -> ShiftCalendar:
-        """From ``{"mon-fri": "08-18", "sat": "08-12,13-17"}``; days not named have no shift.
+        """From ``{"mon-fri": "08-18", "sat": "08-12,13-17", "closed": "02-01..02-10"}``;
+        days not named have no shift; ``closed`` lists annual closures MM-DD..MM-DD.
 
         Raises
         ------
         InputError
-            An unknown day or a malformed hour range.
+            An unknown day, a malformed hour range or a malformed closure.
         """
         out: dict[int, tuple[tuple[int, int], ...]] = {}
+        closed: list[tuple[int, int, int, int]] = []
         for days, ranges in spec.items():
+            if days.strip().lower() == "closed":
+                closed.extend(_closures(str(ranges)))
+                continue
             parts = days.lower().split("-")
             if any(p not in _DAYS for p in parts) or len(parts) > 2:
                 raise InputError(
@@ -85,7 +119,51 @@ class ShiftCalendar:
                 spans.append((int(match[1]), int(match[2])))
             for day in range(first, last + 1):
                 out[day] = out.get(day, ()) + tuple(spans)
-        return cls(out)
+        return cls(out, tuple(closed))
+
+    @classmethod
+    def from_text(cls, text: str) -> ShiftCalendar:
+        """From ``"mon-sat=08-18;closed=02-01..02-10,10-01..10-07"`` (the setting's form).
+
+        Raises
+        ------
+        InputError
+            An entry without ``=``, an empty calendar, or what :meth:`parse` refuses.
+        """
+        spec: dict[str, str] = {}
+        for item in filter(None, (p.strip() for p in text.split(";"))):
+            days, sep, hours = item.partition("=")
+            if not sep:
+                raise InputError(
+                    f"班次格式错误 / calendar {item!r} must look like mon-fri=08-18",
+                    field="calendar",
+                )
+            spec[days.strip()] = hours.strip()
+        if not spec:
+            raise InputError(
+                "班次为空 / the shift calendar is empty, e.g. mon-fri=08-18", field="calendar"
+            )
+        return cls.parse(spec)
+
+
+def _closures(text: str) -> list[tuple[int, int, int, int]]:
+    out = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        match = re.fullmatch(r"(\d{2})-(\d{2})\s*\.\.\s*(\d{2})-(\d{2})", item)
+        span = tuple(int(g) for g in match.groups()) if match else ()
+        try:
+            # 2024 is a leap year, so 02-29 is a valid day of a closure.
+            valid = len(span) == 4 and bool(dt.date(2024, *span[:2]) and dt.date(2024, *span[2:]))
+        except ValueError:
+            valid = False
+        if not valid:
+            raise InputError(
+                f"休息日格式错误 / bad closure {item!r}; use MM-DD..MM-DD, e.g. 02-01..02-10 "
+                "(12-30..01-02 spans the new year)",
+                field="calendar.closed",
+            )
+        out.append((span[0], span[1], span[2], span[3]))
+    return out
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ Two models (energy-analytics.md §7):
   ahead (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice* 3rd ed. §5.5).
 * ``seasonal_regression`` — OLS on a linear trend and month-of-season dummies, optionally
   with exogenous drivers (a production plan); interval ± t·σ·sqrt(1 + x'(X'X)⁻¹x).
+* ``calendar_regression`` — OLS on the drivers alone (the working days of each month from
+  the plant's shift calendar, a production plan): two parameters instead of thirteen, so
+  it learns from two years what the dummies cannot. Only offered when drivers are given.
 
 ``backtest`` runs an expanding-window rolling origin, step one period, and reports MAE and
 MASE (scale: in-sample MAE of the one-step seasonal-naive forecast at each cutoff, Hyndman &
@@ -126,10 +129,77 @@ def seasonal_regression(
     return Forecast("seasonal_regression", mean, mean - width, mean + width, level)
 
 
+def calendar_regression(
+    y: ArrayLike,
+    h: int,
+    *,
+    m: int = 12,
+    level: float = 0.9,
+    exog: Mapping[str, ArrayLike] | None = None,
+    exog_future: Mapping[str, ArrayLike] | None = None,
+) -> Forecast:
+    """Intercept + exogenous drivers by OLS (no season, no trend), with t-based intervals.
+
+    Raises
+    ------
+    InputError
+        No drivers, or a driver without its future values.
+    """
+    data = _series(y, m)
+    if not exog:
+        raise InputError("calendar regression needs drivers (working days, a plan)", field="exog")
+    past: dict[str, Array] = {}
+    future: dict[str, Array] = {}
+    for name, values in exog.items():
+        if exog_future is None or name not in exog_future:
+            raise InputError(
+                f"driver {name!r} has no future values (a plan)", field=f"exog_future.{name}"
+            )
+        past[name] = np.asarray(values, dtype=np.float64)
+        future[name] = np.asarray(exog_future[name], dtype=np.float64)
+        if len(future[name]) != h:
+            raise InputError(
+                f"plan {name!r} has {len(future[name])} periods, need {h}",
+                field=f"exog_future.{name}",
+            )
+    model = fit_baseline(data, past)
+    mean = model.predict(future)
+    t = stats.t_ppf(0.5 + level / 2, model.n - model.p)
+    width = t * model.prediction_se(future)
+    return Forecast("calendar_regression", mean, mean - width, mean + width, level)
+
+
 MODELS: dict[str, Model] = {
     "seasonal_naive": seasonal_naive,
     "seasonal_regression": seasonal_regression,
+    "calendar_regression": calendar_regression,
 }
+#: Models that need drivers: left out of a comparison without them.
+NEEDS_DRIVERS = frozenset({"calendar_regression"})
+
+
+def run(
+    model: str,
+    y: ArrayLike,
+    h: int,
+    *,
+    m: int = 12,
+    level: float = 0.9,
+    drivers: Mapping[str, ArrayLike] | None = None,
+    future: Mapping[str, ArrayLike] | None = None,
+) -> Forecast:
+    """Forecast ``h`` periods with ``model``; ``drivers`` (over ``y``) and their ``future``
+    values go to the models that need them."""
+    if model not in MODELS:
+        raise InputError(f"unknown model {model!r}; use one of {', '.join(MODELS)}", field="model")
+    if model in NEEDS_DRIVERS:
+        return MODELS[model](y, h, m=m, level=level, exog=drivers, exog_future=future)
+    return MODELS[model](y, h, m=m, level=level)
+
+
+def candidates(drivers: Mapping[str, ArrayLike] | None) -> list[str]:
+    """The models to compare: those needing drivers only when drivers are given."""
+    return [name for name in MODELS if drivers or name not in NEEDS_DRIVERS]
 
 
 def backtest(
@@ -140,11 +210,15 @@ def backtest(
     m: int = 12,
     min_train: int = 24,
     level: float = 0.9,
+    drivers: Mapping[str, ArrayLike] | None = None,
 ) -> BackTest:
     """Expanding-window rolling-origin back-test of ``model``.
 
     For each cutoff c = min_train … T − h, fit on y[:c], forecast h periods, and score.
     MASE scales each window's errors by mean|y_t − y_{t−m}| over that window's training data.
+    ``drivers`` run over the whole history; a window's future values are the recorded
+    ones (exact for the calendar; for a production plan this is an ex-post test, as if
+    the plan had been met).
     """
     if model not in MODELS:
         raise InputError(f"unknown model {model!r}; use one of {', '.join(MODELS)}", field="model")
@@ -157,10 +231,15 @@ def backtest(
             f"history of {len(data)} periods is too short for h={h} after {min_train}",
             field="history",
         )
+    columns = {k: np.asarray(v, dtype=np.float64) for k, v in (drivers or {}).items()}
+    if any(len(v) != len(data) for v in columns.values()):
+        raise InputError("every driver needs one value per period of history", field="drivers")
     abs_errors, scaled, covered = [], [], []
     for c in cutoffs:
         train, actual = data[:c], data[c : c + h]
-        fc = MODELS[model](train, h, m=m, level=level)
+        fc = run(model, train, h, m=m, level=level,
+                 drivers={k: v[:c] for k, v in columns.items()},
+                 future={k: v[c : c + h] for k, v in columns.items()})  # fmt: skip
         err = np.abs(actual - fc.mean)
         scale = float(np.mean(np.abs(train[m:] - train[:-m])))
         abs_errors.append(err)
@@ -177,10 +256,18 @@ def backtest(
 
 
 def best_model(
-    y: ArrayLike, *, h: int = 12, m: int = 12, min_train: int = 24
+    y: ArrayLike,
+    *,
+    h: int = 12,
+    m: int = 12,
+    min_train: int = 24,
+    drivers: Mapping[str, ArrayLike] | None = None,
 ) -> tuple[str, list[BackTest]]:
     """Back-test every model; the one with the lowest MAE wins (seasonal naive on ties)."""
-    results = [backtest(y, name, h=h, m=m, min_train=min_train) for name in MODELS]
+    results = [
+        backtest(y, name, h=h, m=m, min_train=min_train, drivers=drivers)
+        for name in candidates(drivers)
+    ]
     winner = min(results, key=lambda r: (r.mae, r.model != "seasonal_naive"))
     return winner.model, results
 
@@ -232,8 +319,31 @@ def month_index(months: list[str]) -> list[int]:
     return out
 
 
-def year_outlook(months: list[str], values: ArrayLike, year: int, *, level: float = 0.9) -> Outlook:
-    """Total of ``year`` from a monthly history (``months`` as ``YYYY-MM``, consecutive).
+#: Working days of a month: ``days(year, month)``, e.g. ``ShiftCalendar.working_days``.
+WorkingDays = Callable[[int, int], int]
+
+
+def calendar_drivers(
+    first: int, count: int, working_days: WorkingDays | None
+) -> dict[str, Array] | None:
+    """``{"working_days": …}`` for ``count`` months from month number ``first``
+    (year·12 + month − 1); None without a calendar."""
+    if working_days is None:
+        return None
+    months = range(first, first + count)
+    return {"working_days": np.array([float(working_days(i // 12, i % 12 + 1)) for i in months])}
+
+
+def year_outlook(
+    months: list[str],
+    values: ArrayLike,
+    year: int,
+    *,
+    level: float = 0.9,
+    working_days: WorkingDays | None = None,
+) -> Outlook:
+    """Total of ``year`` from a monthly history (``months`` as ``YYYY-MM``, consecutive),
+    with the plant's calendar as a driver when ``working_days`` is given.
 
     Raises
     ------
@@ -256,8 +366,10 @@ def year_outlook(months: list[str], values: ArrayLike, year: int, *, level: floa
     h = end - last
     if h == 0:
         return Outlook(year, "actual", float(sum(in_year)), 0.0, 0.0, len(in_year), 0)
-    winner, _ = best_model(data, h=min(12, max(1, len(data) - 24)), min_train=24)
-    fc = MODELS[winner](data, h, level=level)
+    past = calendar_drivers(index[0], len(data), working_days)
+    ahead = calendar_drivers(last + 1, h, working_days)
+    winner, _ = best_model(data, h=min(12, max(1, len(data) - 24)), min_train=24, drivers=past)
+    fc = run(winner, data, h, level=level, drivers=past, future=ahead)
     z = stats.norm_ppf(0.5 + level / 2)
     keep = np.array([(last + 1 + k) // 12 == year for k in range(h)])
     sd = float(np.sqrt(np.sum(((fc.upper - fc.mean)[keep] / z) ** 2)))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from tansuan.analytics.baseline import calendar_drivers, fit_baseline, summary
+from tansuan.analytics.baseline import day_type_drivers, fit_baseline, summary
 from tansuan.analytics.findings import (
     Costed,
     Finding,
@@ -28,7 +28,13 @@ from tansuan.analytics.findings import (
     peer_outliers,
     rank,
 )
-from tansuan.analytics.forecast import MODELS, best_model, year_outlook
+from tansuan.analytics.forecast import (
+    WorkingDays,
+    best_model,
+    calendar_drivers,
+    run,
+    year_outlook,
+)
 from tansuan.analytics.savings import avoided_energy
 from tansuan.errors import InputError, NotFound
 
@@ -211,7 +217,7 @@ def savings_report(
             "reporting day after the intervention",
             field="intervention",
         )
-    fit, every = calendar_drivers(dates, base)
+    fit, every = day_type_drivers(dates, base)
     model = fit_baseline(energy[base], fit)
     rep = {k: v[~base] for k, v in every.items()}
     result = avoided_energy(
@@ -288,9 +294,16 @@ def emission_history(connection: Any, site: str, first: str, last: str) -> dict[
     return {m: totals[m] for m in span}
 
 
-def forecast_report(history: dict[str, float], year: int, *, level: float = 0.9) -> dict[str, Any]:
+def forecast_report(
+    history: dict[str, float],
+    year: int,
+    *,
+    level: float = 0.9,
+    working_days: WorkingDays | None = None,
+) -> dict[str, Any]:
     """Monthly forecast from the month after the history through December of ``year + 1``,
-    by the model with the lower back-test MAE, with intervals and the back-test errors.
+    by the model with the lowest back-test MAE, with intervals and the back-test errors.
+    With ``working_days`` (the plant's shift calendar) the calendar regression competes.
 
     Raises
     ------
@@ -313,13 +326,20 @@ def forecast_report(history: dict[str, float], year: int, *, level: float = 0.9)
         )
     h = end - last
     h_test = min(12, max(1, len(values) - 24))
-    winner, tests = best_model(values, h=h_test, min_train=24)
-    fc = MODELS[winner](values, h, level=level)
+    past = calendar_drivers(last + 1 - len(values), len(values), working_days)
+    winner, tests = best_model(values, h=h_test, min_train=24, drivers=past)
+    fc = run(winner, values, h, level=level, drivers=past,
+             future=calendar_drivers(last + 1, h, working_days))  # fmt: skip
     future = [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(last + 1, end + 1)]
-    outlook = year_outlook(months, values, year, level=level) if last <= year * 12 + 11 else None
+    outlook = (
+        year_outlook(months, values, year, level=level, working_days=working_days)
+        if last <= year * 12 + 11
+        else None
+    )
     return {
         "model": winner,
         "level": level,
+        "drivers": sorted(past or {}),
         "history": [{"month": m, "tco2e": float(v)} for m, v in history.items()],
         "backtest": [t.__dict__ for t in tests],
         "forecast": [

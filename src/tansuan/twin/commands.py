@@ -72,6 +72,13 @@ def backfill(
         help="thin points to at least this interval [s]; CEMS points and points an emission "
         "source reads keep theirs; 0 = every point at its own interval / 历史步长",
     ),
+    older_step: int | None = typer.Option(
+        None,
+        "--older-step",
+        min=60,
+        help="thin days more than a year before --end to this interval [s] (e.g. 86400: "
+        "a longer history that stays quick to load) / 一年以前的历史步长",
+    ),
     fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP),
     if_missing: bool = typer.Option(
         False,
@@ -123,6 +130,7 @@ def backfill(
                     days=days,
                     end=last,
                     history_step_s=step or None,
+                    older_step_s=older_step,
                     faults=faults,
                     progress=lambda done, total: progress.update(task, completed=done),
                 )

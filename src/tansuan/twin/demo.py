@@ -8,6 +8,7 @@ history shows months before and after. ``coal-unit`` and ``cement`` run around t
 from __future__ import annotations
 
 import datetime as dt
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -61,3 +62,27 @@ def spec(
     if name == "cement":
         return TwinSpec(seed=seed, continuous=True, base_load_kw=1500.0)
     raise NotFound(f"no demo site {name!r}; one of {', '.join(DEMOS)}", field="site")
+
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def shift_calendar(name: str) -> str:
+    """The demo plant's working calendar in the form of ``TANSUAN_SHIFT_CALENDAR`` (whole
+    hours, shifts widened to the hour), for the findings and the forecasts.
+
+    >>> shift_calendar("shipyard")
+    'mon=07-16,16-24;tue=07-16,16-24;wed=07-16,16-24;thu=07-16,16-24;fri=07-16,16-24;sat=07-16,16-24;closed=02-01..02-10,10-01..10-07'
+    >>> shift_calendar("cement")
+    'mon-sun=00-24'
+    """
+    twin = spec(name)
+    if twin.continuous:
+        return "mon-sun=00-24"
+    cal = twin.calendar
+    hours = ",".join(f"{math.floor(a):02d}-{math.ceil(b):02d}" for a, b in cal.shifts)
+    entries = [f"{_DAY_NAMES[d]}={hours}" for d in cal.workdays]
+    if cal.holidays:
+        closed = ",".join(f"{m:02d}-{a:02d}..{m:02d}-{b:02d}" for m, a, b in cal.holidays)
+        entries.append(f"closed={closed}")
+    return ";".join(entries)

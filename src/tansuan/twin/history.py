@@ -81,8 +81,14 @@ def backfill(
     faults: Sequence[Fault] = (),
     progress: Progress | None = None,
     now_us: int | None = None,
+    older_step_s: int | None = None,
+    recent_days: int = 365,
 ) -> BackfillReport:
     """Simulate ``days`` local days up to and including ``end`` (default: today, up to now).
+
+    Days more than ``recent_days`` before ``end`` are thinned to ``older_step_s`` when it
+    is given (an older history kept coarser, as a plant historian keeps it; CEMS points
+    and points a source reads keep their interval).
 
     The site model is loaded (applying its difference) first; readings after ``now_us``
     are not sent (the ingestor rejects the future).
@@ -106,7 +112,8 @@ def backfill(
         day_start_registers = dict(plant.registers)
         last_day = day
         t0 = time.perf_counter()
-        frame, totals = plant.day(day, history_step_s=history_step_s)
+        older = older_step_s is not None and (end - day).days >= recent_days
+        frame, totals = plant.day(day, history_step_s=older_step_s if older else history_step_s)
         frame = faults_mod.apply(frame, others).take_before(now_us)
         report.generate_s += time.perf_counter() - t0
         report.rows_generated += frame.n

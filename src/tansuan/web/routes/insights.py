@@ -96,19 +96,7 @@ def _date(text: str | None, field: str) -> dt.date | None:
 
 
 def _calendar(text: str) -> ShiftCalendar:
-    spec: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in text.split(";"))):
-        days, sep, hours = item.partition("=")
-        if not sep:
-            raise InputError(
-                f"班次格式错误 / calendar {item!r} must look like mon-fri=08-18", field="calendar"
-            )
-        spec[days.strip()] = hours.strip()
-    if not spec:
-        raise InputError(
-            "班次为空 / the shift calendar is empty, e.g. mon-fri=08-18", field="calendar"
-        )
-    return ShiftCalendar.parse(spec)
+    return ShiftCalendar.from_text(text)
 
 
 def valuation(settings: Settings, tariff: float | None, factor: float | None,
@@ -252,9 +240,14 @@ def forecast_data(
     opened = open_site(request, store, scope, site)
     year = year or dt.datetime.now(opened.zone).year
     opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
+    # The month under way is not history yet: its results cover part of it.
+    now = dt.datetime.now(opened.zone)
+    done = now.year * 12 + now.month - 2
+    last = min(f"{year}-12", f"{done // 12:04d}-{done % 12 + 1:02d}")
     with store.read() as conn:
-        history = insights.emission_history(conn, site, f"{year - 4}-01", f"{year}-12")
-    out = insights.forecast_report(history, year, level=level)
+        history = insights.emission_history(conn, site, f"{year - 4}-01", last)
+    calendar = _calendar(request.app.state.settings.shift_calendar)
+    out = insights.forecast_report(history, year, level=level, working_days=calendar.working_days)
     log_read(store, scope, opened, f"forecast {site} {year}")
     return {"site": site, "year": year, "unit": "tCO2e"} | out
 
