@@ -110,23 +110,7 @@ def seasonal_regression(
     data = _series(y, m)
     past = _design(0, len(data), m)
     future = _design(len(data), h, m)
-    for name, values in (exog or {}).items():
-        if exog_future is None or name not in exog_future:
-            raise InputError(
-                f"driver {name!r} has no future values (a plan)", field=f"exog_future.{name}"
-            )
-        past[name] = np.asarray(values, dtype=np.float64)
-        future[name] = np.asarray(exog_future[name], dtype=np.float64)
-        if len(future[name]) != h:
-            raise InputError(
-                f"plan {name!r} has {len(future[name])} periods, need {h}",
-                field=f"exog_future.{name}",
-            )
-    model = fit_baseline(data, past)
-    mean = model.predict(future)
-    t = stats.t_ppf(0.5 + level / 2, model.n - model.p)
-    width = t * model.prediction_se(future)
-    return Forecast("seasonal_regression", mean, mean - width, mean + width, level)
+    return _ols("seasonal_regression", data, h, level, past, future, exog, exog_future)
 
 
 def calendar_regression(
@@ -148,25 +132,37 @@ def calendar_regression(
     data = _series(y, m)
     if not exog:
         raise InputError("calendar regression needs drivers (working days, a plan)", field="exog")
-    past: dict[str, Array] = {}
-    future: dict[str, Array] = {}
-    for name, values in exog.items():
-        if exog_future is None or name not in exog_future:
+    return _ols("calendar_regression", data, h, level, {}, {}, exog, exog_future)
+
+
+def _ols(
+    name: str,
+    data: Array,
+    h: int,
+    level: float,
+    past: dict[str, Array],
+    future: dict[str, Array],
+    exog: Mapping[str, ArrayLike] | None,
+    exog_future: Mapping[str, ArrayLike] | None,
+) -> Forecast:
+    """Fit ``data`` on ``past`` + ``exog`` columns; predict ``future`` + ``exog_future``."""
+    for key, values in (exog or {}).items():
+        if exog_future is None or key not in exog_future:
             raise InputError(
-                f"driver {name!r} has no future values (a plan)", field=f"exog_future.{name}"
+                f"driver {key!r} has no future values (a plan)", field=f"exog_future.{key}"
             )
-        past[name] = np.asarray(values, dtype=np.float64)
-        future[name] = np.asarray(exog_future[name], dtype=np.float64)
-        if len(future[name]) != h:
+        past[key] = np.asarray(values, dtype=np.float64)
+        future[key] = np.asarray(exog_future[key], dtype=np.float64)
+        if len(future[key]) != h:
             raise InputError(
-                f"plan {name!r} has {len(future[name])} periods, need {h}",
-                field=f"exog_future.{name}",
+                f"plan {key!r} has {len(future[key])} periods, need {h}",
+                field=f"exog_future.{key}",
             )
     model = fit_baseline(data, past)
     mean = model.predict(future)
     t = stats.t_ppf(0.5 + level / 2, model.n - model.p)
     width = t * model.prediction_se(future)
-    return Forecast("calendar_regression", mean, mean - width, mean + width, level)
+    return Forecast(name, mean, mean - width, mean + width, level)
 
 
 MODELS: dict[str, Model] = {
