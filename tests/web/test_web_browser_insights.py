@@ -67,6 +67,31 @@ def test_findings_page_links_each_finding_to_its_evidence(site: dict[str, Any]) 
     shot(page, "30-findings-evidence")
 
 
+def test_degradation_evidence_draws_baseline_and_cusum(site: dict[str, Any]) -> None:
+    """The findings page's chart code with a degradation record (daily kWh, baseline,
+    CUSUM, start): it draws without a script error."""
+    page = _login(site, "alice", "en")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(site["base"] + "/insights/findings?site=demo-site&start=2025-03-03&end=2025-03-17")
+    page.wait_for_selector("#evidence-chart canvas")
+    drawn = page.evaluate(
+        """() => {
+          const el = document.createElement("div");
+          el.id = "degradation-chart"; el.style.width = "600px"; el.style.height = "300px";
+          document.body.appendChild(el);
+          tansuanInsights.evidence("degradation-chart", {device: "pump-1", kind: "degradation",
+            evidence: {days: ["2025-03-01", "2025-03-02", "2025-03-03"], actual: [240, 250, 276],
+                       expected: [240, 240, 240], cusum: [0, 10, 46], start: "2025-03-02"}},
+            {kwh: "kWh", flagged: "flagged", actual: "Actual", baseline: "Baseline"});
+          const chart = echarts.getInstanceByDom(el);
+          return chart.getOption().series.map((s) => s.name);
+        }"""
+    )
+    assert drawn == ["Actual", "Baseline", "CUSUM"]
+    assert not errors, errors
+
+
 def test_savings_page_shows_the_interval_chart(site: dict[str, Any]) -> None:
     page = _login(site, "alice", "en")
     query = "site=demo-site&node=fan-001&intervention=2025-07-01"

@@ -173,7 +173,8 @@ class Finding:
     Attributes
     ----------
     kind
-        ``off_shift``, ``idling`` or ``peer_outlier``.
+        ``off_shift``, ``idling``, ``peer_outlier``, ``simultaneous_heating_cooling`` (the
+        device is then the zone) or ``degradation``.
     waste_kwh
         Energy attributed to waste in the observed window [kWh].
     annual_kwh
@@ -182,7 +183,9 @@ class Finding:
         What a chart needs to show the finding (hours, shares, peer median …).
     """
 
-    kind: Literal["off_shift", "idling", "peer_outlier", "simultaneous_heating_cooling"]
+    kind: Literal[
+        "off_shift", "idling", "peer_outlier", "simultaneous_heating_cooling", "degradation"
+    ]
     device: str
     waste_kwh: float
     annual_kwh: float
@@ -403,6 +406,64 @@ def simultaneous_heating_cooling(
             f"for {int(both.sum())} h"
         ),
         evidence={"hours": _stamps(timestamps)[both]},
+    )
+
+
+def degradation_finding(
+    name: str,
+    days: Sequence[dt.date],
+    energy_kwh: ArrayLike,
+    *,
+    baseline_days: int,
+    min_kwh: float = 1.0,
+) -> Finding | None:
+    """A device whose daily energy has risen and stayed up: CUSUM of the residuals of a
+    weekday/weekend baseline fitted on its first ``baseline_days`` days, monitored over the
+    rest (:func:`tansuan.analytics.cusum.degradation` dates the start).
+
+    The waste is the excess over the baseline since the start; a year of it is the shift
+    [kWh/d] × 365, since a degradation goes on until it is repaired. Days with less than
+    ``min_kwh`` in the baseline (the device off) leave no baseline: no finding.
+    """
+    from tansuan.analytics.baseline import day_type_drivers, fit_baseline
+    from tansuan.analytics.cusum import cusum, degradation
+
+    kwh = np.asarray(energy_kwh, dtype=np.float64)
+    base = np.arange(len(kwh)) < baseline_days
+    if len(kwh) != len(days) or base.sum() < 14 or (~base).sum() < 7:
+        return None
+    if float(np.mean(kwh[base])) < min_kwh:
+        return None
+    fit, every = day_type_drivers(days, base)
+    model = fit_baseline(kwh[base], fit)
+    expected = model.predict({k: v[~base] for k, v in every.items()})
+    # σ floored at 0.1 % of the mean: a perfectly steady device (σ ≈ 0 up to rounding)
+    # must not alarm on float noise.
+    sigma = max(model.rmse, 1e-3 * float(np.mean(kwh[base])))
+    chart = cusum(kwh[~base], expected, sigma)
+    found = degradation(chart)
+    if found is None:
+        return None
+    watch = list(days[baseline_days:])
+    start = watch[found.start_index]
+    excess = float(np.sum(chart.deviation[found.start_index :]))
+    return Finding(
+        kind="degradation",
+        device=name,
+        waste_kwh=max(excess, 0.0),
+        annual_kwh=max(found.shift, 0.0) * 365.0,
+        message=(
+            f"{name} 自 {start} 起能耗升高 {found.shift_fraction:.0%}（CUSUM）/ uses "
+            f"{found.shift_fraction:.0%} more energy than its baseline since {start} (CUSUM)"
+        ),
+        evidence={
+            "start": start,
+            "days": watch,
+            "actual": kwh[~base],
+            "expected": expected,
+            "cusum": chart.cumulative,
+            "shift_fraction": found.shift_fraction,
+        },
     )
 
 

@@ -53,12 +53,19 @@ def findings(
     peer_tolerance: float = typer.Option(
         0.2, "--peer-tolerance", help="flag specific consumption this far above the class median"
     ),
+    baseline_days: int = typer.Option(
+        56,
+        "--baseline-days",
+        min=0,
+        help="days before --from that make each device's degradation baseline (0: none)",
+    ),
     model_file: Path | None = typer.Option(
         None, "--model", help="site-model YAML (default: stored)"
     ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
-    """Devices off shift, idling or far from their peers, ranked by yearly cost / 低效设备排名."""
+    """Devices off shift, idling, far from their peers or degrading, and zones heated and
+    cooled at once, ranked by yearly cost / 低效设备排名."""
     from tansuan.cli import console, fail
     from tansuan.site.validate import load
     from tansuan.store import Store
@@ -81,7 +88,7 @@ def findings(
             ranked, _ = site_findings(
                 connection, site_model, lo_d, hi_d, cal, Valuation(tariff, factor, carbon_price),
                 standby_kw=standby_kw, idle_fraction=idle_fraction, peer_tolerance=peer_tolerance,
-                advance=lambda: bar.advance(task),
+                baseline_days=baseline_days, advance=lambda: bar.advance(task),
             )  # fmt: skip
     except TansuanError as error:
         fail(error, code=1)
@@ -99,6 +106,7 @@ def findings(
             "message": c.finding.message,
             "evidence_hours": [str(h) for h in c.finding.evidence.get("hours", [])[:50]],
         }
+        | ({"start": str(c.finding.evidence["start"])} if c.finding.kind == "degradation" else {})
         for c in ranked
     ]
     if as_json:

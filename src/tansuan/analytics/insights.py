@@ -23,10 +23,12 @@ from tansuan.analytics.findings import (
     Finding,
     ShiftCalendar,
     Valuation,
+    degradation_finding,
     idling,
     off_shift,
     peer_outliers,
     rank,
+    simultaneous_heating_cooling,
 )
 from tansuan.analytics.forecast import (
     WorkingDays,
@@ -94,26 +96,48 @@ def site_findings(
     standby_kw: float = 0.0,
     idle_fraction: float = 0.2,
     peer_tolerance: float = 0.2,
+    baseline_days: int = 56,
     advance: Callable[[], None] | None = None,
 ) -> tuple[list[Costed], dict[str, tuple[list[dt.datetime], np.ndarray]]]:
-    """Off-shift, idling and peer findings of every device of a site over [start, end),
-    ranked by yearly cost, with each device's hourly energy [kWh] (the evidence series)."""
+    """Every finding of a site over [start, end), ranked by yearly cost, with each
+    device's (or zone's) hourly energy [kWh] (the evidence series).
+
+    Off-shift, idling and peer findings look at the window; a degradation is a CUSUM
+    against each device's baseline over the ``baseline_days`` before the window (0: none);
+    simultaneous heating and cooling pairs, per area, the devices tagged ``hvac:heating``
+    with those tagged ``hvac:cooling``.
+    """
     if end <= start:
         raise InputError("时间窗为空 / the window is empty: 'to' must be after 'from'", field="to")
     zone = ZoneInfo(site_model.timezone)
     lo = dt.datetime.combine(start, dt.time(), zone)
     hi = dt.datetime.combine(end, dt.time(), zone)
+    early = lo - dt.timedelta(days=baseline_days)
     found: list[Finding] = []
     peers: dict[str, dict[str, tuple[float, float]]] = {}
     hourly: dict[str, tuple[list[dt.datetime], np.ndarray]] = {}
-    for _, device in site_model.iter_devices():
-        hours = device_hours(connection, site_model.id, device, lo, hi, zone)
+    hvac: dict[str, dict[str, list[tuple[list[dt.datetime], np.ndarray]]]] = {}
+    for path, device in site_model.iter_devices():
+        every = device_hours(connection, site_model.id, device, early, hi, zone)
         if advance is not None:
             advance()
-        if hours is None:
+        if every is None:
             continue
+        if baseline_days:
+            days, daily = _whole_days(*every)
+            f = degradation_finding(device.id, days, daily,
+                                    baseline_days=sum(d < start for d in days))  # fmt: skip
+            if f is not None:
+                found.append(f)
+        cut = next((i for i, t in enumerate(every[0]) if t >= lo.replace(tzinfo=None)), None)
+        if cut is None:
+            continue
+        hours = (every[0][cut:], every[1][cut:])
         hourly[device.id] = hours
         stamps, kwh = hours
+        for tag in device.tags:
+            if tag in ("hvac:heating", "hvac:cooling") and path:
+                hvac.setdefault(path[-1], {}).setdefault(tag[5:], []).append(hours)
         output = device_output(connection, site_model.id, device, lo, hi)
         if output is not None:
             peers.setdefault(device.device_class, {})[device.id] = (float(kwh.sum()), output)
@@ -124,6 +148,13 @@ def site_findings(
                        idle_fraction=idle_fraction)  # fmt: skip
             if f is not None:
                 found.append(f)
+    for area, roles in hvac.items():
+        if "heating" in roles and "cooling" in roles:
+            stamps, heat, cool = _aligned(roles["heating"], roles["cooling"])
+            f = simultaneous_heating_cooling(area, stamps, heat, cool, min_kwh=standby_kw)
+            if f is not None:
+                found.append(f)
+                hourly[area] = (stamps, np.minimum(heat, cool))
     window_h = (hi - lo).total_seconds() / 3600.0
     for members in peers.values():
         if len(members) >= 3:
@@ -131,11 +162,42 @@ def site_findings(
     return rank(found, valuation), hourly
 
 
+def _whole_days(stamps: list[dt.datetime], kwh: np.ndarray) -> tuple[list[dt.date], np.ndarray]:
+    """Daily sums of local hourly energy, keeping the days with at least 20 hours."""
+    sums: dict[dt.date, float] = {}
+    count: dict[dt.date, int] = {}
+    for t, v in zip(stamps, kwh, strict=True):
+        sums[t.date()] = sums.get(t.date(), 0.0) + float(v)
+        count[t.date()] = count.get(t.date(), 0) + 1
+    days = [d for d in sorted(sums) if count[d] >= 20]
+    return days, np.array([sums[d] for d in days])
+
+
+def _aligned(
+    heating: list[tuple[list[dt.datetime], np.ndarray]],
+    cooling: list[tuple[list[dt.datetime], np.ndarray]],
+) -> tuple[list[dt.datetime], np.ndarray, np.ndarray]:
+    """Hourly heating and cooling energy of a zone summed over its devices, on the hours
+    both sides report."""
+
+    def total(series: list[tuple[list[dt.datetime], np.ndarray]]) -> dict[dt.datetime, float]:
+        out: dict[dt.datetime, float] = {}
+        for stamps, kwh in series:
+            for t, v in zip(stamps, kwh, strict=True):
+                out[t] = out.get(t, 0.0) + float(v)
+        return out
+
+    heat, cool = total(heating), total(cooling)
+    stamps = sorted(set(heat) & set(cool))
+    return stamps, np.array([heat[t] for t in stamps]), np.array([cool[t] for t in stamps])
+
+
 def finding_record(
     item: Costed, hourly: dict[str, tuple[list[dt.datetime], np.ndarray]] | None = None
 ) -> dict[str, Any]:
-    """A ranked finding as JSON, with its evidence chart series when ``hourly`` has it:
-    the device's hourly kWh and the hours the finding flags."""
+    """A ranked finding as JSON, with its evidence chart series when ``hourly`` is given:
+    the device's hourly kWh and the hours the finding flags, or for a degradation the
+    daily kWh against the baseline and the CUSUM."""
     f = item.finding
     flagged = [str(h)[:13] for h in f.evidence.get("hours", [])]
     out: dict[str, Any] = {
@@ -152,6 +214,18 @@ def finding_record(
         out["evidence"] = {
             "specific": float(f.evidence.get("specific", 0.0)),
             "median": float(f.evidence.get("median", 0.0)),
+        }
+    elif f.kind == "degradation":
+        ev = f.evidence
+        out["start"] = ev["start"].isoformat()
+        if hourly is None:  # daily series: only with the hourly evidence
+            return out
+        out["evidence"] = {
+            "days": [d.isoformat() for d in ev["days"]],
+            "actual": [round(float(v), 6) for v in ev["actual"]],
+            "expected": [round(float(v), 6) for v in ev["expected"]],
+            "cusum": [round(float(v), 6) for v in ev["cusum"]],
+            "start": ev["start"].isoformat(),
         }
     elif hourly is not None and f.device in hourly:
         stamps, kwh = hourly[f.device]

@@ -30,6 +30,8 @@ router = APIRouter(prefix="/api/v1", tags=["insights / 分析"])
 
 #: The data class these answers count as (per-month figures of a site).
 DATA_CLASS = "monthly"
+#: Days before a findings window that make each device's degradation baseline.
+BASELINE_DAYS = 56
 #: Largest holdings file accepted by the upload [bytes].
 MAX_HOLDINGS_BYTES = 1_000_000
 
@@ -136,8 +138,13 @@ def findings_data(
     opened.check_window(lo, hi)
     cal = _calendar(calendar or settings.shift_calendar)
     value = valuation(settings, tariff, factor, carbon_price)
+    baseline = BASELINE_DAYS
+    if opened.access.grant is not None:  # the degradation baseline stays inside the grant
+        first = dt.datetime.fromtimestamp(opened.access.grant.window_from_us / 1e6, opened.zone)
+        baseline = max(0, min(baseline, (lo - first.date()).days))
     with store.read() as conn:
-        ranked, hourly = insights.site_findings(conn, opened.site, lo, hi, cal, value)
+        ranked, hourly = insights.site_findings(conn, opened.site, lo, hi, cal, value,
+                                                baseline_days=baseline)  # fmt: skip
     log_read(store, scope, opened, f"findings {site} {lo}..{hi}")
     records = [insights.finding_record(c, hourly if evidence and opened.fine else None)
                for c in ranked]  # fmt: skip

@@ -4,7 +4,20 @@ window.tansuanInsights = (function () {
   function evidence(id, finding, names) {
     var c = chart(id); var ev = finding.evidence;
     if (!c || !ev) return;
-    if (ev.hours) {
+    if (ev.days) {  // a degradation: daily energy against the baseline, and the CUSUM
+      c.setOption({
+        animation: false, tooltip: { trigger: "axis" }, legend: { top: 0, right: 0 },
+        grid: { left: 55, right: 55, top: 35, bottom: 30 },
+        xAxis: { type: "category", data: ev.days },
+        yAxis: [{ type: "value", name: "kWh/d" }, { type: "value", name: "CUSUM" }],
+        series: [
+          { name: names.actual, type: "line", data: ev.actual, symbol: "none",
+            markLine: { symbol: "none", data: [{ xAxis: ev.start }] } },
+          { name: names.baseline, type: "line", data: ev.expected, symbol: "none", lineStyle: { type: "dashed" } },
+          { name: "CUSUM", type: "line", yAxisIndex: 1, data: ev.cusum, symbol: "none", itemStyle: { color: "#c0392b" } }
+        ]
+      });
+    } else if (ev.hours) {
       c.setOption({
         animation: false, tooltip: { trigger: "axis" }, legend: { top: 0, right: 0 },
         grid: { left: 55, right: 10, top: 35, bottom: 30 },
