@@ -117,3 +117,34 @@ def test_fan_control_saving_is_measured_with_its_interval(
     assert page["avoided_kwh"] == pytest.approx(saving["avoided"], rel=1e-9)
     assert page["interval_kwh"][0] <= avoided <= page["interval_kwh"][1]
     get_settings.cache_clear()
+
+
+def test_the_demo_compressor_leak_is_found_and_dated(
+    shipyard: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipyard's compressor-1 starts leaking 21 days before the history's end
+    (2025-10-10; +15 % loaded share): the ranked findings of October, against the demo
+    calendar and the 56 days before, show it as a degradation dated within 3 days."""
+    from tansuan.analytics.findings import ShiftCalendar, Valuation
+    from tansuan.platform import open_platform
+
+    leak = END - dt.timedelta(days=demo.LEAK_BEFORE_END)
+    monkeypatch.setenv("TANSUAN_DATA_DIR", str(shipyard))
+    monkeypatch.delenv("TANSUAN_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    platform = open_platform(get_settings())
+    try:
+        with platform.store.read() as conn:
+            ranked, _ = insights.site_findings(
+                conn, demo.site("shipyard"), dt.date(2025, 10, 2), END + dt.timedelta(days=1),
+                ShiftCalendar.from_text(demo.shift_calendar("shipyard")),
+                Valuation(tariff=0.7, factor_t_per_mwh=0.57, carbon_price=80.0),
+            )  # fmt: skip
+    finally:
+        platform.close()
+        get_settings.cache_clear()
+    degraded = {c.finding.device: c.finding for c in ranked if c.finding.kind == "degradation"}
+    assert set(degraded) == {demo.LEAK_DEVICE}
+    assert abs((degraded[demo.LEAK_DEVICE].evidence["start"] - leak).days) <= 3
+    meters = {d.id for _, d in demo.site("shipyard").iter_devices() if d.device_class == "meter"}
+    assert "grid-meter" in meters and not meters & {c.finding.device for c in ranked}

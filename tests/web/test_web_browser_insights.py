@@ -89,6 +89,14 @@ def test_degradation_evidence_draws_baseline_and_cusum(site: dict[str, Any]) -> 
         }"""
     )
     assert drawn == ["Actual", "Baseline", "CUSUM"]
+    # A submitted form says it is computing while the next page is on its way.
+    status = page.evaluate(
+        """() => { const f = document.getElementById("findings-form");
+                   f.addEventListener("submit", (e) => e.preventDefault());
+                   f.requestSubmit();
+                   return f.querySelector(".busy[role=status]").textContent; }"""
+    )
+    assert status.strip() == "computing…"
     assert not errors, errors
 
 

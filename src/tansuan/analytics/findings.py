@@ -79,11 +79,15 @@ class ShiftCalendar:
             out &= ~np.isin(days, np.array(shut, dtype="datetime64[D]"))
         return out
 
+    def works(self, day: dt.date) -> bool:
+        """Whether ``day`` has a shift and is not closed."""
+        return bool(self.hours.get(day.weekday())) and not self.is_closed(day)
+
     def working_days(self, year: int, month: int) -> int:
         """Days of the month with a shift that are not closed."""
         day, count = dt.date(year, month, 1), 0
         while day.month == month:
-            count += bool(self.hours.get(day.weekday())) and not self.is_closed(day)
+            count += self.works(day)
             day += dt.timedelta(days=1)
         return count
 
@@ -415,11 +419,13 @@ def degradation_finding(
     energy_kwh: ArrayLike,
     *,
     baseline_days: int,
+    calendar: ShiftCalendar | None = None,
     min_kwh: float = 1.0,
 ) -> Finding | None:
     """A device whose daily energy has risen and stayed up: CUSUM of the residuals of a
-    weekday/weekend baseline fitted on its first ``baseline_days`` days, monitored over the
-    rest (:func:`tansuan.analytics.cusum.degradation` dates the start).
+    day-type baseline fitted on its first ``baseline_days`` days, monitored over the rest
+    (:func:`tansuan.analytics.cusum.degradation` dates the start). The day type is working
+    day or not by ``calendar`` (closures included), else weekday or weekend.
 
     The waste is the excess over the baseline since the start; a year of it is the shift
     [kWh/d] × 365, since a degradation goes on until it is repaired. Days with less than
@@ -435,6 +441,12 @@ def degradation_finding(
     if float(np.mean(kwh[base])) < min_kwh:
         return None
     fit, every = day_type_drivers(days, base)
+    if calendar is not None:
+        off = np.array([0.0 if calendar.works(d) else 1.0 for d in days])
+        if 0 < off[base].sum() < base.sum():
+            fit, every = {"day_off": off[base]}, {"day_off": off}
+        elif off[~base].any() and not off[base].any():
+            return None  # days off ahead that the baseline never saw
     model = fit_baseline(kwh[base], fit)
     expected = model.predict({k: v[~base] for k, v in every.items()})
     # σ floored at 0.1 % of the mean: a perfectly steady device (σ ≈ 0 up to rounding)

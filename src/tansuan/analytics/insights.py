@@ -69,6 +69,32 @@ def device_hours(
     return None
 
 
+def device_days(
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
+) -> tuple[list[dt.date], np.ndarray] | None:
+    """Daily energy [kWh] of a device per local day in [lo, hi): the counter's delta (or
+    the sum), else the day's mean power [kW] × 24 h. Days with fewer readings than 80 % of
+    the device's usual count (partial days) are left out."""
+    from tansuan.domain import units
+    from tansuan.store.queries import series
+
+    energy = [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
+    power = [p for p in device.points if p.quantity == "power"]
+    candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum", 1.0)
+                  for p in energy] + [(p, "kW", "mean", 24.0) for p in power]  # fmt: skip
+    for point, target, column, hours in candidates:
+        rows = [r for r in series(connection, site, point.id, lo, hi, "day")
+                if r.get(column) is not None]  # fmt: skip
+        if not rows:
+            continue
+        usual = float(np.median([r["n"] for r in rows]))
+        rows = [r for r in rows if r["n"] >= 0.8 * usual]
+        scale = units.factor(point.unit, target) * hours
+        days = [dt.date.fromisoformat(str(r["period"])[:10]) for r in rows]
+        return days, np.array([max(float(r[column]) * scale, 0.0) for r in rows])
+    return None
+
+
 def device_output(
     connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
 ) -> float | None:
@@ -102,8 +128,10 @@ def site_findings(
     """Every finding of a site over [start, end), ranked by yearly cost, with each
     device's (or zone's) hourly energy [kWh] (the evidence series).
 
-    Off-shift, idling and peer findings look at the window; a degradation is a CUSUM
-    against each device's baseline over the ``baseline_days`` before the window (0: none);
+    Off-shift, idling and peer findings look at the window; a degradation is a CUSUM of
+    daily energy against each device's baseline over the ``baseline_days`` before the
+    window (0: none), by working day or not in ``calendar``; meters are left out (they
+    measure other devices, whose waste would count twice);
     simultaneous heating and cooling pairs, per area, the devices tagged ``hvac:heating``
     with those tagged ``hvac:cooling``.
     """
@@ -118,21 +146,19 @@ def site_findings(
     hourly: dict[str, tuple[list[dt.datetime], np.ndarray]] = {}
     hvac: dict[str, dict[str, list[tuple[list[dt.datetime], np.ndarray]]]] = {}
     for path, device in site_model.iter_devices():
-        every = device_hours(connection, site_model.id, device, early, hi, zone)
         if advance is not None:
             advance()
-        if every is None:
-            continue
-        if baseline_days:
-            days, daily = _whole_days(*every)
-            f = degradation_finding(device.id, days, daily,
+        if device.device_class == "meter":
+            continue  # a meter measures other devices: its findings would count them twice
+        if baseline_days and (daily := device_days(connection, site_model.id, device, early, hi)):
+            days = daily[0]
+            f = degradation_finding(device.id, days, daily[1], calendar=calendar,
                                     baseline_days=sum(d < start for d in days))  # fmt: skip
             if f is not None:
                 found.append(f)
-        cut = next((i for i, t in enumerate(every[0]) if t >= lo.replace(tzinfo=None)), None)
-        if cut is None:
+        hours = device_hours(connection, site_model.id, device, lo, hi, zone)
+        if hours is None:
             continue
-        hours = (every[0][cut:], every[1][cut:])
         hourly[device.id] = hours
         stamps, kwh = hours
         for tag in device.tags:
@@ -160,17 +186,6 @@ def site_findings(
         if len(members) >= 3:
             found += peer_outliers(members, observed_hours=window_h, tolerance=peer_tolerance)
     return rank(found, valuation), hourly
-
-
-def _whole_days(stamps: list[dt.datetime], kwh: np.ndarray) -> tuple[list[dt.date], np.ndarray]:
-    """Daily sums of local hourly energy, keeping the days with at least 20 hours."""
-    sums: dict[dt.date, float] = {}
-    count: dict[dt.date, int] = {}
-    for t, v in zip(stamps, kwh, strict=True):
-        sums[t.date()] = sums.get(t.date(), 0.0) + float(v)
-        count[t.date()] = count.get(t.date(), 0) + 1
-    days = [d for d in sorted(sums) if count[d] >= 20]
-    return days, np.array([sums[d] for d in days])
 
 
 def _aligned(

@@ -22,6 +22,9 @@ DEMOS = ("shipyard", "coal-unit", "cement")
 DEFAULT = "shipyard"
 #: Days before the history's end at which the shipyard's fan control starts.
 INTERVENTION_BEFORE_END = 120
+#: The shipyard's compressor that starts leaking, how many days before the history's end,
+#: and the extra loaded share the leak costs: a degradation for the findings page.
+LEAK_DEVICE, LEAK_BEFORE_END, LEAK_SHARE = "compressor-1", 21, 0.15
 #: The energy meter that measures the fans of the intervention, per demo site: the node to
 #: verify the saving on (``tansuan analyse --node``, the dashboard's savings page).
 SAVINGS_NODE = {"shipyard": "hull-shop-fan-feeder"}
@@ -56,6 +59,7 @@ def spec(
             base_load_kw=1200.0,
             production_t_per_shift_h=18.0,
             production_series="steel-processed",
+            leak=(LEAK_DEVICE, end - dt.timedelta(days=LEAK_BEFORE_END), LEAK_SHARE),
         )
     if name == "coal-unit":
         return TwinSpec(seed=seed, continuous=True, production_series=None)

@@ -136,6 +136,9 @@ def backfill(
             "site": site.id,
             "seed": spec.seed,
             "intervention": spec.intervention.isoformat() if spec.intervention else None,
+            "leak": None
+            if spec.leak is None
+            else [spec.leak[0], spec.leak[1].isoformat(), spec.leak[2]],  # fmt: skip
             "day": last_day.isoformat(),
             "registers": day_start_registers,
             "history_step_s": history_step_s,

@@ -21,6 +21,7 @@ A failed send is logged and retried at the next tick; nothing is skipped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -241,6 +242,10 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
             dt.date.fromisoformat(state["intervention"]) if state["intervention"] else None
         )
         spec = demo.spec(site_name, seed=int(state["seed"]), intervention=intervention)
+        if leak := state.get("leak"):  # the leak began when the history says, not 21 days ago
+            spec = dataclasses.replace(
+                spec, leak=(str(leak[0]), dt.date.fromisoformat(leak[1]), float(leak[2]))
+            )
         twin = LiveTwin(site, spec, registers=state["registers"],
                         day=dt.date.fromisoformat(state["day"]),
                         sent_until_us=state.get("last_ts_us") or None,

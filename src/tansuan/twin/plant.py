@@ -76,6 +76,9 @@ class TwinSpec:
     continuous: bool = False  #: a process plant: runs around the clock at high load
     speed_control: bool = False  #: VFD fans follow temperature even without the schedule
     production_factor: float = 1.0  #: output relative to the plant's usual
+    #: An air leak: (compressor id, first local day, extra loaded share 0…1) — a
+    #: degradation for the findings to date.
+    leak: tuple[str, dt.date, float] | None = None
 
 
 def tag_values(device: Device) -> dict[str, str]:
@@ -256,6 +259,8 @@ class Plant:
             if d.device_class == "compressor":
                 comp = Compressor(rated, cycle_s=_number(d, "cycle_s", 300.0))
                 demand = 0.35 + 0.55 * production + 0.05 * rng.standard_normal(grid.n)
+                if spec.leak is not None and spec.leak[0] == d.id and day >= spec.leak[1]:
+                    demand = demand + spec.leak[2]
                 ts_s = (grid.ts_us // 1_000_000).astype(np.float64)
                 power[d.id] = comp.power_kw(demand, np.ones(grid.n), ts_s, base)
             elif d.device_class == "welder":
