@@ -61,6 +61,10 @@ def _token(data_dir: Path) -> str:
     return token
 
 
+#: Illustrative prices for the demo's findings: an industrial electricity tariff
+#: [CNY/kWh] and a CEA price [CNY/tCO2]. Not reference data: a plant sets its own
+#: (TANSUAN_ENERGY_TARIFF, TANSUAN_CARBON_PRICE).
+DEMO_TARIFF, DEMO_CARBON_PRICE = "0.7", "80"
 #: History step of the demo's days older than a year [s].
 OLDER_STEP_S = 86_400
 
@@ -177,6 +181,9 @@ def demo(
     # The findings and forecasts of the demo use the demo plant's shifts and closures.
     if site in demo_sites.DEMOS:
         env.setdefault("TANSUAN_SHIFT_CALENDAR", demo_sites.shift_calendar(site))
+    # Prices to value the findings with (illustrative; a plant sets its own).
+    env.setdefault("TANSUAN_ENERGY_TARIFF", DEMO_TARIFF)
+    env.setdefault("TANSUAN_CARBON_PRICE", DEMO_CARBON_PRICE)
     get_settings.cache_clear()
     backfill = subprocess.run(
         _tansuan(

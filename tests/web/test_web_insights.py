@@ -241,3 +241,17 @@ def test_a_monthly_grant_gets_figures_but_not_hourly_evidence(
     assert (
         again["evidence_withheld"] is False and len(again["findings"][0]["evidence"]["kwh"]) == 336
     )
+
+
+def test_findings_without_a_factor_use_the_shipped_grid_factor(deployment: Deployment) -> None:
+    """No `factor` and no TANSUAN_FINDINGS_FACTOR_T_PER_MWH: kWh are valued at the national
+    ETS grid factor valid on the window's first day (grid.csv row grid.ets.national.2023,
+    0.5703 tCO2/MWh for 2023–2025), and the answer names that row."""
+    response = deployment.client("alice").get(
+        "/api/v1/findings",
+        params={"site": "demo-site", "from": "2025-03-03", "to": "2025-03-17", "tariff": 0.8},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["valuation"]["factor_t_per_mwh"] == pytest.approx(0.5703)
+    assert body["factor_source"].startswith("grid.ets.national.2023: ")

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from tansuan.analytics.findings import ShiftCalendar, Valuation
 from tansuan.analytics.insights import site_findings
+from tansuan.analytics.reference import grid_factor
 from tansuan.errors import InputError, TansuanError
 
 
@@ -44,7 +45,12 @@ def findings(
         [], "--calendar", help="shift hours, e.g. mon-fri=08-18 (repeatable)"
     ),
     tariff: float = typer.Option(..., "--tariff", help="energy tariff [money/kWh]"),
-    factor: float = typer.Option(..., "--factor-t-per-mwh", help="emission factor [tCO2/MWh]"),
+    factor: float | None = typer.Option(
+        None,
+        "--factor-t-per-mwh",
+        help="emission factor [tCO2/MWh] (default: TANSUAN_FINDINGS_FACTOR_T_PER_MWH, else "
+        "the shipped national grid factor)",
+    ),
     carbon_price: float = typer.Option(0.0, "--carbon-price", help="carbon price [money/tCO2]"),
     standby_kw: float = typer.Option(0.0, "--standby-kw", help="draw tolerated off shift [kW]"),
     idle_fraction: float = typer.Option(
@@ -67,6 +73,7 @@ def findings(
     """Devices off shift, idling, far from their peers or degrading, and zones heated and
     cooled at once, ranked by yearly cost / 低效设备排名."""
     from tansuan.cli import console, fail
+    from tansuan.settings import get_settings
     from tansuan.site.validate import load
     from tansuan.store import Store
     from tansuan.store.documents import current_model
@@ -78,6 +85,7 @@ def findings(
             lo_d, hi_d = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
         except ValueError:
             raise InputError("--from and --to must be dates YYYY-MM-DD", field="from") from None
+        value, factor_source = grid_factor(get_settings().findings_factor_t_per_mwh, factor, lo_d)
         store = Store()
         model = load(model_file) if model_file is not None else current_model(store)
         site_model = model.site(site)
@@ -86,7 +94,7 @@ def findings(
         with Progress(*columns, console=console, transient=True) as bar, store.read() as connection:
             task = bar.add_task("设备 / devices", total=len(devices))
             ranked, _ = site_findings(
-                connection, site_model, lo_d, hi_d, cal, Valuation(tariff, factor, carbon_price),
+                connection, site_model, lo_d, hi_d, cal, Valuation(tariff, value, carbon_price),
                 standby_kw=standby_kw, idle_fraction=idle_fraction, peer_tolerance=peer_tolerance,
                 baseline_days=baseline_days, advance=lambda: bar.advance(task),
             )  # fmt: skip
@@ -111,7 +119,15 @@ def findings(
     ]
     if as_json:
         typer.echo(
-            orjson.dumps({"site": site, "findings": out}, option=orjson.OPT_INDENT_2).decode()
+            orjson.dumps(
+                {
+                    "site": site,
+                    "factor_t_per_mwh": value,
+                    "factor_source": factor_source,
+                    "findings": out,
+                },
+                option=orjson.OPT_INDENT_2,
+            ).decode()
         )
         return
     if not out:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from tansuan.analytics import insights
 from tansuan.analytics.findings import ShiftCalendar, Valuation
+from tansuan.analytics.reference import grid_factor
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.settings import Settings
 from tansuan.store import scoped
@@ -102,21 +103,17 @@ def _calendar(text: str) -> ShiftCalendar:
 
 
 def valuation(settings: Settings, tariff: float | None, factor: float | None,
-              carbon_price: float | None) -> Valuation:  # fmt: skip
-    """Tariff, factor and carbon price from the query, else the settings."""
+              carbon_price: float | None, on: dt.date) -> tuple[Valuation, str]:  # fmt: skip
+    """Tariff, factor and carbon price from the query, else the settings (the factor
+    else the shipped grid factor), and the factor's source."""
     tariff = settings.energy_tariff if tariff is None else tariff
-    factor = settings.findings_factor_t_per_mwh if factor is None else factor
     if tariff is None:
         raise InputError(
             "请输入电价 / give `tariff` [money/kWh] or set TANSUAN_ENERGY_TARIFF", field="tariff"
         )
-    if factor is None:
-        raise InputError(
-            "请输入排放因子 / give `factor` [tCO2/MWh] or set TANSUAN_FINDINGS_FACTOR_T_PER_MWH",
-            field="factor",
-        )
+    value, source = grid_factor(settings.findings_factor_t_per_mwh, factor, on)
     price = settings.carbon_price if carbon_price is None else carbon_price
-    return Valuation(tariff, factor, price)
+    return Valuation(tariff, value, price), source
 
 
 def findings_data(
@@ -137,7 +134,7 @@ def findings_data(
         )
     opened.check_window(lo, hi)
     cal = _calendar(calendar or settings.shift_calendar)
-    value = valuation(settings, tariff, factor, carbon_price)
+    value, factor_source = valuation(settings, tariff, factor, carbon_price, lo)
     baseline = BASELINE_DAYS
     if opened.access.grant is not None:  # the degradation baseline stays inside the grant
         first = dt.datetime.fromtimestamp(opened.access.grant.window_from_us / 1e6, opened.zone)
@@ -157,6 +154,7 @@ def findings_data(
         "to": hi.isoformat(),
         "calendar": calendar or settings.shift_calendar,
         "valuation": value.__dict__,
+        "factor_source": factor_source,
         "findings": records,
         "evidence_withheld": evidence and not opened.fine,
     }  # fmt: skip
@@ -210,9 +208,10 @@ def savings_data(
     opened.check_window(lo, hi)
     with store.read() as conn:
         days = insights.node_days(conn, opened.site, node or site, lo, hi)
-    factor = settings.findings_factor_t_per_mwh if factor is None else factor
+    factor, factor_source = grid_factor(settings.findings_factor_t_per_mwh, factor, day)
     out = insights.savings_report(days, day, option=option, confidence=confidence,
                                   factor_t_per_mwh=factor)  # fmt: skip
+    out["factor_source"] = factor_source
     log_read(store, scope, opened, f"savings {site} {node} {intervention}")
     if not opened.fine:  # the daily series is finer than a monthly grant opens
         out["chart"] = None
@@ -236,7 +235,8 @@ def savings(
 ) -> JSONBytes:
     """IPMVP Option B/C avoided energy of the node's energy meters after the intervention
     against a daily baseline fitted before it, with the ASHRAE G14 interval; avoided
-    emissions at ``factor`` (or TANSUAN_FINDINGS_FACTOR_T_PER_MWH)."""
+    emissions at ``factor`` (else TANSUAN_FINDINGS_FACTOR_T_PER_MWH, else the shipped
+    national grid factor)."""
     return JSONBytes(savings_data(request, store, scope, site, node, intervention, start, end,
                                   option, confidence, factor))  # fmt: skip
 
