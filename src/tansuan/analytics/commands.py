@@ -167,6 +167,22 @@ def emission_months(site: str, first: str, last: str, scope: str | None = None) 
     return {m: totals[m] for m in span}
 
 
+def _plan(site: str, months: list[str], future: list[str]) -> Any:
+    """Recorded production over ``months`` and the plan over ``future`` from the store
+    (:func:`tansuan.analytics.insights.plan_drivers`), or None."""
+    from tansuan.analytics.insights import plan_drivers
+    from tansuan.store import Store
+    from tansuan.store.documents import current_model
+
+    store = Store()
+    try:
+        site_model = current_model(store).site(site)
+        with store.read() as connection:
+            return plan_drivers(connection, site_model, months, future)
+    finally:
+        store.close()
+
+
 def _parse_drivers(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
@@ -473,23 +489,25 @@ def forecast(
         else:
             raise InputError("give --csv FILE, or --site, --point, --from and --to", field="site")
         index = month_index(months)
+        future = [f"{i // 12:04d}-{i % 12 + 1:02d}"
+                  for i in range(index[-1] + 1, index[-1] + 1 + horizon)]  # fmt: skip
         cal = ShiftCalendar.from_text(calendar or get_settings().shift_calendar)
-        past = calendar_drivers(index[0], len(values), cal.working_days)
+        past = calendar_drivers(index[0], len(values), cal.working_days) or {}
+        ahead = calendar_drivers(index[-1] + 1, horizon, cal.working_days) or {}
+        if emissions and site and csv_file is None:
+            planned = _plan(site, list(months), future)
+            if planned is not None:
+                past, ahead = past | planned[0], ahead | planned[1]
         h_test = min(12, max(1, len(values) - 24))
-        winner, tests = best_model(values, h=h_test, min_train=24, drivers=past)
-        fc = run(winner, values, horizon, level=level, drivers=past,
-                 future=calendar_drivers(index[-1] + 1, horizon, cal.working_days))  # fmt: skip
+        winner, tests = best_model(values, h=h_test, min_train=24, drivers=past or None)
+        fc = run(winner, values, horizon, level=level, drivers=past or None, future=ahead or None)
     except TansuanError as error:
         fail(error, code=1)
-    year, month = (int(x) for x in months[-1].split("-"))
-    future = []
-    for _ in range(horizon):
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        future.append(f"{year:04d}-{month:02d}")
     scale = None if factor is None else factor / 1000.0
     out: dict[str, Any] = {
         "model": winner,
         "level": level,
+        "drivers": sorted(past),
         "backtest": [t.__dict__ for t in tests],
         "forecast": [
             {"month": m, "mean": float(a), "lower": float(lo_), "upper": float(hi_)}

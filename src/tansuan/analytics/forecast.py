@@ -18,7 +18,7 @@ Koehler 2006) plus the empirical coverage of the intervals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -366,12 +366,18 @@ def year_outlook(
     ahead = calendar_drivers(last + 1, h, working_days)
     winner, _ = best_model(data, h=min(12, max(1, len(data) - 24)), min_train=24, drivers=past)
     fc = run(winner, data, h, level=level, drivers=past, future=ahead)
-    z = stats.norm_ppf(0.5 + level / 2)
-    keep = np.array([(last + 1 + k) // 12 == year for k in range(h)])
+    return year_total(year, in_year, fc, last + 1)
+
+
+def year_total(year: int, in_year: Sequence[float], fc: Forecast, first: int) -> Outlook:
+    """The outlook of ``year``: the months measured in it (``in_year``) plus the months of
+    forecast ``fc`` (which starts at month number ``first``) that fall in it."""
+    z = stats.norm_ppf(0.5 + fc.level / 2)
+    keep = np.array([(first + k) // 12 == year for k in range(len(fc.mean))])
     sd = float(np.sqrt(np.sum(((fc.upper - fc.mean)[keep] / z) ** 2)))
     return Outlook(
         year,
-        winner,
+        fc.model,
         float(sum(in_year)),
         float(fc.mean[keep].sum()),
         sd,

@@ -36,6 +36,7 @@ from tansuan.analytics.forecast import (
     calendar_drivers,
     run,
     year_outlook,
+    year_total,
 )
 from tansuan.analytics.savings import avoided_energy
 from tansuan.errors import InputError, NotFound
@@ -347,6 +348,11 @@ def savings_report(
 
 # --- emissions forecast -----------------------------------------------------------------
 
+#: ``plan(history months, future months)`` → (drivers over the history, over the future).
+PlanSource = Callable[
+    [list[str], list[str]], tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None
+]
+
 
 def emission_history(connection: Any, site: str, first: str, last: str) -> dict[str, float]:
     """Monthly tCO2e (location-based: Scope 2 market-based lines left out) of a site's
@@ -383,16 +389,60 @@ def emission_history(connection: Any, site: str, first: str, last: str) -> dict[
     return {m: totals[m] for m in span}
 
 
+def monthly_series(connection: Any, site_model: Any, kind: str) -> dict[str, float]:
+    """``{YYYY-MM: total}`` of the site's manual series of ``kind`` (e.g. ``production``),
+    summed over its series in the first one's unit; entries spanning more than one month
+    are left out."""
+    from tansuan.domain import units
+    from tansuan.store.manual import current_entries
+
+    chosen = [s for s in site_model.series if s.kind == kind]
+    out: dict[str, float] = {}
+    for series in chosen:
+        scale = units.factor(series.unit, chosen[0].unit)
+        for entry in current_entries(connection, site_model.id, series.id):
+            start, stop = str(entry["period_start"]), str(entry["period_end"])
+            if start[:6] == stop[:6]:
+                month = f"{start[:4]}-{start[4:6]}"
+                out[month] = out.get(month, 0.0) + float(entry["value"]) * scale
+    return out
+
+
+def plan_drivers(
+    connection: Any, site_model: Any, months: list[str], future: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
+    """The production driver: recorded production over ``months`` and the production plan
+    over ``future``; None unless both cover every month."""
+    done = monthly_series(connection, site_model, "production")
+    plan = monthly_series(connection, site_model, "production_plan")
+    if not done or not plan or any(m not in done for m in months):
+        return None
+    if any(m not in plan for m in future):
+        return None
+    unit = next(s.unit for s in site_model.series if s.kind == "production")
+    plan_unit = next(s.unit for s in site_model.series if s.kind == "production_plan")
+    from tansuan.domain import units
+
+    scale = units.factor(plan_unit, unit)
+    return (
+        {"production": np.array([done[m] for m in months])},
+        {"production": np.array([plan[m] * scale for m in future])},
+    )
+
+
 def forecast_report(
     history: dict[str, float],
     year: int,
     *,
     level: float = 0.9,
     working_days: WorkingDays | None = None,
+    plan: PlanSource | None = None,
 ) -> dict[str, Any]:
     """Monthly forecast from the month after the history through December of ``year + 1``,
     by the model with the lowest back-test MAE, with intervals and the back-test errors.
-    With ``working_days`` (the plant's shift calendar) the calendar regression competes.
+    With ``working_days`` (the plant's shift calendar) the calendar regression competes;
+    ``plan(history months, future months)`` adds the production and its plan as a driver
+    when it covers them (in the back-test the recorded production stands in for the plan).
 
     Raises
     ------
@@ -415,20 +465,20 @@ def forecast_report(
         )
     h = end - last
     h_test = min(12, max(1, len(values) - 24))
-    past = calendar_drivers(last + 1 - len(values), len(values), working_days)
-    winner, tests = best_model(values, h=h_test, min_train=24, drivers=past)
-    fc = run(winner, values, h, level=level, drivers=past,
-             future=calendar_drivers(last + 1, h, working_days))  # fmt: skip
     future = [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(last + 1, end + 1)]
-    outlook = (
-        year_outlook(months, values, year, level=level, working_days=working_days)
-        if last <= year * 12 + 11
-        else None
-    )
+    past = calendar_drivers(last + 1 - len(values), len(values), working_days) or {}
+    ahead = calendar_drivers(last + 1, h, working_days) or {}
+    planned = plan(months, future) if plan is not None else None
+    if planned is not None:
+        past, ahead = past | planned[0], ahead | planned[1]
+    winner, tests = best_model(values, h=h_test, min_train=24, drivers=past or None)
+    fc = run(winner, values, h, level=level, drivers=past or None, future=ahead or None)
+    in_year = [v for m, v in history.items() if int(m[:4]) == year]
+    outlook = year_total(year, in_year, fc, last + 1) if last <= year * 12 + 11 else None
     return {
         "model": winner,
         "level": level,
-        "drivers": sorted(past or {}),
+        "drivers": sorted(past),
         "history": [{"month": m, "tco2e": float(v)} for m, v in history.items()],
         "backtest": [t.__dict__ for t in tests],
         "forecast": [

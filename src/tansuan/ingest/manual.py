@@ -45,7 +45,7 @@ KINDS: dict[str, tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {
          "S-1031", "CMA lab", "GB/T 384", ""),
     ),
     "production": (
-        frozenset({"production"}),
+        frozenset({"production", "production_plan"}),
         ("product", "note"),
         ("demo-site", "output", "2026-10-01", "2026-10-31", "5200", "t", "PROD-2026-10",
          "steel plate", ""),

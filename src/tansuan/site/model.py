@@ -163,6 +163,7 @@ class SeriesKind(StrEnum):
     lab_carbon_content = "lab_carbon_content"
     lab_carbon_per_heat = "lab_carbon_per_heat"
     production = "production"
+    production_plan = "production_plan"  #: planned output per month (forecast driver)
     electricity_purchase = "electricity_purchase"
     heat_purchase = "heat_purchase"
     green_certificate = "green_certificate"

@@ -27,7 +27,7 @@ from tansuan.ingest import manual
 from tansuan.platform import Platform
 from tansuan.site.model import Series, SeriesKind, Site, SiteModel
 from tansuan.twin import faults as faults_mod
-from tansuan.twin.calendar import local_days
+from tansuan.twin.calendar import day_grid, local_days
 from tansuan.twin.faults import Fault
 from tansuan.twin.frame import Frame
 from tansuan.twin.plant import DayTotals, Plant, TwinSpec
@@ -192,6 +192,7 @@ def _manual(
             row: list[Any] = [site.id, series.id, start.isoformat(), stop.isoformat(),
                               f"{value:.6g}", series.unit, ref]  # fmt: skip
             by_kind[kind].append(row)
+    by_kind["production"] += _plan_rows(site, spec, end)
     count = 0
     for kind, rows in by_kind.items():
         header = list(manual.COMMON)
@@ -201,6 +202,36 @@ def _manual(
         )  # fmt: skip
         count += result.new + result.versioned
     return count
+
+
+#: Months of production plan the twin writes, from the month of the history's end on.
+PLAN_MONTHS = 15
+
+
+def _plan_rows(site: Site, spec: TwinSpec, end: dt.date) -> list[list[Any]]:
+    """The plant's production plan (series of kind ``production_plan``) for the month of
+    ``end`` and the next months: the calendar's shift hours × the output per shift hour ×
+    the production factor — what the plant schedules, without the month-to-month draw of
+    the actual level."""
+    plans = [s for s in site.series if s.kind == SeriesKind.production_plan]
+    if not plans or not spec.production_t_per_shift_h:
+        return []
+    rows: list[list[Any]] = []
+    for k in range(PLAN_MONTHS):
+        index = end.year * 12 + end.month - 1 + k
+        start = dt.date(index // 12, index % 12 + 1, 1)
+        stop = dt.date((index + 1) // 12, (index + 1) % 12 + 1, 1) - dt.timedelta(days=1)
+        hours = 0.0
+        for day in local_days(start, stop + dt.timedelta(days=1)):
+            grid = day_grid(day, 900, site.timezone)
+            hours += float(spec.calendar.activity(grid).sum()) * grid.step_s / 3600.0
+        planned = hours * spec.production_t_per_shift_h * spec.production_factor
+        for series in plans:
+            value = planned * units.factor("t", series.unit)
+            ref = f"TWIN-PLAN-{series.id}-{start:%Y-%m}"
+            rows.append([site.id, series.id, start.isoformat(), stop.isoformat(),
+                         f"{value:.6g}", series.unit, ref])  # fmt: skip
+    return rows
 
 
 def _table_kind(kind: SeriesKind) -> str:

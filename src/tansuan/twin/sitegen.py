@@ -246,6 +246,8 @@ def shipyard(seed: int = 2015) -> dict[str, Any]:
              "unit": "GJ/t", "fuel": "fuel_oil"},
             {"id": "steel-processed", "name": "钢材加工量 steel processed", "kind": "production",
              "unit": "t"},
+            {"id": "steel-plan", "name": "钢材加工计划 planned steel processing",
+             "kind": "production_plan", "unit": "t"},
         ],
         "sources": [
             {"id": "boiler-oil", "name": "锅炉燃油 boiler fuel oil", "method": "combustion",

@@ -251,10 +251,18 @@ def forecast_data(
     now = dt.datetime.now(opened.zone)
     done = now.year * 12 + now.month - 2
     last = min(f"{year}-12", f"{done // 12:04d}-{done % 12 + 1:02d}")
+    calendar = _calendar(request.app.state.settings.shift_calendar)
     with store.read() as conn:
         history = insights.emission_history(conn, site, f"{year - 4}-01", last)
-    calendar = _calendar(request.app.state.settings.shift_calendar)
-    out = insights.forecast_report(history, year, level=level, working_days=calendar.working_days)
+
+        def plan(months: list[str], future: list[str]) -> Any:
+            # The plan runs past a grant's window: only the site's own users get it.
+            if opened.access.grant is not None:
+                return None
+            return insights.plan_drivers(conn, opened.site, months, future)
+
+        out = insights.forecast_report(history, year, level=level,
+                                       working_days=calendar.working_days, plan=plan)  # fmt: skip
     log_read(store, scope, opened, f"forecast {site} {year}")
     return {"site": site, "year": year, "unit": "tCO2e"} | out
 
