@@ -576,6 +576,9 @@ app.command("position")(position)
 from tansuan.analytics.findings_command import findings  # noqa: E402
 
 app.command("findings")(findings)
+from tansuan.analytics.enpi_command import enpi  # noqa: E402
+
+app.command("enpi")(enpi)
 from tansuan.analytics.alerts_command import alerts as _alerts  # noqa: E402
 
 app.command("alerts")(_alerts)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -255,3 +256,20 @@ def test_findings_without_a_factor_use_the_shipped_grid_factor(deployment: Deplo
     body = response.json()
     assert body["valuation"]["factor_t_per_mwh"] == pytest.approx(0.5703)
     assert body["factor_source"].startswith("grid.ets.national.2023: ")
+
+
+def test_enpi_api_and_page(deployment: Deployment) -> None:
+    """The demo deployment's site has an hour of grid-meter data: the site's EnPI row has
+    its month and meter, and no normalised EnPI (too few days), saying why."""
+    client = deployment.client("alice")
+    window = {"site": "demo-site", "to": str(deployment.now.date() + dt.timedelta(days=1))}
+    response = client.get("/api/v1/enpi", params=window)
+    assert response.status_code == 200, response.text
+    site = response.json()["nodes"][0]
+    assert site["kind"] == "site" and site["months"]
+    assert site["normalised"] is None and "baseline" in site["note"]
+    page = client.get("/insights/enpi", params={"site": "demo-site", "end": window["to"]})
+    assert page.status_code == 200
+    assert 'id="enpi-table"' in page.text and "demo-site" in page.text
+    bad = client.get("/api/v1/enpi", params={"site": "demo-site", "baseline_end": "1999-01-01"})
+    assert bad.status_code == 400 and bad.json()["field"] == "baseline_end"

@@ -72,6 +72,8 @@ def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"site": "demo-site", "year": int(deployment.built["month"][:4])}
     if path == "/api/v1/findings":
         return {"site": "demo-site", "tariff": 0.8, "factor": 0.5}
+    if path == "/api/v1/enpi":
+        return {"site": "demo-site"}
     if path == "/api/v1/savings":
         return {"site": "demo-site", "node": "fan-001", "intervention": "2025-07-01"}
     if path == "/api/v1/ledger/proof/inclusion":

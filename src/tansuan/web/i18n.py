@@ -148,6 +148,16 @@ TEXT: dict[str, tuple[str, str]] = {
     # --- insights (issue 10) ---
     "findings": ("能效发现", "Findings"),
     "savings": ("节能核证", "Savings"),
+    "enpi": ("能效指标", "EnPIs"),
+    "baseline_end": ("报告期起始日", "Reporting from"),
+    "specific": ("单耗", "Specific consumption"),
+    "normalised": ("归一化能效指标", "Normalised EnPI"),
+    "normalised_hint": (
+        "报告期能耗 ÷ 基准模型（按工作日/休息日）预计能耗；小于 1 表示改善",
+        "reporting energy ÷ what the baseline (working day or not) expects; below 1 is an "
+        "improvement",
+    ),
+    "drivers": ("驱动变量", "Drivers"),
     "forecast": ("排放预测", "Forecast"),
     "position": ("配额头寸", "Allowances"),
     "alerts": ("告警", "Alerts"),

@@ -73,6 +73,20 @@ def findings_page(
                  calendar=calendar or settings.shift_calendar, show=show)  # fmt: skip
 
 
+@router.get("/insights/enpi", response_class=HTMLResponse)
+def enpi_page(
+    request: Request, site: str = "", start: str = "", end: str = "", baseline_end: str = ""
+) -> Response:
+    store = request.app.state.store
+
+    def compute(scope: Any, s: str) -> dict[str, Any]:
+        return api.enpi_data(request, store, scope, s, start or None, end or None,
+                             baseline_end or None)  # fmt: skip
+
+    return _page(request, "insights_enpi.html", site, compute, start=start, end=end,
+                 baseline_end=baseline_end)  # fmt: skip
+
+
 @router.get("/insights/savings", response_class=HTMLResponse)
 def savings_page(
     request: Request, site: str = "", node: str = "", intervention: str = "", start: str = "",

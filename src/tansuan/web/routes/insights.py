@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
-from tansuan.analytics import insights
+from tansuan.analytics import enpi, insights
 from tansuan.analytics.findings import ShiftCalendar, Valuation
 from tansuan.analytics.reference import grid_factor
 from tansuan.errors import InputError, NotFound, PermissionDenied
@@ -239,6 +239,50 @@ def savings(
     national grid factor)."""
     return JSONBytes(savings_data(request, store, scope, site, node, intervention, start, end,
                                   option, confidence, factor))  # fmt: skip
+
+
+def enpi_data(
+    request: Request, store: Any, scope: Scope, site: str, start: str | None, end: str | None,
+    baseline_end: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """EnPIs of the site and its lines (shared by the API and the dashboard page)."""
+    opened = open_site(request, store, scope, site)
+    today = dt.datetime.now(opened.zone).date()
+    hi = _date(end, "to") or today  # today is not over: its energy is partial
+    lo = _date(start, "from") or hi - dt.timedelta(days=180)
+    if not lo < hi or (hi - lo).days > 800:
+        raise InputError(
+            "时间窗须为 1–800 天 / the window must be 1 to 800 days, 'from' before 'to'",
+            field="from",
+        )
+    cut = _date(baseline_end, "baseline_end") or lo + (hi - lo) / 2
+    opened.check_window(lo, hi)
+    calendar = _calendar(request.app.state.settings.shift_calendar)
+    with store.read() as conn:
+        out = enpi.enpi_report(conn, opened.site, lo, hi, cut, calendar)
+    log_read(store, scope, opened, f"enpi {site} {lo}..{hi}")
+    return out
+
+
+@router.get("/enpi", summary="Energy performance indicators per line and site / 能效指标",
+            response_class=JSONBytes)  # fmt: skip
+def enpi_route(
+    request: Request,
+    store: StoreDep,
+    scope: ScopeDep,
+    site: Annotated[str, Query(description="site id")],
+    start: Annotated[
+        str | None, Query(alias="from", description="first day (default: 180 days back)")
+    ] = None,
+    end: Annotated[str | None, Query(alias="to", description="day after the last (today)")] = None,
+    baseline_end: Annotated[
+        str | None, Query(description="first reporting day (default: the window's middle)")
+    ] = None,
+) -> JSONBytes:
+    """Monthly energy [kWh], specific consumption [kWh per unit of output] where the output
+    is known, and the normalised EnPI (reporting energy / what the day-type baseline fitted
+    before ``baseline_end`` expects) of the site and of each line (ISO 50006)."""
+    return JSONBytes(enpi_data(request, store, scope, site, start, end, baseline_end))
 
 
 def forecast_data(

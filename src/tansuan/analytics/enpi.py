@@ -1,0 +1,223 @@
+"""Energy performance indicators per line and site (ISO 50006).
+
+For the site and every area of kind ``line`` that has an energy boundary:
+
+* the energy of each month [kWh] of the node's boundary meters (:func:`boundary`): for
+  the site, the meters its purchased-electricity sources read (the grid meter), else its
+  meters that feed nothing else; for a line, the meters tagged ``feeds:<line>`` and the
+  meters inside it — never a submeter together with the meter above it;
+* a ratio EnPI, the specific consumption [kWh per unit of output], where the output is
+  known: the site's ``production`` series for the site, the production/output points of
+  the line's devices for a line (ISO 50006 §4.4.2: a ratio of measured values);
+* a normalised EnPI, E_reporting / Ê_baseline: each node's daily energy is modelled on
+  the days before ``baseline_end`` with the day type (working day or not in the shift
+  calendar) as the relevant variable, and the reporting days' energy is divided by what
+  that baseline expects for them (§4.4.4, a statistical model; < 1 is an improvement).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from tansuan.analytics.baseline import fit_baseline, normalised_enpi, summary
+from tansuan.analytics.findings import ShiftCalendar
+from tansuan.errors import InputError, NotFound
+
+#: Fewest baseline and reporting days for a normalised EnPI.
+MIN_BASELINE_DAYS, MIN_REPORTING_DAYS = 14, 7
+
+
+def nodes(site_model: Any) -> list[tuple[str, str, str]]:
+    """``(node id, kind, name)``: the site, then every area of kind ``line``."""
+    out = [(site_model.id, "site", site_model.name or site_model.id)]
+
+    def walk(areas: Any) -> None:
+        for area in areas:
+            if area.kind == "line":
+                out.append((area.id, "line", area.name or area.id))
+            walk(area.areas)
+
+    walk(site_model.areas)
+    return out
+
+
+def _month(day: str) -> str:
+    return day[:7]
+
+
+def boundary(site_model: Any, node: str) -> list[Any]:
+    """The energy points (counters) that measure ``node``'s energy without counting a
+    submeter twice (see the module docstring); empty when it has none."""
+
+    def counters(device: Any) -> list[Any]:
+        return [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
+
+    devices = [(path, d) for path, d in site_model.iter_devices()]
+    if node == site_model.id:
+        read = {ref.point for src in site_model.sources if src.method == "electricity"
+                for ref in src.activity if ref.point}  # fmt: skip
+        points = [p for _, d in devices for p in counters(d) if p.id in read]
+        if points:
+            return points
+        tops = [
+            d
+            for _, d in devices
+            if d.device_class == "meter" and not any(t.startswith("feeds:") for t in d.tags)
+        ]
+        return [p for d in tops for p in counters(d)]
+    meters = [d for path, d in devices if d.device_class == "meter"
+              and (f"feeds:{node}" in d.tags or node in path)]  # fmt: skip
+    if meters:
+        return [p for d in meters for p in counters(d)]
+    return [p for path, d in devices if node in path for p in counters(d)]
+
+
+def boundary_days(
+    connection: Any, site_model: Any, points: list[Any], lo: dt.date, hi: dt.date
+) -> dict[str, float]:
+    """``{YYYY-MM-DD: kWh}`` summed over ``points`` (each day's counter delta or sum)."""
+    from zoneinfo import ZoneInfo
+
+    from tansuan.domain import units
+    from tansuan.store.queries import series
+
+    zone = ZoneInfo(site_model.timezone)
+    start = dt.datetime.combine(lo, dt.time(), zone)
+    end = dt.datetime.combine(hi, dt.time(), zone)
+    out: dict[str, float] = {}
+    for point in points:
+        column = "delta" if point.kind == "total_increasing" else "sum"
+        scale = units.factor(point.unit, "kWh")
+        for row in series(connection, site_model.id, point.id, start, end, "day"):
+            if row.get(column) is not None:
+                day = str(row["period"])[:10]
+                out[day] = out.get(day, 0.0) + float(row[column]) * scale
+    return out
+
+
+def line_output(
+    connection: Any, site_model: Any, node: str, lo: dt.date, hi: dt.date
+) -> dict[str, float]:
+    """``{YYYY-MM: output}`` of the production/output counters of the devices under a
+    line (in their own unit; the first point's unit names it)."""
+    from zoneinfo import ZoneInfo
+
+    from tansuan.store.queries import series
+
+    zone = ZoneInfo(site_model.timezone)
+    start = dt.datetime.combine(lo, dt.time(), zone)
+    end = dt.datetime.combine(hi, dt.time(), zone)
+    out: dict[str, float] = {}
+    for path, device in site_model.iter_devices():
+        if node not in path:
+            continue
+        for point in device.points:
+            if point.quantity in ("production", "output") and point.kind != "instantaneous":
+                column = "delta" if point.kind == "total_increasing" else "sum"
+                for row in series(connection, site_model.id, point.id, start, end, "day"):
+                    if row.get(column) is not None:
+                        month = _month(str(row["period"]))
+                        out[month] = out.get(month, 0.0) + float(row[column])
+    return out
+
+
+def _output_unit(site_model: Any, node: str) -> str | None:
+    if node == site_model.id:
+        return next((s.unit for s in site_model.series if s.kind == "production"), None)
+    for path, device in site_model.iter_devices():
+        if node in path:
+            for point in device.points:
+                if point.quantity in ("production", "output") and point.kind != "instantaneous":
+                    return str(point.unit)
+    return None
+
+
+def enpi_report(
+    connection: Any,
+    site_model: Any,
+    start: dt.date,
+    end: dt.date,
+    baseline_end: dt.date,
+    calendar: ShiftCalendar,
+) -> dict[str, Any]:
+    """The EnPIs of the site and its lines over [start, end), baseline before ``baseline_end``.
+
+    Raises
+    ------
+    InputError
+        The window is empty or ``baseline_end`` is not inside it.
+    NotFound
+        No energy meter under the site.
+    """
+    from tansuan.analytics.insights import monthly_series
+
+    if not start < baseline_end < end:
+        raise InputError(
+            "基准期须在时间窗内 / 'baseline_end' must fall between 'from' and 'to'",
+            field="baseline_end",
+        )
+    out = []
+    for node, kind, name in nodes(site_model):
+        points = boundary(site_model, node)
+        days = boundary_days(connection, site_model, points, start, end) if points else {}
+        if not days:
+            if kind == "site":
+                raise NotFound(
+                    f"没有能耗表数据 / no energy meter data for {site_model.id!r} in the window"
+                )
+            continue
+        if kind == "site":
+            output = monthly_series(connection, site_model, "production")
+        else:
+            output = line_output(connection, site_model, node, start, end)
+        months: dict[str, float] = {}
+        for day, kwh in days.items():
+            months[_month(day)] = months.get(_month(day), 0.0) + kwh
+        unit = _output_unit(site_model, node)
+        rows = [
+            {
+                "month": m,
+                "kwh": kwh,
+                "output": output.get(m),
+                "specific": kwh / output[m] if output.get(m) else None,
+            }
+            for m, kwh in sorted(months.items())
+        ]
+        out.append({"node": node, "kind": kind, "name": name, "output_unit": unit,
+                    "meters": [p.id for p in points], "months": rows,
+                    **_normalised(days, baseline_end, calendar)})  # fmt: skip
+    return {
+        "site": site_model.id,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "baseline_end": baseline_end.isoformat(),
+        "nodes": out,
+    }
+
+
+def _normalised(
+    days: dict[str, float], baseline_end: dt.date, calendar: ShiftCalendar
+) -> dict[str, Any]:
+    """``normalised`` (E_reporting / Ê_baseline) and the baseline's summary, or the reason
+    there is none."""
+    dates = [dt.date.fromisoformat(d) for d in sorted(days)]
+    energy = np.array([days[d.isoformat()] for d in dates])
+    base = np.array([d < baseline_end for d in dates])
+    if base.sum() < MIN_BASELINE_DAYS or (~base).sum() < MIN_REPORTING_DAYS:
+        return {"normalised": None, "baseline": None,
+                "note": f"需要至少 {MIN_BASELINE_DAYS} 个基准日和 {MIN_REPORTING_DAYS} 个报告日 / "
+                        f"needs {MIN_BASELINE_DAYS} baseline and {MIN_REPORTING_DAYS} "
+                        "reporting days"}  # fmt: skip
+    off = np.array([0.0 if calendar.works(d) else 1.0 for d in dates])
+    drivers = {"day_off": off} if 0 < off[base].sum() < base.sum() else {}
+    model = fit_baseline(energy[base], {k: v[base] for k, v in drivers.items()})
+    reporting = {k: v[~base] for k, v in drivers.items()} or {"_days": np.zeros((~base).sum())}
+    return {
+        "normalised": normalised_enpi(model, energy[~base], reporting),
+        "baseline": summary(model),
+        "reporting_kwh": float(energy[~base].sum()),
+        "expected_kwh": float(model.predict(reporting).sum()),
+    }
