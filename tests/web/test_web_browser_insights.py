@@ -29,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                         alert_thresholds=["*:month_tco2e>500"])  # fmt: skip
     store = Store(url, settings=settings)
     built = build(store, dt.datetime.now(dt.UTC))
-    planted.plant_all(store, built["ingestor"], folder / "data" / "holdings")
+    planted.plant_all(store, built["ingestor"])
     app = create_app(settings, store=store)
     with serve(app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -340,40 +339,33 @@ def forecast_report(history: dict[str, float], year: int, *, level: float = 0.9)
 # --- allowance position -----------------------------------------------------------------
 
 
-def holdings_path(directory: Path, site: str) -> Path:
-    """The compliance YAML of a site: ``<directory>/<site>.yaml``."""
-    if not site or "/" in site or "\\" in site or site.startswith("."):
-        raise InputError(f"{site!r} is not a site id", field="site")
-    return directory / f"{site}.yaml"
-
-
 def position_report(
     account: Any, year: int, history: dict[str, float] | None, *, price: float | None = None
 ) -> dict[str, Any]:
-    """The compliance position of an account (:func:`tansuan.market.holdings.load_account`):
-    emissions from the site's accounting results and their forecast when ``history`` is
-    given (and long enough), else from the file's ``emissions:``."""
+    """The compliance position of an account (:func:`tansuan.market.accounts.load`): the
+    verified emissions once recorded, else the site's accounting results and their forecast
+    when ``history`` is given (and long enough), else the account's ``emissions``."""
     from tansuan.market.position import position
 
     doc = account.file
     if doc.year != year:
-        raise InputError(
-            f"持有文件年份不符 / the holdings file is for {doc.year}, not {year}", field="year"
-        )
+        raise InputError(f"账户年份不符 / the account is for {doc.year}, not {year}", field="year")
     outlook = None
-    if history:
+    if history and doc.verified is None:
         try:
             outlook = year_outlook(list(history), np.array(list(history.values())), year)
         except InputError:
             outlook = None
-    if outlook is not None:
+    if doc.verified is not None:
+        mean, sd, basis = doc.verified, 0.0, "verified"
+    elif outlook is not None:
         mean, sd, basis = outlook.mean, outlook.sd, "forecast"
     elif doc.emissions is not None:
         mean, sd, basis = doc.emissions.mean, doc.emissions.sd, "file"
     else:
         raise InputError(
-            "没有排放数据 / no emissions: the site has no forecastable results and the file "
-            "no `emissions:`",
+            "没有排放数据 / no emissions: the site has no forecastable results and the account "
+            "no verified emissions nor `emissions`",
             field="emissions",
         )
     result = position(mean, sd, account.holdings, account.rules,
@@ -439,10 +431,10 @@ def _year_projection(history: dict[str, float], year: int) -> tuple[float | None
 
 def site_alerts(store: Any, model: Any, site: str, year: int, settings: Any) -> dict[str, Any]:
     """The facts of a site for ``year`` and the alerts they raise (see
-    :mod:`tansuan.analytics.alerts`); the position is included when the site has a
-    holdings file."""
+    :mod:`tansuan.analytics.alerts`); the position is included when the site has an
+    allowance account for the year."""
     from tansuan.analytics import alerts
-    from tansuan.market.holdings import load_account
+    from tansuan.market import accounts
 
     site_model = model.site(site)
     thresholds = [alerts.Threshold.parse(t) for t in settings.alert_thresholds]
@@ -463,13 +455,15 @@ def site_alerts(store: Any, model: Any, site: str, year: int, settings: Any) -> 
         "shortfall_probability": None,
     }
     position = None
-    path = holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
-    if path.exists():
-        account = load_account(path)
-        if account.file.year == year:
-            position = position_report(account, year, emissions)["position"]
-            facts["shortfall_t"] = position["shortfall"]
-            facts["shortfall_probability"] = position["shortfall_probability"]
+    with store.read() as conn:
+        try:
+            stored = accounts.load(conn, model.organisation.id, site, year)
+        except NotFound:
+            stored = None
+    if stored is not None:
+        position = position_report(stored.account, year, emissions)["position"]
+        facts["shortfall_t"] = position["shortfall"]
+        facts["shortfall_probability"] = position["shortfall_probability"]
     found = alerts.evaluate(site, facts, budget_tce=site_model.energy_budget_tce,
                             position=position, thresholds=thresholds,
                             margin_pct=settings.alert_margin_pct)  # fmt: skip

@@ -1,12 +1,15 @@
-"""An entity's compliance file (YAML): allocation, trades, banking, emissions, rules.
+"""An entity's compliance file: allocation, trades, banking, emissions, rules.
 
-Example::
+The accounts live in the store (:mod:`tansuan.market.accounts`); this format is how one
+is imported (``tansuan position import FILE.yaml``, the upload on the position page) and
+how a stored account is checked and turned into holdings. Example::
 
     entity: plant-1
     year: 2022
     price: 80                 # [money/t] to value a shortfall
     gas: false
-    emissions: {mean: 1000000, sd: 50000}      # [tCO2] forecast; or given on the CLI
+    emissions: {mean: 1000000, sd: 50000}      # [tCO2] used when there is no forecast
+    verified: 1010000         # [tCO2] verified emissions (once known; used before any forecast)
     allocation: 900000        # entered free allocation [t] …
     units:                    # … or computed by the benchmark method (added to `allocation`)
       - {id: u1, category: coal_gt300, supply_mwh: 5000000, heat_gj: 2000000,
@@ -72,6 +75,7 @@ class ComplianceFile(_Strict):
     price: float = Field(ge=0)
     gas: bool = False
     emissions: EmissionsIn | None = None
+    verified: float | None = Field(default=None, ge=0)
     allocation: float = Field(default=0.0, ge=0)
     units: list[UnitIn] = []
     banked: float = Field(default=0.0, ge=0)

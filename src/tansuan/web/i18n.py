@@ -197,6 +197,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "emissions_basis": ("排放依据", "Emissions basis"),
     "upload_holdings": ("上传配额持有文件 (YAML)", "Upload the holdings file (YAML)"),
     "upload": ("上传", "Upload"),
+    # --- allowance accounts in the store (issue 10) ---
+    "upload_account": ("导入配额账户文件 (YAML)", "Import an account file (YAML)"),
+    "trades": ("交易", "Trades"),
+    "trade_date": ("日期", "Date"),
+    "side": ("方向", "Side"),
+    "buy": ("买入", "Buy"),
+    "sell": ("卖出", "Sell"),
+    "instrument": ("品种", "Instrument"),
+    "quantity_t": ("数量 (t)", "Quantity (t)"),
+    "price": ("价格", "Price"),
+    "note": ("备注", "Note"),
+    "entered_by": ("录入人", "Entered by"),
+    "cancelled": ("已撤销", "Cancelled"),
+    "add_trade": ("新增交易", "Add a trade"),
+    "account_version": ("账户版本", "Account version"),
+    "verified_emissions": ("核查排放", "Verified emissions"),
+    "no_account_trades": ("没有交易", "No trades"),
+    "stored_alerts": ("告警记录", "Alerts raised"),
+    "raised_at": ("首次出现", "Raised"),
+    "sent_at": ("已发送", "Sent"),
+    "not_sent": ("未发送", "Not sent"),
 }
 
 

@@ -18,7 +18,9 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
+from tansuan.web.deps import ledger_of
 from tansuan.web.pages import _check_csrf, _scope, _who, render
+from tansuan.web.routes import allowance
 from tansuan.web.routes import insights as api
 
 router = APIRouter(include_in_schema=False)
@@ -107,9 +109,40 @@ def position_page(request: Request, site: str = "", year: int = 0) -> Response:
     year = year or dt.date.today().year
 
     def compute(scope: Any, s: str) -> dict[str, Any]:
-        return api.position_data(request, store, scope, s, year, None)
+        data = api.position_data(request, store, scope, s, year, None)
+        try:  # the trades: the site's own organisation only
+            data["account"] = allowance.account_data(store, scope, s, year)
+        except TansuanError:
+            data["account"] = None
+        return data
 
     return _page(request, "insights_position.html", site, compute, year=year)
+
+
+@router.post("/insights/position/trade", response_class=HTMLResponse)
+def add_trade_page(
+    request: Request, site: str = Form(...), year: int = Form(...), csrf: str = Form(""),
+    date: str = Form(""), side: str = Form(""), instrument: str = Form(""),
+    quantity: str = Form(""), price: str = Form(""), note: str = Form(""),
+) -> Response:  # fmt: skip
+    """The trade form of the position page (administrators and energy managers of the
+    site's organisation); back to the page, or the page with the error."""
+    _check_csrf(request, csrf)
+    principal = _who(request)
+    scope = _scope(request, principal)
+    store = request.app.state.store
+    try:
+        body = {"date": date, "side": side, "instrument": instrument,
+                "quantity": _number(quantity, "quantity"), "price": _number(price, "price"),
+                "note": note}  # fmt: skip
+        allowance.add_trade(store, ledger_of(request.app), scope, site, year, body)
+    except TansuanError as exc:
+        with store.read() as conn:
+            sites = scope.sites(conn)
+        status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 400  # fmt: skip  # noqa: E501
+        return render(request, "insights_position.html", principal, status=status, site=site,
+                      sites=sites, data=None, error=exc.message, year=year)  # fmt: skip
+    return RedirectResponse(f"/insights/position?site={site}&year={year}", status_code=303)
 
 
 @router.get("/ui/alerts", response_class=HTMLResponse)

@@ -279,24 +279,20 @@ def forecast(
 def position_data(
     request: Request, store: Any, scope: Scope, site: str, year: int | None, price: float | None
 ) -> dict[str, Any]:
-    from tansuan.market.holdings import load_account
+    from tansuan.market import accounts
 
-    settings: Settings = request.app.state.settings
     opened = open_site(request, store, scope, site)
     year = year or dt.datetime.now(opened.zone).year
     opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
-    path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
-    if not path.exists():
-        raise NotFound(f"站点 {site} 没有配额持有文件 / no holdings file for {site} ({path.name})")
-    account = load_account(path)
     with store.read() as conn:
+        stored = accounts.load(conn, opened.model.organisation.id, site, year)
         try:
             history = insights.emission_history(conn, site, f"{year - 4}-01", f"{year}-12")
         except (NotFound, InputError):
             history = {}
-    out = insights.position_report(account, year, history, price=price)
+    out = insights.position_report(stored.account, year, history, price=price)
     log_read(store, scope, opened, f"position {site} {year}")
-    return {"site": site} | out
+    return {"site": site, "version": stored.row["version"]} | out
 
 
 @router.get("/position", summary="Allowance position / 配额盈缺", response_class=JSONBytes)
@@ -310,8 +306,9 @@ def position(
         float | None, Query(ge=0, description="[money/t] (overrides the file)")
     ] = None,  # noqa: E501
 ) -> JSONBytes:
-    """Forecast emissions of the year vs the holdings in ``<holdings_dir>/<site>.yaml``:
-    obligation, shortfall or surplus, the shortfall's value and its probability."""
+    """Emissions of the year (verified, else forecast) vs the holdings of the site's
+    allowance account (``/allowance``): obligation, shortfall or surplus, the shortfall's
+    value and its probability."""
     return JSONBytes(position_data(request, store, scope, site, year, price))
 
 
@@ -349,9 +346,9 @@ async def upload_holdings(
     site: Annotated[str, Query(description="site id")],
     file: Annotated[UploadFile, File(description="compliance YAML (`tansuan position` format)")],
 ) -> JSONBytes:
-    """Check the file and save it as ``<holdings_dir>/<site>.yaml`` (the previous file is
-    replaced only when the new one is valid). Administrators of the site's own
-    organisation only."""
+    """Check the file and import it as the site's allowance account for the file's year
+    (a new version, trades added or cancelled to match; nothing changes when the file is
+    refused). Administrators of the site's own organisation only."""
     data = await file.read(MAX_HOLDINGS_BYTES + 1)
     return JSONBytes(save_holdings(request, store, scope, site, file.filename or "upload", data),
                      status_code=201)  # fmt: skip
@@ -360,13 +357,12 @@ async def upload_holdings(
 def save_holdings(
     request: Request, store: Any, scope: Scope, site: str, filename: str, data: bytes
 ) -> dict[str, Any]:
-    """Check an uploaded compliance file and save it as ``<holdings_dir>/<site>.yaml``
+    """Check an uploaded compliance file and import it as the site's allowance account
     (shared by the API and the dashboard form)."""
-    import os
-
     import yaml
 
-    from tansuan.market.holdings import account_from
+    from tansuan.market import accounts
+    from tansuan.web.deps import ledger_of
 
     scope.require_admin()
     opened = open_site(request, store, scope, site)
@@ -380,12 +376,8 @@ def save_holdings(
         raise InputError(
             f"不是 UTF-8 YAML 文件 / not a UTF-8 YAML file: {exc}", field="file"
         ) from None
-    account = account_from(raw, where=filename)
-    settings: Settings = request.app.state.settings
-    path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".yaml.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
-    return {"site": site, "entity": account.file.entity, "year": account.file.year,
-            "free_allocation_t": account.free_allocation, "file": path.name}  # fmt: skip
+    accounts.parse(raw, filename)  # every issue listed before anything is written
+    with store.write() as conn:
+        return accounts.import_file(conn, ledger_of(request.app), opened.model.organisation.id,
+                                    site, raw, by=f"user:{scope.principal.username}",
+                                    where=filename)  # fmt: skip
