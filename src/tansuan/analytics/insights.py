@@ -340,23 +340,31 @@ def forecast_report(history: dict[str, float], year: int, *, level: float = 0.9)
 
 
 def position_report(
-    account: Any, year: int, history: dict[str, float] | None, *, price: float | None = None
+    account: Any,
+    year: int,
+    history: dict[str, float] | None,
+    *,
+    price: float | None = None,
+    given: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """The compliance position of an account (:func:`tansuan.market.accounts.load`): the
     verified emissions once recorded, else the site's accounting results and their forecast
-    when ``history`` is given (and long enough), else the account's ``emissions``."""
+    when ``history`` is given (and long enough), else the account's ``emissions``;
+    ``given`` (mean, sd) [t] overrides them all."""
     from tansuan.market.position import position
 
     doc = account.file
     if doc.year != year:
         raise InputError(f"账户年份不符 / the account is for {doc.year}, not {year}", field="year")
     outlook = None
-    if history and doc.verified is None:
+    if history and doc.verified is None and given is None:
         try:
             outlook = year_outlook(list(history), np.array(list(history.values())), year)
         except InputError:
             outlook = None
-    if doc.verified is not None:
+    if given is not None:
+        (mean, sd), basis = given, "given"
+    elif doc.verified is not None:
         mean, sd, basis = doc.verified, 0.0, "verified"
     elif outlook is not None:
         mean, sd, basis = outlook.mean, outlook.sd, "forecast"

@@ -92,10 +92,10 @@ def position(
     ctx: typer.Context,
     site: str | None = typer.Option(None, "--site", help="site id (its account)"),
     year: int | None = typer.Option(None, "--year", help="compliance year (default: latest)"),
-    emissions: float | None = typer.Option(None, "--emissions", help="forecast emissions [tCO2]"),
-    sd: float | None = typer.Option(None, "--sd", help="standard deviation of the forecast [tCO2]"),
+    emissions: float | None = typer.Option(None, "--emissions", help="forecast emissions (tCO2)"),
+    sd: float | None = typer.Option(None, "--sd", help="standard deviation of the forecast (tCO2)"),
     price: float | None = typer.Option(
-        None, "--price", help="allowance price [money/t] (overrides the account's)"
+        None, "--price", help="allowance price (money/t) (overrides the account's)"
     ),
     scope: str | None = typer.Option(None, "--scope", help="forecast only this scope's results"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
@@ -111,7 +111,6 @@ def position(
     from tansuan.analytics.insights import position_report
     from tansuan.cli import console, fail
     from tansuan.market import accounts
-    from tansuan.market.position import position as compute
     from tansuan.store.grants import site_org
 
     try:
@@ -126,12 +125,8 @@ def position(
             stored = accounts.load(conn, org, site, the_year)
             with console.status("预测排放 / forecasting emissions …"):
                 history = _history(conn, site, the_year, scope) if emissions is None else {}
-        out = position_report(stored.account, the_year, history, price=price)
-        if emissions is not None:
-            doc = stored.account.file
-            result = compute(emissions, sd or 0.0, stored.account.holdings, stored.account.rules,
-                             price=doc.price if price is None else price, gas=doc.gas)  # fmt: skip
-            out["position"], out["emissions_basis"] = result.__dict__, "given"
+        given = None if emissions is None else (emissions, sd or 0.0)
+        out = position_report(stored.account, the_year, history, price=price, given=given)
     except TansuanError as error:
         fail(error, code=1)
     out = {"site": site} | out | {"account": accounts.record(stored)}
@@ -216,8 +211,8 @@ def trade_add(
     date: str = typer.Option(..., "--date", help="trade date YYYY-MM-DD"),
     side: str = typer.Option(..., "--side", help="buy or sell"),
     instrument: str = typer.Option(..., "--instrument", help="CEA or CCER"),
-    quantity: float = typer.Option(..., "--quantity", help="[t]"),
-    price: float = typer.Option(..., "--price", help="[money/t]"),
+    quantity: float = typer.Option(..., "--quantity", help="(t)"),
+    price: float = typer.Option(..., "--price", help="(money/t)"),
     note: str = typer.Option("", "--note", help="free text (contract, counterparty)"),
 ) -> None:
     """Add a trade to an account / 新增配额交易."""
@@ -255,11 +250,11 @@ def trade_cancel(
 def set_values(
     site: str = typer.Option(..., "--site", help="site id"),
     year: int = typer.Option(..., "--year", help="compliance year"),
-    allocation: float | None = typer.Option(None, "--allocation", help="entered allocation [t]"),
-    verified: float | None = typer.Option(None, "--verified", help="verified emissions [t]"),
+    allocation: float | None = typer.Option(None, "--allocation", help="entered allocation (t)"),
+    verified: float | None = typer.Option(None, "--verified", help="verified emissions (t)"),
     clear_verified: bool = typer.Option(False, "--clear-verified", help="forget them"),
-    banked: float | None = typer.Option(None, "--banked", help="banked allowances [t]"),
-    price: float | None = typer.Option(None, "--price", help="[money/t] to value a shortfall"),
+    banked: float | None = typer.Option(None, "--banked", help="banked allowances (t)"),
+    price: float | None = typer.Option(None, "--price", help="(money/t) to value a shortfall"),
     entity: str | None = typer.Option(
         None, "--entity", help="compliance entity name (creates the account if need be)"
     ),
