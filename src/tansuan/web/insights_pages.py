@@ -147,20 +147,48 @@ def add_trade_page(
 
 @router.get("/ui/alerts", response_class=HTMLResponse)
 def alerts_banner(request: Request, site: str = "", year: int = 0) -> Response:
-    """The alerts of one site (or of every own and shared site) as a banner fragment."""
+    """The alerts of one site (or of every own and shared site) as a banner fragment: the
+    alerts job's stored ones (with their delivery) when the server runs it, else
+    evaluated now."""
     principal = _who(request)
     scope = _scope(request, principal)
     store = request.app.state.store
     year = year or dt.date.today().year
+    job = getattr(request.app.state, "alerts_job", None)
     with store.read() as conn:
         sites = [site] if site else [s["site"] for s in scope.sites(conn)]
     found: list[dict[str, Any]] = []
     for s in sites:
         try:
-            found += api.alerts_data(request, store, scope, s, year)["alerts"]
+            if job is not None:
+                found += stored_alerts(request, store, scope, s)
+            else:
+                found += api.alerts_data(request, store, scope, s, year)["alerts"]
         except TansuanError:
             continue  # a site the caller may not analyse raises no banner
-    return render(request, "_alerts.html", principal, alerts=found)
+    last = job["last"] if job is not None else None
+    return render(request, "_alerts.html", principal, alerts=found, job=job,
+                  last_round=None if last is None else last.started)  # fmt: skip
+
+
+def stored_alerts(request: Request, store: Any, scope: Any, site: str) -> list[dict[str, Any]]:
+    """The open alerts the alerts job stored for a site the caller may analyse; delivery
+    details (sent, errors) only for the site's own organisation."""
+    from tansuan.store import alert_events
+
+    opened = api.open_site(request, store, scope, site)
+    with store.read() as conn:
+        rows = alert_events.open_events(conn, opened.model.organisation.id, site)
+    out = []
+    for r in rows:
+        item = {k: r[k] for k in ("site_key", "kind", "severity", "metric", "value", "unit",
+                                  "zh", "en")}  # fmt: skip
+        item["raised_at"] = dt.datetime.fromtimestamp(r["raised_at_us"] / 1e6, dt.UTC)
+        if opened.access.own:
+            item["sent"] = r["sent_at_us"] is not None
+            item["last_error"] = r["last_error"]
+        out.append(item)
+    return out
 
 
 @router.post("/insights/position/upload", response_class=HTMLResponse)

@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("seen_at_us", sa.BigInteger(), nullable=False),
         sa.Column("cleared_at_us", sa.BigInteger(), nullable=True),
         sa.Column("sent_at_us", sa.BigInteger(), nullable=True),
+        sa.Column("sent_to", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
