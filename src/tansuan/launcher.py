@@ -146,6 +146,9 @@ def demo(
         raise typer.Exit(2)
     env = {**os.environ, "TANSUAN_INGEST_TOKEN": settings.ingest_token or _token(settings.data_dir)}
     os.environ["TANSUAN_INGEST_TOKEN"] = env["TANSUAN_INGEST_TOKEN"]
+    if "alerts" not in settings.serve_services and "TANSUAN_SERVE_SERVICES" not in os.environ:
+        # The demo's server also runs the alerts job (the dashboard shows what it raised).
+        env["TANSUAN_SERVE_SERVICES"] = ",".join(filter(None, [settings.serve_services, "alerts"]))
     get_settings.cache_clear()
     backfill = subprocess.run(
         _tansuan("twin", "backfill", "--site", site, "--days", str(days), "--if-missing"),

@@ -332,8 +332,9 @@ def alerts(
     site: Annotated[str, Query(description="site id")],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> JSONBytes:
-    """Energy-budget, allowance and threshold alerts of the site for the year (nothing is
-    sent from here: delivery is ``tansuan alerts --send``)."""
+    """Energy-budget, allowance and threshold alerts of the site for the year, evaluated
+    now (nothing is sent from here: delivery is the server's ``alerts`` job or
+    ``tansuan alerts --send``)."""
     return JSONBytes(alerts_data(request, store, scope, site, year))
 
 
