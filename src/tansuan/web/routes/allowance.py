@@ -126,8 +126,9 @@ def post_trade(
     year: Annotated[int, Query(ge=2000, le=2100, description="compliance year")],
     body: TradeBody,
 ) -> JSONBytes:
-    """A buy or sell of CEA or CCER (quantity [t], price [money/t]); refused (422) with
-    nothing stored when a field is wrong or the sale exceeds what is held."""
+    """A buy or sell of CEA or CCER (quantity [t], price [money/t]); refused with nothing
+    stored when a field is wrong (422, every issue listed) or the sale exceeds what is
+    held (400)."""
     trade_id = add_trade(store, ledger, scope, site, year, body.model_dump())
     return JSONBytes(account_data(store, scope, site, year) | {"trade_id": trade_id},
                      status_code=201)  # fmt: skip
