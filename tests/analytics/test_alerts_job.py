@@ -59,6 +59,10 @@ def test_alert_events_open_clear_and_delivery(store: Store) -> None:
         [row] = alert_events.open_events(conn, "org")
         assert row["severity"] == "critical" and row["sent_to"] == []
         assert len(alert_events.pending(conn, "http://b")) == 1
+    with store.write() as conn:  # New Year: last year's open alerts are cleared
+        alert_events.record(conn, "org", "site", 2027, [], 6)
+    with store.read() as conn:
+        assert alert_events.open_events(conn, "org") == []
 
 
 def _wait(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:

@@ -78,7 +78,13 @@ def test_import_versions_and_ledger_leaves(store: Store, ledger: Ledger) -> None
     assert stored.account.cash == pytest.approx(1_280_000)
     assert stored.row["changed_by"] == "test:ann" and stored.row["leaf_index"] == 0
     assert [k for k, _ in _leaves(store)] == ["allowance"] * 4
-    # the same file again changes nothing: no version, no trade, no leaf
+    # the same file again changes nothing: no version, no trade, no leaf — a note added
+    # to a trade since does not make it another trade
+    from tansuan.store.market_schema import allowance_trade
+
+    with store.write() as conn:
+        conn.execute(allowance_trade.update().where(allowance_trade.c.side == "sell")
+                     .values(note="contract 7"))  # fmt: skip
     before = _snapshot(store)
     again = _import(store, ledger, FILE)
     assert (again["version"], again["trades_added"], again["trades_cancelled"]) == (None, 0, 0)

@@ -118,10 +118,13 @@ def import_file(
     doc = parse(raw, where)
     version = db.write_account(connection, ledger, org, site, doc.year, _fields(doc), by=by,
                                change=f"import {where}")  # fmt: skip
-    wanted = Counter(tuple(_trade(t).values()) for t in doc.trades)
+    # A trade is matched on what the file says (date, side, instrument, quantity, price):
+    # a note entered later does not make it a different trade.
+    same = [k for k in db.TRADE_FIELDS if k != "note"]
+    wanted = Counter(tuple(_trade(t)[k] for k in same) for t in doc.trades)
     cancelled = 0
     for t in db.trades(connection, org, site, doc.year, active_only=True):
-        key = tuple(t[k] for k in db.TRADE_FIELDS)
+        key = tuple(t[k] for k in same)
         if wanted[key] > 0:
             wanted[key] -= 1
         else:
@@ -130,8 +133,8 @@ def import_file(
     added = 0
     for key, count in wanted.items():
         for _ in range(count):
-            db.add_trade(connection, ledger, org, site, doc.year, dict(zip(db.TRADE_FIELDS, key,
-                         strict=True)), by=by)  # fmt: skip
+            trade = dict(zip(same, key, strict=True)) | {"note": ""}
+            db.add_trade(connection, ledger, org, site, doc.year, trade, by=by)
             added += 1
     stored = load(connection, org, site, doc.year)
     return {"site": site, "entity": doc.entity, "year": doc.year, "version": version,

@@ -27,18 +27,19 @@ def alert_key(alert: Any) -> str:
 def record(
     connection: Connection, org: str, site: str, year: int, alerts: Sequence[Any], at_us: int
 ) -> None:
-    """Store one evaluation of a site: open the new alerts, refresh the value of those
-    still raised, clear those gone."""
+    """Store one evaluation of a site for ``year``: open the new alerts, refresh the value
+    of those still raised, clear those gone (and every open one of another year)."""
     e = alert_event
     rows = connection.execute(
-        select(e.c.id, e.c.key).where(
-            e.c.org_key == org, e.c.site_key == site, e.c.year == year,
-            e.c.cleared_at_us.is_(None),
+        select(e.c.id, e.c.key, e.c.year).where(
+            e.c.org_key == org, e.c.site_key == site, e.c.cleared_at_us.is_(None)
         )
-    ).all()  # fmt: skip
-    open_ids = {r.key: r.id for r in rows}
+    ).all()
+    open_ids = {r.key: r.id for r in rows if r.year == year}
     current = {alert_key(a): a for a in alerts}
+    # cleared: those no longer raised, and any of an earlier year (after New Year)
     gone = [i for k, i in open_ids.items() if k not in current]
+    gone += [r.id for r in rows if r.year != year]
     if gone:
         connection.execute(update(e).where(e.c.id.in_(gone)).values(cleared_at_us=at_us))
     for key, a in current.items():
