@@ -121,4 +121,24 @@ def test_the_position_page_lists_trades_and_adds_one(planted_deployment: Deploym
     assert refused.status_code == 400 and "lots" in refused.text
     olga_page = d.client("olga").get("/insights/position", params=SITE).text
     assert 'id="trades"' in olga_page and 'id="trade-form"' not in olga_page
-    assert len(_account(d)["trades"]) == 2
+    assert "cancel-trade" not in olga_page and 'id="values-form"' not in olga_page
+    trades = _account(d)["trades"]
+    assert len(trades) == 2
+    # cancel the new trade, record verified emissions (an empty field is left as it is)
+    mine = next(t for t in trades if t["note"] == "broker X")
+    token = {"site": "demo-site", "year": "2024", "csrf": csrf_of(emma)}
+    gone = emma.post(f"/insights/position/trade/{mine['id']}/cancel", data=token,
+                     follow_redirects=False)  # fmt: skip
+    assert gone.status_code == 303
+    saved = emma.post("/insights/position/values", data=token | {"verified": "11000",
+                      "allocation": "", "banked": ""}, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    bad = emma.post("/insights/position/values", data=token | {"banked": "-2"})
+    assert bad.status_code == 400
+    account = _account(d)
+    assert next(t for t in account["trades"] if t["id"] == mine["id"])["cancelled_by"] == (
+        "user:emma"
+    )
+    assert (account["verified_t"], account["allocation_entered_t"], account["version"]) == (
+        11_000, 10_000, 2
+    )  # fmt: skip

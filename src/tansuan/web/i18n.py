@@ -218,6 +218,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "raised_at": ("首次出现", "Raised"),
     "sent_at": ("已发送", "Sent"),
     "not_sent": ("未发送", "Not sent"),
+    "cancel_trade": ("撤销", "Cancel"),
+    "save_values": ("保存", "Save"),
 }
 
 

@@ -127,15 +127,58 @@ def add_trade_page(
 ) -> Response:  # fmt: skip
     """The trade form of the position page (administrators and energy managers of the
     site's organisation); back to the page, or the page with the error."""
+
+    def change(scope: Any) -> None:
+        body = {"date": date, "side": side, "instrument": instrument,
+                "quantity": _number(quantity, "quantity"), "price": _number(price, "price"),
+                "note": note}  # fmt: skip
+        allowance.add_trade(request.app.state.store, ledger_of(request.app), scope, site, year,
+                            body)  # fmt: skip
+
+    return _account_change(request, csrf, site, year, change)
+
+
+@router.post("/insights/position/trade/{trade_id}/cancel", response_class=HTMLResponse)
+def cancel_trade_page(
+    request: Request, trade_id: int, site: str = Form(...), year: int = Form(...),
+    csrf: str = Form(""),
+) -> Response:  # fmt: skip
+    """The cancel button of a trade on the position page."""
+
+    def change(scope: Any) -> None:
+        allowance.cancel(request.app.state.store, ledger_of(request.app), scope, site, trade_id)
+
+    return _account_change(request, csrf, site, year, change)
+
+
+@router.post("/insights/position/values", response_class=HTMLResponse)
+def set_values_page(
+    request: Request, site: str = Form(...), year: int = Form(...), csrf: str = Form(""),
+    allocation: str = Form(""), verified: str = Form(""), banked: str = Form(""),
+) -> Response:  # fmt: skip
+    """The entered-values form of the position page (empty fields are left as they are)."""
+
+    def change(scope: Any) -> None:
+        body = allowance.ValuesBody(allocation=_number(allocation, "allocation"),
+                                    verified=_number(verified, "verified"),
+                                    banked=_number(banked, "banked"))  # fmt: skip
+        allowance.set_values(request.app.state.store, ledger_of(request.app), scope, site,
+                             year, body)  # fmt: skip
+
+    return _account_change(request, csrf, site, year, change)
+
+
+def _account_change(
+    request: Request, csrf: str, site: str, year: int, change: Callable[[Any], None]
+) -> Response:
+    """Run a change of the account as the caller; back to the position page, or the page
+    with the error (and the right status)."""
     _check_csrf(request, csrf)
     principal = _who(request)
     scope = _scope(request, principal)
     store = request.app.state.store
     try:
-        body = {"date": date, "side": side, "instrument": instrument,
-                "quantity": _number(quantity, "quantity"), "price": _number(price, "price"),
-                "note": note}  # fmt: skip
-        allowance.add_trade(store, ledger_of(request.app), scope, site, year, body)
+        change(scope)
     except TansuanError as exc:
         with store.read() as conn:
             sites = scope.sites(conn)

@@ -144,11 +144,16 @@ def post_cancel(
     site: Annotated[str, Query(description="site id")],
 ) -> JSONBytes:
     """The trade stays, marked cancelled (who, when, its ledger leaf)."""
+    row = cancel(store, ledger, scope, site, trade_id)
+    return JSONBytes(account_data(store, scope, site, int(row["year"])))
+
+
+def cancel(store: Any, ledger: Any, scope: Scope, site: str, trade_id: int) -> dict[str, Any]:
+    """Cancel a trade as the caller (shared by the API and the position page)."""
     require_writer(scope)
     with store.write() as conn:
         org = own_org(conn, scope, site)
-        row = accounts.cancel_trade(conn, ledger, org, site, trade_id, by=who(scope))
-    return JSONBytes(account_data(store, scope, site, int(row["year"])))
+        return accounts.cancel_trade(conn, ledger, org, site, trade_id, by=who(scope))
 
 
 def set_values(
