@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -79,7 +80,7 @@ def test_serve_runs_the_alerts_job(
     5 % and no shortfall cap → obligation 2 000 t, shortfall 1 000 t, certain (P = 1):
     one critical allowance alert. The JSON webhook answers 500 once: retried at the next
     round (1 s later), then neither webhook gets it again. Verified 900 t clears it."""
-    year = dt.datetime.now(dt.UTC).year  # the site's zone is +08:00: same year but at New Year
+    year = dt.datetime.now(ZoneInfo("Asia/Shanghai")).year  # the job's year: the site's zone
     http_port = free_port()
     env = {
         "TANSUAN_DATA_DIR": str(tmp_path / "data"),
