@@ -1,4 +1,4 @@
-"""The server's alerts job: alert events in the store (SQLite and PostgreSQL), and a real
+"""The server's alerts job, on SQLite and PostgreSQL: alert events in the store, and a real
 ``tansuan serve`` evaluating, delivering to a local webhook server, retrying a failed
 webhook at the next round, never resending, clearing — shown on the dashboard."""
 
@@ -74,7 +74,7 @@ def _wait(condition: Callable[[], bool], what: str, seconds: float = 60) -> None
 
 
 def test_serve_runs_the_alerts_job(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
 ) -> None:
     """The demo site's account for this year: allocation 1 000 t, verified 2 000 t, CCER cap
     5 % and no shortfall cap → obligation 2 000 t, shortfall 1 000 t, certain (P = 1):
@@ -84,7 +84,7 @@ def test_serve_runs_the_alerts_job(
     http_port = free_port()
     env = {
         "TANSUAN_DATA_DIR": str(tmp_path / "data"),
-        "TANSUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "TANSUAN_DATABASE_URL": db_url,
         "TANSUAN_DEMO": "true",
         "TANSUAN_SERVE_SERVICES": "alerts",
         "TANSUAN_ALERT_INTERVAL_S": "1",
