@@ -82,5 +82,10 @@ def test_refused_cli_input_is_clear_and_changes_nothing(env: Path) -> None:
     assert "no site 'elsewhere'" in run("position", "import", str(env), "--site", "elsewhere",
                                          code=1)  # fmt: skip
     env.write_text("entity: [unclosed\n", encoding="utf-8")
-    assert "cannot read" in run("position", "import", str(env), code=1)
+    assert "不是 YAML 文件" in run("position", "import", str(env), code=1)
+    bad_date = FILE | {"trades": [{"date": "2022-13-01", "side": "buy", "instrument": "CEA",
+                                   "quantity": 1, "price": 1}]}  # fmt: skip
+    env.write_text(yaml.safe_dump(bad_date), encoding="utf-8")
+    out = run("position", "import", str(env), "--site", "site", code=1)
+    assert "trades.0.date" in out and "配额账户文件 / compliance file" in out
     assert _account() == before

@@ -199,6 +199,10 @@ def test_holdings_upload_is_checked_and_replaces_only_when_valid(
                          files={"file": ("h.yaml", bad.encode(), "application/yaml")})  # fmt: skip
     assert refused.status_code == 422 and "allocation" in refused.text  # every issue listed
     assert refused.headers["content-type"].startswith("application/problem+json")
+    bad_date = planted.HOLDINGS.replace("2024-03-01", "2024-13-01")
+    files = {"file": ("h.yaml", bad_date.encode(), "application/yaml")}
+    refused = alice.post("/api/v1/position/holdings", params={"site": "demo-site"}, files=files)
+    assert refused.status_code == 422 and "trades.0.date" in refused.text
     assert stored() == before  # nothing stored was changed
     better = planted.HOLDINGS.replace("allocation: 10000", "allocation: 11000")
     operator = planted_deployment.client("olga").post(

@@ -179,16 +179,16 @@ def import_file(
     refused. Importing makes a new version of the account when a value differs, adds the
     file's trades and cancels the open trades not in the file.
     """
-    import yaml
-
     from tansuan.cli import console, fail
     from tansuan.market import accounts
+    from tansuan.market.holdings import parse_yaml
 
     try:
         try:
-            raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"无法读取 / cannot read {file}: {exc}", field="file") from None
+        raw = parse_yaml(text, where=str(file))
         doc = accounts.parse(raw, str(file))
         target = site or doc.entity
         done = _write(target, lambda conn, ledger, org: accounts.import_file(

@@ -98,6 +98,31 @@ class Account:
         return self.holdings.free_allocation
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: dates stay text and the schema checks them
+    (PyYAML's own date constructor raises a bare ValueError on e.g. 2022-13-01)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_yaml(text: str, *, where: str) -> Any:
+    """Parse the text of a compliance file.
+
+    Raises
+    ------
+    InputError
+        Not YAML.
+    """
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise InputError(f"不是 YAML 文件 / {where} is not YAML: {exc}", field="file") from None
+
+
 def load_account(path: Path) -> Account:
     """Read and check a compliance YAML file.
 
@@ -109,10 +134,10 @@ def load_account(path: Path) -> Account:
         The file cannot be read, or more is sold than held.
     """
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read {path}: {exc}", field="holdings") from exc
-    return account_from(raw, where=str(path))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取 / cannot read {path}: {exc}", field="file") from None
+    return account_from(parse_yaml(text, where=str(path)), where=str(path))
 
 
 def account_from(raw: Any, *, where: str = "holdings") -> Account:
@@ -124,7 +149,7 @@ def account_from(raw: Any, *, where: str = "holdings") -> Account:
             Issue(str(e["type"]), ".".join(str(p) for p in e["loc"]), str(e["msg"]))
             for e in exc.errors()
         ]
-        raise ValidationFailed(issues, what=f"compliance file {where}") from None
+        raise ValidationFailed(issues, what=f"配额账户文件 / compliance file {where}") from None
     allocations = tuple(
         allocate(
             Unit(u.id, u.category, u.supply_mwh, u.heat_gj, u.cooling, u.load_factor),

@@ -360,9 +360,8 @@ def save_holdings(
 ) -> dict[str, Any]:
     """Check an uploaded compliance file and import it as the site's allowance account
     (shared by the API and the dashboard form)."""
-    import yaml
-
     from tansuan.market import accounts
+    from tansuan.market.holdings import parse_yaml
     from tansuan.web.deps import ledger_of
 
     scope.require_admin()
@@ -372,11 +371,10 @@ def save_holdings(
     if len(data) > MAX_HOLDINGS_BYTES:
         raise InputError("文件超过 1 MB / the holdings file is larger than 1 MB", field="file")
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(
-            f"不是 UTF-8 YAML 文件 / not a UTF-8 YAML file: {exc}", field="file"
-        ) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"不是 UTF-8 文件 / not a UTF-8 file: {exc}", field="file") from None
+    raw = parse_yaml(text, where=filename)
     accounts.parse(raw, filename)  # every issue listed before anything is written
     with store.write() as conn:
         return accounts.import_file(conn, ledger_of(request.app), opened.model.organisation.id,
