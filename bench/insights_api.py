@@ -42,6 +42,8 @@ ROUTES = {
     "forecast": "/api/v1/forecast?site=demo-site&year=2024",
     "position": "/api/v1/position?site=demo-site&year=2024",
     "alerts": "/api/v1/alerts?site=demo-site&year=2024",
+    "allowance": "/api/v1/allowance?site=demo-site&year=2024",
+    "page_position": "/insights/position?site=demo-site&year=2024",
     "page_findings": "/insights/findings?site=demo-site&start=2025-03-03&end=2025-03-17"
     "&tariff=0.8&factor=0.5",
     "page_forecast": "/insights/forecast?site=demo-site&year=2024",
@@ -60,7 +62,7 @@ def main() -> None:
     settings = Settings(data_dir=folder / "data", database_url=url, demo=True)
     store = Store(url, settings=settings)
     built = build(store, dt.datetime.now(dt.UTC))
-    planted.plant_all(store, built["ingestor"], folder / "data" / "holdings")
+    planted.plant_all(store, built["ingestor"])
     app = create_app(settings, store=store)
     times: dict[str, list[float]] = {name: [] for name in ROUTES}
     with TestClient(app) as client:

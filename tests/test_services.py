@@ -26,3 +26,9 @@ def test_unknown_services_are_refused() -> None:
     with pytest.raises(ConfigError, match="bacnet"):
         jobs(Settings(serve_services="hj212,bacnet"))
     assert len(jobs(Settings(serve_services=""))) == 1  # the STH schedule always runs
+
+
+def test_the_alerts_job_is_a_service_and_checks_its_webhooks() -> None:
+    assert len(jobs(Settings(serve_services="alerts"))) == 2  # the STH schedule and alerts
+    with pytest.raises(ConfigError, match="FORMAT=http"):
+        jobs(Settings(serve_services="alerts", alert_webhooks=["slack=http://x"]))

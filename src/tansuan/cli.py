@@ -568,11 +568,11 @@ app.add_typer(report_app, name="report")
 
 # --- analytics and market (issue 10) --------------------------------------------------
 from tansuan.analytics.commands import analyse, forecast  # noqa: E402
-from tansuan.market.commands import position  # noqa: E402
+from tansuan.market.commands import position_app  # noqa: E402
 
 app.command("analyse")(analyse)
 app.command("forecast")(forecast)
-app.command("position")(position)
+app.add_typer(position_app, name="position")
 from tansuan.analytics.findings_command import findings  # noqa: E402
 
 app.command("findings")(findings)

@@ -184,6 +184,9 @@ def demo(
     # Prices to value the findings with (illustrative; a plant sets its own).
     env.setdefault("TANSUAN_ENERGY_TARIFF", DEMO_TARIFF)
     env.setdefault("TANSUAN_CARBON_PRICE", DEMO_CARBON_PRICE)
+    if "alerts" not in settings.serve_services and "TANSUAN_SERVE_SERVICES" not in os.environ:
+        # The demo's server also runs the alerts job (the dashboard shows what it raised).
+        env["TANSUAN_SERVE_SERVICES"] = ",".join(filter(None, [settings.serve_services, "alerts"]))
     get_settings.cache_clear()
     backfill = subprocess.run(
         _tansuan(

@@ -1,4 +1,5 @@
-"""What ``tansuan serve`` runs beside the web app: the gateways and the STH schedule.
+"""What ``tansuan serve`` runs beside the web app: the gateways, the STH schedule and the
+alerts job (:mod:`tansuan.analytics.alerts_job`).
 
 Each service is a background job of the app (``create_app(background=…)``): it starts
 once the store is open and is cancelled at shutdown. Every gateway hands its readings to
@@ -19,7 +20,7 @@ from tansuan.settings import Settings
 log = logging.getLogger(__name__)
 
 Job = Callable[[Any], Coroutine[Any, Any, None]]
-SERVICES = ("hj212", "modbus", "opcua", "mqtt")
+SERVICES = ("hj212", "modbus", "opcua", "mqtt", "alerts")
 
 
 def _models(app: Any) -> list[Any]:
@@ -112,7 +113,19 @@ def jobs(settings: Settings) -> list[Job]:
         finally:
             await asyncio.to_thread(gateway.stop)
 
-    table: dict[str, Job] = {"hj212": hj212, "modbus": modbus, "opcua": opcua, "mqtt": mqtt}
+    # --- alerts (issue 10): evaluated for every site and delivered on a schedule ---
+    if "alerts" in wanted:
+        from tansuan.analytics.alerts_job import webhooks
+
+        webhooks(settings)  # a malformed webhook stops `tansuan serve` at start
+
+    async def alerts(app: Any) -> None:
+        from tansuan.analytics.alerts_job import run_schedule
+
+        await run_schedule(app, settings)
+
+    table: dict[str, Job] = {"hj212": hj212, "modbus": modbus, "opcua": opcua, "mqtt": mqtt,
+                             "alerts": alerts}  # fmt: skip
     return [sth, *(table[name] for name in SERVICES if name in wanted)]
 
 

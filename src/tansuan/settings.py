@@ -146,7 +146,8 @@ class Settings(BaseSettings):
         default="hj212,modbus,opcua,mqtt",
         description="Gateways `tansuan serve` runs beside the web app (comma-separated: "
         "hj212, modbus, opcua, mqtt; empty for none). MQTT runs only when TANSUAN_MQTT_URL "
-        "is set; the signed-tree-head schedule always runs.",
+        "is set; the signed-tree-head schedule always runs. Add `alerts` to evaluate every "
+        "site's alerts every TANSUAN_ALERT_INTERVAL_S and send new ones to the webhooks.",
     )
     crosscheck_threshold: float = Field(
         default=0.05,
@@ -197,8 +198,8 @@ class Settings(BaseSettings):
     )
     holdings_dir: Path | None = Field(
         default=None,
-        description="Folder of compliance YAML files, one per site: <holdings_dir>/<site>.yaml "
-        "(format: `tansuan position --help`). Default: <data_dir>/holdings.",
+        description="Unused since the allowance accounts moved into the store: import an "
+        "old <holdings_dir>/<site>.yaml with `tansuan position import FILE --site SITE`.",
     )
     alert_margin_pct: float = Field(
         default=0.0,
@@ -222,6 +223,13 @@ class Settings(BaseSettings):
     )
     alert_retries: int = Field(
         default=2, ge=0, description="Further attempts after a failed webhook delivery."
+    )
+    alert_interval_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds between the rounds of the server's alerts job (service `alerts` "
+        "in TANSUAN_SERVE_SERVICES): every site is evaluated, new alerts are sent, failed "
+        "webhooks are tried again.",
     )
 
     @model_validator(mode="after")

@@ -95,9 +95,10 @@ def test_forecast_csv_backtests_and_picks_the_better_model(tmp_path: Path) -> No
     assert "back-test" in run("forecast", "--csv", str(path))
 
 
-def test_position_from_a_compliance_file(tmp_path: Path) -> None:
+def test_position_from_an_imported_compliance_file(env: Store, tmp_path: Path) -> None:
     """Same figures as tests/market/test_position.py::test_short_after_selling, with the
-    allocation entered and the trades listed: shortfall 100 000 t, P = 0.98237."""
+    allocation entered and the trades listed: shortfall 100 000 t, P = 0.98237. The site
+    has no accounting results, so the account's `emissions` are used."""
     doc = {
         "entity": "plant-1",
         "year": 2022,
@@ -131,14 +132,16 @@ def test_position_from_a_compliance_file(tmp_path: Path) -> None:
     }
     path = tmp_path / "h.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    out = json.loads(run("position", "--holdings", str(path), "--json"))
+    assert "+3" in run("position", "import", str(path), "--site", "site")
+    out = json.loads(run("position", "--site", "site", "--json"))
+    assert out["emissions_basis"] == "file" and out["year"] == 2022
     assert out["position"]["shortfall"] == pytest.approx(100_000)
     assert out["position"]["shortfall_probability"] == pytest.approx(0.98237, abs=1e-5)
     assert out["trade_cash"] == pytest.approx(-40_000 * 58 - 60_000 * 40 + 100_000 * 60)
-    assert "P(shortfall)" in run("position", "--holdings", str(path))
+    assert "P(shortfall)" in run("position", "--site", "site")
 
 
-def test_position_with_computed_allocation_and_bad_file(tmp_path: Path) -> None:
+def test_position_with_computed_allocation_and_bad_file(env: Store, tmp_path: Path) -> None:
     """Gas unit 2022, 1 000 000 MWh, heat ratio 0.2 → 343 288 t allocated (hand calc in
     tests/market/test_allocation.py); emissions 343 288 exactly covered → no shortfall."""
     doc = {
@@ -149,13 +152,18 @@ def test_position_with_computed_allocation_and_bad_file(tmp_path: Path) -> None:
     }
     path = tmp_path / "g.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    out = json.loads(run("position", "--holdings", str(path), "--emissions", "343288", "--json"))
-    assert out["free_allocation"] == pytest.approx(343_288)
+    run("position", "import", str(path), "--site", "site")
+    args = ("position", "--site", "site", "--emissions", "343288", "--json")
+    out = json.loads(run(*args))
+    assert out["account"]["free_allocation_t"] == pytest.approx(343_288)
     assert out["position"]["shortfall"] == pytest.approx(0, abs=1e-6)
     doc["units"][0]["cooling"] = "oil"
+    doc["allocation"] = 5
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    out = run("position", "--holdings", str(path), "--emissions", "1", code=1)
-    assert "units.0.cooling" in out
+    bad = run("position", "import", str(path), "--site", "site", code=1)
+    assert "units.0.cooling" in bad and "错误 / error" in bad
+    again = json.loads(run(*args))  # nothing stored changed
+    assert again["account"] == out["account"] and again["account"]["version"] == 1
 
 
 @pytest.fixture
@@ -341,17 +349,20 @@ def test_emissions_forecast_and_position_from_accounting_results(
     }
     path = tmp_path / "h.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    pos = json.loads(run("position", "--holdings", str(path), "--site", "site", "--json"))
+    run("position", "import", str(path), "--site", "site")
+    pos = json.loads(run("position", "--site", "site", "--year", "2026", "--json"))
     assert pos["outlook"]["months_actual"] == 8 and pos["outlook"]["months_forecast"] == 4
     assert pos["outlook"]["actual"] == pytest.approx(accounted, abs=1)
     assert pos["position"]["shortfall"] == pytest.approx(5_000, abs=1_500)
     assert pos["outlook"]["sd"] > 0 and pos["position"]["shortfall_probability"] > 0.99
     doc["allocation"] = pos["outlook"]["mean"]  # holdings = the expected total: even odds
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    even = json.loads(run("position", "--holdings", str(path), "--site", "site", "--json"))
+    run("position", "import", str(path), "--site", "site")
+    even = json.loads(run("position", "--site", "site", "--json"))
+    assert even["account"]["version"] == 2
     assert even["position"]["shortfall_probability"] == pytest.approx(0.5, abs=1e-6)
-    missing = run("position", "--holdings", str(path), "--site", "nowhere", code=1)
-    assert "no accounting results" in missing
+    missing = run("position", "--site", "nowhere", code=1)
+    assert "no site 'nowhere'" in missing
 
 
 def test_analyse_a_whole_area_by_node(env: Store) -> None:

@@ -11,16 +11,16 @@
 * **Monthly emissions** — current results of source ``boiler-oil`` for 2021-01 … 2024-06:
   1000 + 200·cos(2π(month − 1)/12) tCO2e + noise (normal, sd 5, seed 7). A year of the
   pattern sums to 12 000 t (the cosine terms cancel over 12 months).
-* **Holdings** — ``<holdings_dir>/demo-site.yaml`` for 2024: free allocation 10 000 t plus
-  500 t CEA bought; rules ccer_cap 5 %, shortfall_cap 20 %. With E ≈ 12 000 t,
-  (E − A)/E ≈ 16.7 % < 20 %, so the obligation is E and the shortfall E − 10 500 ≈ 1 500 t.
+* **Holdings** — the allowance account of ``demo-site`` for 2024 (imported from YAML):
+  free allocation 10 000 t plus 500 t CEA bought; rules ccer_cap 5 %, shortfall_cap 20 %.
+  With E ≈ 12 000 t, (E − A)/E ≈ 16.7 % < 20 %, so the obligation is E and the shortfall
+  E − 10 500 ≈ 1 500 t.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,15 +106,18 @@ def plant_emissions(store: Store) -> dict[str, float]:
     return truth
 
 
-def plant_holdings(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "demo-site.yaml"
-    path.write_text(HOLDINGS, encoding="utf-8")
-    return path
+def plant_holdings(store: Store) -> None:
+    import yaml
+
+    from tansuan.market import accounts
+
+    with store.write() as conn:
+        accounts.import_file(conn, None, "demo-group", "demo-site", yaml.safe_load(HOLDINGS),
+                             by="test", where="demo-site.yaml")  # fmt: skip
 
 
-def plant_all(store: Store, ingestor: Any, holdings_dir: Path) -> dict[str, float]:
+def plant_all(store: Store, ingestor: Any) -> dict[str, float]:
     plant_findings(ingestor)
     plant_savings(ingestor)
-    plant_holdings(holdings_dir)
+    plant_holdings(store)
     return plant_emissions(store)

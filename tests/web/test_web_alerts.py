@@ -67,7 +67,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver)
     store = Store(url, settings=get_settings())
     try:
         built = build(store, dt.datetime.now(dt.UTC))
-        planted.plant_all(store, built["ingestor"], tmp_path / "data" / "holdings")
+        planted.plant_all(store, built["ingestor"])
     finally:
         store.close()
     yield url

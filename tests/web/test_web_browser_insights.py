@@ -29,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                         alert_thresholds=["*:month_tco2e>500"])  # fmt: skip
     store = Store(url, settings=settings)
     built = build(store, dt.datetime.now(dt.UTC))
-    planted.plant_all(store, built["ingestor"], folder / "data" / "holdings")
+    planted.plant_all(store, built["ingestor"])
     app = create_app(settings, store=store)
     with serve(app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)
@@ -159,3 +159,22 @@ def test_holdings_upload_form(site: dict[str, Any]) -> None:
     page.click("#holdings-upload button")
     page.wait_for_url("**/insights/position?site=demo-site&year=2024")
     assert page.locator("#pos-shortfall").is_visible()
+
+
+def test_position_page_trade_form(site: dict[str, Any]) -> None:
+    """The account's trades under the position; an administrator adds one through the form."""
+    page = _login(site, "alice", "en")
+    page.goto(site["base"] + "/insights/position?site=demo-site&year=2024")
+    assert page.locator("#trades tr").count() == 2  # header + the planted CEA purchase
+    page.fill("#trade-form input[name=date]", "2024-09-02")
+    page.select_option("#trade-form select[name=side]", "buy")
+    page.select_option("#trade-form select[name=instrument]", "CCER")
+    page.fill("#trade-form input[name=quantity]", "300")
+    page.fill("#trade-form input[name=price]", "41.5")
+    page.fill("#trade-form input[name=note]", "broker Y")
+    page.click("#trade-form button")
+    page.wait_for_url("**/insights/position?site=demo-site&year=2024")
+    rows = page.locator("#trades tr")
+    assert rows.count() == 3
+    assert "broker Y" in rows.nth(2).inner_text() and "user:alice" in rows.nth(2).inner_text()
+    shot(page, "37-position-trades")

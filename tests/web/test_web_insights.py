@@ -14,8 +14,7 @@ from tests.web.conftest import Deployment
 
 @pytest.fixture
 def planted_deployment(deployment: Deployment) -> Deployment:
-    holdings = deployment.app.state.settings.data_dir / "holdings"
-    planted.plant_all(deployment.store, deployment.built["ingestor"], holdings)
+    planted.plant_all(deployment.store, deployment.built["ingestor"])
     return deployment
 
 
@@ -132,12 +131,12 @@ def test_position_from_forecast_and_holdings(planted_deployment: Deployment) -> 
     assert p["shortfall_probability"] > 0.99
 
 
-def test_position_without_a_holdings_file_is_not_found(deployment: Deployment) -> None:
+def test_position_without_an_account_is_not_found(deployment: Deployment) -> None:
     response = deployment.client("alice").get(
         "/api/v1/position", params={"site": "demo-site", "year": 2024}
     )
     assert response.status_code == 404
-    assert "holdings" in response.json()["detail"]
+    assert "no allowance account" in response.json()["detail"]
 
 
 def test_alerts_on_the_planted_site(planted_deployment: Deployment) -> None:
@@ -194,14 +193,21 @@ def test_holdings_upload_is_checked_and_replaces_only_when_valid(
     planted_deployment: Deployment,
 ) -> None:
     alice = planted_deployment.client("alice")
-    path = planted_deployment.app.state.settings.data_dir / "holdings" / "demo-site.yaml"
-    before = path.read_bytes()
+
+    def stored() -> dict[str, object]:
+        return alice.get("/api/v1/allowance", params={"site": "demo-site", "year": 2024}).json()
+
+    before = stored()
     bad = planted.HOLDINGS.replace("allocation: 10000", "allocation: -5")
     refused = alice.post("/api/v1/position/holdings", params={"site": "demo-site"},
                          files={"file": ("h.yaml", bad.encode(), "application/yaml")})  # fmt: skip
     assert refused.status_code == 422 and "allocation" in refused.text  # every issue listed
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert path.read_bytes() == before  # nothing stored was changed
+    bad_date = planted.HOLDINGS.replace("2024-03-01", "2024-13-01")
+    files = {"file": ("h.yaml", bad_date.encode(), "application/yaml")}
+    refused = alice.post("/api/v1/position/holdings", params={"site": "demo-site"}, files=files)
+    assert refused.status_code == 422 and "trades.0.date" in refused.text
+    assert stored() == before  # nothing stored was changed
     better = planted.HOLDINGS.replace("allocation: 10000", "allocation: 11000")
     operator = planted_deployment.client("olga").post(
         "/api/v1/position/holdings", params={"site": "demo-site"},
@@ -211,6 +217,7 @@ def test_holdings_upload_is_checked_and_replaces_only_when_valid(
     saved = alice.post("/api/v1/position/holdings", params={"site": "demo-site"},
                        files={"file": ("h.yaml", better.encode(), "application/yaml")})  # fmt: skip
     assert saved.status_code == 201 and saved.json()["free_allocation_t"] == 11_000
+    assert saved.json()["version"] == 2 and saved.json()["trades_added"] == 0
     position = alice.get("/api/v1/position", params={"site": "demo-site", "year": 2024}).json()
     assert position["holdings"]["cea_t"] == pytest.approx(11_500.0)
 

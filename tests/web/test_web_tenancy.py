@@ -47,9 +47,17 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
     with deployment.store.read() as conn:
         set_id = conn.execute(select(result_sets.c.id)).scalars().first()
         token_id = alice.post("/api/v1/tokens", json={"name": "a", "scopes": ["read"]}).json()["id"]
+    # --- an allowance account with a trade (issue 10), made through alice's API ---
+    made = alice.post("/api/v1/allowance/values", params={"site": "demo-site", "year": 2022},
+                      json={"entity": "demo-site", "price": 80, "allocation": 1000})  # fmt: skip
+    assert made.status_code == 200, made.text
+    traded = alice.post("/api/v1/allowance/trades", params={"site": "demo-site", "year": 2022},
+                        json=TRADE)  # fmt: skip
+    assert traded.status_code == 201, traded.text
     with deployment.store.write() as conn:
         ledger_of(deployment.app).issue_sth(conn)
     return {
+        "trade_id": traded.json()["trade_id"],
         "site": "demo-site",
         "point": "fan-001.power",
         "device": "fan-001",
@@ -60,6 +68,9 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
     }
 
 
+TRADE = {"date": "2022-03-01", "side": "buy", "instrument": "CEA", "quantity": 10, "price": 60}
+
+
 def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
     if path == "/api/v1/emissions":
         return {"node": "demo-site", "period": deployment.built["month"]}
@@ -68,6 +79,8 @@ def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
     # --- insights (issue 10): the same site, with every required parameter ---
     if path == "/api/v1/position/holdings":
         return {"site": "demo-site"}
+    if path.startswith("/api/v1/allowance"):
+        return {"site": "demo-site", "year": 2022}
     if path in ("/api/v1/forecast", "/api/v1/position", "/api/v1/alerts"):
         return {"site": "demo-site", "year": int(deployment.built["month"][:4])}
     if path == "/api/v1/findings":
@@ -100,6 +113,10 @@ def _body(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
     if path == "/api/v1/position/holdings":
         yaml = "entity: x\nyear: 2024\nprice: 1\nallocation: 1\nrules: {ccer_cap: 0.05}\n"
         return {"files": {"file": ("h.yaml", yaml.encode(), "application/yaml")}}
+    if path == "/api/v1/allowance/trades":
+        return {"json": TRADE}
+    if path == "/api/v1/allowance/values":
+        return {"json": {"verified": 5}}
     if path == "/api/v1/users" and method == "POST":
         return {"json": {"username": "bob2", "password": "another long one", "role": "operator"}}
     if path == "/api/v1/tokens" and method == "POST":
@@ -139,6 +156,10 @@ def test_every_api_route_refuses_another_tenant(deployment: Deployment) -> None:
                                                          response.text[:300])  # fmt: skip
         checked.append((method, template, response.status_code))
     assert ("GET", "/api/v1/sites/{site}/points/{point}/series", 404) in checked
+    # bob's writes to alice's account changed nothing: one version, one trade
+    account = deployment.client("alice").get("/api/v1/allowance", params={"site": "demo-site"})
+    assert [v["version"] for v in account.json()["versions"]] == [1]
+    assert [(t["quantity_t"], t["cancelled_at"]) for t in account.json()["trades"]] == [(10, None)]
 
 
 def test_the_owner_reads_the_same_routes(deployment: Deployment) -> None:

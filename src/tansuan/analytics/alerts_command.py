@@ -24,10 +24,12 @@ def alerts(
     """Energy-budget, allowance and threshold alerts of a site / 能耗预算、配额与阈值告警.
 
     Rules come from the settings (TANSUAN_ALERT_MARGIN_PCT, TANSUAN_ALERT_THRESHOLDS) and
-    the site model (energy_budget_tce); the allowance position from
-    <holdings_dir>/<site>.yaml. With --send, the alerts not sent before (remembered in
+    the site model (energy_budget_tce); the allowance position from the site's allowance
+    account (`tansuan position`). With --send, the alerts not sent before (remembered in
     <data_dir>/alerts-sent.json until they clear) go to every TANSUAN_ALERT_WEBHOOKS entry
     (json, wecom, dingtalk, feishu); a failed delivery is reported, and the exit code is 3.
+    A server started with the `alerts` service (TANSUAN_SERVE_SERVICES) does this by
+    itself on a schedule and remembers what it sent in the store.
     """
     from tansuan.analytics.alerts import Alert, SentLog, Webhook, deliver
     from tansuan.analytics.insights import site_alerts

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -348,6 +347,15 @@ def savings_report(
 
 # --- emissions forecast -----------------------------------------------------------------
 
+
+def last_complete_month(zone: Any, now: dt.datetime | None = None) -> str:
+    """``YYYY-MM`` of the month before the one under way in ``zone``: the newest month whose
+    results cover all of it (forecasts leave the month under way out)."""
+    now = now or dt.datetime.now(zone)
+    index = now.year * 12 + now.month - 2
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 #: ``plan(history months, future months)`` → (drivers over the history, over the future).
 PlanSource = Callable[
     [list[str], list[str]], tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None
@@ -495,40 +503,43 @@ def forecast_report(
 # --- allowance position -----------------------------------------------------------------
 
 
-def holdings_path(directory: Path, site: str) -> Path:
-    """The compliance YAML of a site: ``<directory>/<site>.yaml``."""
-    if not site or "/" in site or "\\" in site or site.startswith("."):
-        raise InputError(f"{site!r} is not a site id", field="site")
-    return directory / f"{site}.yaml"
-
-
 def position_report(
-    account: Any, year: int, history: dict[str, float] | None, *, price: float | None = None
+    account: Any,
+    year: int,
+    history: dict[str, float] | None,
+    *,
+    price: float | None = None,
+    given: tuple[float, float] | None = None,
+    working_days: WorkingDays | None = None,
 ) -> dict[str, Any]:
-    """The compliance position of an account (:func:`tansuan.market.holdings.load_account`):
-    emissions from the site's accounting results and their forecast when ``history`` is
-    given (and long enough), else from the file's ``emissions:``."""
+    """The compliance position of an account (:func:`tansuan.market.accounts.load`): the
+    verified emissions once recorded, else the site's accounting results and their forecast
+    when ``history`` is given (and long enough), else the account's ``emissions``;
+    ``given`` (mean, sd) [t] overrides them all."""
     from tansuan.market.position import position
 
     doc = account.file
     if doc.year != year:
-        raise InputError(
-            f"持有文件年份不符 / the holdings file is for {doc.year}, not {year}", field="year"
-        )
+        raise InputError(f"账户年份不符 / the account is for {doc.year}, not {year}", field="year")
     outlook = None
-    if history:
+    if history and doc.verified is None and given is None:
         try:
-            outlook = year_outlook(list(history), np.array(list(history.values())), year)
+            outlook = year_outlook(list(history), np.array(list(history.values())), year,
+                                   working_days=working_days)  # fmt: skip
         except InputError:
             outlook = None
-    if outlook is not None:
+    if given is not None:
+        (mean, sd), basis = given, "given"
+    elif doc.verified is not None:
+        mean, sd, basis = doc.verified, 0.0, "verified"
+    elif outlook is not None:
         mean, sd, basis = outlook.mean, outlook.sd, "forecast"
     elif doc.emissions is not None:
         mean, sd, basis = doc.emissions.mean, doc.emissions.sd, "file"
     else:
         raise InputError(
-            "没有排放数据 / no emissions: the site has no forecastable results and the file "
-            "no `emissions:`",
+            "没有排放数据 / no emissions: the site has no forecastable results and the account "
+            "no verified emissions nor `emissions`",
             field="emissions",
         )
     result = position(mean, sd, account.holdings, account.rules,
@@ -579,14 +590,17 @@ def energy_history_tce(
     return dict(sorted(out.items()))
 
 
-def _year_projection(history: dict[str, float], year: int) -> tuple[float | None, float]:
+def _year_projection(
+    history: dict[str, float], year: int, working_days: WorkingDays | None = None
+) -> tuple[float | None, float]:
     """Projected total of ``year`` and its sd: the forecast outlook when the history is
     consecutive and long enough, else the run rate of the months of the year so far."""
     in_year = {m: v for m, v in history.items() if m.startswith(f"{year}-")}
     if not in_year:
         return None, 0.0
     try:
-        outlook = year_outlook(list(history), np.array(list(history.values())), year)
+        outlook = year_outlook(list(history), np.array(list(history.values())), year,
+                               working_days=working_days)  # fmt: skip
         return outlook.mean, outlook.sd
     except InputError:
         return sum(in_year.values()) * 12.0 / len(in_year), 0.0
@@ -594,21 +608,24 @@ def _year_projection(history: dict[str, float], year: int) -> tuple[float | None
 
 def site_alerts(store: Any, model: Any, site: str, year: int, settings: Any) -> dict[str, Any]:
     """The facts of a site for ``year`` and the alerts they raise (see
-    :mod:`tansuan.analytics.alerts`); the position is included when the site has a
-    holdings file."""
+    :mod:`tansuan.analytics.alerts`); the position is included when the site has an
+    allowance account for the year."""
     from tansuan.analytics import alerts
-    from tansuan.market.holdings import load_account
+    from tansuan.market import accounts
 
     site_model = model.site(site)
     thresholds = [alerts.Threshold.parse(t) for t in settings.alert_thresholds]
+    days = ShiftCalendar.from_text(settings.shift_calendar).working_days
+    last = min(f"{year}-12", last_complete_month(ZoneInfo(site_model.timezone)))
     with store.read() as conn:
         try:
-            emissions = emission_history(conn, site, f"{year - 4}-01", f"{year}-12")
+            emissions = emission_history(conn, site, f"{year - 4}-01", last)
         except (NotFound, InputError):
             emissions = {}
-    energy = energy_history_tce(store, model, site, year - 4, year)
-    year_tco2e, _ = _year_projection(emissions, year)
-    year_tce, tce_sd = _year_projection(energy, year)
+    energy = {m: v for m, v in energy_history_tce(store, model, site, year - 4, year).items()
+              if m <= last}  # fmt: skip
+    year_tco2e, _ = _year_projection(emissions, year, days)
+    year_tce, tce_sd = _year_projection(energy, year, days)
     facts: dict[str, float | None] = {
         "month_tco2e": emissions[max(emissions)] if emissions else None,
         "year_tco2e": year_tco2e,
@@ -618,13 +635,15 @@ def site_alerts(store: Any, model: Any, site: str, year: int, settings: Any) -> 
         "shortfall_probability": None,
     }
     position = None
-    path = holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
-    if path.exists():
-        account = load_account(path)
-        if account.file.year == year:
-            position = position_report(account, year, emissions)["position"]
-            facts["shortfall_t"] = position["shortfall"]
-            facts["shortfall_probability"] = position["shortfall_probability"]
+    with store.read() as conn:
+        try:
+            stored = accounts.load(conn, model.organisation.id, site, year)
+        except NotFound:
+            stored = None
+    if stored is not None:
+        position = position_report(stored.account, year, emissions, working_days=days)["position"]
+        facts["shortfall_t"] = position["shortfall"]
+        facts["shortfall_probability"] = position["shortfall_probability"]
     found = alerts.evaluate(site, facts, budget_tce=site_model.energy_budget_tce,
                             position=position, thresholds=thresholds,
                             margin_pct=settings.alert_margin_pct)  # fmt: skip

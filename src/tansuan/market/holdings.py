@@ -1,12 +1,15 @@
-"""An entity's compliance file (YAML): allocation, trades, banking, emissions, rules.
+"""An entity's compliance file: allocation, trades, banking, emissions, rules.
 
-Example::
+The accounts live in the store (:mod:`tansuan.market.accounts`); this format is how one
+is imported (``tansuan position import FILE.yaml``, the upload on the position page) and
+how a stored account is checked and turned into holdings. Example::
 
     entity: plant-1
     year: 2022
     price: 80                 # [money/t] to value a shortfall
     gas: false
-    emissions: {mean: 1000000, sd: 50000}      # [tCO2] forecast; or given on the CLI
+    emissions: {mean: 1000000, sd: 50000}      # [tCO2] used when there is no forecast
+    verified: 1010000         # [tCO2] verified emissions (once known; used before any forecast)
     allocation: 900000        # entered free allocation [t] …
     units:                    # … or computed by the benchmark method (added to `allocation`)
       - {id: u1, category: coal_gt300, supply_mwh: 5000000, heat_gj: 2000000,
@@ -72,6 +75,7 @@ class ComplianceFile(_Strict):
     price: float = Field(ge=0)
     gas: bool = False
     emissions: EmissionsIn | None = None
+    verified: float | None = Field(default=None, ge=0)
     allocation: float = Field(default=0.0, ge=0)
     units: list[UnitIn] = []
     banked: float = Field(default=0.0, ge=0)
@@ -94,6 +98,31 @@ class Account:
         return self.holdings.free_allocation
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: dates stay text and the schema checks them
+    (PyYAML's own date constructor raises a bare ValueError on e.g. 2022-13-01)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_yaml(text: str, *, where: str) -> Any:
+    """Parse the text of a compliance file.
+
+    Raises
+    ------
+    InputError
+        Not YAML.
+    """
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise InputError(f"不是 YAML 文件 / {where} is not YAML: {exc}", field="file") from None
+
+
 def load_account(path: Path) -> Account:
     """Read and check a compliance YAML file.
 
@@ -105,10 +134,10 @@ def load_account(path: Path) -> Account:
         The file cannot be read, or more is sold than held.
     """
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read {path}: {exc}", field="holdings") from exc
-    return account_from(raw, where=str(path))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取 / cannot read {path}: {exc}", field="file") from None
+    return account_from(parse_yaml(text, where=str(path)), where=str(path))
 
 
 def account_from(raw: Any, *, where: str = "holdings") -> Account:
@@ -120,7 +149,7 @@ def account_from(raw: Any, *, where: str = "holdings") -> Account:
             Issue(str(e["type"]), ".".join(str(p) for p in e["loc"]), str(e["msg"]))
             for e in exc.errors()
         ]
-        raise ValidationFailed(issues, what=f"compliance file {where}") from None
+        raise ValidationFailed(issues, what=f"配额账户文件 / compliance file {where}") from None
     allocations = tuple(
         allocate(
             Unit(u.id, u.category, u.supply_mwh, u.heat_gj, u.cooling, u.load_factor),

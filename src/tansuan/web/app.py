@@ -107,6 +107,10 @@ def create_app(
 
     app.include_router(insights_routes.router)
     app.include_router(insights_pages.router)
+    # --- market (issue 10): allowance accounts in the store ---
+    from tansuan.web.routes import allowance as allowance_routes
+
+    app.include_router(allowance_routes.router)
     app.add_api_route(
         "/metrics",
         metrics,

@@ -18,7 +18,9 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
+from tansuan.web.deps import ledger_of
 from tansuan.web.pages import _check_csrf, _scope, _who, render
+from tansuan.web.routes import allowance
 from tansuan.web.routes import insights as api
 
 router = APIRouter(include_in_schema=False)
@@ -121,27 +123,129 @@ def position_page(request: Request, site: str = "", year: int = 0) -> Response:
     year = year or dt.date.today().year
 
     def compute(scope: Any, s: str) -> dict[str, Any]:
-        return api.position_data(request, store, scope, s, year, None)
+        data = api.position_data(request, store, scope, s, year, None)
+        try:  # the trades: the site's own organisation only
+            data["account"] = allowance.account_data(store, scope, s, year)
+        except TansuanError:
+            data["account"] = None
+        return data
 
     return _page(request, "insights_position.html", site, compute, year=year)
 
 
+@router.post("/insights/position/trade", response_class=HTMLResponse)
+def add_trade_page(
+    request: Request, site: str = Form(...), year: int = Form(...), csrf: str = Form(""),
+    date: str = Form(""), side: str = Form(""), instrument: str = Form(""),
+    quantity: str = Form(""), price: str = Form(""), note: str = Form(""),
+) -> Response:  # fmt: skip
+    """The trade form of the position page (administrators and energy managers of the
+    site's organisation); back to the page, or the page with the error."""
+
+    def change(scope: Any) -> None:
+        body = {"date": date, "side": side, "instrument": instrument,
+                "quantity": _number(quantity, "quantity"), "price": _number(price, "price"),
+                "note": note}  # fmt: skip
+        allowance.add_trade(request.app.state.store, ledger_of(request.app), scope, site, year,
+                            body)  # fmt: skip
+
+    return _account_change(request, csrf, site, year, change)
+
+
+@router.post("/insights/position/trade/{trade_id}/cancel", response_class=HTMLResponse)
+def cancel_trade_page(
+    request: Request, trade_id: int, site: str = Form(...), year: int = Form(...),
+    csrf: str = Form(""),
+) -> Response:  # fmt: skip
+    """The cancel button of a trade on the position page."""
+
+    def change(scope: Any) -> None:
+        allowance.cancel(request.app.state.store, ledger_of(request.app), scope, site, trade_id)
+
+    return _account_change(request, csrf, site, year, change)
+
+
+@router.post("/insights/position/values", response_class=HTMLResponse)
+def set_values_page(
+    request: Request, site: str = Form(...), year: int = Form(...), csrf: str = Form(""),
+    allocation: str = Form(""), verified: str = Form(""), banked: str = Form(""),
+) -> Response:  # fmt: skip
+    """The entered-values form of the position page (empty fields are left as they are)."""
+
+    def change(scope: Any) -> None:
+        body = allowance.ValuesBody(allocation=_number(allocation, "allocation"),
+                                    verified=_number(verified, "verified"),
+                                    banked=_number(banked, "banked"))  # fmt: skip
+        allowance.set_values(request.app.state.store, ledger_of(request.app), scope, site,
+                             year, body)  # fmt: skip
+
+    return _account_change(request, csrf, site, year, change)
+
+
+def _account_change(
+    request: Request, csrf: str, site: str, year: int, change: Callable[[Any], None]
+) -> Response:
+    """Run a change of the account as the caller; back to the position page, or the page
+    with the error (and the right status)."""
+    _check_csrf(request, csrf)
+    principal = _who(request)
+    scope = _scope(request, principal)
+    store = request.app.state.store
+    try:
+        change(scope)
+    except TansuanError as exc:
+        with store.read() as conn:
+            sites = scope.sites(conn)
+        status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 400  # fmt: skip  # noqa: E501
+        return render(request, "insights_position.html", principal, status=status, site=site,
+                      sites=sites, data=None, error=exc.message, year=year)  # fmt: skip
+    return RedirectResponse(f"/insights/position?site={site}&year={year}", status_code=303)
+
+
 @router.get("/ui/alerts", response_class=HTMLResponse)
 def alerts_banner(request: Request, site: str = "", year: int = 0) -> Response:
-    """The alerts of one site (or of every own and shared site) as a banner fragment."""
+    """The alerts of one site (or of every own and shared site) as a banner fragment: the
+    alerts job's stored ones (with their delivery) when the server runs it, else
+    evaluated now."""
     principal = _who(request)
     scope = _scope(request, principal)
     store = request.app.state.store
     year = year or dt.date.today().year
+    job = getattr(request.app.state, "alerts_job", None)
     with store.read() as conn:
         sites = [site] if site else [s["site"] for s in scope.sites(conn)]
     found: list[dict[str, Any]] = []
     for s in sites:
         try:
-            found += api.alerts_data(request, store, scope, s, year)["alerts"]
+            if job is not None:
+                found += stored_alerts(request, store, scope, s)
+            else:
+                found += api.alerts_data(request, store, scope, s, year)["alerts"]
         except TansuanError:
             continue  # a site the caller may not analyse raises no banner
-    return render(request, "_alerts.html", principal, alerts=found)
+    last = job["last"] if job is not None else None
+    return render(request, "_alerts.html", principal, alerts=found, job=job,
+                  last_round=None if last is None else last.started)  # fmt: skip
+
+
+def stored_alerts(request: Request, store: Any, scope: Any, site: str) -> list[dict[str, Any]]:
+    """The open alerts the alerts job stored for a site the caller may analyse; delivery
+    details (sent, errors) only for the site's own organisation."""
+    from tansuan.store import alert_events
+
+    opened = api.open_site(request, store, scope, site)
+    with store.read() as conn:
+        rows = alert_events.open_events(conn, opened.model.organisation.id, site)
+    out = []
+    for r in rows:
+        item = {k: r[k] for k in ("site_key", "kind", "severity", "metric", "value", "unit",
+                                  "zh", "en")}  # fmt: skip
+        item["raised_at"] = dt.datetime.fromtimestamp(r["raised_at_us"] / 1e6, dt.UTC)
+        if opened.access.own:
+            item["sent"] = r["sent_at_us"] is not None
+            item["last_error"] = r["last_error"]
+        out.append(item)
+    return out
 
 
 @router.post("/insights/position/upload", response_class=HTMLResponse)

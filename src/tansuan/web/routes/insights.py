@@ -292,9 +292,7 @@ def forecast_data(
     year = year or dt.datetime.now(opened.zone).year
     opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
     # The month under way is not history yet: its results cover part of it.
-    now = dt.datetime.now(opened.zone)
-    done = now.year * 12 + now.month - 2
-    last = min(f"{year}-12", f"{done // 12:04d}-{done % 12 + 1:02d}")
+    last = min(f"{year}-12", insights.last_complete_month(opened.zone))
     calendar = _calendar(request.app.state.settings.shift_calendar)
     with store.read() as conn:
         history = insights.emission_history(conn, site, f"{year - 4}-01", last)
@@ -331,24 +329,23 @@ def forecast(
 def position_data(
     request: Request, store: Any, scope: Scope, site: str, year: int | None, price: float | None
 ) -> dict[str, Any]:
-    from tansuan.market.holdings import load_account
+    from tansuan.market import accounts
 
-    settings: Settings = request.app.state.settings
     opened = open_site(request, store, scope, site)
     year = year or dt.datetime.now(opened.zone).year
     opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
-    path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
-    if not path.exists():
-        raise NotFound(f"站点 {site} 没有配额持有文件 / no holdings file for {site} ({path.name})")
-    account = load_account(path)
+    last = min(f"{year}-12", insights.last_complete_month(opened.zone))
+    calendar = _calendar(request.app.state.settings.shift_calendar)
     with store.read() as conn:
+        stored = accounts.load(conn, opened.model.organisation.id, site, year)
         try:
-            history = insights.emission_history(conn, site, f"{year - 4}-01", f"{year}-12")
+            history = insights.emission_history(conn, site, f"{year - 4}-01", last)
         except (NotFound, InputError):
             history = {}
-    out = insights.position_report(account, year, history, price=price)
+    out = insights.position_report(stored.account, year, history, price=price,
+                                   working_days=calendar.working_days)  # fmt: skip
     log_read(store, scope, opened, f"position {site} {year}")
-    return {"site": site} | out
+    return {"site": site, "version": stored.row["version"]} | out
 
 
 @router.get("/position", summary="Allowance position / 配额盈缺", response_class=JSONBytes)
@@ -362,8 +359,9 @@ def position(
         float | None, Query(ge=0, description="[money/t] (overrides the file)")
     ] = None,  # noqa: E501
 ) -> JSONBytes:
-    """Forecast emissions of the year vs the holdings in ``<holdings_dir>/<site>.yaml``:
-    obligation, shortfall or surplus, the shortfall's value and its probability."""
+    """Emissions of the year (verified, else forecast) vs the holdings of the site's
+    allowance account (``/allowance``): obligation, shortfall or surplus, the shortfall's
+    value and its probability."""
     return JSONBytes(position_data(request, store, scope, site, year, price))
 
 
@@ -387,8 +385,9 @@ def alerts(
     site: Annotated[str, Query(description="site id")],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> JSONBytes:
-    """Energy-budget, allowance and threshold alerts of the site for the year (nothing is
-    sent from here: delivery is ``tansuan alerts --send``)."""
+    """Energy-budget, allowance and threshold alerts of the site for the year, evaluated
+    now (nothing is sent from here: delivery is the server's ``alerts`` job or
+    ``tansuan alerts --send``)."""
     return JSONBytes(alerts_data(request, store, scope, site, year))
 
 
@@ -401,9 +400,9 @@ async def upload_holdings(
     site: Annotated[str, Query(description="site id")],
     file: Annotated[UploadFile, File(description="compliance YAML (`tansuan position` format)")],
 ) -> JSONBytes:
-    """Check the file and save it as ``<holdings_dir>/<site>.yaml`` (the previous file is
-    replaced only when the new one is valid). Administrators of the site's own
-    organisation only."""
+    """Check the file and import it as the site's allowance account for the file's year
+    (a new version, trades added or cancelled to match; nothing changes when the file is
+    refused). Administrators of the site's own organisation only."""
     data = await file.read(MAX_HOLDINGS_BYTES + 1)
     return JSONBytes(save_holdings(request, store, scope, site, file.filename or "upload", data),
                      status_code=201)  # fmt: skip
@@ -412,13 +411,11 @@ async def upload_holdings(
 def save_holdings(
     request: Request, store: Any, scope: Scope, site: str, filename: str, data: bytes
 ) -> dict[str, Any]:
-    """Check an uploaded compliance file and save it as ``<holdings_dir>/<site>.yaml``
+    """Check an uploaded compliance file and import it as the site's allowance account
     (shared by the API and the dashboard form)."""
-    import os
-
-    import yaml
-
-    from tansuan.market.holdings import account_from
+    from tansuan.market import accounts
+    from tansuan.market.holdings import parse_yaml
+    from tansuan.web.deps import ledger_of
 
     scope.require_admin()
     opened = open_site(request, store, scope, site)
@@ -427,17 +424,12 @@ def save_holdings(
     if len(data) > MAX_HOLDINGS_BYTES:
         raise InputError("文件超过 1 MB / the holdings file is larger than 1 MB", field="file")
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(
-            f"不是 UTF-8 YAML 文件 / not a UTF-8 YAML file: {exc}", field="file"
-        ) from None
-    account = account_from(raw, where=filename)
-    settings: Settings = request.app.state.settings
-    path = insights.holdings_path(settings.holdings_dir or settings.data_dir / "holdings", site)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".yaml.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
-    return {"site": site, "entity": account.file.entity, "year": account.file.year,
-            "free_allocation_t": account.free_allocation, "file": path.name}  # fmt: skip
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"不是 UTF-8 文件 / not a UTF-8 file: {exc}", field="file") from None
+    raw = parse_yaml(text, where=filename)
+    accounts.parse(raw, filename)  # every issue listed before anything is written
+    with store.write() as conn:
+        return accounts.import_file(conn, ledger_of(request.app), opened.model.organisation.id,
+                                    site, raw, by=f"user:{scope.principal.username}",
+                                    where=filename)  # fmt: skip
