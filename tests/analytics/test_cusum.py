@@ -103,3 +103,26 @@ def test_bad_input() -> None:
         cusum([1, 2], [1, 2], 0.0)
     with pytest.raises(InputError, match="periods"):
         cusum([1, 2, 3], [1, 2], 1.0)
+
+
+def test_siegmund_arl_matches_the_textbook_table() -> None:
+    """Montgomery, Introduction to SQC, Table 9.3 (k = 1/2): the two-sided tabular CUSUM's
+    in-control ARL is 168 for h = 4 and 465 for h = 5. Two one-sided schemes combine as
+    1/ARL = 1/ARL⁺ + 1/ARL⁻ = 2/ARL⁺, so ARL⁺/2 should match (Siegmund's approximation
+    is within about 1 % there)."""
+    from tansuan.analytics.cusum import in_control_arl
+
+    assert in_control_arl(4.0, 0.5) / 2 == pytest.approx(168, rel=0.02)
+    assert in_control_arl(5.0, 0.5) / 2 == pytest.approx(465, rel=0.02)
+
+
+def test_decision_interval_grows_with_the_devices_watched() -> None:
+    """One device-day keeps the table's h = 5; 300 devices × 30 days (9 000 device-days)
+    need ARL⁺ ≥ 9 000 / 0.1 = 90 000 periods, which h = 5 (ARL⁺ ≈ 938) does not give."""
+    from tansuan.analytics.cusum import decision_interval, in_control_arl
+
+    assert decision_interval(1) == 5.0
+    h = decision_interval(9_000)
+    assert h > 5.0
+    assert 9_000 / in_control_arl(h) <= 0.1 + 1e-9
+    assert 9_000 / in_control_arl(h - 0.05) > 0.1

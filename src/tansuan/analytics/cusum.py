@@ -203,3 +203,37 @@ def degradation(result: Cusum, *, gap: int = 10) -> Detection | None:
         shift=shift,
         shift_fraction=shift / mean_expected if mean_expected else float("nan"),
     )
+
+
+def in_control_arl(h: float, k: float | None = None) -> float:
+    """Average run length to a false "increase" alarm of the one-sided tabular CUSUM with
+    reference value ``k`` and decision interval ``h`` [σ], by Siegmund's approximation
+    (Montgomery, *Introduction to Statistical Quality Control*, §9.1.3):
+    ARL ≈ (exp(2kb) − 2kb − 1) / (2k²), b = h + 1.166.
+
+    >>> round(in_control_arl(5.0, 0.5))
+    938
+    """
+    k = criterion("cusum_design", "k") if k is None else k
+    b = h + criterion("cusum_design", "siegmund_offset")
+    x = 2.0 * k * b
+    return float((np.exp(x) - x - 1.0) / (2.0 * k * k))
+
+
+def decision_interval(watched: float, k: float | None = None) -> float:
+    """The decision interval h [σ] for ``watched`` device-periods at once: the table's h,
+    raised until the expected false alarms ``watched / ARL0(h)`` are at most the table's
+    family-wise budget (so that a site of 300 devices does not show a few "degradations"
+    of pure noise in every window)."""
+    h = criterion("cusum_design", "h")
+    budget = criterion("cusum_design", "familywise_false_alarms")
+    lo, hi = h, 60.0
+    if watched / in_control_arl(lo, k) <= budget:
+        return lo
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        if watched / in_control_arl(mid, k) <= budget:
+            hi = mid
+        else:
+            lo = mid
+    return hi

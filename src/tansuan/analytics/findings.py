@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tansuan.analytics.reference import criterion
 from tansuan.errors import InputError
 
 HOURS_PER_YEAR = 8760.0
@@ -420,12 +421,23 @@ def degradation_finding(
     *,
     baseline_days: int,
     calendar: ShiftCalendar | None = None,
+    peers_kwh: ArrayLike | None = None,
+    h: float | None = None,
     min_kwh: float = 1.0,
 ) -> Finding | None:
     """A device whose daily energy has risen and stayed up: CUSUM of the residuals of a
-    day-type baseline fitted on its first ``baseline_days`` days, monitored over the rest
-    (:func:`tansuan.analytics.cusum.degradation` dates the start). The day type is working
-    day or not by ``calendar`` (closures included), else weekday or weekend.
+    baseline fitted on its first ``baseline_days`` days, monitored over the rest
+    (:func:`tansuan.analytics.cusum.degradation` dates the start).
+
+    The baseline's relevant variable is the median daily energy of the device's peers
+    (``peers_kwh``, the other devices of its class) when given and when it explains the
+    device (R² at least the DOE validity minimum): what moves the whole class (production,
+    weather, the calendar) then moves the expectation too, and only the device's own
+    change is left. Otherwise it is the day type: working day or not by ``calendar``
+    (closures included), else weekday or weekend.
+
+    ``h`` is the CUSUM's decision interval [σ] (default: the table's; raise it when many
+    devices are watched at once, :func:`tansuan.analytics.cusum.decision_interval`).
 
     The waste is the excess over the baseline since the start; a year of it is the shift
     [kWh/d] × 365, since a degradation goes on until it is repaired. Days with less than
@@ -440,19 +452,32 @@ def degradation_finding(
         return None
     if float(np.mean(kwh[base])) < min_kwh:
         return None
-    fit, every = day_type_drivers(days, base)
-    if calendar is not None:
-        off = np.array([0.0 if calendar.works(d) else 1.0 for d in days])
-        if 0 < off[base].sum() < base.sum():
-            fit, every = {"day_off": off[base]}, {"day_off": off}
-        elif off[~base].any() and not off[base].any():
-            return None  # days off ahead that the baseline never saw
-    model = fit_baseline(kwh[base], fit)
+    model = None
+    if peers_kwh is not None:
+        peers = np.asarray(peers_kwh, dtype=np.float64)
+        if len(peers) != len(kwh):
+            raise InputError("peers_kwh needs one value per day", field="peers_kwh")
+        if float(np.ptp(peers[base])) > 0.0:
+            fit, every = {"peers": peers[base]}, {"peers": peers}
+            model = fit_baseline(kwh[base], fit)
+            # Peers that do not explain the device (R² below the DOE validity minimum:
+            # e.g. cooling fans among ventilation fans) leave it to the day type.
+            if model.r2 < criterion("doe_validity", "r2_min"):
+                model = None
+    if model is None:
+        fit, every = day_type_drivers(days, base)
+        if calendar is not None:
+            off = np.array([0.0 if calendar.works(d) else 1.0 for d in days])
+            if 0 < off[base].sum() < base.sum():
+                fit, every = {"day_off": off[base]}, {"day_off": off}
+            elif off[~base].any() and not off[base].any():
+                return None  # days off ahead that the baseline never saw
+        model = fit_baseline(kwh[base], fit)
     expected = model.predict({k: v[~base] for k, v in every.items()})
     # σ floored at 0.1 % of the mean: a perfectly steady device (σ ≈ 0 up to rounding)
     # must not alarm on float noise.
     sigma = max(model.rmse, 1e-3 * float(np.mean(kwh[base])))
-    chart = cusum(kwh[~base], expected, sigma)
+    chart = cusum(kwh[~base], expected, sigma, h=h)
     found = degradation(chart)
     if found is None:
         return None

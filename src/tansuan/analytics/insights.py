@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from tansuan.analytics.baseline import day_type_drivers, fit_baseline, summary
+from tansuan.analytics.cusum import decision_interval
 from tansuan.analytics.findings import (
     Costed,
     Finding,
@@ -130,8 +131,9 @@ def site_findings(
 
     Off-shift, idling and peer findings look at the window; a degradation is a CUSUM of
     daily energy against each device's baseline over the ``baseline_days`` before the
-    window (0: none), by working day or not in ``calendar``; meters are left out (they
-    measure other devices, whose waste would count twice);
+    window (0: none), driven by the median of its class peers (at least 3), else by working
+    day or not in ``calendar``; meters are left out (they measure other devices, whose
+    waste would count twice);
     simultaneous heating and cooling pairs, per area, the devices tagged ``hvac:heating``
     with those tagged ``hvac:cooling``.
     """
@@ -145,17 +147,14 @@ def site_findings(
     peers: dict[str, dict[str, tuple[float, float]]] = {}
     hourly: dict[str, tuple[list[dt.datetime], np.ndarray]] = {}
     hvac: dict[str, dict[str, list[tuple[list[dt.datetime], np.ndarray]]]] = {}
+    by_class: dict[str, dict[str, tuple[list[dt.date], np.ndarray]]] = {}
     for path, device in site_model.iter_devices():
         if advance is not None:
             advance()
         if device.device_class == "meter":
             continue  # a meter measures other devices: its findings would count them twice
         if baseline_days and (daily := device_days(connection, site_model.id, device, early, hi)):
-            days = daily[0]
-            f = degradation_finding(device.id, days, daily[1], calendar=calendar,
-                                    baseline_days=sum(d < start for d in days))  # fmt: skip
-            if f is not None:
-                found.append(f)
+            by_class.setdefault(device.device_class, {})[device.id] = daily
         hours = device_hours(connection, site_model.id, device, lo, hi, zone)
         if hours is None:
             continue
@@ -174,6 +173,17 @@ def site_findings(
                        idle_fraction=idle_fraction)  # fmt: skip
             if f is not None:
                 found.append(f)
+    # Many devices watched at once: h is raised so that the whole site expects at most
+    # the table's budget of false degradation alarms over the window.
+    watched = sum(len(group) for group in by_class.values()) * (end - start).days
+    h = decision_interval(max(watched, 1))
+    for group in by_class.values():
+        for device_id, (days, kwh) in group.items():
+            median = _peer_median(group, device_id, days)
+            f = degradation_finding(device_id, days, kwh, calendar=calendar, peers_kwh=median,
+                                    h=h, baseline_days=sum(d < start for d in days))  # fmt: skip
+            if f is not None:
+                found.append(f)
     for area, roles in hvac.items():
         if "heating" in roles and "cooling" in roles:
             stamps, heat, cool = _aligned(roles["heating"], roles["cooling"])
@@ -186,6 +196,23 @@ def site_findings(
         if len(members) >= 3:
             found += peer_outliers(members, observed_hours=window_h, tolerance=peer_tolerance)
     return rank(found, valuation), hourly
+
+
+def _peer_median(
+    members: dict[str, tuple[list[dt.date], np.ndarray]], device: str, days: list[dt.date]
+) -> np.ndarray | None:
+    """Median daily kWh of the other devices of a class on each of ``days``; None with
+    fewer than 3 peers or a day on which fewer than 3 report."""
+    others = [dict(zip(d, k, strict=True)) for name, (d, k) in members.items() if name != device]
+    if len(others) < 3:
+        return None
+    out = []
+    for day in days:
+        values = [o[day] for o in others if day in o]
+        if len(values) < 3:
+            return None
+        out.append(float(np.median(values)))
+    return np.array(out)
 
 
 def _aligned(
