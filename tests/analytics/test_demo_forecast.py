@@ -27,7 +27,7 @@ from tansuan.analytics.findings import ShiftCalendar
 from tansuan.analytics.forecast import backtest, calendar_drivers
 from tansuan.cli import app
 from tansuan.platform import Platform, open_platform
-from tansuan.settings import get_settings
+from tansuan.settings import Settings, get_settings
 from tansuan.twin import demo
 
 
@@ -121,3 +121,20 @@ def test_the_production_plan_joins_the_calendar(
         alone = backtest(y, "calendar_regression", h=h, drivers=calendar).mae
         with_plan = backtest(y, "calendar_regression", h=h, drivers=both).mae
         assert with_plan < alone < naive, (h, with_plan, alone, naive)
+
+
+def test_the_demo_energy_budget_alert(platform: Platform) -> None:
+    """The shipyard's energy budget is 12 500 tce (its site model); its grid power and
+    boiler oil come to about 13 000 tce a year, so the 2025 projection (ten months
+    accounted, two forecast) raises the energy-budget alert, which names the budget."""
+    from tansuan.analytics.insights import site_alerts
+    from tansuan.store.documents import current_model
+
+    settings = Settings(data_dir=platform.settings.data_dir,
+                        shift_calendar=demo.shift_calendar("shipyard"))  # fmt: skip
+    out = site_alerts(platform.store, current_model(platform.store), "shipyard", 2025, settings)
+    assert out["budget_tce"] == 12_500.0
+    assert out["facts"]["year_tce"] > 12_500.0
+    kinds = {a.kind: a for a in out["alerts"]}
+    assert "energy_budget" in kinds
+    assert "12,500.0 tce" in kinds["energy_budget"].en

@@ -228,6 +228,9 @@ def shipyard(seed: int = 2015) -> dict[str, Any]:
         "name": "厦门示范船厂 Xiamen demo shipyard",
         "timezone": "Asia/Shanghai",
         "grid_region": "east",
+        # The yard's energy budget under dual control (能耗双控), illustrative: the twin
+        # uses about 13 000 tce a year, so the demo's alerts have something to say.
+        "energy_budget_tce": 12_500.0,
         "location": {"latitude": 24.45, "longitude": 118.07, "address": "Haicang, Xiamen"},
         "connections": [
             {"id": "stack-logger", "protocol": "hj212", "mn": "35020000000001",
