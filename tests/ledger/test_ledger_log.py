@@ -78,6 +78,25 @@ def test_stored_proofs_equal_in_memory_proofs(engine: Engine, ledger: Ledger) ->
             ledger.root(c, 26)
 
 
+@pytest.mark.parametrize("returning", [True, False])
+def test_appends_with_and_without_update_returning(
+    engine: Engine, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    """The state lock reads the state in the same statement where the database can
+    (``UPDATE … RETURNING``), else in a second one; both build the same tree, and both
+    seed a missing state row."""
+    monkeypatch.setattr(engine.dialect, "update_returning", returning)
+    with engine.begin() as c:
+        c.execute(schema.state.delete())
+    for n in (1, 4, 2):
+        with engine.begin() as c:
+            ledger.append_many(c, entries(n, start=len(leaf_hashes(engine))))
+    hashes = leaf_hashes(engine)
+    with engine.connect() as c:
+        assert ledger.tree_size(c) == 7
+        assert ledger.root(c, 7) == merkle.MemoryTree(hashes).root()
+
+
 def test_leaf_hash_covers_the_canonical_envelope(engine: Engine, ledger: Ledger) -> None:
     with engine.begin() as c:
         index = ledger.append(c, "grant", "grant/9", {"to": "verifier-1", "points": ["p1"]})

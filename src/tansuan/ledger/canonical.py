@@ -240,7 +240,7 @@ def _canonical_order(columns: Sequence[np.ndarray], sizes: Sequence[int]) -> np.
             key = key * size + column
         if (key[1:] > key[:-1]).all():
             return None
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)  # keys unique unless repeated (then lexsort below)
     repeated = np.ones(len(ts) - 1, dtype=bool)
     for column in [key] if key is not None else [c for c, _ in varying]:
         ordered = column[order]
