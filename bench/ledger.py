@@ -37,6 +37,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -48,6 +49,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -59,7 +61,7 @@ from tansuan.ledger import merkle
 from tansuan.ledger.api import inclusion_proof_json
 from tansuan.ledger.canonical import encode_readings
 from tansuan.ledger.log import Entry, Ledger
-from tansuan.ledger.schema import create_tables
+from tansuan.ledger.schema import POSTGRES_BODY_STORAGE, create_tables
 from tansuan.ledger.sources import LiveSource
 from tansuan.ledger.verify import verify_source
 
@@ -278,10 +280,82 @@ def _one_site_model(points: list[str]):  # type: ignore[no-untyped-def]
     )
 
 
-def real_ingest_ratio(directory: Path, n_rounds: int) -> dict[str, float]:
+@contextlib.contextmanager
+def _store_urls(directory: Path, pg_url: str | None) -> Iterator[dict[str, str]]:
+    """Two empty databases: SQLite files, or two fresh schemas in ``pg_url`` (dropped
+    afterwards; the ledger body column as a migration would set it)."""
+    if pg_url is None:
+        yield {name: f"sqlite:///{directory / f'real-{name}.db'}" for name in ("bare", "logged")}
+        return
+    tag = os.urandom(4).hex()
+    schemas = {name: f"bench_ledger_{name}_{tag}" for name in ("bare", "logged")}
+    admin = create_engine(pg_url)
+    with admin.begin() as connection:
+        for schema in schemas.values():
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in pg_url else "?"
+    try:
+        yield {
+            name: f"{pg_url}{separator}options=-csearch_path%3D{schema}"
+            for name, schema in schemas.items()
+        }
+    finally:
+        with admin.begin() as connection:
+            for schema in schemas.values():
+                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def _interleave(  # type: ignore[no-untyped-def]
+    urls: dict[str, str], model, hooks, points: list[str], n_rounds: int, pg: bool
+) -> dict[str, list[float]]:
+    """Seconds per batch of each store ("bare": no hooks, "logged": ``hooks``)."""
+    import numpy as np
+
+    from tansuan.ingest.ingestor import Ingestor
+    from tansuan.store import Store
+
+    stores = {}
+    for name, batch_hooks in (("bare", []), ("logged", hooks)):
+        store = Store(urls[name])
+        store.load_model(model)
+        if pg:
+            with store.engine.begin() as connection:
+                connection.exec_driver_sql(POSTGRES_BODY_STORAGE)
+        stores[name] = (store, Ingestor(store, batch_hooks=batch_hooks))
+    t0_us = (dt.datetime(2026, 1, 1, tzinfo=UTC) - EPOCH) // US
+    rng = np.random.default_rng(1)
+    seconds: dict[str, list[float]] = {"bare": [], "logged": []}
+    gc.collect()
+    gc.freeze()
+    try:
+        with progress() as bar:
+            task = bar.add_task("real ingest / 真实写入", total=n_rounds * 2)
+            for b in range(n_rounds):
+                ts = np.repeat(t0_us + (b * 10 + np.arange(10)) * 60_000_000, len(points))
+                names = points * 10
+                values = rng.uniform(0, 500, size=ts.size)
+                for name in ("bare", "logged") if b % 2 == 0 else ("logged", "bare"):
+                    _, ingestor = stores[name]
+                    start = time.perf_counter()
+                    result = ingestor.ingest_columns("site-1", names, ts, values)
+                    seconds[name].append(time.perf_counter() - start)
+                    assert result.accepted == ts.size, result.errors[:3]
+                    bar.advance(task)
+    finally:
+        gc.unfreeze()
+        for store, _ in stores.values():
+            store.close()
+    return seconds
+
+
+def real_ingest_ratio(
+    directory: Path, n_rounds: int, pg_url: str | None = None
+) -> dict[str, object]:
     """The ratio through tansuan's real ingest (``Ingestor.ingest_columns``: validation,
     staging, rollups, one transaction a batch) with and without the platform's ledger
-    batch hook, on two SQLite stores (WAL, synchronous FULL).
+    batch hook, on two SQLite stores (WAL, synchronous FULL) or, with ``pg_url``, two
+    fresh schemas of one PostgreSQL.
 
     Interleaved: each round ingests the same 10k-reading batch (1,000 points × 10
     instants) into both stores, the order alternating from round to round, so load from
@@ -289,11 +363,7 @@ def real_ingest_ratio(directory: Path, n_rounds: int) -> dict[str, float]:
     The points are declared in shuffled order, so their ids do not follow their keys
     (the record must then be sorted, as for most real site models).
     """
-    import numpy as np
-
-    from tansuan.ingest.ingestor import Ingestor
     from tansuan.platform import ledger_batch_hook
-    from tansuan.store import Store
 
     points = [f"point-{p:04d}" for p in range(1000)]
     declared = list(points)
@@ -308,37 +378,14 @@ def real_ingest_ratio(directory: Path, n_rounds: int) -> dict[str, float]:
         inner(connection, batch_id, rows)
         hook_s.append(time.perf_counter() - start)
 
-    stores = {}
-    for name, hooks in (("bare", []), ("logged", [timed_hook])):
-        store = Store(f"sqlite:///{directory / f'real-{name}.db'}")
-        store.load_model(model)
-        stores[name] = (store, Ingestor(store, batch_hooks=hooks))
-    t0_us = (dt.datetime(2026, 1, 1, tzinfo=UTC) - EPOCH) // US
-    rng = np.random.default_rng(1)
-    seconds: dict[str, list[float]] = {"bare": [], "logged": []}
-    gc.collect()
-    gc.freeze()
-    with progress() as bar:
-        task = bar.add_task("real ingest / 真实写入", total=n_rounds * 2)
-        for b in range(n_rounds):
-            ts = np.repeat(t0_us + (b * 10 + np.arange(10)) * 60_000_000, len(points))
-            names = points * 10
-            values = rng.uniform(0, 500, size=ts.size)
-            for name in ("bare", "logged") if b % 2 == 0 else ("logged", "bare"):
-                _, ingestor = stores[name]
-                start = time.perf_counter()
-                result = ingestor.ingest_columns("site-1", names, ts, values)
-                seconds[name].append(time.perf_counter() - start)
-                assert result.accepted == ts.size, result.errors[:3]
-                bar.advance(task)
-    gc.unfreeze()
-    for store, _ in stores.values():
-        store.close()
+    with _store_urls(directory, pg_url) as urls:
+        seconds = _interleave(urls, model, [timed_hook], points, n_rounds, pg_url is not None)
     warm = min(5, n_rounds // 10)
     bare, logged, hook = seconds["bare"][warm:], seconds["logged"][warm:], hook_s[warm:]
     n = len(points) * 10
     without, with_ledger = n / statistics.median(bare), n / statistics.median(logged)
     return {
+        "real_ingest_database": "postgresql" if pg_url else "sqlite",
         "real_ingest_readings_per_s_without_ledger": round(without),
         "real_ingest_readings_per_s_with_ledger": round(with_ledger),
         "real_ingest_ratio": round(with_ledger / without, 3),
@@ -362,19 +409,26 @@ def main() -> None:
     parser.add_argument(
         "--real-ingest-only", action="store_true", help="only the real-ingest figures"
     )
+    parser.add_argument(
+        "--real-ingest-pg",
+        default=None,
+        metavar="URL",
+        help="run the real-ingest figures on this PostgreSQL (two throwaway schemas)",
+    )
     args = parser.parse_args()
     load_start = round(os.getloadavg()[0], 2)
 
+    figures: dict[str, object] = {}
     if args.real_ingest_only:
         with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-            figures = real_ingest_ratio(Path(tmp), args.ingest_batches)
+            figures |= real_ingest_ratio(Path(tmp), args.ingest_batches, args.real_ingest_pg)
         print(json.dumps({"bench": "ledger", "loadavg_1m_start": load_start, **figures}))
         return
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         directory = Path(tmp)
-        figures = {} if args.skip_ingest else ingest_ratio(directory, args.ingest_batches)
         if not args.skip_ingest:
-            figures |= real_ingest_ratio(directory, args.ingest_batches)
+            figures |= ingest_ratio(directory, args.ingest_batches)
+            figures |= real_ingest_ratio(directory, args.ingest_batches, args.real_ingest_pg)
         engine = sqlite_engine(directory / "ledger.db")
         create_tables(engine)
         ledger = Ledger(Ed25519PrivateKey.generate())
