@@ -59,7 +59,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from tansuan.ledger import merkle
 from tansuan.ledger.api import inclusion_proof_json
-from tansuan.ledger.canonical import encode_readings
+from tansuan.ledger.canonical import Row, encode_readings
 from tansuan.ledger.log import Entry, Ledger
 from tansuan.ledger.schema import POSTGRES_BODY_STORAGE, create_tables
 from tansuan.ledger.sources import LiveSource
@@ -149,7 +149,7 @@ def proofs(engine: Engine, ledger: Ledger, n_leaves: int, samples: int) -> dict[
     }
 
 
-def reading_batches(n_batches: int, points: int = 1000, steps: int = 10) -> list[list[tuple]]:
+def reading_batches(n_batches: int, points: int = 1000, steps: int = 10) -> list[list[Row]]:
     t0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
     rng = random.Random(1)
     batches = []
@@ -184,7 +184,7 @@ def ingest_ratio(directory: Path, n_batches: int) -> dict[str, float]:
     gc.collect()
     gc.freeze()
 
-    def one(engine: Engine, batch_id: int, rows: list[tuple], hook: bool) -> float:
+    def one(engine: Engine, batch_id: int, rows: list[Row], hook: bool) -> float:
         start = time.perf_counter()
         params = [(p, (t - EPOCH) // US, ver, s, v, q, batch_id) for s, p, t, v, q, ver in rows]
         with engine.begin() as connection:
@@ -193,7 +193,8 @@ def ingest_ratio(directory: Path, n_batches: int) -> dict[str, float]:
                 ledger.ingest_hook(connection, batch_id, rows)
         return len(rows) / (time.perf_counter() - start)
 
-    without, with_ledger = [], []
+    without: list[float] = []
+    with_ledger: list[float] = []
     with progress() as bar:
         task = bar.add_task("ingest stand-in / 模拟写入", total=n_batches * 2)
         for b in range(n_batches):
