@@ -162,8 +162,13 @@ def test_real_ingest_records_match_the_store_and_tampering_is_named(
         [T0_US + MINUTE_US, T0_US + 2 * MINUTE_US],
         [7.25, 8.0],
     )
-    assert (first.new, second.new, second.versioned) == (10, 1, 1)
+    again = ingestor.ingest_columns(  # nothing new: still a batch, still a leaf
+        ["site-b"], ["a.temp"], [T0_US + 2 * MINUTE_US], [8.0]
+    )
+    assert (first.new, second.new, second.versioned, again.duplicates) == (10, 1, 1, 1)
     with store.read() as connection:
+        empty = ledger.find_leaf(connection, "ingest_batch", str(again.batch_id))
+        assert empty.body is not None and canonical.decode_readings(empty.body) == []
         for result in (first, second):
             assert result.batch_id is not None
             leaf = ledger.find_leaf(connection, "ingest_batch", str(result.batch_id))
