@@ -92,6 +92,8 @@ def test_duplicate_keys_still_give_one_canonical_order() -> None:
     b = ("s1", "p1", T0, -2.0, "N", 1)
     c = ("s1", "p0", T0, 9.0, "M", 2)
     assert canonical.encode_readings([a, b, c]) == canonical.encode_readings([c, b, a])
+    d = ("s1", "p2", T0, 0.5, "N", 1)  # rows already in key order, the tie either way
+    assert canonical.encode_readings([a, b, d]) == canonical.encode_readings([b, a, d])
     records = canonical.decode_readings(canonical.encode_readings([a, b, c]))
     assert [(r.point, r.value, r.quality, r.version) for r in records] == [
         ("p0", 9.0, "M", 2),

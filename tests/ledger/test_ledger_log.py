@@ -21,7 +21,7 @@ from tansuan.ledger.api import (
     leaf_json,
     receipt_for,
 )
-from tansuan.ledger.canonical import envelope
+from tansuan.ledger.canonical import encode_readings, envelope
 from tansuan.ledger.log import Entry, Ledger, tree_heads
 from tansuan.ledger.signing import (
     KEY_FILE,
@@ -76,6 +76,42 @@ def test_stored_proofs_equal_in_memory_proofs(engine: Engine, ledger: Ledger) ->
             ledger.inclusion_proof(c, 25, 25)
         with pytest.raises(NotFound):
             ledger.root(c, 26)
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_appends_with_and_without_update_returning(
+    engine: Engine, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    """The state lock reads the state in the same statement where the database can
+    (``UPDATE … RETURNING``), else in a second one; both build the same tree, and both
+    seed a missing state row."""
+    monkeypatch.setattr(engine.dialect, "update_returning", returning)
+    with engine.begin() as c:
+        c.execute(schema.state.delete())
+    for n in (1, 4, 2):
+        with engine.begin() as c:
+            ledger.append_many(c, entries(n, start=len(leaf_hashes(engine))))
+    hashes = leaf_hashes(engine)
+    with engine.connect() as c:
+        assert ledger.tree_size(c) == 7
+        assert ledger.root(c, 7) == merkle.MemoryTree(hashes).root()
+
+
+def test_readings_records_are_stored_whole_and_uncompressed_on_postgres(
+    engine: Engine, ledger: Ledger
+) -> None:
+    """The body comes back byte for byte; PostgreSQL keeps it out of line without trying
+    to compress it (attstorage 'e' = EXTERNAL)."""
+    ingest(engine, ledger, 5, make_rows(5))
+    with engine.connect() as c:
+        body = ledger.leaf(c, 0).body
+        assert body is not None and body == encode_readings(make_rows(5))
+        if engine.dialect.name == "postgresql":
+            storage = c.exec_driver_sql(
+                "SELECT attstorage FROM pg_attribute "
+                "WHERE attrelid = 'ledger_leaves'::regclass AND attname = 'body'"
+            ).scalar()
+            assert storage == "e"
 
 
 def test_leaf_hash_covers_the_canonical_envelope(engine: Engine, ledger: Ledger) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tansuan.ingest.catalog import Catalog
-from tansuan.ingest.result import BatchRows
+from tansuan.ingest.result import BatchRows, PointCodes
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -59,13 +59,13 @@ class Stored:
             self.parts.append((rows, version))
 
     def batch_rows(self, catalog: Catalog) -> BatchRows:
+        """The stored rows for the hooks: point codes, not strings (built on demand)."""
         entry = np.concatenate([r.entry for r, _ in self.parts] or [np.zeros(0, np.int64)])
         return BatchRows(
-            site=[catalog.site_key[c] for c in entry.tolist()],
-            point=[catalog.key[c] for c in entry.tolist()],
+            codes=PointCodes(entry, catalog.site_key, catalog.key),
             ts_us=np.concatenate([r.ts for r, _ in self.parts] or [np.zeros(0, np.int64)]),
             value=np.concatenate([r.value for r, _ in self.parts] or [np.zeros(0)]),
-            quality=[q for r, _ in self.parts for q in r.quality],
+            quality_parts=[r.quality for r, _ in self.parts],
             version=np.concatenate([v for _, v in self.parts] or [np.zeros(0, np.int64)]),
         )
 

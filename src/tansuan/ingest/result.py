@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,23 +60,82 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class PointCodes:
+    """Which point each row of a batch is, as integers (what ingest already holds).
+
+    Row ``i`` is catalog entry ``entry[i]``, whose keys are ``site_keys[entry[i]]`` and
+    ``point_keys[entry[i]]``. The key lists are the catalog's own (the same objects from
+    batch to batch until a new site model is loaded), so a hook can cache work per list.
+    """
+
+    entry: npt.NDArray[np.int64]
+    site_keys: Sequence[str]
+    point_keys: Sequence[str]
+
+
 class BatchRows:
     """The rows a batch stored (new readings and new versions), as columns.
+
+    ``site``, ``point`` and ``quality`` are built on first use: ingest hands over integer
+    point codes (:attr:`codes`) and per-part quality lists, and a hook that can work from
+    those (the ledger) never pays for 2 × n Python strings.
 
     ``tuples()`` yields exactly what :func:`tansuan.store.batch_rows` returns for the
     same batch after commit: ``(site key, point key, ts UTC, value, quality, version)``
     sorted by (point key, ts, version, site key).
     """
 
-    site: list[str]
-    point: list[str]
-    ts_us: npt.NDArray[np.int64]
-    value: npt.NDArray[np.float64]
-    quality: list[str]
-    version: npt.NDArray[np.int64]
+    def __init__(
+        self,
+        site: Sequence[str] | None = None,
+        point: Sequence[str] | None = None,
+        ts_us: npt.NDArray[np.int64] | None = None,
+        value: npt.NDArray[np.float64] | None = None,
+        quality: Sequence[str] | None = None,
+        version: npt.NDArray[np.int64] | None = None,
+        *,
+        codes: PointCodes | None = None,
+        quality_parts: Sequence[Sequence[str]] | None = None,
+    ) -> None:
+        if (site is None or point is None) and codes is None:
+            raise TypeError("BatchRows needs site and point, or codes")
+        if quality is None and quality_parts is None:
+            raise TypeError("BatchRows needs quality or quality_parts")
+        if ts_us is None or value is None or version is None:
+            raise TypeError("BatchRows needs ts_us, value and version")
+        self.ts_us, self.value, self.version = ts_us, value, version
+        self.codes = codes
+        self._site = None if site is None else list(site)
+        self._point = None if point is None else list(point)
+        self._quality = None if quality is None else list(quality)
+        self.quality_parts: Sequence[Sequence[str]] = (
+            [self._quality] if self._quality is not None else quality_parts or []
+        )
+
+    @property
+    def site(self) -> list[str]:
+        if self._site is None:
+            assert self.codes is not None
+            keys = self.codes.site_keys
+            self._site = [keys[c] for c in self.codes.entry.tolist()]
+        return self._site
+
+    @property
+    def point(self) -> list[str]:
+        if self._point is None:
+            assert self.codes is not None
+            keys = self.codes.point_keys
+            self._point = [keys[c] for c in self.codes.entry.tolist()]
+        return self._point
+
+    @property
+    def quality(self) -> list[str]:
+        if self._quality is None:
+            self._quality = [q for part in self.quality_parts for q in part]
+        return self._quality
 
     def __len__(self) -> int:
-        return len(self.point)
+        return len(self.ts_us)
 
     def tuples(self) -> list[tuple[str, str, dt.datetime, float, str, int]]:
         rows = [

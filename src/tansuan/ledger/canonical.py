@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import math
 import struct
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -168,6 +170,18 @@ def _dictionary(values: Sequence[Any], n: int) -> tuple[list[Any], np.ndarray]:
     return table, np.fromiter(map(lookup.__getitem__, values), dtype=np.uint32, count=n)
 
 
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` at a third of its cost (sort + search)."""
+    ordered = np.sort(values)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    table = ordered[keep]
+    if table.size == 1:
+        return table, np.zeros(values.size, dtype=np.int64)
+    return table, np.searchsorted(table, values)
+
+
 def _ts_dictionary(stamps: Sequence[dt.datetime], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct instants [µs since epoch] and each reading's index into them.
 
@@ -180,8 +194,7 @@ def _ts_dictionary(stamps: Sequence[dt.datetime], n: int) -> tuple[np.ndarray, n
         micros = np.array([(t - EPOCH) // _MICROSECOND for t in table], dtype=np.int64)
         return micros, np.fromiter(map(lookup.__getitem__, stamps), dtype=np.uint32, count=n)
     micros = np.fromiter(((t - EPOCH) // _MICROSECOND for t in stamps), dtype=np.int64, count=n)
-    table_us, index = np.unique(micros, return_inverse=True)
-    return table_us, index.astype(np.uint32)
+    return _unique_inverse(micros)
 
 
 def _width(count: int) -> str | None:
@@ -191,32 +204,47 @@ def _width(count: int) -> str | None:
     return ">u1" if count <= 1 << 8 else ">u2" if count <= 1 << 16 else ">u4"
 
 
+def _packed_string(text: Any) -> bytes:
+    """One dictionary entry: u16 byte length + UTF-8 bytes."""
+    if not isinstance(text, str):
+        raise InputError(f"{text!r} is not a string", field="rows")
+    raw = text.encode("utf-8")
+    if len(raw) > 0xFFFF:
+        raise InputError(f"id {text[:40]!r}… is longer than 65535 bytes", field="rows")
+    return struct.pack(">H", len(raw)) + raw
+
+
 def _pack_strings(table: list[Any]) -> bytes:
-    parts = [struct.pack(">I", len(table))]
-    for text in table:
-        if not isinstance(text, str):
-            raise InputError(f"{text!r} is not a string", field="rows")
-        raw = text.encode("utf-8")
-        if len(raw) > 0xFFFF:
-            raise InputError(f"id {text[:40]!r}… is longer than 65535 bytes", field="rows")
-        parts.append(struct.pack(">H", len(raw)) + raw)
-    return b"".join(parts)
+    return struct.pack(">I", len(table)) + b"".join(map(_packed_string, table))
 
 
-def _canonical_order(*columns: np.ndarray) -> np.ndarray:
-    """Indices sorting rows by the columns (first = primary key), ties fully broken.
+def _canonical_order(columns: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray | None:
+    """Indices sorting rows canonically (first column = primary key), ties fully broken;
+    None when the rows already are in canonical order.
 
-    Constant columns are skipped; value and quality are only consulted when
-    (site, point, ts, version) repeats, which the store never allows.
+    ``columns`` are the site, point, ts, version, value and quality columns, the first
+    four indices into dictionaries of ``sizes`` entries. Those four are folded into one
+    integer key (mixed radix; constant columns drop out) so one sort does; value and
+    quality are only consulted when (site, point, ts, version) repeats, which the store
+    never allows.
     """
     site, point, ts, version, value, quality = columns
     full = (quality, value, version, ts, point, site)  # np.lexsort: last key is primary
-    keys = [c for c in (site, point, ts, version) if (c != c[0]).any()]
-    if not keys:  # every row has the same (site, point, ts, version)
+    varying = [(c, size) for c, size in zip(columns[:4], sizes, strict=True) if size > 1]
+    if not varying:  # every row has the same (site, point, ts, version)
         return np.lexsort(full)
-    order = np.lexsort(keys[::-1])
+    if math.prod(size for _, size in varying) >= 1 << 62:  # cannot happen below 2^15 rows…
+        order = np.lexsort([c for c, _ in varying][::-1])
+        key = None
+    else:
+        key = varying[0][0].astype(np.int64)
+        for column, size in varying[1:]:
+            key = key * size + column
+        if (key[1:] > key[:-1]).all():
+            return None
+        order = np.argsort(key)  # keys unique unless repeated (then lexsort below)
     repeated = np.ones(len(ts) - 1, dtype=bool)
-    for column in keys:
+    for column in [key] if key is not None else [c for c, _ in varying]:
         ordered = column[order]
         repeated &= ordered[1:] == ordered[:-1]
     return np.lexsort(full) if repeated.any() else order
@@ -230,7 +258,7 @@ def encode_readings(rows: Sequence[Row]) -> bytes:
     """
     n = len(rows)
     if n == 0:
-        return encode_columns([], [], np.zeros(0, np.int64), np.zeros(0), [], np.zeros(0, np.int64))
+        return _EMPTY_RECORD
     try:
         sites, points, stamps, values, qualities, versions = zip(*rows, strict=True)
         ts_table, ts = _ts_dictionary(stamps, n)
@@ -238,7 +266,19 @@ def encode_readings(rows: Sequence[Row]) -> bytes:
         version_table, version = _dictionary(versions, n)
     except (TypeError, ValueError) as error:
         raise InputError(f"readings cannot be recorded: {error}", field="rows") from error
-    return _encode(sites, points, ts_table, ts, value, qualities, version_table, version)
+    site_table, site = _dictionary(sites, n)
+    point_table, point = _dictionary(points, n)
+    quality_table, quality = _dictionary(qualities, n)
+    return _encode(
+        (_pack_strings(site_table), len(site_table), site),
+        (_pack_strings(point_table), len(point_table), point),
+        ts_table,
+        ts,
+        value,
+        (_pack_strings(quality_table), len(quality_table), quality),
+        version_table,
+        version,
+    )
 
 
 def encode_columns(
@@ -249,70 +289,207 @@ def encode_columns(
     qualities: Sequence[str],
     versions: np.ndarray,
 ) -> bytes:
-    """:func:`encode_readings` of readings given as columns (the ingest hook's fast path).
+    """:func:`encode_readings` of readings given as columns.
 
     ``ts_us`` are epoch microseconds (UTC). Gives the same bytes as the row form.
     """
     n = len(points)
     if n == 0:
-        return READINGS_MAGIC + struct.pack(">IIIIII", 0, 0, 0, 0, 0, 0)
-    ts_table, ts_index = np.unique(np.asarray(ts_us, dtype=np.int64), return_inverse=True)
-    version_values, version_index = np.unique(np.asarray(versions), return_inverse=True)
+        return _EMPTY_RECORD
+    site_table, site = _dictionary(sites, n)
+    point_table, point = _dictionary(points, n)
+    return _encode_numeric(
+        (_pack_strings(site_table), len(site_table), site),
+        (_pack_strings(point_table), len(point_table), point),
+        ts_us,
+        values,
+        [qualities],
+        versions,
+    )
+
+
+class KeyTable:
+    """The code-point rank of every catalog entry's site key and point key.
+
+    Built once per catalog (a few ms for 100k points) so that :func:`encode_coded`
+    turns a batch's integer point codes into the record's string dictionaries with
+    array operations only.
+    """
+
+    def __init__(self, site_keys: Sequence[str], point_keys: Sequence[str]) -> None:
+        if len(site_keys) != len(point_keys):
+            raise InputError("site and point key lists differ in length", field="rows")
+        self.site_keys, self.point_keys = site_keys, point_keys
+        self.size = len(point_keys)
+        self.site_rank, self.site_packed = self._ranks(site_keys)
+        self.point_rank, self.point_packed = self._ranks(point_keys)
+
+    @staticmethod
+    def _ranks(keys: Sequence[str]) -> tuple[np.ndarray, list[bytes]]:
+        try:
+            table = sorted(set(keys))
+        except TypeError as error:
+            raise InputError(f"keys are not all strings: {error}", field="rows") from error
+        rank = {key: i for i, key in enumerate(table)}
+        return (
+            np.fromiter(map(rank.__getitem__, keys), dtype=np.int64, count=len(keys)),
+            [_packed_string(key) for key in table],
+        )
+
+    def dictionary(self, entry: np.ndarray, used: np.ndarray, site: bool) -> _Column:
+        """The packed dictionary of the site (or point) keys of ``used`` entries and each
+        row's index into it."""
+        ranks, packed = (
+            (self.site_rank, self.site_packed) if site else (self.point_rank, self.point_packed)
+        )
+        mark = np.zeros(len(packed), dtype=bool)
+        mark[ranks[used]] = True
+        present = np.flatnonzero(mark)
+        header = struct.pack(">I", present.size)
+        body = b"".join([packed[r] for r in present.tolist()])
+        if present.size == 1:
+            return header + body, 1, np.zeros(entry.size, dtype=np.int64)
+        lookup = np.empty(len(packed), dtype=np.int64)
+        lookup[present] = np.arange(present.size)
+        return header + body, int(present.size), lookup[ranks[entry]]
+
+
+_KEY_TABLES: list[KeyTable] = []
+
+
+def key_table(site_keys: Sequence[str], point_keys: Sequence[str]) -> KeyTable:
+    """The :class:`KeyTable` of these key lists, cached by the lists' identity.
+
+    Ingest hands the catalog's own lists over with every batch until a new site model is
+    loaded; the lists must not be changed in place.
+    """
+    for table in _KEY_TABLES:
+        if table.site_keys is site_keys and table.point_keys is point_keys:
+            if table.size == len(point_keys):
+                return table
+    table = KeyTable(site_keys, point_keys)
+    _KEY_TABLES[:] = [table, *_KEY_TABLES[:3]]
+    return table
+
+
+def encode_coded(
+    entry: np.ndarray,
+    keys: KeyTable,
+    ts_us: np.ndarray,
+    values: np.ndarray,
+    quality_parts: Sequence[Sequence[str]],
+    versions: np.ndarray,
+) -> bytes:
+    """:func:`encode_readings` of readings whose site and point are integer codes.
+
+    Row ``i`` is the site ``keys.site_keys[entry[i]]`` and the point
+    ``keys.point_keys[entry[i]]``; ``quality_parts`` concatenated is the quality column.
+    The ingest hook's path: no Python string per reading. Gives the same bytes as the
+    row form.
+    """
+    entry = np.asarray(entry, dtype=np.int64)
+    n = entry.size
+    if n == 0:
+        return _EMPTY_RECORD
+    if entry.min() < 0 or entry.max() >= keys.size:
+        raise InputError("a point code is outside the key table", field="rows")
+    present = np.zeros(keys.size, dtype=bool)
+    present[entry] = True
+    used = np.flatnonzero(present)
+    return _encode_numeric(
+        keys.dictionary(entry, used, site=True),
+        keys.dictionary(entry, used, site=False),
+        ts_us,
+        values,
+        quality_parts,
+        versions,
+    )
+
+
+#: A string column ready for the record: packed dictionary, its size, the row indices.
+_Column = tuple[bytes, int, np.ndarray]
+
+
+def _encode_numeric(
+    site: _Column,
+    point: _Column,
+    ts_us: np.ndarray,
+    values: np.ndarray,
+    quality_parts: Sequence[Sequence[str]],
+    versions: np.ndarray,
+) -> bytes:
+    """Dictionaries of the numeric and quality columns, then :func:`_encode`."""
+    n = site[2].size
+    ts_table, ts_index = _unique_inverse(np.asarray(ts_us, dtype=np.int64))
+    version_values, version_index = _unique_inverse(np.asarray(versions))
     value = np.asarray(values, dtype=np.float64)
+    if ts_index.size != n or version_index.size != n or value.size != n:
+        raise InputError("reading columns differ in length", field="rows")
+    distinct = set().union(*quality_parts)
+    if len(distinct) == 1:
+        quality_table, quality = list(distinct), np.zeros(n, dtype=np.int64)
+    else:
+        quality_table = sorted(distinct)
+        lookup = {flag: i for i, flag in enumerate(quality_table)}
+        flags = itertools.chain.from_iterable(quality_parts)
+        quality = np.fromiter(map(lookup.__getitem__, flags), dtype=np.int64, count=n)
     return _encode(
-        sites,
-        points,
+        site,
+        point,
         ts_table,
-        ts_index.astype(np.uint32),
+        ts_index,
         value,
-        qualities,
+        (_pack_strings(quality_table), len(quality_table), quality),
         [int(v) for v in version_values.tolist()],
-        version_index.astype(np.uint32),
+        version_index,
     )
 
 
 def _encode(
-    sites: Sequence[str],
-    points: Sequence[str],
+    site: _Column,
+    point: _Column,
     ts_table: np.ndarray,
     ts: np.ndarray,
     value: np.ndarray,
-    qualities: Sequence[str],
+    quality: _Column,
     version_table: list[Any],
     version: np.ndarray,
 ) -> bytes:
-    n = len(points)
+    n = len(ts)
     if not np.isfinite(value).all():
         raise InputError("a reading value is NaN or infinite", field="rows")
     if not all(isinstance(v, int) for v in version_table):
         raise InputError("a reading version is not an integer", field="rows")
     if version_table[0] < 0 or version_table[-1] >= 2**32:
         raise InputError("a reading version is outside 0 … 2³²-1", field="rows")
-    site_table, site = _dictionary(sites, n)
-    point_table, point = _dictionary(points, n)
-    quality_table, quality = _dictionary(qualities, n)
-    order = _canonical_order(site, point, ts, version, value, quality)
+    order = _canonical_order(
+        (site[2], point[2], ts, version, value, quality[2]),
+        (site[1], point[1], len(ts_table), len(version_table)),
+    )
     parts = [
         READINGS_MAGIC,
         struct.pack(">I", n),
-        _pack_strings(site_table),
-        _pack_strings(point_table),
+        site[0],
+        point[0],
         struct.pack(">I", len(ts_table)) + ts_table.astype(">i8").tobytes(),
-        _pack_strings(quality_table),
+        quality[0],
         struct.pack(f">I{len(version_table)}I", len(version_table), *version_table),
     ]
     for column, table_size in (
-        (site, len(site_table)),
-        (point, len(point_table)),
+        (site[2], site[1]),
+        (point[2], point[1]),
         (ts, len(ts_table)),
-        (quality, len(quality_table)),
+        (quality[2], quality[1]),
         (version, len(version_table)),
     ):
         width = _width(table_size)
         if width is not None:
-            parts.append(column[order].astype(width).tobytes())
-    parts.append(value[order].astype(">f8").tobytes())
+            parts.append((column if order is None else column[order]).astype(width).tobytes())
+    parts.append((value if order is None else value[order]).astype(">f8").tobytes())
     return b"".join(parts)
+
+
+_EMPTY_RECORD = READINGS_MAGIC + struct.pack(">IIIIII", 0, 0, 0, 0, 0, 0)
 
 
 def _unpack_strings(body: bytes, offset: int) -> tuple[list[str], int]:

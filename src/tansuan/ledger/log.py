@@ -33,10 +33,12 @@ from tansuan.errors import LedgerError, NotFound, StoreError
 from tansuan.ledger import merkle, schema
 from tansuan.ledger.canonical import (
     Row,
+    encode_coded,
     encode_columns,
     encode_readings,
     envelope,
     ingest_batch_payload,
+    key_table,
     payload_text,
 )
 from tansuan.ledger.signing import TreeHead, key_dir, load_or_create_key, sign_tree_head
@@ -84,16 +86,27 @@ def _bind(connection: Connection, column: Column[Any], value: Any) -> Any:
     return value if processor is None else processor(value)
 
 
+def _mark(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
 def _insert_many(connection: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
     """Insert positional rows in all of ``table``'s columns straight through the driver.
 
     The hot path of appending: SQLAlchemy's per-row parameter processing would cost
     more than the inserts themselves. Values must already be in driver form.
     """
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = _mark(connection)
     columns = ", ".join(c.name for c in table.columns)
     marks = ", ".join([mark] * len(table.columns))
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", rows)
+
+
+#: Lock the state row and read it in one statement (SQLite ≥ 3.35 and PostgreSQL).
+_LOCK_RETURNING = (
+    f"UPDATE {schema.state.name} SET tree_size = tree_size WHERE id = 1 "
+    "RETURNING tree_size, frontier"
+)
 
 
 def _utc_now() -> dt.datetime:
@@ -162,10 +175,10 @@ class Ledger:
         _insert_many(connection, schema.leaves, leaf_rows)
         if node_rows:
             _insert_many(connection, schema.nodes, node_rows)
-        connection.execute(
-            update(schema.state)
-            .where(schema.state.c.id == 1)
-            .values(tree_size=frontier.size, frontier=frontier.pack())
+        mark = _mark(connection)
+        connection.exec_driver_sql(
+            f"UPDATE {schema.state.name} SET tree_size = {mark}, frontier = {mark} WHERE id = 1",
+            (frontier.size, frontier.pack()),
         )
         return list(range(size, frontier.size))
 
@@ -180,13 +193,28 @@ class Ledger:
         return self.append(connection, "ingest_batch", str(batch_id), payload, body=body)
 
     def ingest_columns_hook(self, connection: Connection, batch_id: int, rows: Any) -> int:
-        """:meth:`ingest_hook` for a batch given as columns (``site``, ``point``, ``ts_us``,
-        ``value``, ``quality``, ``version`` — the ingest's ``BatchRows``): the same leaf,
-        without building a tuple and a datetime per reading."""
-        body = encode_columns(
-            rows.site, rows.point, rows.ts_us, rows.value, rows.quality, rows.version
-        )
-        payload = ingest_batch_payload(batch_id, len(rows.point), body)
+        """:meth:`ingest_hook` for a batch given as columns (the ingest's ``BatchRows``):
+        the same leaf, without building a tuple and a datetime per reading.
+
+        When ``rows.codes`` holds the ingest's integer point codes (see
+        :class:`~tansuan.ingest.result.PointCodes`) the record is built from those and the
+        per-part quality lists, never from 2 × n Python strings.
+        """
+        codes = getattr(rows, "codes", None)
+        if codes is not None:
+            body = encode_coded(
+                codes.entry,
+                key_table(codes.site_keys, codes.point_keys),
+                rows.ts_us,
+                rows.value,
+                rows.quality_parts,
+                rows.version,
+            )
+        else:
+            body = encode_columns(
+                rows.site, rows.point, rows.ts_us, rows.value, rows.quality, rows.version
+            )
+        payload = ingest_batch_payload(batch_id, len(rows.ts_us), body)
         return self.append(connection, "ingest_batch", str(batch_id), payload, body=body)
 
     def _lock_state(self, connection: Connection) -> tuple[int, merkle.Frontier]:
@@ -197,6 +225,12 @@ class Ledger:
         writer commit in between, and pysqlite only opens the transaction at the first
         write). Appends and tree heads are therefore serialised on both engines.
         """
+        if connection.dialect.update_returning:  # one round trip instead of two
+            row = connection.exec_driver_sql(_LOCK_RETURNING).first()
+            if row is None:  # tables made without create_tables
+                schema.seed_state(connection)
+                row = connection.exec_driver_sql(_LOCK_RETURNING).one()
+            return int(row[0]), merkle.Frontier.unpack(int(row[0]), bytes(row[1]))
         lock = (
             update(schema.state)
             .where(schema.state.c.id == 1)
