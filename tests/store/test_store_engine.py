@@ -18,6 +18,24 @@ def test_schema_is_created_on_first_open_and_upgrade_is_idempotent(db_url: str) 
     store.close()
 
 
+def test_migrated_store_keeps_ledger_records_uncompressed_on_postgres(db_url: str) -> None:
+    """Migration 0005: on PostgreSQL the ledger's record column is EXTERNAL (attstorage
+    'e': out of line, no pglz attempt); SQLite has no such setting."""
+    store = Store(db_url)
+    try:
+        with store.engine.connect() as c:
+            if store.engine.dialect.name != "postgresql":
+                assert store.is_sqlite
+                return
+            storage = c.exec_driver_sql(
+                "SELECT attstorage FROM pg_attribute "
+                "WHERE attrelid = 'ledger_leaves'::regclass AND attname = 'body'"
+            ).scalar()
+        assert storage == "e"
+    finally:
+        store.close()
+
+
 def test_concurrent_first_opens_do_not_collide(db_url: str) -> None:
     errors: list[BaseException] = []
 
