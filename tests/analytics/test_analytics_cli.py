@@ -365,9 +365,11 @@ def test_emissions_forecast_and_position_from_accounting_results(
     assert "no site 'nowhere'" in missing
 
 
-def test_analyse_a_whole_area_by_node(env: Store) -> None:
-    """EnPI boundary = area 'shop' (all its energy meters; only 'b.energy' has data here):
-    kWh/day = 100 + 2·fuel + noise σ 3, read at 06, 12, 18, 23 h; 30 % less from day 120."""
+@pytest.mark.parametrize("boundary", [("--node", "shop"), ("--class", "fan")])
+def test_analyse_a_whole_area_by_node(env: Store, boundary: tuple[str, str]) -> None:
+    """EnPI boundary = area 'shop' (all its energy meters; only 'b.energy' has data here),
+    or every device of class 'fan' (dev-2, whose counter is 'b.energy'): kWh/day =
+    100 + 2·fuel + noise σ 3, read at 06, 12, 18, 23 h; 30 % less from day 120."""
     rng = np.random.default_rng(21)
     readings, counter = [], 0.0
     for i in range(180):
@@ -384,8 +386,7 @@ def test_analyse_a_whole_area_by_node(env: Store) -> None:
             "analyse",
             "--site",
             "site",
-            "--node",
-            "shop",
+            *boundary,
             "--driver",
             "fuel=fuel",
             "--from",
@@ -399,6 +400,10 @@ def test_analyse_a_whole_area_by_node(env: Store) -> None:
     )
     assert out["savings"]["fraction"] == pytest.approx(0.30, abs=0.03)
     assert out["baseline"]["coefficients"]["fuel"] == pytest.approx(2.0, abs=0.2)
+    if boundary[0] == "--class":
+        unknown = run("analyse", "--site", "site", "--class", "boat", "--from", "2026-01-02",
+                      "--to", "2026-06-30", "--intervention", "2026-05-01", code=1)  # fmt: skip
+        assert "no device of class 'boat'" in unknown and "fan" in unknown
 
 
 def test_findings_compare_peers_on_specific_consumption(env: Store) -> None:

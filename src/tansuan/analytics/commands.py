@@ -125,6 +125,39 @@ def _node_series(
     return out
 
 
+def _class_series(site: str, device_class: str, start: dt.date, end: dt.date) -> dict[str, float]:
+    """``{YYYY-MM-DD: kWh}`` summed over the site's devices of ``device_class`` (each from
+    its energy counter, else its mean power × 24 h), on the days every one of them reports."""
+    from zoneinfo import ZoneInfo
+
+    from tansuan.analytics.insights import device_days
+    from tansuan.store import Store
+    from tansuan.store.documents import current_model
+
+    store = Store()
+    try:
+        site_model = current_model(store).site(site)
+        zone = ZoneInfo(site_model.timezone)
+        lo = dt.datetime.combine(start, dt.time(), zone)
+        hi = dt.datetime.combine(end, dt.time(), zone)
+        devices = [d for _, d in site_model.iter_devices() if d.device_class == device_class]
+        if not devices:
+            known = sorted({d.device_class for _, d in site_model.iter_devices()})
+            raise InputError(
+                f"no device of class {device_class!r} in {site!r}; classes: {', '.join(known)}",
+                field="class",
+            )
+        with store.read() as connection:
+            found = [device_days(connection, site, d, lo, hi) for d in devices]
+    finally:
+        store.close()
+    series = [dict(zip((x.isoformat() for x in f[0]), f[1], strict=True)) for f in found if f]
+    if not series:
+        raise InputError(f"no energy data for the {device_class!r} devices", field="class")
+    common = set.intersection(*(set(s) for s in series))
+    return {day: float(sum(s[day] for s in series)) for day in sorted(common)}
+
+
 def _month_range(first: str, last: str) -> list[str]:
     a = int(first[:4]) * 12 + int(first[5:7]) - 1
     b = int(last[:4]) * 12 + int(last[5:7]) - 1
@@ -215,6 +248,9 @@ def analyse(
     node: str | None = typer.Option(
         None, "--node", help="all energy meters under a line/area/site"
     ),
+    device_class: str | None = typer.Option(
+        None, "--class", help="all devices of a class (fan, compressor, …) of --site"
+    ),
     driver: list[str] = typer.Option(
         [], "--driver", help="NAME=POINT relevant variable (repeatable)"
     ),
@@ -243,9 +279,12 @@ def analyse(
     from tansuan.cli import console, fail
 
     try:
+        if sum(x is not None for x in (point, node, device_class)) > 1:
+            raise InputError("give one of --point, --node, --class", field="point")
         days, energy, drivers = _daily_input(
-            site, point or node, driver, start, end, csv_file, console, node=node is not None
-        )
+            site, point or node or device_class, driver, start, end, csv_file, console,
+            node=node is not None, device_class=device_class is not None,
+        )  # fmt: skip
         cut = _date(baseline_end, "baseline-end") or _date(intervention, "intervention")
         if cut is None:
             raise InputError("give --baseline-end or --intervention", field="baseline-end")
@@ -320,6 +359,7 @@ def _daily_input(
     console: Any,
     *,
     node: bool = False,
+    device_class: bool = False,
 ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
     if csv_file is not None:
         days, columns = _csv_table(csv_file, "date")
@@ -334,13 +374,16 @@ def _daily_input(
         return [days[i] for i in order], energy[order], {k: v[order] for k, v in columns.items()}
     if not (site and point and start and end):
         raise InputError(
-            "give --csv FILE, or --site, --point (or --node), --from and --to", field="site"
+            "give --csv FILE, or --site, --point (or --node, --class), --from and --to",
+            field="site",
         )
     lo, hi = _date(start, "from"), _date(end, "to")
     assert lo is not None and hi is not None
     with console.status("读取数据 / reading the store …"):
         if node:
             series = {"energy": _node_series(site, point, lo, hi, "day")}
+        elif device_class:
+            series = {"energy": _class_series(site, point, lo, hi)}
         else:
             series = {"energy": _store_series(site, point, lo, hi, "day", as_energy=True)}
         for name, pt in _parse_drivers(driver).items():
