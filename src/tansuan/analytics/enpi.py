@@ -7,8 +7,9 @@ For the site and every area of kind ``line`` that has an energy boundary:
   meters that feed nothing else; for a line, the meters tagged ``feeds:<line>`` and the
   meters inside it — never a submeter together with the meter above it;
 * a ratio EnPI, the specific consumption [kWh per unit of output], where the output is
-  known: the site's ``production`` series for the site, the production/output points of
-  the line's devices for a line (ISO 50006 §4.4.2: a ratio of measured values);
+  known: the site's ``production`` series (only in months wholly inside the window) for
+  the site, the production/output points of the line's devices for a line (ISO 50006
+  §4.4.2: a ratio of measured values);
 * a normalised EnPI, E_reporting / Ê_baseline: each node's daily energy is modelled on
   the days before ``baseline_end`` with the day type (working day or not in the shift
   calendar) as the relevant variable, and the reporting days' energy is divided by what
@@ -177,12 +178,18 @@ def enpi_report(
         for day, kwh in days.items():
             months[_month(day)] = months.get(_month(day), 0.0) + kwh
         unit = _output_unit(site_model, node)
+        whole = _whole_months(start, end)
         rows = [
             {
                 "month": m,
                 "kwh": kwh,
+                "partial": m not in whole,
                 "output": output.get(m),
-                "specific": kwh / output[m] if output.get(m) else None,
+                # A month cut by the window would set part of its energy against the whole
+                # month's recorded output (a line's counters cover the same days: fine).
+                "specific": kwh / output[m]
+                if output.get(m) and (m in whole or kind != "site")
+                else None,
             }
             for m, kwh in sorted(months.items())
         ]
@@ -196,6 +203,20 @@ def enpi_report(
         "baseline_end": baseline_end.isoformat(),
         "nodes": out,
     }
+
+
+def _whole_months(start: dt.date, end: dt.date) -> set[str]:
+    """The ``YYYY-MM`` months that lie wholly inside [start, end)."""
+    out: set[str] = set()
+    index = start.year * 12 + start.month - 1
+    while True:
+        first = dt.date(index // 12, index % 12 + 1, 1)
+        after = dt.date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+        if after > end:
+            return out
+        if first >= start:
+            out.add(f"{first:%Y-%m}")
+        index += 1
 
 
 def _normalised(

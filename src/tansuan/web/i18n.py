@@ -158,6 +158,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "improvement",
     ),
     "drivers": ("驱动变量", "Drivers"),
+    "partial_month": ("不完整月", "part of the month"),
     "forecast": ("排放预测", "Forecast"),
     "position": ("配额头寸", "Allowances"),
     "alerts": ("告警", "Alerts"),

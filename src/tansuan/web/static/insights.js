@@ -6,8 +6,8 @@ window.tansuanInsights = (function () {
     if (!c || !ev) return;
     if (ev.days) {  // a degradation: daily energy against the baseline, and the CUSUM
       c.setOption({
-        animation: false, tooltip: { trigger: "axis" }, legend: { top: 0, right: 0 },
-        grid: { left: 55, right: 55, top: 35, bottom: 30 },
+        animation: false, tooltip: { trigger: "axis" }, legend: { top: 0, left: "center" },
+        grid: { left: 55, right: 55, top: 40, bottom: 30 },
         xAxis: { type: "category", data: ev.days },
         yAxis: [{ type: "value", name: "kWh/d" }, { type: "value", name: "CUSUM" }],
         series: [
