@@ -112,6 +112,9 @@ def test_the_production_plan_joins_the_calendar(
         )  # fmt: skip
     assert report["drivers"] == ["production", "working_days"]
     assert len(report["forecast"]) == 14  # 2025-11 … 2026-12, all planned
+    # The fan control from 2025-07-03 lowered every month since: carried into the forecast.
+    assert report["model"] == "calendar_regression"
+    assert report["level_shift_from"] in ("2025-07", "2025-08")
     y = np.array(list(history.values()))
     calendar = calendar_drivers(2022 * 12 + 10, len(y), cal.working_days)
     assert calendar is not None

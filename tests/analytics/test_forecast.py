@@ -139,3 +139,21 @@ def test_without_drivers_the_calendar_model_does_not_compete() -> None:
     assert [t.model for t in tests][-1] == "calendar_regression"
     with pytest.raises(InputError, match="one value per period"):
         backtest(_monthly(4), "calendar_regression", drivers={"working_days": np.ones(59)})
+
+
+def test_calendar_regression_carries_a_recent_level_shift_forward() -> None:
+    """y = 1000 + 20·(working days) + noise σ 5 for 32 months, then 150 lower for the last 4
+    (a retrofit): the CUSUM of the drivers model's residuals dates the shift at period 32
+    (±1), and a month of 20 working days is forecast at 1000 + 400 − 150 = 1250 (±20),
+    not at the ~1390 the unshifted history would give. Without the step: no shift."""
+    rng = np.random.default_rng(5)
+    days = rng.integers(18, 27, 36).astype(float)
+    base = 1000 + 20 * days + rng.normal(0, 5, 36)
+    shifted = base - np.where(np.arange(36) >= 32, 150.0, 0.0)
+    plan = {"working_days": [20.0, 20.0]}
+    fc = calendar_regression(shifted, 2, exog={"working_days": days}, exog_future=plan)
+    assert fc.shift_from is not None and abs(fc.shift_from - 32) <= 1
+    assert fc.mean == pytest.approx([1250.0, 1250.0], abs=20.0)
+    steady = calendar_regression(base, 2, exog={"working_days": days}, exog_future=plan)
+    assert steady.shift_from is None
+    assert steady.mean == pytest.approx([1400.0, 1400.0], abs=10.0)

@@ -40,6 +40,8 @@ class Forecast:
     lower: Array
     upper: Array
     level: float
+    #: Index of the first period of a level shift the model carried forward, if any.
+    shift_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,36 @@ def calendar_regression(
     data = _series(y, m)
     if not exog:
         raise InputError("calendar regression needs drivers (working days, a plan)", field="exog")
-    return _ols("calendar_regression", data, h, level, {}, {}, exog, exog_future)
+    plain = _ols("calendar_regression", data, h, level, {}, {}, exog, exog_future)
+    start = _recent_shift(data, exog)
+    if start is None:
+        return plain
+    step = {"level_shift": (np.arange(len(data)) >= start).astype(np.float64)}
+    ahead = {"level_shift": np.ones(h)}
+    exog_future = exog_future or {}
+    fc = _ols("calendar_regression", data, h, level, step, ahead, exog, exog_future)
+    return Forecast(fc.model, fc.mean, fc.lower, fc.upper, fc.level, start)
+
+
+def _recent_shift(data: Array, exog: Mapping[str, ArrayLike]) -> int | None:
+    """The start of a level shift at the end of the history that the drivers do not
+    explain (a retrofit, a lost product line): the tabular CUSUM (the table's k and h) of
+    the drivers model's residuals alarms within the last 3 periods, on a change that began
+    at least a season in and at least 2 periods before the end. None otherwise."""
+    from tansuan.analytics.cusum import cusum
+
+    columns = {k: np.asarray(v, dtype=np.float64) for k, v in exog.items()}
+    model = fit_baseline(data, columns)
+    if not model.rmse > 0:
+        return None
+    chart = cusum(data, model.predict(columns), model.rmse)
+    if not chart.detections:
+        return None
+    last = chart.detections[-1]
+    n = len(data)
+    if last.alarm_index >= n - 3 and 12 <= last.start_index <= n - 2:
+        return last.start_index
+    return None
 
 
 def _ols(

@@ -514,6 +514,7 @@ def forecast_report(
         "model": winner,
         "level": level,
         "drivers": sorted(past),
+        "level_shift_from": None if fc.shift_from is None else months[fc.shift_from],
         "history": [{"month": m, "tco2e": float(v)} for m, v in history.items()],
         "backtest": [t.__dict__ for t in tests],
         "forecast": [

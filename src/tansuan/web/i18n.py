@@ -159,6 +159,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "drivers": ("驱动变量", "Drivers"),
     "partial_month": ("不完整月", "part of the month"),
+    "level_shift": ("水平变化（计入预测）自", "level shift carried forward since"),
     "forecast": ("排放预测", "Forecast"),
     "position": ("配额头寸", "Allowances"),
     "alerts": ("告警", "Alerts"),
