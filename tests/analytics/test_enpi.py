@@ -13,9 +13,10 @@ reading is its hour's kWh):
   Feb 1–2 (weekend) 2 400 + Feb 3–28 (20 weekdays, 6 weekend days) 43 200 + 7 200
   = 52 800 kWh; 800 t → 66.0 kWh/t.
 * line ``line-1``: its feeder meter (in the workshop, tagged ``feeds:line-1``) 20 kWh/h →
-  480 kWh/day; ``motor-1`` inside the line has its own 10 kWh/h counter, a submeter that
-  must not be added; its output counter reads 2 t a day. January: 26 × 480 = 12 480 kWh
-  over 52 t = 240 kWh/t; a steady line has a normalised EnPI of exactly 1.
+  480 kWh/day; a meter inside the line (15 kWh/h) and ``motor-1``'s own 10 kWh/h counter
+  are submeters of it and must not be added; its output counter reads 2 t a day.
+  January: 26 × 480 = 12 480 kWh over 52 t = 240 kWh/t; a steady line has a normalised
+  EnPI of exactly 1.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ MODEL = {
             {"id": "feeder", "class": "meter", "tags": ["feeds:line-1"],
              "points": [_energy("feeder.energy")]},
         ], "areas": [{"id": "line-1", "kind": "line", "devices": [
+            {"id": "line-meter", "class": "meter", "points": [_energy("line-meter.energy")]},
             {"id": "motor-1", "class": "motor", "points": [
                 _energy("motor-1.energy"),
                 {"id": "motor-1.output", "quantity": "production", "unit": "t", "kind": "total"},
@@ -85,6 +87,7 @@ def report(db_url: str, tmp_path: Path) -> dict[str, Any]:
             for h in range(24):
                 stamp = int((start + dt.timedelta(days=d, hours=h)).timestamp() * 1e6)
                 for point, value in (("grid-meter.energy", _grid(day)), ("feeder.energy", 20.0),
+                                     ("line-meter.energy", 15.0),
                                      ("motor-1.energy", 10.0)):  # fmt: skip
                     points.append(point)
                     ts.append(stamp)

@@ -4,8 +4,9 @@ For the site and every area of kind ``line`` that has an energy boundary:
 
 * the energy of each month [kWh] of the node's boundary meters (:func:`boundary`): for
   the site, the meters its purchased-electricity sources read (the grid meter), else its
-  meters that feed nothing else; for a line, the meters tagged ``feeds:<line>`` and the
-  meters inside it — never a submeter together with the meter above it;
+  meters that feed nothing else; for a line, the meters tagged ``feeds:<line>``, else the
+  meters inside it, else its devices' own counters — never a submeter together with the
+  meter above it;
 * a ratio EnPI, the specific consumption [kWh per unit of output], where the output is
   known: the site's ``production`` series (only in months wholly inside the window) for
   the site, the production/output points of the line's devices for a line (ISO 50006
@@ -69,11 +70,12 @@ def boundary(site_model: Any, node: str) -> list[Any]:
             if d.device_class == "meter" and not any(t.startswith("feeds:") for t in d.tags)
         ]
         return [p for d in tops for p in counters(d)]
-    meters = [d for path, d in devices if d.device_class == "meter"
-              and (f"feeds:{node}" in d.tags or node in path)]  # fmt: skip
-    if meters:
-        return [p for d in meters for p in counters(d)]
-    return [p for path, d in devices if node in path for p in counters(d)]
+    # The feeder(s) of the line, else the meters inside it, else its devices' own counters:
+    # each level measures the next, so only the highest one present is summed.
+    feeders = [d for _, d in devices if f"feeds:{node}" in d.tags]
+    inside = [d for path, d in devices if node in path and d.device_class == "meter"]
+    chosen = feeders or inside or [d for path, d in devices if node in path]
+    return [p for d in chosen for p in counters(d)]
 
 
 def boundary_days(
