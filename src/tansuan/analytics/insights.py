@@ -178,8 +178,9 @@ def site_findings(
     watched = sum(len(group) for group in by_class.values()) * (end - start).days
     h = decision_interval(max(watched, 1))
     for group in by_class.values():
+        medians = _peer_medians(group)
         for device_id, (days, kwh) in group.items():
-            median = _peer_median(group, device_id, days)
+            median = medians[device_id]
             f = degradation_finding(device_id, days, kwh, calendar=calendar, peers_kwh=median,
                                     h=h, baseline_days=sum(d < start for d in days))  # fmt: skip
             if f is not None:
@@ -198,21 +199,27 @@ def site_findings(
     return rank(found, valuation), hourly
 
 
-def _peer_median(
-    members: dict[str, tuple[list[dt.date], np.ndarray]], device: str, days: list[dt.date]
-) -> np.ndarray | None:
-    """Median daily kWh of the other devices of a class on each of ``days``; None with
-    fewer than 3 peers or a day on which fewer than 3 report."""
-    others = [dict(zip(d, k, strict=True)) for name, (d, k) in members.items() if name != device]
-    if len(others) < 3:
-        return None
-    out = []
-    for day in days:
-        values = [o[day] for o in others if day in o]
-        if len(values) < 3:
-            return None
-        out.append(float(np.median(values)))
-    return np.array(out)
+def _peer_medians(
+    group: dict[str, tuple[list[dt.date], np.ndarray]],
+) -> dict[str, np.ndarray | None]:
+    """For each device of a class, the median daily kWh of the others on each of its days;
+    None with fewer than 3 peers or a day on which fewer than 3 of them report."""
+    names = list(group)
+    days = sorted({day for own, _ in group.values() for day in own})
+    column = {d: j for j, d in enumerate(days)}
+    matrix = np.full((len(names), len(days)), np.nan)
+    for i, name in enumerate(names):
+        own_days, kwh = group[name]
+        matrix[i, [column[d] for d in own_days]] = kwh
+    out: dict[str, np.ndarray | None] = {}
+    for i, name in enumerate(names):
+        cols = [column[d] for d in group[name][0]]
+        others = np.delete(matrix, i, axis=0)[:, cols]
+        if len(names) < 4 or (np.sum(~np.isnan(others), axis=0) < 3).any():
+            out[name] = None
+            continue
+        out[name] = np.nanmedian(others, axis=0)
+    return out
 
 
 def _aligned(
