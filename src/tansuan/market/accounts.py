@@ -269,14 +269,7 @@ def record(stored: Stored) -> dict[str, Any]:
         if row["emissions_mean_t"] is None
         else {"mean": row["emissions_mean_t"], "sd": row["emissions_sd_t"]},
         "rules": a.rules.__dict__,
-        "holdings": {
-            "free_allocation_t": h.free_allocation,
-            "purchased_t": h.purchased,
-            "sold_t": h.sold,
-            "banked_t": h.banked,
-            "ccer_t": h.ccer,
-            "cea_t": h.cea,
-        },
+        "holdings": h.record(),
         "trade_cash": a.cash,
         "trades": [
             {

@@ -71,6 +71,17 @@ class Holdings:
     def cea(self) -> float:
         return self.free_allocation + self.purchased - self.sold + self.banked
 
+    def record(self) -> dict[str, float]:
+        """The holdings as JSON [t], CEA held included."""
+        return {
+            "free_allocation_t": self.free_allocation,
+            "purchased_t": self.purchased,
+            "sold_t": self.sold,
+            "banked_t": self.banked,
+            "ccer_t": self.ccer,
+            "cea_t": self.cea,
+        }
+
 
 @dataclass(frozen=True)
 class Position:
