@@ -26,6 +26,7 @@ import numpy as np
 
 from tansuan.analytics.baseline import fit_baseline, normalised_enpi, summary
 from tansuan.analytics.findings import ShiftCalendar
+from tansuan.analytics.insights import energy_counters, monthly_series, output_counters
 from tansuan.errors import InputError, NotFound
 
 #: Fewest baseline and reporting days for a normalised EnPI.
@@ -54,14 +55,11 @@ def boundary(site_model: Any, node: str) -> list[Any]:
     """The energy points (counters) that measure ``node``'s energy without counting a
     submeter twice (see the module docstring); empty when it has none."""
 
-    def counters(device: Any) -> list[Any]:
-        return [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
-
     devices = [(path, d) for path, d in site_model.iter_devices()]
     if node == site_model.id:
         read = {ref.point for src in site_model.sources if src.method == "electricity"
                 for ref in src.activity if ref.point}  # fmt: skip
-        points = [p for _, d in devices for p in counters(d) if p.id in read]
+        points = [p for _, d in devices for p in energy_counters(d) if p.id in read]
         if points:
             return points
         tops = [
@@ -69,13 +67,13 @@ def boundary(site_model: Any, node: str) -> list[Any]:
             for _, d in devices
             if d.device_class == "meter" and not any(t.startswith("feeds:") for t in d.tags)
         ]
-        return [p for d in tops for p in counters(d)]
+        return [p for d in tops for p in energy_counters(d)]
     # The feeder(s) of the line, else the meters inside it, else its devices' own counters:
     # each level measures the next, so only the highest one present is summed.
     feeders = [d for _, d in devices if f"feeds:{node}" in d.tags]
     inside = [d for path, d in devices if node in path and d.device_class == "meter"]
     chosen = feeders or inside or [d for path, d in devices if node in path]
-    return [p for d in chosen for p in counters(d)]
+    return [p for d in chosen for p in energy_counters(d)]
 
 
 def boundary_days(
@@ -117,13 +115,12 @@ def line_output(
     for path, device in site_model.iter_devices():
         if node not in path:
             continue
-        for point in device.points:
-            if point.quantity in ("production", "output") and point.kind != "instantaneous":
-                column = "delta" if point.kind == "total_increasing" else "sum"
-                for row in series(connection, site_model.id, point.id, start, end, "day"):
-                    if row.get(column) is not None:
-                        month = _month(str(row["period"]))
-                        out[month] = out.get(month, 0.0) + float(row[column])
+        for point in output_counters(device):
+            column = "delta" if point.kind == "total_increasing" else "sum"
+            for row in series(connection, site_model.id, point.id, start, end, "day"):
+                if row.get(column) is not None:
+                    month = _month(str(row["period"]))
+                    out[month] = out.get(month, 0.0) + float(row[column])
     return out
 
 
@@ -132,9 +129,8 @@ def _output_unit(site_model: Any, node: str) -> str | None:
         return next((s.unit for s in site_model.series if s.kind == "production"), None)
     for path, device in site_model.iter_devices():
         if node in path:
-            for point in device.points:
-                if point.quantity in ("production", "output") and point.kind != "instantaneous":
-                    return str(point.unit)
+            for point in output_counters(device):
+                return str(point.unit)
     return None
 
 
@@ -155,8 +151,6 @@ def enpi_report(
     NotFound
         No energy meter under the site.
     """
-    from tansuan.analytics.insights import monthly_series
-
     if not start < baseline_end < end:
         raise InputError(
             "基准期须在时间窗内 / 'baseline_end' must fall between 'from' and 'to'",

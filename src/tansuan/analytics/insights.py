@@ -44,6 +44,17 @@ from tansuan.errors import InputError, NotFound
 # --- findings ---------------------------------------------------------------------------
 
 
+def energy_counters(device: Any) -> list[Any]:
+    """The device's energy points that count (``total``/``total_increasing``)."""
+    return [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
+
+
+def output_counters(device: Any) -> list[Any]:
+    """The device's production/output points that count (``total``/``total_increasing``)."""
+    return [p for p in device.points
+            if p.quantity in ("production", "output") and p.kind != "instantaneous"]  # fmt: skip
+
+
 def device_hours(
     connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime, zone: Any
 ) -> tuple[list[dt.datetime], np.ndarray] | None:
@@ -52,7 +63,7 @@ def device_hours(
     from tansuan.domain import units
     from tansuan.store.queries import series
 
-    energy = [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
+    energy = energy_counters(device)
     power = [p for p in device.points if p.quantity == "power"]
     candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum") for p in energy]
     candidates += [(p, "kW", "mean") for p in power]
@@ -79,7 +90,7 @@ def device_days(
     from tansuan.domain import units
     from tansuan.store.queries import series
 
-    energy = [p for p in device.points if p.quantity == "energy" and p.kind != "instantaneous"]
+    energy = energy_counters(device)
     power = [p for p in device.points if p.quantity == "power"]
     candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum", 1.0)
                   for p in energy] + [(p, "kW", "mean", 24.0) for p in power]  # fmt: skip
@@ -103,12 +114,11 @@ def device_output(
     ``production`` or ``output``, kind ``total``/``total_increasing``), if it has one."""
     from tansuan.store.queries import series
 
-    for point in device.points:
-        if point.quantity in ("production", "output") and point.kind != "instantaneous":
-            column = "delta" if point.kind == "total_increasing" else "sum"
-            rows = series(connection, site, point.id, lo, hi, "day")
-            total = sum(float(r[column]) for r in rows if r.get(column) is not None)
-            return total if total > 0 else None
+    for point in output_counters(device):
+        column = "delta" if point.kind == "total_increasing" else "sum"
+        rows = series(connection, site, point.id, lo, hi, "day")
+        total = sum(float(r[column]) for r in rows if r.get(column) is not None)
+        return total if total > 0 else None
     return None
 
 
