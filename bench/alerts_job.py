@@ -66,7 +66,7 @@ def main() -> None:
         out = site_alerts(store, model, "demo-site", year, settings)
         with store.write() as conn:
             from tansuan.store import alert_events
-            from tansuan.store.accounts import now_us
+            from tansuan.store.users import now_us
 
             alert_events.record(conn, "demo-group", "demo-site", year, out["alerts"], now_us())
         alerts_job.deliver(store, alerts_job.webhooks(settings), settings, report)

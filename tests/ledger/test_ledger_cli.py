@@ -84,7 +84,7 @@ def test_verify_without_a_store_says_what_to_do(cli_ledger: Ledger) -> None:
 
 
 def get_engine() -> Engine:
-    from tansuan.ledger.cli_support import engine
+    from tansuan.cli.ledger_support import engine
 
     return engine()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tansuan.cli import ledger_app
+from tansuan.cli.ledger import ledger_app
 from tansuan.ledger.canonical import KINDS
 from tansuan.ledger.verify import LABELS_ZH
 

@@ -20,7 +20,7 @@ from tansuan.accounting.periods import parse_period
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.site.model import SiteModel
 from tansuan.site.validate import load
-from tansuan.store import Store, accounts
+from tansuan.store import Store, users
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -76,7 +76,7 @@ def build(store: Store, now: dt.datetime) -> dict[str, Any]:
     store.load_model(SiteModel.model_validate(OTHER), source="test")
     with store.write() as connection:
         for name, (org, role) in USERS.items():
-            accounts.add_user(connection, org=org, username=name, password=PASSWORD, role=role)
+            users.add_user(connection, org=org, username=name, password=PASSWORD, role=role)
     ingestor = Ingestor(store)
     start = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=60)
     stamps = [start + dt.timedelta(minutes=i) for i in range(60)]

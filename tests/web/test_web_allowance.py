@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tansuan.store import accounts as users
+from tansuan.store import users
 from tests.web import insights_data as planted
 from tests.web.conftest import Deployment, csrf_of
 from tests.web.demo import PASSWORD

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from tansuan.analytics.alerts import Alert, Delivery, Webhook, send
 from tansuan.errors import ConfigError, InputError, TansuanError
 from tansuan.store import alert_events
-from tansuan.store.accounts import now_us
+from tansuan.store.users import now_us
 
 log = logging.getLogger(__name__)
 

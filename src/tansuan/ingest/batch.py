@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tansuan.ingest.catalog import Catalog
+from tansuan.ingest.points import Catalog
 from tansuan.ingest.result import BatchRows, PointCodes
 
 I64 = npt.NDArray[np.int64]

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, func, select, update
 from tansuan.domain.units import factor
 from tansuan.errors import InputError, UnitError
 from tansuan.ingest.batch import Rows, Stored, as_int, flag_at, item_at
-from tansuan.ingest.catalog import Catalog
+from tansuan.ingest.points import Catalog
 from tansuan.ingest.reading import INVALID_FLAGS, QUALITY_FLAGS, Reading
 from tansuan.ingest.result import BatchHook, IngestResult, RowError
 from tansuan.store import readings as rs

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, or_, select, update
 from tansuan.errors import InputError, NotFound
 from tansuan.store import schema
 from tansuan.store.access_schema import DATA_CLASSES, grant_read, share_grant, web_user
-from tansuan.store.accounts import now_us
+from tansuan.store.users import now_us
 
 
 class LedgerLike(Protocol):

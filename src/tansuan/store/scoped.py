@@ -21,9 +21,9 @@ from sqlalchemy import Connection, func, select
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.store import grants as grants_mod
 from tansuan.store import queries, schema
-from tansuan.store.accounts import Principal
 from tansuan.store.grants import Grant, LedgerLike
 from tansuan.store.timeutil import from_us, to_us
+from tansuan.store.users import Principal
 
 #: The data class a series resolution needs under a grant.
 CLASS_OF_RESOLUTION = {"raw": "raw", "hour": "hourly", "day": "hourly", "month": "monthly"}

@@ -7,3 +7,8 @@ One module per concept: :mod:`.calendar` (shifts, local time), :mod:`.weather`,
 :mod:`.history` backfills the store, :mod:`.live` speaks the real protocols,
 :mod:`.scenario` runs what-ifs.
 """
+
+#: The demo sites shipped in ``twin/sites/`` (kept here, import-light, for the CLI's help).
+DEMOS = ("shipyard", "coal-unit", "cement")
+#: The demo site used when none is named.
+DEFAULT = "shipyard"

@@ -15,11 +15,11 @@ from pathlib import Path
 from tansuan.errors import NotFound
 from tansuan.site.model import Site, SiteModel
 from tansuan.site.validate import load
+from tansuan.twin import DEFAULT as DEFAULT  # re-exported: the demo sites live here
+from tansuan.twin import DEMOS as DEMOS
 from tansuan.twin.calendar import ShiftCalendar
 from tansuan.twin.plant import TwinSpec
 
-DEMOS = ("shipyard", "coal-unit", "cement")
-DEFAULT = "shipyard"
 #: Days before the history's end at which the shipyard's fan control starts.
 INTERVENTION_BEFORE_END = 120
 #: The shipyard's compressor that starts leaking, how many days before the history's end,

@@ -52,9 +52,9 @@ IngestAuth = Depends(require_ingest_token)
 
 # --- users, tokens, scopes (issue 7) -------------------------------------------------------
 
-from tansuan.store import accounts  # noqa: E402
-from tansuan.store.accounts import Principal  # noqa: E402
+from tansuan.store import users  # noqa: E402
 from tansuan.store.scoped import Scope  # noqa: E402
+from tansuan.store.users import Principal  # noqa: E402
 from tansuan.web import auth  # noqa: E402
 
 _SAFE = {"GET", "HEAD", "OPTIONS"}
@@ -87,7 +87,7 @@ def session_principal(request: Request) -> Principal | None:
     store: Store = request.app.state.store
     with store.read() as connection:
         try:
-            return accounts.session_user(connection, *session)
+            return users.session_user(connection, *session)
         except NotFound:
             return None
 
@@ -105,7 +105,7 @@ async def get_principal(
         if settings.ingest_token and hmac.compare_digest(token, settings.ingest_token):
             return legacy_ingest_principal()
         with store.read() as connection:
-            return accounts.check_token(connection, token)
+            return users.check_token(connection, token)
     principal = session_principal(request)
     if principal is None:
         raise PermissionDenied("需要登录或 API 令牌 / log in or send an API token (Bearer)")

@@ -20,11 +20,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger.log import latest_sth
-from tansuan.store import accounts, dashboard, grants, quality
+from tansuan.store import dashboard, grants, quality, users
 from tansuan.store.access_schema import DATA_CLASSES, ROLES, SCOPES
-from tansuan.store.accounts import Principal
 from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
+from tansuan.store.users import Principal
 from tansuan.web import auth, i18n
 from tansuan.web.deps import ledger_of, session_principal
 
@@ -131,8 +131,8 @@ def login(
         return render(request, "login.html", None, status=429, error=t["too_many"])
     try:
         with request.app.state.store.read() as conn:
-            principal = accounts.authenticate(conn, username, password)
-            epoch = accounts.session_epoch(conn, principal.user_id)
+            principal = users.authenticate(conn, username, password)
+            epoch = users.session_epoch(conn, principal.user_id)
     except PermissionDenied as exc:
         limiter.failed(*keys)
         return render(request, "login.html", None, status=401, error=exc.message)
@@ -156,7 +156,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     principal = session_principal(request)
     if principal is not None:
         with request.app.state.store.write() as conn:
-            accounts.end_sessions(conn, principal.user_id)
+            users.end_sessions(conn, principal.user_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
     return response
@@ -302,7 +302,7 @@ async def download_report(
 @router.get("/whatif", response_class=HTMLResponse)
 def whatif_page(request: Request, site: str = "") -> Response:
     """What-if scenarios on a demo site's digital twin (issue 9)."""
-    from tansuan.twin.demo import DEFAULT, DEMOS
+    from tansuan.twin import DEFAULT, DEMOS
 
     principal = _who(request)
     return render(request, "whatif.html", principal, demo_sites=DEMOS, site=site or DEFAULT)
@@ -398,7 +398,7 @@ def _admin(request: Request) -> tuple[Principal, Scope]:
 def users_page(request: Request, message: str = "") -> Response:
     principal, scope = _admin(request)
     with request.app.state.store.read() as conn:
-        rows = accounts.users(conn, scope.org)
+        rows = users.users(conn, scope.org)
     return render(request, "users.html", principal, rows=rows, roles=ROLES, message=message)
 
 
@@ -414,7 +414,7 @@ def add_user(
     _check_csrf(request, csrf)
     _principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
-        accounts.add_user(
+        users.add_user(
             conn,
             org=scope.org,
             username=username,
@@ -429,7 +429,7 @@ def add_user(
 def tokens_page(request: Request) -> Response:
     principal, scope = _admin(request)
     with request.app.state.store.read() as conn:
-        rows = accounts.tokens(conn, scope.org)
+        rows = users.tokens(conn, scope.org)
     return render(request, "tokens.html", principal, rows=rows, scopes=SCOPES, new_token=None)
 
 
@@ -440,8 +440,8 @@ def create_token(
     _check_csrf(request, csrf)
     principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
-        _id, token = accounts.create_token(conn, principal.user_id, name, scopes)
-        rows = accounts.tokens(conn, scope.org)
+        _id, token = users.create_token(conn, principal.user_id, name, scopes)
+        rows = users.tokens(conn, scope.org)
     return render(request, "tokens.html", principal, rows=rows, scopes=SCOPES, new_token=token)
 
 
@@ -450,7 +450,7 @@ def revoke_token(token_id: int, request: Request, csrf: str = Form("")) -> Respo
     _check_csrf(request, csrf)
     _principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
-        accounts.revoke_token(conn, scope.org, token_id)
+        users.revoke_token(conn, scope.org, token_id)
     return RedirectResponse("/admin/tokens", status_code=303)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tansuan.errors import NotFound
-from tansuan.store import accounts
+from tansuan.store import users
 from tansuan.store.access_schema import ROLES, SCOPES
 from tansuan.store.timeutil import to_us
 from tansuan.web.deps import PrincipalDep, ScopeDep, StoreDep
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["users and tokens / 用户与令牌"]
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=accounts.MIN_PASSWORD)
+    password: str = Field(min_length=users.MIN_PASSWORD)
     role: str = Field(description=", ".join(ROLES))
     display_name: str = ""
 
@@ -50,14 +50,14 @@ def list_users(
 ) -> dict[str, Any]:
     scope.require_admin()
     with store.read() as conn:
-        return page(accounts.users(conn, scope.org), limit, offset)
+        return page(users.users(conn, scope.org), limit, offset)
 
 
 @router.post("/users", status_code=201, summary="Add a user / 添加用户")
 def add_user(body: UserCreate, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     scope.require_admin()
     with store.write() as conn:
-        user_id = accounts.add_user(
+        user_id = users.add_user(
             conn,
             org=scope.org,
             username=body.username,
@@ -74,7 +74,7 @@ def list_tokens(
 ) -> dict[str, Any]:
     scope.require_admin()
     with store.read() as conn:
-        return page(accounts.tokens(conn, scope.org), limit, offset)
+        return page(users.tokens(conn, scope.org), limit, offset)
 
 
 @router.post("/tokens", status_code=201, summary="Create an API token (shown once) / 创建令牌")
@@ -84,11 +84,11 @@ def create_token(body: TokenCreate, store: StoreDep, scope: ScopeDep) -> dict[st
     with store.write() as conn:
         owner = scope.principal.user_id
         if body.username:
-            owner = accounts.user_id_by_name(conn, body.username)
-            if accounts.user(conn, owner).org != scope.org:
+            owner = users.user_id_by_name(conn, body.username)
+            if users.user(conn, owner).org != scope.org:
                 raise NotFound(f"no user {body.username!r}")
         expires = None if body.expires_at is None else to_us(body.expires_at, field="expires_at")
-        token_id, token = accounts.create_token(
+        token_id, token = users.create_token(
             conn, owner, body.name, body.scopes, expires_at_us=expires
         )
     return {"id": token_id, "token": token}
@@ -98,5 +98,5 @@ def create_token(body: TokenCreate, store: StoreDep, scope: ScopeDep) -> dict[st
 def revoke_token(token_id: int, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     scope.require_admin()
     with store.write() as conn:
-        accounts.revoke_token(conn, scope.org, token_id)
+        users.revoke_token(conn, scope.org, token_id)
     return {"id": token_id, "revoked": True}

@@ -2,46 +2,27 @@
 
 Each command loads the site model, builds the sink (:func:`runtime.make_sink`), runs
 the gateway and shows a live status line with its counters. :func:`register` adds the
-three commands to any Typer app (e.g. a ``gateway`` sub-app that other gateways share);
-``gateway_app`` is such a sub-app with just these three.
+three commands to the ``gateway`` sub-app that ``tansuan gateway hj212`` shares.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
-from tansuan.errors import TansuanError, ValidationFailed
-from tansuan.gateways.base import COUNTERS
+from tansuan.cli.app import console, fail
+from tansuan.errors import TansuanError
 
-gateway_app = typer.Typer(
-    rich_markup_mode=None,
-    help="Run one gateway alone / 单独运行一个网关 (MQTT, Modbus TCP, OPC UA)",
-    no_args_is_help=True,
-)
-
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    import asyncio
 
 SITE_MODEL = typer.Option(..., "--site-model", help="site-model YAML / 站点模型文件")
-
-
-def _fail(error: TansuanError) -> None:
-    if isinstance(error, ValidationFailed):
-        err_console.print(f"[bold red]错误 / error:[/] {error.args[0].splitlines()[0]}")
-        for issue in error.issues:
-            err_console.print(f"  • [yellow]{issue.path}[/]: {issue.detail} [dim]({issue.code})[/]")
-    else:
-        err_console.print(f"[bold red]错误 / error:[/] {error}")
-    raise typer.Exit(2)
 
 
 def _setup(site_model: Path, source: str) -> tuple[Any, Any, Any]:
@@ -54,7 +35,7 @@ def _setup(site_model: Path, source: str) -> tuple[Any, Any, Any]:
         model = load_model(site_model)
         sink = make_sink(settings, source=source)
     except TansuanError as error:
-        _fail(error)
+        fail(error)
     return settings, model, sink
 
 
@@ -65,6 +46,8 @@ def _status(prefix: str, names: dict[str, str]) -> str:
 
 def _counter_total(name: str) -> float:
     """Sum of a counter over all its labels."""
+    from tansuan.gateways.base import COUNTERS
+
     total = 0.0
     for line in COUNTERS.render().splitlines():
         if line.startswith(name + "{") or line.startswith(name + " "):
@@ -84,7 +67,7 @@ def mqtt_command(
     settings, model, sink = _setup(site_model, "mqtt")
     broker = url or settings.mqtt_url
     if not broker:
-        _fail(TansuanError("set TANSUAN_MQTT_URL or --url / 请设置 MQTT 代理地址"))
+        fail(TansuanError("set TANSUAN_MQTT_URL or --url / 请设置 MQTT 代理地址"))
     try:
         gateway = MqttGateway(
             sink,
@@ -99,7 +82,7 @@ def mqtt_command(
             reconnect_max_s=settings.gateway_backoff_max_s,
         )
     except TansuanError as error:
-        _fail(error)
+        fail(error)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     names = {
@@ -122,6 +105,8 @@ def mqtt_command(
 
 
 def _run_async(make: Callable[[asyncio.Event], Coroutine[Any, Any, None]], title: str) -> None:
+    import asyncio
+
     names = {
         f"tansuan_{title}_readings_total": "读数 readings",
         f"tansuan_{title}_errors_total": "错误 errors",
@@ -167,6 +152,3 @@ def register(app: typer.Typer) -> None:
     app.command("mqtt")(mqtt_command)
     app.command("modbus")(modbus_command)
     app.command("opcua")(opcua_command)
-
-
-register(gateway_app)

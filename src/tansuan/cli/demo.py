@@ -29,14 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tansuan.cli.app import console
 from tansuan.errors import NotFound, TansuanError
-
-console = Console()
 
 #: The demo logins (demo mode only: TANSUAN_DEMO=true, the default).
 LOGINS = (
@@ -71,6 +67,8 @@ OLDER_STEP_S = 86_400
 
 def _account_history(site: str, days: int) -> None:
     """Account every month of the history (only new or changed months are saved)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from tansuan.accounting.periods import Period, month_period
     from tansuan.platform import open_platform
 
@@ -106,16 +104,16 @@ def _account_history(site: str, days: int) -> None:
 
 
 def _users(org: str) -> None:
-    from tansuan.store import Store, accounts
+    from tansuan.store import Store, users
 
     store = Store()
     try:
         with store.write() as connection:
             for username, password, role in LOGINS:
                 try:
-                    accounts.user_id_by_name(connection, username)
+                    users.user_id_by_name(connection, username)
                 except NotFound:
-                    accounts.add_user(
+                    users.add_user(
                         connection, org=org, username=username, password=password, role=role
                     )
     finally:
@@ -135,6 +133,8 @@ def _savings_link(data_dir: Path, site: str, base: str) -> str | None:
 
 
 def _wait_http(url: str, process: subprocess.Popen[Any], seconds: float = 60) -> None:
+    import httpx
+
     deadline = time.monotonic() + seconds
     while True:
         try:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tansuan.accounting.engine import Accountant, RunReport
-from tansuan.accounting.periods import parse_period
-from tansuan.accounting.rollup import grams_to_tonnes, rollup
+from tansuan.cli.app import console, fail
 from tansuan.errors import TansuanError
+
+if TYPE_CHECKING:
+    from tansuan.accounting.engine import Accountant, RunReport
 
 
 def account(
@@ -33,7 +33,9 @@ def account(
     Each source-month is saved as a new version only if its inputs changed; filed
     months get a proposal that must be accepted.
     """
-    from tansuan.cli import console, fail
+    from tansuan.accounting.engine import Accountant
+    from tansuan.accounting.periods import parse_period
+    from tansuan.accounting.rollup import grams_to_tonnes
     from tansuan.platform import ledger_result_hook, open_platform
 
     store = None
@@ -107,6 +109,8 @@ def _model(store: Any, model_file: Path | None) -> Any:
 def _run_with_progress(
     accountant: Accountant, site: str, period: Any, sources: list[str] | None
 ) -> RunReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("核算 / accounting"),
         BarColumn(),
@@ -123,6 +127,8 @@ def _run_with_progress(
 
 
 def _as_json(report: RunReport, lines: list[Any], by: str) -> dict[str, Any]:
+    from tansuan.accounting.rollup import grams_to_tonnes, rollup
+
     totals = rollup([ln for ln in lines if ln.scope != "2-market"], by)
     return {
         "site": report.site,
@@ -156,6 +162,8 @@ def _as_json(report: RunReport, lines: list[Any], by: str) -> dict[str, Any]:
 
 
 def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> None:
+    from tansuan.accounting.rollup import grams_to_tonnes, rollup
+
     per_source: dict[str, dict[str, Any]] = {}
     for r in report.computed:
         row = per_source.setdefault(

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tansuan.analytics.findings import ShiftCalendar, Valuation
-from tansuan.analytics.insights import site_findings
-from tansuan.analytics.reference import grid_factor
+from tansuan.cli.app import console, fail
 from tansuan.errors import InputError, TansuanError
+
+if TYPE_CHECKING:
+    from tansuan.analytics.findings import ShiftCalendar
 
 
 def _calendar(items: list[str]) -> ShiftCalendar:
+    from tansuan.analytics.findings import ShiftCalendar
+
     spec: dict[str, str] = {}
     for item in items:
         days, sep, hours = item.partition("=")
@@ -72,7 +74,11 @@ def findings(
 ) -> None:
     """Devices off shift, idling, far from their peers or degrading, and zones heated and
     cooled at once, ranked by yearly cost / 低效设备排名."""
-    from tansuan.cli import console, fail
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tansuan.analytics.findings import Valuation
+    from tansuan.analytics.insights import site_findings
+    from tansuan.analytics.reference import grid_factor
     from tansuan.settings import get_settings
     from tansuan.site.validate import load
     from tansuan.store import Store

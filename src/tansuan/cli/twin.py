@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tansuan.cli.app import console, err_console, fail
 from tansuan.errors import TansuanError
-from tansuan.twin import demo
-from tansuan.twin.faults import Fault
+from tansuan.twin import DEFAULT, DEMOS
+
+if TYPE_CHECKING:
+    from tansuan.twin.faults import Fault
+
 
 twin_app = typer.Typer(
     rich_markup_mode=None,
     help="Digital twin: demo plants, history, live, what-if / 数字孪生：示范工厂、历史、实时、情景",
     no_args_is_help=True,
 )
-console = Console()
-err_console = Console(stderr=True)
 
-SITE_HELP = f"demo site: {', '.join(demo.DEMOS)} / 示范站点"
+SITE_HELP = f"demo site: {', '.join(DEMOS)} / 示范站点"
 SEED_HELP = "random seed; the same seed gives the same data / 随机种子"
 FAULT_HELP = (
     "fault to inject, KIND:TARGET@START/MINUTES[/MAGNITUDE], KIND one of dropout, stuck, "
@@ -29,12 +30,8 @@ FAULT_HELP = (
 )
 
 
-def _fail(error: TansuanError) -> None:
-    err_console.print(f"[bold red]错误 / error:[/] {error}")
-    raise typer.Exit(2)
-
-
 def _faults(texts: list[str], site_name: str) -> list[Fault]:
+    from tansuan.twin import demo
     from tansuan.twin.faults import parse
 
     site = demo.site(site_name)
@@ -52,8 +49,10 @@ def _faults(texts: list[str], site_name: str) -> list[Fault]:
 @twin_app.command("sites")
 def sites() -> None:
     """List the demo sites shipped with tansuan / 列出示范站点."""
+    from tansuan.twin import demo
+
     table = Table("site / 站点", "file / 文件", "points / 测点")
-    for name in demo.DEMOS:
+    for name in DEMOS:
         site = demo.site(name)
         table.add_row(name, str(demo.site_file(name)), str(len(site.points())))
     console.print(table)
@@ -61,7 +60,7 @@ def sites() -> None:
 
 @twin_app.command("backfill")
 def backfill(
-    site: str = typer.Option(demo.DEFAULT, "--site", help=SITE_HELP),
+    site: str = typer.Option(DEFAULT, "--site", help=SITE_HELP),
     days: int = typer.Option(365, "--days", min=1, help="days of history / 历史天数"),
     seed: int = typer.Option(7, "--seed", help=SEED_HELP),
     end: str | None = typer.Option(None, "--end", help="last local day, YYYY-MM-DD (today)"),
@@ -88,9 +87,12 @@ def backfill(
     ),
 ) -> None:
     """Load a demo site and backfill its history into the store / 加载示范站点并回填历史数据."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from tansuan.platform import open_platform
     from tansuan.settings import get_settings
     from tansuan.store import Store
+    from tansuan.twin import demo
     from tansuan.twin.history import backfill as run
     from tansuan.twin.history import load_state, state_path
 
@@ -137,7 +139,7 @@ def backfill(
         finally:
             platform.close()
     except TansuanError as error:
-        _fail(error)
+        fail(error)
     for line in report.errors:
         err_console.print(f"  • {line}")
     console.print(
@@ -149,7 +151,7 @@ def backfill(
 
 @twin_app.command("run")
 def run_live(
-    site: str = typer.Option(demo.DEFAULT, "--site", help=SITE_HELP),
+    site: str = typer.Option(DEFAULT, "--site", help=SITE_HELP),
     seed: int = typer.Option(7, "--seed", help=SEED_HELP),
     url: str = typer.Option(
         "http://127.0.0.1:8000", "--url", help="server for HTTP readings / HTTP 读数服务地址"
@@ -188,7 +190,7 @@ def run_live(
     try:
         injected = tuple(_faults(fault, site))
     except TansuanError as error:
-        _fail(error)
+        fail(error)
     options = LiveOptions(
         url=url,
         tick_s=tick,
@@ -209,7 +211,7 @@ def run_live(
     try:
         sent = asyncio.run(run(site, settings.data_dir, options, seed=seed))
     except TansuanError as error:
-        _fail(error)
+        fail(error)
     except KeyboardInterrupt:
         console.print("已停止 / stopped")
         return
@@ -221,7 +223,7 @@ def run_live(
 
 @twin_app.command("scenario")
 def scenario(
-    site: str = typer.Option(demo.DEFAULT, "--site", help=SITE_HELP),
+    site: str = typer.Option(DEFAULT, "--site", help=SITE_HELP),
     days: int = typer.Option(365, "--days", min=7, help="days simulated / 模拟天数"),
     seed: int = typer.Option(7, "--seed", help=SEED_HELP),
     fan_schedule: bool = typer.Option(
@@ -265,7 +267,7 @@ def scenario(
         with console.status("模拟 / simulating baseline and scenario …"):
             result = compare(site, change, prices, days=days, seed=seed)
     except TansuanError as error:
-        _fail(error)
+        fail(error)
     table = Table(title=f"{site}: {days} 天 days — {change.label()}")
     table.add_column("指标 metric")
     table.add_column("基准 baseline", justify="right")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from tansuan.cli.app import console, err_console, fail, open_store
+
 report_app = typer.Typer(
     rich_markup_mode=None,
     help="Reports: ETS annual report, GHG inventory, energy report / "
@@ -34,14 +36,13 @@ def _run(
     model_file: Path | None,
     layout: str = "power",
 ) -> None:
-    from tansuan.accounting.commands import _model
-    from tansuan.cli import _open_store, console, err_console, fail
+    from tansuan.cli.account import _model
+    from tansuan.cli.ledger_support import ledger
     from tansuan.errors import TansuanError
-    from tansuan.ledger.cli_support import ledger
     from tansuan.reports.api import issue_report
 
     try:
-        store = _open_store()
+        store = open_store()
         try:
             model = _model(store, model_file)
             with console.status("生成报告 / building the report …") as status:

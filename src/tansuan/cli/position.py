@@ -19,6 +19,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from tansuan.cli.app import console, fail
 from tansuan.errors import InputError, NotFound, TansuanError
 
 position_app = typer.Typer(
@@ -83,7 +84,7 @@ def _history(conn: Any, site: str, year: int, scope: str | None, zone: Any) -> d
     try:
         if scope is None:
             return emission_history(conn, site, f"{year - 4}-01", last)
-        from tansuan.analytics.commands import emission_months
+        from tansuan.cli.analyse import emission_months
 
         return emission_months(site, f"{year - 4}-01", last, scope)
     except (NotFound, InputError):
@@ -115,7 +116,6 @@ def position(
 
     from tansuan.analytics.findings import ShiftCalendar
     from tansuan.analytics.insights import position_report
-    from tansuan.cli import console, fail
     from tansuan.market import accounts
     from tansuan.settings import get_settings
     from tansuan.store.documents import current_model
@@ -150,7 +150,6 @@ def position(
 
 
 def _print(out: dict[str, Any]) -> None:
-    from tansuan.cli import console
 
     p, acc = out["position"], out["account"]
     table = Table("项 / item", "值 / value",
@@ -192,7 +191,6 @@ def import_file(
     refused. Importing makes a new version of the account when a value differs, adds the
     file's trades and cancels the open trades not in the file.
     """
-    from tansuan.cli import console, fail
     from tansuan.market import accounts
     from tansuan.market.holdings import parse_yaml
 
@@ -229,7 +227,6 @@ def trade_add(
     note: str = typer.Option("", "--note", help="free text (contract, counterparty)"),
 ) -> None:
     """Add a trade to an account / 新增配额交易."""
-    from tansuan.cli import console, fail
     from tansuan.market import accounts
 
     raw = {"date": date, "side": side, "instrument": instrument, "quantity": quantity,
@@ -248,7 +245,6 @@ def trade_cancel(
     site: str = typer.Option(..., "--site", help="site id"),
 ) -> None:
     """Cancel a trade (kept, marked cancelled) / 撤销配额交易."""
-    from tansuan.cli import console, fail
     from tansuan.market import accounts
 
     try:
@@ -273,7 +269,6 @@ def set_values(
     ),
 ) -> None:
     """Set entered allocation, verified emissions, banking or price / 录入配额、核查排放等."""
-    from tansuan.cli import console, fail
     from tansuan.market import accounts
 
     values: dict[str, float | None] = {

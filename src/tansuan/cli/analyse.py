@@ -2,7 +2,7 @@
 
 Both read daily / monthly values from the store (``--site`` with ``--point`` or ``--node``,
 or the accounting results with ``forecast --emissions``) or from a CSV file. Output is a
-Rich table, or JSON with ``--json``. ``tansuan position`` is in :mod:`tansuan.market.commands`.
+Rich table, or JSON with ``--json``. ``tansuan position`` is in :mod:`tansuan.cli.position`.
 """
 
 from __future__ import annotations
@@ -10,24 +10,28 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 import typer
 from rich.table import Table
 
-from tansuan.analytics.baseline import Baseline, day_type_drivers, fit_baseline, summary
-from tansuan.analytics.cusum import cusum, degradation
-from tansuan.analytics.forecast import best_model, calendar_drivers, month_index, run
-from tansuan.analytics.savings import avoided_energy
+from tansuan.cli.app import console, fail
 from tansuan.errors import InputError, TansuanError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tansuan.analytics.baseline import Baseline
+
 
 # --- reading data -----------------------------------------------------------------------
 
 
 def _csv_table(path: Path, key: str) -> tuple[list[str], dict[str, np.ndarray]]:
     """Columns of a CSV with a ``key`` column (date or month) and numeric columns."""
+    import numpy as np
+
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -276,7 +280,10 @@ def analyse(
     --baseline-end (or --intervention); the days after are monitored by CUSUM, and with
     --intervention the IPMVP avoided energy and its G14 uncertainty are reported.
     """
-    from tansuan.cli import console, fail
+    import numpy as np
+
+    from tansuan.analytics.baseline import day_type_drivers, fit_baseline, summary
+    from tansuan.analytics.cusum import cusum, degradation
 
     try:
         if sum(x is not None for x in (point, node, device_class)) > 1:
@@ -361,6 +368,8 @@ def _daily_input(
     node: bool = False,
     device_class: bool = False,
 ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    import numpy as np
+
     if csv_file is not None:
         days, columns = _csv_table(csv_file, "date")
         if "energy" not in columns:
@@ -406,6 +415,10 @@ def _savings(
     confidence: float,
     factor: float | None,
 ) -> dict[str, Any]:
+    import numpy as np
+
+    from tansuan.analytics.savings import avoided_energy
+
     day = _date(intervention, "intervention")
     assert day is not None
     mask = np.array([d >= day for d in dates])
@@ -437,7 +450,6 @@ def _savings(
 
 
 def _print_analysis(out: dict[str, Any]) -> None:
-    from tansuan.cli import console
 
     b = out["baseline"]
     table = Table("项 / item", "值 / value", title="基线 / baseline")
@@ -502,8 +514,10 @@ def forecast(
     makes the forecast. --emissions forecasts the monthly tCO2e of the site's accounting
     results (``tansuan account``) instead of a point.
     """
+    import numpy as np
+
     from tansuan.analytics.findings import ShiftCalendar
-    from tansuan.cli import console, fail
+    from tansuan.analytics.forecast import best_model, calendar_drivers, month_index, run
     from tansuan.settings import get_settings
 
     try:

@@ -9,6 +9,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from tansuan.cli.app import console, fail
 from tansuan.errors import NotFound, TansuanError
 
 
@@ -33,7 +34,6 @@ def alerts(
     """
     from tansuan.analytics.alerts import Alert, SentLog, Webhook, deliver
     from tansuan.analytics.insights import site_alerts
-    from tansuan.cli import console, fail
     from tansuan.settings import get_settings
     from tansuan.store import Store
     from tansuan.store.models import models_by_org

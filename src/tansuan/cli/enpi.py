@@ -8,8 +8,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from tansuan.analytics.enpi import enpi_report
-from tansuan.analytics.findings import ShiftCalendar
+from tansuan.cli.app import console, fail
 from tansuan.errors import InputError, TansuanError
 
 
@@ -38,7 +37,8 @@ def enpi(
     EnPI: the reporting days' energy over what a working-day baseline fitted before
     --baseline-end expects for them (below 1 is an improvement).
     """
-    from tansuan.cli import console, fail
+    from tansuan.analytics.enpi import enpi_report
+    from tansuan.analytics.findings import ShiftCalendar
     from tansuan.settings import get_settings
     from tansuan.store import Store
     from tansuan.store.documents import current_model

@@ -1,6 +1,6 @@
 """What the ``tansuan ledger …`` and ``tansuan verify`` commands call.
 
-Kept out of cli.py so the shared CLI module only gains thin commands. Wires Settings,
+Kept apart from the command modules so they stay thin. Wires Settings,
 the database engine, the key pair and the store's ``batch_rows`` (resolved from a
 ``module:function`` name: dependency injection for a store this package does not import).
 """
@@ -11,33 +11,19 @@ import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import Connection, Engine, create_engine
-from sqlalchemy.pool import NullPool
 
 from tansuan.errors import ConfigError, StoreError
-from tansuan.ledger.log import Ledger
-from tansuan.ledger.schema import create_tables
-from tansuan.ledger.signing import (
-    PUBLIC_KEY_FILE,
-    key_dir,
-    load_public_key,
-    public_key_pem,
-)
-from tansuan.ledger.sources import (
-    BatchIds,
-    BatchRows,
-    ExportSource,
-    LiveSource,
-    Source,
-    write_export,
-)
-from tansuan.ledger.verify import Outcome, verify_receipt, verify_source
-from tansuan.settings import get_settings
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from sqlalchemy import Connection, Engine
+
+    from tansuan.ledger.log import Ledger
+    from tansuan.ledger.sources import BatchIds, BatchRows, LiveSource, Source
+    from tansuan.ledger.verify import Outcome
 
 
 def engine() -> Engine:
@@ -45,6 +31,12 @@ def engine() -> Engine:
 
     No connection pool: a CLI command leaves no connection open behind it.
     """
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from tansuan.ledger.schema import create_tables
+    from tansuan.settings import get_settings
+
     settings = get_settings()
     url = settings.effective_database_url
     if url.startswith("sqlite"):
@@ -58,6 +50,9 @@ def engine() -> Engine:
 
 
 def ledger() -> Ledger:
+    from tansuan.ledger.log import Ledger
+    from tansuan.settings import get_settings
+
     return Ledger.from_data_dir(get_settings().data_dir)
 
 
@@ -77,6 +72,8 @@ def resolve_function(spec: str) -> Any:
 
 
 def pubkey_pem() -> str:
+    from tansuan.ledger.signing import public_key_pem
+
     return public_key_pem(ledger().public_key).decode("ascii")
 
 
@@ -86,6 +83,14 @@ def issue_sth() -> dict[str, Any]:
 
 @contextmanager
 def _progress(err_console: Console, total: int, what: str) -> Iterator[Callable[[int], None]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn(what),
         BarColumn(),
@@ -100,6 +105,8 @@ def _progress(err_console: Console, total: int, what: str) -> Iterator[Callable[
 def _live_source(
     connection: Connection, batch_rows: str, batch_ids: str | None, key: Ed25519PublicKey
 ) -> LiveSource:
+    from tansuan.ledger.sources import LiveSource
+
     rows: BatchRows = resolve_function(batch_rows)
     ids: BatchIds | None = None if batch_ids is None else resolve_function(batch_ids)
     return LiveSource(connection, rows, key, batch_ids=ids)
@@ -108,6 +115,8 @@ def _live_source(
 def export(
     directory: Path, batch_rows: str, batch_ids: str | None, err_console: Console
 ) -> dict[str, Any]:
+    from tansuan.ledger.sources import write_export
+
     with engine().connect() as connection:
         source = _live_source(connection, batch_rows, batch_ids, ledger().public_key)
         with _progress(err_console, source.leaf_count(), "导出 / exporting") as advance:
@@ -115,6 +124,8 @@ def export(
 
 
 def _trusted_key(public_key: Path | None) -> Any:
+    from tansuan.ledger.signing import load_public_key
+
     if public_key is not None:
         return load_public_key(public_key.read_bytes())
     return None
@@ -149,6 +160,11 @@ def run_verify(
     batch_ids: str | None = None,
 ) -> bool:
     """Run the requested verification and print it; True when everything holds."""
+    from tansuan.ledger.signing import PUBLIC_KEY_FILE, key_dir, load_public_key
+    from tansuan.ledger.sources import ExportSource
+    from tansuan.ledger.verify import verify_receipt
+    from tansuan.settings import get_settings
+
     trusted = _trusted_key(public_key)
     if report is not None:
         # reports (issue 8): a receipt JSON, an issued HTML report (receipt embedded) or a
@@ -177,6 +193,8 @@ def run_verify(
 
 
 def _verify(console: Console, err_console: Console, source: Source) -> bool:
+    from tansuan.ledger.verify import verify_source
+
     with _progress(err_console, source.leaf_count(), "校验 / verifying") as advance:
         outcome = verify_source(source, progress=advance)
     _print_outcome(console, outcome, source.description)

@@ -6,12 +6,9 @@ import getpass
 from typing import Any
 
 import typer
-from rich.console import Console
 
+from tansuan.cli.app import console, fail
 from tansuan.errors import TansuanError
-
-console = Console()
-err_console = Console(stderr=True)
 
 user_app = typer.Typer(
     rich_markup_mode=None, help="Dashboard and API users / 用户", no_args_is_help=True
@@ -21,11 +18,6 @@ token_app = typer.Typer(
     help="API tokens for integrations and devices / API 令牌",
     no_args_is_help=True,
 )
-
-
-def _fail(error: TansuanError) -> None:
-    err_console.print(f"[bold red]错误 / error:[/] {error}")
-    raise typer.Exit(2)
 
 
 @user_app.command("add")
@@ -43,13 +35,13 @@ def user_add(
     ),
 ) -> None:
     """Add a user / 添加用户."""
-    from tansuan.store import Store, accounts
+    from tansuan.store import Store, users
 
     secret = password or getpass.getpass("密码 / password: ")
     try:
         store = Store()
         with store.write() as connection:
-            user_id = accounts.add_user(
+            user_id = users.add_user(
                 connection,
                 org=org,
                 username=username,
@@ -59,7 +51,7 @@ def user_add(
             )
         store.close()
     except TansuanError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"已添加用户 / added user {username!r} (id {user_id}, {role}, {org})")
 
 
@@ -72,16 +64,16 @@ def token_create(
     ),
 ) -> None:
     """Create an API token, printed once, stored as a hash / 创建令牌（仅显示一次）."""
-    from tansuan.store import Store, accounts
+    from tansuan.store import Store, users
 
     try:
         store = Store()
         with store.write() as connection:
-            user_id = accounts.user_id_by_name(connection, username)
-            token_id, token = accounts.create_token(connection, user_id, name, scope)
+            user_id = users.user_id_by_name(connection, username)
+            token_id, token = users.create_token(connection, user_id, name, scope)
         store.close()
     except TansuanError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"令牌 / token #{token_id} ({', '.join(scope)}) — 仅显示一次 / shown once:")
     console.print(token, markup=False, highlight=False)
 
@@ -107,7 +99,7 @@ def serve(
     try:
         app = create_app(settings, background=jobs(settings), gateway_status=gateway_status)
     except TansuanError as exc:
-        _fail(exc)
+        fail(exc)
     bind_host, bind_port = host or settings.http_host, port or settings.http_port
     console.print(f"碳算 / tansuan: http://{bind_host}:{bind_port}/  (API docs: /docs)")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", timeout_graceful_shutdown=2)

@@ -1,0 +1,118 @@
+"""``tansuan hj212 …`` and ``tansuan gateway …``: packets and protocol gateways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tansuan.cli.app import app, console, err_console, fail
+from tansuan.cli.gateway_run import register as register_gateways
+from tansuan.errors import TansuanError
+
+hj212_app = typer.Typer(
+    rich_markup_mode=None,
+    help="HJ 212-2017 packets: decode and build / HJ 212-2017 报文：解码与生成",
+    no_args_is_help=True,
+)
+app.add_typer(hj212_app, name="hj212")
+gateway_app = typer.Typer(
+    rich_markup_mode=None,
+    help="Run one protocol gateway alone / 单独运行一个协议网关",
+    no_args_is_help=True,
+)
+app.add_typer(gateway_app, name="gateway")
+# `tansuan gateway mqtt|modbus|opcua` (cli/gateway_run.py) join the same sub-app.
+
+register_gateways(gateway_app)
+
+
+@hj212_app.command("decode")
+def hj212_decode(
+    packet: str = typer.Argument(..., help="the whole packet, from ## to the CRC"),
+) -> None:
+    """Decode a packet and print it as JSON / 解码报文并以 JSON 输出.
+
+    Exits 1 when the length or CRC is wrong, after printing what was decoded.
+    """
+    import json
+
+    from tansuan.gateways.hj212 import codec
+
+    text = packet.strip()
+    for suffix in ("\\r\\n", "\\n"):  # a line end typed as text in a shell
+        text = text.removesuffix(suffix)
+    try:
+        decoded = codec.decode(text, verify=False)
+    except codec.Hj212Error as error:
+        fail(error, code=1)
+    console.print_json(json.dumps(codec.to_json(decoded), ensure_ascii=False))
+    problems = []
+    if not decoded.length_ok:
+        problems.append(
+            f"长度错误 / length error: declared {decoded.length_declared:04d}, "
+            f"data segment has {decoded.length_actual} bytes"
+        )
+    if not decoded.crc_ok:
+        declared = "—" if decoded.crc_declared is None else f"{decoded.crc_declared:04X}"
+        problems.append(
+            f"CRC 校验错误 / CRC error: declared {declared}, computed {decoded.crc_computed:04X}"
+        )
+    for problem in problems:
+        err_console.print(f"[bold red]错误 / error:[/] {problem}")
+    if problems:
+        raise typer.Exit(1)
+
+
+@hj212_app.command("encode")
+def hj212_encode(
+    cn: str = typer.Option(..., help="command code, e.g. 2011, 2051, 2061, 2031"),
+    mn: str = typer.Option(..., help="data-logger MN"),
+    pw: str = typer.Option("123456", help="password (PW)"),
+    st: str = typer.Option("31", help="system code (ST); 31 = air pollution source"),
+    qn: str | None = typer.Option(None, help="request id; default: now, YYYYMMDDhhmmsszzz"),
+    flag: int = typer.Option(5, help="Flag: 4 = HJ 212-2017, +1 ask for an answer"),
+    cp: str = typer.Option("", help="data area without the && (e.g. 'DataTime=…;a05001-Rtd=1')"),
+) -> None:
+    """Build a packet with its length and CRC / 生成带长度与 CRC 的报文."""
+    import datetime as dt
+
+    from tansuan.gateways.hj212 import codec
+
+    try:
+        raw = codec.build(
+            cn=cn,
+            cp=cp,
+            st=st,
+            qn=qn or codec.make_qn(dt.datetime.now()),
+            pw=pw,
+            mn=mn,
+            flag=flag,
+        )
+        codec.decode(raw)
+    except codec.Hj212Error as error:
+        fail(error, code=1)
+    console.print(raw.decode("utf-8").rstrip(), markup=False, highlight=False, soft_wrap=True)
+
+
+@gateway_app.command("hj212")
+def gateway_hj212(
+    site_model: Path = typer.Option(..., "--site-model", help="site-model YAML with loggers"),
+) -> None:
+    """Run the HJ 212-2017 TCP gateway / 运行 HJ 212-2017 网关 (host/port from settings)."""
+    import logging
+
+    from tansuan.gateways.hj212.run import run
+    from tansuan.settings import get_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = get_settings()
+    console.print(
+        f"HJ 212 网关 / gateway on {settings.hj212_host}:{settings.hj212_port} — Ctrl-C 停止 / stop"
+    )
+    try:
+        run(settings, site_model)
+    except TansuanError as error:
+        fail(error, code=1)
+    except KeyboardInterrupt:
+        console.print("已停止 / stopped")

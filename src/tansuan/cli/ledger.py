@@ -1,0 +1,109 @@
+"""``tansuan ledger …`` and ``tansuan verify``: the tamper-evident log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tansuan.cli.app import app, console, err_console, fail
+from tansuan.errors import TansuanError
+
+ledger_app = typer.Typer(
+    rich_markup_mode=None,
+    help="Tamper-evident ledger: keys, tree heads, export / 防篡改账本：密钥、树头、导出",
+    no_args_is_help=True,
+)
+app.add_typer(ledger_app, name="ledger")
+
+BATCH_ROWS_HELP = "The store's batch_rows function as module:function / 存储层 batch_rows 函数"
+
+
+def _batch_ids(batch_rows: str, batch_ids: str | None) -> str | None:
+    """With the store's own ``batch_rows``, list the store's reading batches by default."""
+    if batch_ids is None and batch_rows == "tansuan.store:batch_rows":
+        return "tansuan.store:reading_batch_ids"
+    return batch_ids
+
+
+BATCH_IDS_HELP = (
+    "The store's function listing every batch id, as module:function; lets verify name "
+    "batches no leaf logs / 列出全部批次号的函数（可选）"
+)
+
+
+@ledger_app.command("pubkey")
+def ledger_pubkey() -> None:
+    """Print the ledger's public key (PEM); creates the key pair on first use / 显示账本公钥."""
+    from tansuan.cli.ledger_support import pubkey_pem
+
+    try:
+        console.out(pubkey_pem(), end="", highlight=False)
+    except TansuanError as error:
+        fail(error)
+
+
+@ledger_app.command("sth")
+def ledger_sth() -> None:
+    """Sign and keep a tree head now; print it as JSON / 立即签发树头."""
+    from tansuan.cli.ledger_support import issue_sth
+
+    try:
+        console.print_json(data=issue_sth())
+    except TansuanError as error:
+        fail(error)
+
+
+@ledger_app.command("export")
+def ledger_export(
+    directory: Path = typer.Argument(..., help="new folder to write / 导出目录（须为空）"),
+    batch_rows: str = typer.Option("tansuan.store:batch_rows", help=BATCH_ROWS_HELP),
+    batch_ids: str | None = typer.Option(None, help=BATCH_IDS_HELP),
+) -> None:
+    """Export data, leaves, tree heads and public key for offline verify / 导出账本."""
+    from tansuan.cli.ledger_support import export
+
+    try:
+        manifest = export(directory, batch_rows, _batch_ids(batch_rows, batch_ids), err_console)
+    except TansuanError as error:
+        fail(error)
+    console.print(
+        f"[green]✓[/] {directory}: {manifest['leaves']} 叶子 leaves, "
+        f"{manifest['readings']} 读数 readings, {manifest['sths']} 树头 STHs"
+    )
+
+
+@app.command()
+def verify(
+    export_dir: Path | None = typer.Option(
+        None, "--export", help="verify an export folder instead of the live database / 校验导出目录"
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="check one report receipt (JSON) / 校验报告回执"
+    ),
+    document: Path | None = typer.Option(
+        None, "--document", help="with --report: the report file the receipt covers / 报告文件"
+    ),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", help="the log's public key (PEM) to trust / 受信任的账本公钥"
+    ),
+    batch_rows: str = typer.Option("tansuan.store:batch_rows", help=BATCH_ROWS_HELP),
+    batch_ids: str | None = typer.Option(None, help=BATCH_IDS_HELP),
+) -> None:
+    """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
+    from tansuan.cli.ledger_support import run_verify
+
+    try:
+        ok = run_verify(
+            console,
+            err_console,
+            export_dir=export_dir,
+            report=report,
+            document=document,
+            public_key=public_key,
+            batch_rows=batch_rows,
+            batch_ids=_batch_ids(batch_rows, batch_ids),
+        )
+    except TansuanError as error:
+        fail(error)
+    raise typer.Exit(0 if ok else 1)
