@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tansuan.clock import parse_instant
 from tansuan.errors import ConfigError
 
 DEMO_SECRET = "tansuan-demo-secret-do-not-use-in-production"
@@ -231,6 +232,14 @@ class Settings(BaseSettings):
         "in TANSUAN_SERVE_SERVICES): every site is evaluated, new alerts are sent, failed "
         "webhooks are tried again.",
     )
+    now: str | None = Field(
+        default=None,
+        description="Freeze the platform's calendar at this instant (ISO 8601 with an offset, "
+        "e.g. 2025-11-15T10:00:00+08:00): 'this year', 'the last complete month' and 'today' "
+        "are read from it. For tests and replays of a past day; leave unset in production. "
+        "Timestamps of events as they happen (a packet received, a tree head signed) keep the "
+        "real clock.",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
@@ -241,6 +250,8 @@ class Settings(BaseSettings):
             )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise ConfigError("must be FULL, NORMAL or EXTRA", field="sqlite_synchronous")
+        if self.now is not None:
+            parse_instant(self.now)
         return self
 
     @property
