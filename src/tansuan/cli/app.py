@@ -13,7 +13,6 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from tansuan import __version__
 from tansuan.errors import TansuanError, ValidationFailed
 
 app = typer.Typer(
@@ -47,6 +46,8 @@ def fail(error: TansuanError, code: int = 2) -> None:
 @app.command()
 def version() -> None:
     """Print the version / 显示版本."""
+    from tansuan import __version__
+
     console.print(f"tansuan {__version__}")
 
 
