@@ -24,14 +24,6 @@ def criterion(kind: str, key: str) -> float:
     raise UnknownFactor(f"analytics_criteria has no row {kind}/{key}")
 
 
-def source_of(kind: str, key: str) -> str:
-    """``source_document, source_clause`` of a row, for traces and reports."""
-    for row in tables.rows("analytics_criteria"):
-        if row["kind"] == kind and row["key"] == key:
-            return f"{row['source_document']}, {row['source_clause']} {row['confidence']}"
-    raise UnknownFactor(f"analytics_criteria has no row {kind}/{key}")
-
-
 def grid_factor(configured: float | None, given: float | None, on: dt.date) -> tuple[float, str]:
     """The electricity factor [tCO2/MWh] to value kWh with, and where it comes from:
     ``given`` (a query or CLI option), else ``configured``

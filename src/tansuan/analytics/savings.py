@@ -71,12 +71,6 @@ class Savings:
     avoided_tco2e: float | None
     method: str = "IPMVP avoided energy; ASHRAE G14 FSU"
 
-    @property
-    def meets_g14_uncertainty(self) -> bool:
-        """G14: uncertainty < 50 % of the savings at 68 % confidence (only if computed at 68 %)."""
-        limit = criterion("fsu_limit", "g14_68pct") / 100.0
-        return self.fsu < limit
-
 
 Correction = Literal["g14", "caltrack_monthly", "caltrack_daily"]
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -121,23 +120,6 @@ def parse_yaml(text: str, *, where: str) -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise InputError(f"不是 YAML 文件 / {where} is not YAML: {exc}", field="file") from None
-
-
-def load_account(path: Path) -> Account:
-    """Read and check a compliance YAML file.
-
-    Raises
-    ------
-    ValidationFailed
-        The file does not follow the schema (every problem listed).
-    InputError
-        The file cannot be read, or more is sold than held.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"无法读取 / cannot read {path}: {exc}", field="file") from None
-    return account_from(parse_yaml(text, where=str(path)), where=str(path))
 
 
 def account_from(raw: Any, *, where: str = "holdings") -> Account:

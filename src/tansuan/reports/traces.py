@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tansuan.accounting.rollup import grams_to_tonnes
-from tansuan.reports.gather import Inputs, ResultSetInfo
+from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Column, Table
 
@@ -252,11 +252,3 @@ def appendix(inputs: Inputs, tx: Lang) -> list[Table]:
             ]
         )
     return [rows, refs]
-
-
-def value_type_of(info: ResultSetInfo, name: str) -> str:
-    """The origin of parameter ``name`` in a source-month (``""`` when absent)."""
-    for item in parameter_items(info.trace):
-        if item.name == name:
-            return item.origin
-    return ""
