@@ -25,8 +25,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Starts a throwaway PostgreSQL and Mosquitto where they are installed (.ci/with-services).
 pytest: $(STAMP)
-	$(BIN)/pytest
+	.ci/with-services $(BIN)/pytest
 
 test: lint typecheck pytest
 
