@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+
+
+#: The instant every test's calendar is frozen at (``TANSUAN_NOW``): "this year", "the last
+#: complete month" and "today" never depend on the day the suite runs. Mid-month and
+#: mid-morning in Shanghai, in the past of the real clock (live readings stay later than
+#: the frozen data); "the same month last year" falls in 2025, the shipped grid factors'
+#: last year, and after the planted 2021-01 … 2024-06 emissions of the insights tests.
+FROZEN_NOW = dt.datetime(2026, 11, 18, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Freeze the platform's calendar clock (tansuan.clock) at :data:`FROZEN_NOW` for every
+    test, and for the processes it starts; a test marked ``real_clock`` runs on the real
+    clock (live protocols and time synchronisation, where the real time is under test)."""
+    if request.node.get_closest_marker("real_clock"):
+        monkeypatch.delenv("TANSUAN_NOW", raising=False)
+        return None
+    monkeypatch.setenv("TANSUAN_NOW", FROZEN_NOW.isoformat())
+    return FROZEN_NOW
 
 
 @pytest.fixture

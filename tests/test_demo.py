@@ -7,7 +7,6 @@ history, on its own ports and data folder.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import signal
@@ -22,6 +21,7 @@ from typer.testing import CliRunner
 
 from tansuan.cli import app
 from tansuan.settings import get_settings
+from tests.conftest import FROZEN_NOW
 from tests.web.browser import free_port
 
 
@@ -102,7 +102,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             assert time.monotonic() < deadline, f"no live data through {missing}"
             time.sleep(2)
 
-        year = dt.date.today().year
+        year = FROZEN_NOW.year  # the demo backfills up to the frozen TANSUAN_NOW
         emissions = httpx.get(f"{base}/api/v1/emissions", headers=auth, timeout=30,
                               params={"node": "shipyard", "period": str(year)}).json()  # fmt: skip
         total = emissions["total_co2e_t"]

@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from tansuan.cli import app
 from tansuan.settings import get_settings
 from tansuan.store import Store, alert_events
 from tests.analytics.receiver import Receiver, receiver_fixture  # noqa: F401
+from tests.conftest import FROZEN_NOW
 from tests.web.browser import free_port
 from tests.web.conftest import login
 from tests.web.demo import build
@@ -80,7 +80,7 @@ def test_serve_runs_the_alerts_job(
     5 % and no shortfall cap → obligation 2 000 t, shortfall 1 000 t, certain (P = 1):
     one critical allowance alert. The JSON webhook answers 500 once: retried at the next
     round (1 s later), then neither webhook gets it again. Verified 900 t clears it."""
-    year = dt.datetime.now(ZoneInfo("Asia/Shanghai")).year  # the job's year: the site's zone
+    year = FROZEN_NOW.year  # the job's year (the frozen clock, in the site's zone)
     http_port = free_port()
     env = {
         "TANSUAN_DATA_DIR": str(tmp_path / "data"),
@@ -98,7 +98,7 @@ def test_serve_runs_the_alerts_job(
     get_settings.cache_clear()
     store = Store(env["TANSUAN_DATABASE_URL"], settings=get_settings())
     try:
-        build(store, dt.datetime.now(dt.UTC))
+        build(store, FROZEN_NOW.astimezone(dt.UTC))
     finally:
         store.close()
     account = {"entity": "demo-site", "year": year, "price": 80, "allocation": 1000,

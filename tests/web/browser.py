@@ -19,6 +19,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+#: The screenshots taken in this test session, in order (the folder may hold older ones).
+TAKEN: list[Path] = []
 
 
 def require_chromium() -> str:
@@ -58,8 +60,15 @@ def serve(app: Any) -> Iterator[str]:
 
 
 def shot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot under test-output/screenshots/ for a person to look at."""
+    """Save a full-page screenshot under test-output/screenshots/ for a person to look at.
+
+    The first screenshot of a session empties the folder, so what a person finds there is
+    this run's pictures, not an earlier run's."""
+    if not TAKEN and SCREENSHOTS.exists():
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    TAKEN.append(path)
     return path

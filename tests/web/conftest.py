@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from tansuan.settings import Settings
 from tansuan.store import Store
 from tansuan.web.app import create_app
+from tests.conftest import FROZEN_NOW
 from tests.web.demo import PASSWORD, build
 
 
@@ -52,7 +53,7 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
 def deployment(db_url: str, tmp_path: Path) -> Iterator[Deployment]:
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, demo=True)
     store = Store(db_url, settings=settings)
-    now = dt.datetime.now(dt.UTC)
+    now = FROZEN_NOW.astimezone(dt.UTC)
     built = build(store, now)
     app = create_app(settings, store=store)
     yield Deployment(store, app, built, now)

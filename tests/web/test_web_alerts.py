@@ -18,6 +18,7 @@ from tansuan.settings import get_settings
 from tansuan.site.model import SiteModel
 from tansuan.store import Store
 from tests.analytics.receiver import Receiver, receiver_fixture  # noqa: F401
+from tests.conftest import FROZEN_NOW
 from tests.web import insights_data as planted
 from tests.web.conftest import Deployment
 from tests.web.demo import ROOT, build
@@ -66,7 +67,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver)
     get_settings.cache_clear()
     store = Store(url, settings=get_settings())
     try:
-        built = build(store, dt.datetime.now(dt.UTC))
+        built = build(store, FROZEN_NOW.astimezone(dt.UTC))
         planted.plant_all(store, built["ingestor"])
     finally:
         store.close()

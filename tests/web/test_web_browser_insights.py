@@ -12,6 +12,7 @@ import pytest
 from tansuan.settings import Settings
 from tansuan.store import Store
 from tansuan.web.app import create_app
+from tests.conftest import FROZEN_NOW
 from tests.web import insights_data as planted
 from tests.web.browser import ARGS, require_chromium, serve, shot
 from tests.web.demo import PASSWORD, build
@@ -28,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                         energy_tariff=0.8, findings_factor_t_per_mwh=0.5,
                         alert_thresholds=["*:month_tco2e>500"])  # fmt: skip
     store = Store(url, settings=settings)
-    built = build(store, dt.datetime.now(dt.UTC))
+    built = build(store, FROZEN_NOW.astimezone(dt.UTC))
     planted.plant_all(store, built["ingestor"])
     app = create_app(settings, store=store)
     with serve(app) as base, sync_playwright() as p:

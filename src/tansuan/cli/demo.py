@@ -31,6 +31,7 @@ from typing import Any
 
 import typer
 
+from tansuan import clock
 from tansuan.cli.app import console
 from tansuan.errors import NotFound, TansuanError
 
@@ -79,7 +80,7 @@ def _account_history(site: str, days: int) -> None:
                      None)  # fmt: skip
         if found is None:
             raise NotFound(f"site {site!r} is not loaded")
-        today = dt.date.today()
+        today = clock.today()
         start = (today - dt.timedelta(days=days - 1)).replace(day=1)
         end = month_period(today.year, today.month).end  # whole months: labels YYYY-MM
         period = Period(start, end, "custom", f"{start}..{end}")
@@ -174,7 +175,7 @@ def demo(
         raise typer.Exit(2)
     # Whole months: the history starts on the first of a month, so no month is partial
     # (a partial first month would read as a dip to the forecasts).
-    today = dt.date.today()
+    today = clock.today()
     days = (today - (today - dt.timedelta(days=days - 1)).replace(day=1)).days + 1
     env = {**os.environ, "TANSUAN_INGEST_TOKEN": settings.ingest_token or _token(settings.data_dir)}
     os.environ["TANSUAN_INGEST_TOKEN"] = env["TANSUAN_INGEST_TOKEN"]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from tansuan import clock
 from tansuan.cli.app import console, err_console, fail
 from tansuan.errors import TansuanError
 from tansuan.twin import DEFAULT, DEMOS
@@ -97,7 +98,7 @@ def backfill(
     from tansuan.twin.history import load_state, state_path
 
     try:
-        last = dt.date.fromisoformat(end) if end else dt.date.today()
+        last = dt.date.fromisoformat(end) if end else clock.today()
     except ValueError:
         err_console.print("[bold red]错误 / error:[/] --end must be YYYY-MM-DD")
         raise typer.Exit(2) from None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 
-from tansuan import __version__
+from tansuan import __version__, clock
 from tansuan.accounting.rollup import Line, grams_to_tonnes
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
@@ -43,7 +42,7 @@ def cover(inputs: Inputs, tx: Lang, guideline: str) -> Section:
         (tx("站点", "Site"), f"{site} ({inputs.site.id})"),
         (tx("报告期", "Reporting period"), inputs.label),
         (tx("核算依据", "Accounting basis"), guideline),
-        (tx("编制日期", "Compiled on"), dt.date.today().isoformat()),
+        (tx("编制日期", "Compiled on"), clock.today().isoformat()),
         (tx("编制软件", "Compiled with"), f"tansuan {__version__}"),
     ]
     return Section(title=tx("报告信息", "About this report"), facts=facts)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, or_, select, update
 
+from tansuan import clock
 from tansuan.errors import InputError, NotFound
 from tansuan.store import schema
 from tansuan.store.access_schema import DATA_CLASSES, grant_read, share_grant, web_user
@@ -100,10 +101,18 @@ def node_path(connection: Connection, site: str, node: str) -> str:
     return str(path)
 
 
+def _calendar_now_us() -> int:
+    """Now [µs since the epoch] on the platform's calendar clock (``TANSUAN_NOW`` or real)."""
+    return int(clock.now().timestamp() * 1_000_000)
+
+
 def active_grants(connection: Connection, org: str, user_id: int) -> list[Grant]:
-    """Grants in force now for a user (to them, or to their organisation)."""
+    """Grants in force now for a user (to them, or to their organisation).
+
+    Expiry is a calendar date a person chose, so it is read against the platform's
+    calendar clock (:mod:`tansuan.clock`); the grant's own events keep real timestamps."""
     g = share_grant
-    at = now_us()
+    at = _calendar_now_us()
     rows = connection.execute(
         select(g)
         .where(
@@ -145,7 +154,7 @@ def create(
         raise InputError(f"classes must be some of {', '.join(DATA_CLASSES)}", field="classes")
     if window_to_us <= window_from_us:
         raise InputError("the data window must end after it starts", field="window_to")
-    if expires_at_us <= now_us():
+    if expires_at_us <= _calendar_now_us():
         raise InputError("the grant must expire in the future", field="expires_at")
     if (grantee_org is None) == (grantee_user is None):
         raise InputError("name exactly one grantee: an organisation or a user", field="grantee")

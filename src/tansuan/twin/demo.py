@@ -12,6 +12,7 @@ import math
 from importlib import resources
 from pathlib import Path
 
+from tansuan import clock
 from tansuan.errors import NotFound
 from tansuan.site.model import Site, SiteModel
 from tansuan.site.validate import load
@@ -50,7 +51,7 @@ def spec(
     name: str, *, seed: int = 7, end: dt.date | None = None, intervention: dt.date | None = None
 ) -> TwinSpec:
     """The twin settings of demo ``name`` for a history ending on local day ``end``."""
-    end = end or dt.date.today()
+    end = end or clock.today()
     if name == "shipyard":
         return TwinSpec(
             seed=seed,

@@ -18,10 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
 
+from tansuan import clock
 from tansuan.domain import units
 from tansuan.ingest import manual
 from tansuan.platform import Platform
@@ -96,8 +98,9 @@ def backfill(
     site = model.sites()[0]
     platform.store.load_model(model, source=f"twin:{site.id}")
     platform.ingestor.refresh()
-    now_us = now_us if now_us is not None else time.time_ns() // 1000
-    end = end or dt.date.today()
+    zone = ZoneInfo(site.timezone)
+    now_us = now_us if now_us is not None else int(clock.now().timestamp() * 1_000_000)
+    end = end or clock.today(zone)
     first = end - dt.timedelta(days=days - 1)
     plant = Plant(site, spec)
     plant.resets = [f for f in faults if f.kind == "counter_reset"]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from tansuan import clock
 from tansuan.store import quality
 from tansuan.store.queries import Resolution
 from tansuan.web.deps import ScopeDep, StoreDep
@@ -26,7 +27,7 @@ LIVE_POLL_S = 0.5
 def _default_range(
     start: dt.datetime | None, end: dt.datetime | None
 ) -> tuple[dt.datetime, dt.datetime]:
-    end = end or dt.datetime.now(dt.UTC)
+    end = end or clock.now()
     return start or end - dt.timedelta(days=1), end
 
 
