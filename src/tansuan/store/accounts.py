@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, select, update
 
 from tansuan.errors import InputError, NotFound, PermissionDenied
-from tansuan.store.access_schema import ROLES, SCOPES, api_token, web_user
+from tansuan.store.schema import ROLES, SCOPES, api_token, web_user
 
 _hasher = PasswordHasher()
 

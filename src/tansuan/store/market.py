@@ -23,7 +23,7 @@ from sqlalchemy import Connection, select, update
 from tansuan.errors import NotFound
 from tansuan.store.accounts import now_us
 from tansuan.store.grants import LedgerLike, site_org
-from tansuan.store.market_schema import allowance_account, allowance_trade
+from tansuan.store.schema import allowance_account, allowance_trade
 
 #: The ledger leaf kind of every account change and trade.
 LEAF_KIND = "allowance"

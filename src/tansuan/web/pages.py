@@ -21,8 +21,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger.log import latest_sth
 from tansuan.store import accounts, dashboard, grants, quality
-from tansuan.store.access_schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.accounts import Principal
+from tansuan.store.schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.web import auth, i18n
