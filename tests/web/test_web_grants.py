@@ -178,7 +178,7 @@ def test_trace_outside_the_grant_window_is_refused(deployment: Deployment) -> No
     _grant(deployment, node="", classes=["monthly"])
     vera = deployment.client("vera")
     with deployment.store.read() as conn:
-        from tansuan.accounting.results import result_sets
+        from tansuan.store.schema import result_sets
 
         set_id = conn.execute(select(result_sets.c.id)).scalar()
     assert vera.get(f"/api/v1/results/{set_id}/trace").status_code == 403
