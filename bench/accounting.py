@@ -35,13 +35,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from rich.console import Console
 
-from tansuan.accounting import results
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import parse_period
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.manual import import_table
 from tansuan.site.model import SiteModel
-from tansuan.store import Store
+from tansuan.store import Store, schema
 from tansuan.store.timeutil import to_us
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -235,8 +234,8 @@ def main() -> None:
         for i in range(args.repeat):
             console.log(f"run {i + 1}/{args.repeat}")
             with store.write() as conn:
-                conn.execute(results.result_lines.delete())
-                conn.execute(results.result_sets.delete())
+                conn.execute(schema.result_lines.delete())
+                conn.execute(schema.result_sets.delete())
             t0 = time.perf_counter()
             report = accountant.run("big", period)
             annual.append(time.perf_counter() - t0)

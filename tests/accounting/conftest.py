@@ -14,7 +14,8 @@ from tests.conftest import require_pg_url
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    """A fresh, empty database: a SQLite file, or a private schema in the test PostgreSQL."""
+    """A fresh, empty database: a SQLite file, or a private schema in the test PostgreSQL
+    (tests build the schema with the store's migrations: ``tansuan.store.engine.upgrade``)."""
     if request.param == "sqlite":
         engine = sa.create_engine(f"sqlite:///{tmp_path / 'acct.db'}")
         yield engine

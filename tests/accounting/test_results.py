@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from tansuan.accounting import results
 from tansuan.accounting.results import ResultLine, ResultSet
+from tansuan.store.engine import upgrade
 
 
 def _result(amount_t: float, co2e_g: int) -> ResultSet:
@@ -24,7 +25,7 @@ def _result(amount_t: float, co2e_g: int) -> ResultSet:
 
 
 def test_versions_lifecycle(db: sa.Engine) -> None:
-    results.metadata.create_all(db)
+    upgrade(db)
     with db.begin() as conn:
         first = results.save(conn, _result(100.0, 300_000_000))
         again = results.save(conn, _result(100.0, 300_000_000))
@@ -58,7 +59,7 @@ def test_versions_lifecycle(db: sa.Engine) -> None:
 
 
 def test_stale_marks(db: sa.Engine) -> None:
-    results.metadata.create_all(db)
+    upgrade(db)
     with db.begin() as conn:
         assert (
             results.mark_stale(conn, "s1", [("boiler", "2025-03"), ("grid", "2025-03")], "late")

@@ -1,9 +1,12 @@
-"""Ledger fixtures: an engine on SQLite (always) and PostgreSQL (TANSUAN_TEST_PG_URL)."""
+"""Ledger fixtures: an engine on SQLite (always) and PostgreSQL (TANSUAN_TEST_PG_URL).
+
+The database is the store's, built by its migrations (the ledger's tables are the
+store's), plus the small readings table the ledger tests ingest into.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,35 +14,20 @@ import pytest
 from sqlalchemy import Engine, create_engine
 
 from tansuan.ledger.log import Ledger
-from tansuan.ledger.schema import create_tables
-from tansuan.ledger.schema import metadata as ledger_metadata
 from tansuan.ledger.signing import key_dir, load_or_create_key
+from tansuan.store.engine import upgrade
 
 from . import readings_table
 
 
-def _fresh(engine: Engine) -> Engine:
-    readings_table.metadata.drop_all(engine)
-    ledger_metadata.drop_all(engine)
-    create_tables(engine)
-    readings_table.metadata.create_all(engine)
-    return engine
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        db = create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    else:
-        url = os.environ.get("TANSUAN_TEST_PG_URL")
-        if url is None:
-            pytest.skip("PostgreSQL tests need TANSUAN_TEST_PG_URL (.ci/run sets it)")
-        db = create_engine(url)
-    yield _fresh(db)
-    if request.param == "postgresql":
-        _fresh(db)
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A fresh database (``db_url``: a SQLite file, or a private PostgreSQL schema) at the
+    store's newest revision, with the test readings table."""
+    db = create_engine(db_url)
+    upgrade(db)
+    readings_table.metadata.create_all(db)
+    yield db
     db.dispose()
 
 

@@ -150,3 +150,25 @@ def test_unlogged_batch_is_named_live_and_offline(
     assert invoke(*args)[0] == 0
     code, out = invoke("verify", "--export", str(export))
     assert code == 1 and "batch 77 holds 1 readings but no leaf logs it" in out
+
+
+def test_a_ledger_command_first_leaves_a_store_that_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a brand-new database, ``tansuan ledger sth`` first used to create the ledger's
+    tables beside the migrations, and the store then failed to open ("table ledger_leaves
+    already exists"). The command now migrates the store's schema instead."""
+    from tansuan.store import Store
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("TANSUAN_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TANSUAN_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        code, out = invoke("ledger", "sth")
+        assert code == 0, out
+        assert json.loads(out)["tree_size"] == 0
+        store = Store(url)  # opening runs the migrations: nothing may be there twice
+        store.close()
+    finally:
+        get_settings.cache_clear()

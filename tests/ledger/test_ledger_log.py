@@ -31,6 +31,7 @@ from tansuan.ledger.signing import (
     signed_bytes,
     unb64,
 )
+from tansuan.store.engine import upgrade
 
 from .readings_table import ingest, make_rows
 
@@ -234,7 +235,7 @@ def test_random_append_sequences_stay_consistent_in_sqlite(batches: list[int]) -
     """Every STH issued between random appends is consistent with every later one,
     using proofs read from stored nodes; inclusion proofs hold for every leaf."""
     db = create_engine("sqlite://")
-    schema.create_tables(db)
+    upgrade(db)
     ledger = Ledger(load_or_create_key_in_memory())
     heads = []
     total = 0

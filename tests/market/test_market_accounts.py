@@ -52,7 +52,7 @@ def _leaves(store: Store) -> list[tuple[str, str]]:
 
 def _snapshot(store: Store) -> tuple[Any, ...]:
     """Everything stored about accounts, and the ledger size."""
-    from tansuan.store.market_schema import allowance_account, allowance_trade
+    from tansuan.store.schema import allowance_account, allowance_trade
 
     with store.read() as conn:
         accounts_rows = [tuple(r) for r in conn.execute(select(allowance_account))]
@@ -80,7 +80,7 @@ def test_import_versions_and_ledger_leaves(store: Store, ledger: Ledger) -> None
     assert [k for k, _ in _leaves(store)] == ["allowance"] * 4
     # the same file again changes nothing: no version, no trade, no leaf — a note added
     # to a trade since does not make it another trade
-    from tansuan.store.market_schema import allowance_trade
+    from tansuan.store.schema import allowance_trade
 
     with store.write() as conn:
         conn.execute(allowance_trade.update().where(allowance_trade.c.side == "sell")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tansuan.store.access_schema import api_token, web_user
+from tansuan.store.schema import api_token, web_user
 from tests.web.conftest import Deployment, csrf_of, login
 from tests.web.demo import PASSWORD
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from tansuan.cli import app
 from tansuan.settings import get_settings
 from tansuan.store import Store
-from tansuan.store.access_schema import api_token, web_user
+from tansuan.store.schema import api_token, web_user
 from tests.web.browser import free_port
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from tansuan.ledger.schema import leaves
-from tansuan.store.access_schema import grant_read
+from tansuan.store.schema import grant_read
 from tansuan.web.deps import ledger_of
 from tests.web.conftest import Deployment, csrf_of
 
@@ -108,7 +108,7 @@ def test_monthly_grant_opens_emissions_and_traces(deployment: Deployment) -> Non
 def test_expired_grant_is_not_in_force(deployment: Deployment) -> None:
     grant_id = _grant(deployment)
     with deployment.store.write() as conn:
-        from tansuan.store.access_schema import share_grant
+        from tansuan.store.schema import share_grant
 
         conn.execute(
             share_grant.update().where(share_grant.c.id == grant_id).values(expires_at_us=1)
@@ -178,7 +178,7 @@ def test_trace_outside_the_grant_window_is_refused(deployment: Deployment) -> No
     _grant(deployment, node="", classes=["monthly"])
     vera = deployment.client("vera")
     with deployment.store.read() as conn:
-        from tansuan.accounting.results import result_sets
+        from tansuan.store.schema import result_sets
 
         set_id = conn.execute(select(result_sets.c.id)).scalar()
     assert vera.get(f"/api/v1/results/{set_id}/trace").status_code == 403

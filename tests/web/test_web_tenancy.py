@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tansuan.accounting.results import result_sets
 from tansuan.ingest import manual
+from tansuan.store.schema import result_sets
 from tansuan.web.deps import ledger_of
 from tests.web.conftest import Deployment
 

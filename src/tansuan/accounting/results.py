@@ -9,7 +9,8 @@ its trace, its quality and a digest of every input it used. Saving a new computa
 * different digest, period **locked** (filed) → the new set is stored as ``proposed`` and
   the filed version stays ``current`` until someone explicitly :func:`accept` s it.
 
-Every saved version can be appended to the tamper-evident ledger by a hook.
+Every saved version can be appended to the tamper-evident ledger by a hook. The tables are
+the store's (:mod:`tansuan.store.schema.results`), created by its migrations.
 """
 
 from __future__ import annotations
@@ -25,67 +26,7 @@ import sqlalchemy as sa
 
 from tansuan import __version__
 from tansuan.errors import InputError, NotFound
-
-metadata = sa.MetaData()
-
-result_sets = sa.Table(
-    "result_sets",
-    metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("site_id", sa.String(64), nullable=False),
-    sa.Column("source_id", sa.String(64), nullable=False),
-    sa.Column("period", sa.String(32), nullable=False, comment="month label, e.g. 2025-03"),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("method", sa.String(32), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("inputs_digest", sa.String(64), nullable=False),
-    sa.Column("grade", sa.String(1), nullable=False),
-    sa.Column("coverage", sa.Float, nullable=False),
-    sa.Column("substituted_share", sa.Float, nullable=False),
-    sa.Column("trace", sa.LargeBinary, nullable=False, comment="canonical JSON"),
-    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("software_version", sa.String(32), nullable=False),
-    sa.Column(
-        "counted",
-        sa.Boolean,
-        nullable=False,
-        default=True,
-        comment="False for a CEMS source that only cross-checks a calculated one",
-    ),
-    sa.UniqueConstraint("site_id", "source_id", "period", "version"),
-    sa.Index("ix_result_sets_current", "site_id", "period", "status"),
-)
-
-result_lines = sa.Table(
-    "result_lines",
-    metadata,
-    sa.Column("set_id", sa.ForeignKey("result_sets.id"), primary_key=True),
-    sa.Column("gas", sa.String(32), primary_key=True),
-    sa.Column("scope", sa.String(16), primary_key=True),
-    sa.Column("mass_g", sa.BigInteger, nullable=False),
-    sa.Column("co2e_g", sa.BigInteger, nullable=False),
-)
-
-period_locks = sa.Table(
-    "period_locks",
-    metadata,
-    sa.Column("site_id", sa.String(64), primary_key=True),
-    sa.Column("period", sa.String(32), primary_key=True, comment="month label"),
-    sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("locked_by", sa.String(128), nullable=False),
-    sa.Column("note", sa.Text, nullable=False, default=""),
-)
-
-stale_marks = sa.Table(
-    "stale_marks",
-    metadata,
-    sa.Column("site_id", sa.String(64), primary_key=True),
-    sa.Column("source_id", sa.String(64), primary_key=True),
-    sa.Column("period", sa.String(32), primary_key=True),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
-)
+from tansuan.store.schema import period_locks, result_lines, result_sets, stale_marks
 
 Status = Literal["current", "superseded", "proposed", "rejected"]
 Outcome = Literal["unchanged", "created", "superseded", "proposed"]

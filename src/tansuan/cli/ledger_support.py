@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from tansuan.errors import ConfigError, StoreError
+from tansuan.errors import ConfigError, StoreError, TansuanError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,15 +27,16 @@ if TYPE_CHECKING:
 
 
 def engine() -> Engine:
-    """The store's engine from Settings, with the ledger tables created if absent.
+    """The store's engine from Settings, its schema migrated to the newest revision (the
+    ledger's tables are the store's: made by its migrations, never beside them).
 
     No connection pool: a CLI command leaves no connection open behind it.
     """
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from tansuan.ledger.schema import create_tables
     from tansuan.settings import get_settings
+    from tansuan.store.engine import upgrade
 
     settings = get_settings()
     url = settings.effective_database_url
@@ -43,7 +44,9 @@ def engine() -> Engine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         db = create_engine(url, poolclass=NullPool)
-        create_tables(db)
+        upgrade(db)
+    except TansuanError:
+        raise
     except Exception as error:  # driver errors vary: translate at the edge
         raise StoreError(f"数据库不可用 / cannot open the database {url}: {error}") from error
     return db

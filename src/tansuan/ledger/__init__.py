@@ -3,7 +3,8 @@
 The public surface::
 
     ledger = Ledger.from_data_dir(settings.data_dir)   # key pair created on first use
-    create_tables(engine)                               # until the store's migrations own them
+    create_tables(engine)                               # a ledger-only database; the store's
+                                                        # migrations make them in its own
     ledger.ingest_hook(connection, batch_id, rows)      # ingest, inside the batch transaction
     ledger.append(connection, "report", ref, payload)   # every other kind of leaf
     ledger.issue_sth(connection) / run_schedule(...)    # signed tree heads

@@ -20,7 +20,7 @@ from tansuan.accounting.periods import Period, month_period, year_period
 from tansuan.accounting.rollup import Line
 from tansuan.errors import InputError, NotFound
 from tansuan.site.model import Company, EmissionSource, Site, SiteModel
-from tansuan.store import Store
+from tansuan.store import Store, schema
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def gather(
 
 
 def _traces(conn: sa.Connection, set_ids: list[int]) -> dict[int, dict[str, Any]]:
-    rs = results.result_sets
+    rs = schema.result_sets
     out: dict[int, dict[str, Any]] = {}
     for start in range(0, len(set_ids), 900):
         chunk = set_ids[start : start + 900]

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from tansuan.store.market_schema import alert_event
+from tansuan.store.schema import alert_event
 
 
 def alert_key(alert: Any) -> str:

@@ -1,8 +1,9 @@
 """Every loaded site-model document, so the current model can be read back from the store.
 
-The entity tables hold the model's *state* (with history) for queries; this table keeps
-the document itself, keyed by the model version it created, so the accounting engine,
-the gateways and the server work from exactly the model last loaded.
+The entity tables hold the model's *state* (with history) for queries; ``model_document``
+(:mod:`tansuan.store.schema.site`) keeps the document itself, keyed by the model version
+it created, so the accounting engine, the gateways and the server work from exactly the
+model last loaded.
 """
 
 from __future__ import annotations
@@ -10,19 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, select
+from sqlalchemy import Connection, select
 
 from tansuan.errors import NotFound
 from tansuan.site.model import SiteModel, dump
-
-metadata = MetaData()
-
-model_document = Table(
-    "model_document",
-    metadata,
-    Column("version_id", Integer, primary_key=True, autoincrement=False),
-    Column("document", Text, nullable=False, comment="canonical JSON of the model"),
-)
+from tansuan.store.schema import model_document
 
 
 def save_document(connection: Connection, version_id: int, model: SiteModel) -> None:

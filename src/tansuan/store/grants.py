@@ -2,7 +2,7 @@
 
 A grant names the grantor organisation, the grantee (an organisation or one user), a
 site and a node in it (area or device; '' for the whole site), the data classes
-opened (``access_schema.DATA_CLASSES``), the data time window ``[from, to)`` and an
+opened (``schema.DATA_CLASSES``), the data time window ``[from, to)`` and an
 expiry. Creating and revoking a grant appends a ledger leaf (kinds ``grant`` and
 ``grant_revocation``) in the same transaction; every read under a grant is written to
 ``grant_read`` and appended to the ledger (kind ``grant_read``) — see :func:`log_read`.
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, or_, select, update
 from tansuan import clock
 from tansuan.errors import InputError, NotFound
 from tansuan.store import schema
-from tansuan.store.access_schema import DATA_CLASSES, grant_read, share_grant, web_user
+from tansuan.store.schema import DATA_CLASSES, grant_read, share_grant, web_user
 from tansuan.store.users import now_us
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select, update
 
 from tansuan.errors import NotFound
 from tansuan.store.grants import LedgerLike, site_org
-from tansuan.store.market_schema import allowance_account, allowance_trade
+from tansuan.store.schema import allowance_account, allowance_trade
 from tansuan.store.users import now_us
 
 #: The ledger leaf kind of every account change and trade.

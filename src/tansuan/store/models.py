@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import Connection, func, select
 
 from tansuan.site.model import SiteModel
-from tansuan.store.documents import model_document
+from tansuan.store.schema import model_document
 
 
 def latest_version(connection: Connection) -> int:

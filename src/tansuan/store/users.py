@@ -1,4 +1,4 @@
-"""Users and API tokens: create, check, list, revoke (queries over ``access_schema``).
+"""Users and API tokens: create, check, list, revoke (queries over ``store/schema/access.py``).
 
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106 second
 recommended option); a token is shown once, at creation, and stored as its SHA-256.
@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, select, update
 
 from tansuan.errors import InputError, NotFound, PermissionDenied
-from tansuan.store.access_schema import ROLES, SCOPES, api_token, web_user
+from tansuan.store.schema import ROLES, SCOPES, api_token, web_user
 
 _hasher = PasswordHasher()
 

@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger.log import latest_sth
 from tansuan.store import dashboard, grants, quality, users
-from tansuan.store.access_schema import DATA_CLASSES, ROLES, SCOPES
+from tansuan.store.schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.store.users import Principal

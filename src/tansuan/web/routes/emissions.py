@@ -12,7 +12,7 @@ from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import parse_period
 from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
 from tansuan.errors import NotFound, PermissionDenied
-from tansuan.store import scoped
+from tansuan.store import schema, scoped
 from tansuan.store.scoped import Access
 from tansuan.store.timeutil import to_us
 from tansuan.web.deps import ScopeDep, StoreDep
@@ -163,7 +163,7 @@ def emissions(
 @router.get("/results/{set_id}/trace", summary="The trace of one result / 结果的溯源")
 def result_trace(set_id: int, request: Request, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     """Inputs, factors, formula and software version behind one result set."""
-    rs = results.result_sets
+    rs = schema.result_sets
     with store.read() as conn:
         row = conn.execute(
             select(rs.c.site_id, rs.c.source_id, rs.c.period, rs.c.version).where(rs.c.id == set_id)

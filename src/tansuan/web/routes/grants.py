@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from tansuan.errors import NotFound
 from tansuan.store import grants
-from tansuan.store.access_schema import DATA_CLASSES
+from tansuan.store.schema import DATA_CLASSES
 from tansuan.store.timeutil import to_us
 from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page

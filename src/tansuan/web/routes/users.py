@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from tansuan.errors import NotFound
 from tansuan.store import users
-from tansuan.store.access_schema import ROLES, SCOPES
+from tansuan.store.schema import ROLES, SCOPES
 from tansuan.store.timeutil import to_us
 from tansuan.web.deps import PrincipalDep, ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page

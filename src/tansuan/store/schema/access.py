@@ -1,4 +1,4 @@
-"""Tables of users, API tokens, share grants and the grant-read audit log (own MetaData).
+"""Tables of users, API tokens, share grants and the grant-read audit log.
 
 Created by migration 0003. Times are integer epoch microseconds UTC (``*_us``) like the
 rest of the store. Secrets are never stored: passwords as argon2id hashes, tokens as
@@ -13,14 +13,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData()
+from tansuan.store.schema.base import metadata
 
 #: The roles a user can have. Inside their own organisation: admin (everything, manages
 #: users, tokens, grants), energy_manager (read, write manual data, ingest), operator

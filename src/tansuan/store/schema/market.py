@@ -1,4 +1,4 @@
-"""Tables of the allowance accounts, their trades and the alert events (own MetaData).
+"""Tables of the allowance accounts, their trades and the alert events.
 
 Created by migration 0004. Every row carries the organisation and the site it belongs to
 (``org_key``, ``site_key``) like the rest of the store; the functions of
@@ -17,14 +17,13 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData()
+from tansuan.store.schema.base import metadata
 
 #: One row per version of a site's account for one compliance year.
 allowance_account = Table(

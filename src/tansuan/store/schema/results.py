@@ -1,0 +1,74 @@
+"""The accounting results' tables: versioned result sets and their lines, the filed
+(locked) months and the stale marks.
+
+:mod:`tansuan.accounting.results` reads and writes them (a result set is one source × one
+month; every version is kept). Site and source ids here are the model's string keys.
+Created by migration 0002, which gave ``counted`` its server default and no column
+comments: the column notes below are ``doc`` (Python only) so the metadata matches.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tansuan.store.schema.base import RowId, metadata
+
+result_sets = sa.Table(
+    "result_sets",
+    metadata,
+    sa.Column("id", RowId, primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("period", sa.String(32), nullable=False, doc="month label, e.g. 2025-03"),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("inputs_digest", sa.String(64), nullable=False),
+    sa.Column("grade", sa.String(1), nullable=False),
+    sa.Column("coverage", sa.Float, nullable=False),
+    sa.Column("substituted_share", sa.Float, nullable=False),
+    sa.Column("trace", sa.LargeBinary, nullable=False, doc="canonical JSON"),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("software_version", sa.String(32), nullable=False),
+    sa.Column(
+        "counted",
+        sa.Boolean,
+        nullable=False,
+        default=True,
+        server_default=sa.true(),
+        doc="False for a CEMS source that only cross-checks a calculated one",
+    ),
+    sa.UniqueConstraint("site_id", "source_id", "period", "version"),
+    sa.Index("ix_result_sets_current", "site_id", "period", "status"),
+)
+
+result_lines = sa.Table(
+    "result_lines",
+    metadata,
+    sa.Column("set_id", sa.ForeignKey("result_sets.id"), primary_key=True),
+    sa.Column("gas", sa.String(32), primary_key=True),
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("mass_g", sa.BigInteger, nullable=False),
+    sa.Column("co2e_g", sa.BigInteger, nullable=False),
+)
+
+period_locks = sa.Table(
+    "period_locks",
+    metadata,
+    sa.Column("site_id", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(32), primary_key=True, doc="month label"),
+    sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_by", sa.String(128), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+)
+
+stale_marks = sa.Table(
+    "stale_marks",
+    metadata,
+    sa.Column("site_id", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(32), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+)
