@@ -9,7 +9,7 @@ For each source and each local month of the period the engine
 3. takes parameters from measured series for that month where they exist, else the
    catalog default *for that month only*, and says so in the result's notes;
 4. runs the domain method through the same orchestrator as ``tansuan calc``
-   (:func:`tansuan.calculate.calculate`), so a number computed from the store and one
+   (:func:`tansuan.accounting.activity_file.calculate`), so a number computed from the store and one
    computed from a file follow one code path and carry the same trace;
 5. saves the month's result set as a new version only if its inputs changed
    (:mod:`.results`).
@@ -30,11 +30,11 @@ import numpy as np
 from sqlalchemy import select
 
 from tansuan.accounting import data, inputs, results
+from tansuan.accounting.activity_file import calculate
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
 from tansuan.accounting.periods import Period, parse_period
 from tansuan.accounting.quality import grade
 from tansuan.accounting.rollup import Line, tonnes_to_grams
-from tansuan.calculate import calculate
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import gwp_set
 from tansuan.domain.result import EmissionResult

@@ -2,7 +2,7 @@
 
 Both runs simulate the same days with the same seed (so weather and noise are the
 same); only the change differs. Energy and emissions are then computed by the same
-domain methods as ``tansuan calc`` (:func:`tansuan.calculate.calculate`) from the
+domain methods as ``tansuan calc`` (:func:`.activity_file.calculate`) from the
 simulated activity data, with every factor from the shipped tables:
 
 * fans: scheduled remote control (the shipyard case) and/or a VFD on every fan with
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tansuan.calculate import calculate
+from tansuan.accounting.activity_file import calculate
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.errors import InputError, UnknownFactor
 from tansuan.twin import demo

@@ -1,4 +1,4 @@
-"""`tansuan calc`: the orchestrator over the domain methods, and the CLI."""
+"""`tansuan calc`: reading an activity-data file into typed inputs, the methods, the CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tansuan.calculate import calculate, calculate_file
+from tansuan.accounting.activity_file import calculate, calculate_file
 from tansuan.cli import app
 from tansuan.errors import InputError, MissingParameter, UnitError, UnknownFactor
 
