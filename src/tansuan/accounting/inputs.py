@@ -225,7 +225,7 @@ def parameters(
     """The source's parameters for ``month``, into ``typed`` or ``written`` by name.
 
     A measured value (a series or a point) goes into ``typed`` as a
-    :class:`~tansuan.accounting.dispatch.Measure` in its own unit; a fixed value of the
+    :class:`~tansuan.accounting.method_inputs.Measure` in its own unit; a fixed value of the
     site model into ``written`` as written there (the activity-file reader reads it).
     Returns where each parameter came from, for the trace.
     """
