@@ -115,7 +115,13 @@ class Carrier:
 
 @dataclass(frozen=True)
 class CombustionInputs:
-    """Fuel combustion: E = AD × NCV × CC × OF × 44/12 (or AD × CC_mass × OF × 44/12)."""
+    """Fuel combustion: E = FC × NCV × CC × OF × 44/12, or FC × C_ar × OF × 44/12.
+
+    MEE 发电设施 guideline (2022 rev.), NDRC 2013 sector guidelines (fuel combustion),
+    IPCC 2006 Vol. 2 eq. 2.1. ``amount`` is converted to the unit of the fuel's default
+    NCV [t or 10^4 Nm3]; ``ncv`` [GJ/unit], ``carbon_content_per_heat`` [tC/GJ],
+    ``carbon_content`` [tC/unit], ``oxidation`` [fraction]; left out, from the catalog.
+    """
 
     method: ClassVar[str] = "combustion"
     fuel: str | None = None
@@ -134,7 +140,11 @@ class CombustionInputs:
 
 @dataclass(frozen=True)
 class ElectricityInputs:
-    """Purchased electricity, location-based or market-based (GHG Protocol Scope 2)."""
+    """Purchased electricity [MWh], location- or market-based.
+
+    GHG Protocol Scope 2 Guidance (2015) ch. 6–7: E = AD × EF_grid [tCO2/MWh]; with
+    instruments (certificates, contracts) the market-based residual covers the rest.
+    """
 
     method: ClassVar[str] = "electricity"
     amount: Measure | None = None
@@ -152,7 +162,7 @@ class ElectricityInputs:
 
 @dataclass(frozen=True)
 class HeatInputs:
-    """Purchased heat: E = heat [GJ] × factor [tCO2/GJ]."""
+    """Purchased heat: E = heat [GJ] × factor [tCO2/GJ] (NDRC 2013 sector guidelines)."""
 
     method: ClassVar[str] = "heat"
     amount: Measure | None = None
@@ -164,7 +174,9 @@ class HeatInputs:
 
 @dataclass(frozen=True)
 class ProcessInputs:
-    """Process emissions: carbonates, FGD sorbents, or clinker by its oxide contents."""
+    """Process emissions [t material]: E = Σ AD × EF (steel guideline 2013), FGD
+    sorbents E = B × I × EF × TR (power guideline 2013), or clinker by its CaO and MgO
+    fractions (cement guideline 2013)."""
 
     method: ClassVar[str] = "process"
     material: str | None = None
@@ -180,7 +192,8 @@ class ProcessInputs:
 
 @dataclass(frozen=True)
 class MassBalanceInputs:
-    """Carbon mass balance: (Σ inputs × C − Σ outputs × C) × 44/12."""
+    """Carbon mass balance [t]: E = (Σ inputs × C − Σ outputs × C) × 44/12 (chemical
+    industry guideline 2013)."""
 
     method: ClassVar[str] = "mass_balance"
     inputs: tuple[Stream, ...] = ()
@@ -189,7 +202,11 @@ class MassBalanceInputs:
 
 @dataclass(frozen=True)
 class CemsInputs:
-    """Continuous measurement: hourly CO2 concentration × flue-gas flow (HJ 212-2017 App. D)."""
+    """Continuous measurement: hourly CO2 concentration × flue-gas flow.
+
+    HJ 212-2017 Appendix D eqs. (18), (19), (31), (33); an hour is valid by eq. (24).
+    Values without a written unit are in :data:`CEMS_UNITS`.
+    """
 
     method: ClassVar[str] = "cems"
     concentration: Hourly | None = None
@@ -206,7 +223,8 @@ class CemsInputs:
 
 @dataclass(frozen=True)
 class RefrigerantInputs:
-    """Refrigerant loss by mass balance of stock, purchases, sales and charges [t]."""
+    """Refrigerant loss [t] by the simplified material balance of stock, purchases, sales
+    and charges (US EPA Climate Leaders, Direct HFC and PFC Emissions (2008), eq. (1))."""
 
     method: ClassVar[str] = "refrigerant"
     refrigerant: str | None = None
@@ -220,7 +238,8 @@ class RefrigerantInputs:
 
 @dataclass(frozen=True)
 class DirectInputs:
-    """Measured direct emissions of named gases [t each]."""
+    """Measured direct emissions of named gases [t each] (GHG Protocol Corporate Standard
+    ch. 4)."""
 
     method: ClassVar[str] = "direct"
     gases: tuple[tuple[str, Measure | None], ...] = ()
@@ -228,7 +247,8 @@ class DirectInputs:
 
 @dataclass(frozen=True)
 class EnergyInputs:
-    """Comprehensive energy consumption [tce] (GB/T 2589-2020), no emissions."""
+    """Comprehensive energy consumption [tce] (GB/T 2589-2020, coefficients from Appendix
+    A); no emissions."""
 
     method: ClassVar[str] = "energy"
     carriers: tuple[Carrier, ...] = ()
@@ -283,9 +303,20 @@ class Kind(Enum):
 #: The kind of every key any method reads.
 KINDS: dict[str, Kind] = {
     **dict.fromkeys(
-        ("fuel", "material", "refrigerant", "series", "region", "ch4_n2o", "basis"), Kind.TEXT
+        (
+            "fuel",
+            "material",
+            "refrigerant",
+            "series",
+            "region",
+            "ch4_n2o",
+            "basis",
+            "residual_series",
+            "state",
+            "flow_state",
+        ),
+        Kind.TEXT,
     ),
-    **dict.fromkeys(("residual_series", "state", "flow_state"), Kind.TEXT),
     **dict.fromkeys(
         (
             "amount",
@@ -327,6 +358,8 @@ KINDS: dict[str, Kind] = {
     "scope": Kind.AS_GIVEN,
 }
 
+#: The keys each method reads: its inputs class's fields.
+_KEYS = {name: frozenset(f.name for f in dataclasses.fields(cls)) for name, cls in METHODS.items()}
 _ACCEPTS: dict[Kind, tuple[type, ...]] = {
     Kind.TEXT: (str,),
     Kind.QUANTITY: (Measure,),
@@ -356,8 +389,7 @@ def check_keys(method: str, keys: Iterable[str], *, path: str) -> type[SourceInp
             f"unknown method {method!r}; choose one of {', '.join(METHODS)}",
             field=f"{path}.method",
         )
-    allowed = {f.name for f in dataclasses.fields(cls)}
-    extra = sorted(set(keys) - allowed)
+    extra = sorted(set(keys) - _KEYS[method])
     if extra:
         raise InputError(
             f"unknown key(s) {', '.join(extra)} for method {method}",
