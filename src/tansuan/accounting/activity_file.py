@@ -26,7 +26,7 @@ The same reading serves the fixed values of a site model's sources (``value: 0.9
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ from tansuan.domain import units
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import gwp_set
 from tansuan.domain.result import Origin
-from tansuan.errors import InputError, MissingParameter, UnknownFactor
+from tansuan.errors import InputError, MissingParameter, TansuanError, UnknownFactor
 
 Doc = Mapping[str, Any]
 
@@ -116,8 +116,8 @@ def _contracts(raw: Any, field: str) -> tuple[Contract, ...]:
         amount = contract.get("amount")
         out.append(
             Contract(
-                amount=measure(amount, f"{path}.amount") if amount is not None else None,
-                factor=measure(contract.get("factor", ""), f"{path}.factor"),
+                amount=_deferred(measure, amount, f"{path}.amount") if amount is not None else None,
+                factor=_deferred(measure, contract.get("factor", ""), f"{path}.factor"),
             )
         )
     return tuple(out)
@@ -134,11 +134,11 @@ def _streams(raw: Any, field: str) -> tuple[Stream, ...]:
         content = stream.get("carbon_content") if fraction is None else None
         out.append(
             Stream(
-                amount=measure(amount, f"{path}.amount") if amount is not None else None,
-                carbon_fraction=measure(fraction, f"{path}.carbon_fraction")
+                amount=_deferred(measure, amount, f"{path}.amount") if amount is not None else None,
+                carbon_fraction=_deferred(measure, fraction, f"{path}.carbon_fraction")
                 if fraction is not None
                 else None,
-                carbon_content=measure(content, f"{path}.carbon_fraction")
+                carbon_content=_deferred(measure, content, f"{path}.carbon_fraction")
                 if content is not None
                 else None,
             )
@@ -150,7 +150,7 @@ def _gases(raw: Any, field: str) -> tuple[tuple[str, Measure | None], ...]:
     if not isinstance(raw, Mapping):
         return ()
     return tuple(
-        (str(gas), measure(mass, f"{field}.{gas}") if mass is not None else None)
+        (str(gas), _deferred(measure, mass, f"{field}.{gas}") if mass is not None else None)
         for gas, mass in raw.items()
     )
 
@@ -165,18 +165,26 @@ def _carriers(raw: Any, field: str) -> tuple[Carrier, ...]:
         amount = item.get("amount")
         coefficient = ncv = None
         if item.get("coefficient") is not None:
-            coefficient = _own_unit(item["coefficient"], f"{path}.coefficient")
+            coefficient = _deferred(_own_unit, item["coefficient"], f"{path}.coefficient")
         elif item.get("ncv") is not None:
-            ncv = _own_unit(item["ncv"], f"{path}.ncv")
+            ncv = _deferred(_own_unit, item["ncv"], f"{path}.ncv")
         out.append(
             Carrier(
                 carrier=str(item["carrier"]),
-                amount=measure(amount, f"{path}.amount") if amount is not None else None,
+                amount=_deferred(measure, amount, f"{path}.amount") if amount is not None else None,
                 coefficient=coefficient,
                 ncv=ncv,
             )
         )
     return tuple(out)
+
+
+def _deferred(read: Callable[[Any, str], Measure], raw: Any, field: str) -> Measure:
+    """``read(raw, field)``, or a measure that raises its problem when a method uses it."""
+    try:
+        return read(raw, field)
+    except TansuanError as problem:
+        return Measure.unreadable(problem)
 
 
 def read_value(key: str, raw: Any, *, field: str) -> object:
@@ -191,13 +199,13 @@ def read_value(key: str, raw: Any, *, field: str) -> object:
     if kind is Kind.TEXT:
         return raw if isinstance(raw, str) else str(raw)
     if kind is Kind.QUANTITY:
-        return measure(raw, field)
+        return _deferred(measure, raw, field)
     if kind is Kind.PARAMETER:
-        return _parameter(raw, field)
+        return _deferred(_parameter, raw, field)
     if kind is Kind.HOURLY:
         return _hourly(raw, key, field)
     if kind is Kind.OWN_UNIT:
-        return _own_unit(raw, field)
+        return _deferred(_own_unit, raw, field)
     if kind is Kind.CONTRACTS:
         return _contracts(raw, field)
     if kind is Kind.STREAMS:

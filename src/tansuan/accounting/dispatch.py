@@ -497,18 +497,20 @@ def _energy_uses(ctx: Context, carriers: Sequence[Carrier], where: str) -> list[
         if not item.carrier:
             raise MissingParameter("each carrier needs carrier and amount", field=f"{path}.carrier")
         if item.coefficient is not None:
+            written = item.coefficient.checked()
             coefficient = given(
                 "tce_coefficient",
-                item.coefficient.value,
-                item.coefficient.unit_text,
+                written.value,
+                written.unit_text,
                 origin=Origin.MEASURED,
                 field=f"{path}.coefficient",
             )
         elif item.ncv is not None:
+            written = item.ncv.checked()
             ncv = given(
                 "ncv",
-                item.ncv.value,
-                item.ncv.unit_text,
+                written.value,
+                written.unit_text,
                 origin=Origin.MEASURED,
                 field=f"{path}.ncv",
             )
@@ -537,7 +539,8 @@ def _energy(ctx: Context, s: EnergyInputs, path: str) -> energy.EnergyResult:
         raise MissingParameter("at least one carrier is required", field=f"{path}.carriers")
     output = None
     if s.output is not None:
-        output = given("output", s.output.value, s.output.unit_text, field=f"{path}.output")
+        written = s.output.checked()
+        output = given("output", written.value, written.unit_text, field=f"{path}.output")
     return energy.comprehensive_energy(
         uses=uses, exported=_energy_uses(ctx, s.exported, f"{path}.exported"), output=output
     )

@@ -12,6 +12,7 @@ the twin from simulated totals.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +23,7 @@ from tansuan.domain import units
 from tansuan.domain.catalog import FactorCatalog
 from tansuan.domain.gases import GwpSet
 from tansuan.domain.result import Origin, Parameter
-from tansuan.errors import InputError
+from tansuan.errors import InputError, TansuanError
 
 #: Stock and flow terms of the refrigerant mass balance [t] (IPCC 2006 Vol. 3 Ch. 7).
 REFRIGERANT_TERMS = (
@@ -59,15 +60,31 @@ class Measure:
     origin : ``measured`` or ``supplier`` for a parameter the plant gives (activity data
         keep the default and are traced as ``input``)
     shown : the quantity as written in a file, for error messages only
+    problem : why the text could not be read; raised when a method uses the value, so
+        a key a method does not use in its branch (``cao`` of a limestone source) never
+        fails a calculation, as when the methods read the text themselves
     """
 
     value: float
     unit: str | None = None
     origin: Origin = Origin.MEASURED
     shown: str = dataclasses.field(default="", compare=False)
+    problem: TansuanError | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def unreadable(cls, problem: TansuanError) -> Measure:
+        """A value whose text could not be read: using it raises ``problem``."""
+        return cls(math.nan, None, problem=problem)
+
+    def checked(self) -> Measure:
+        """This measure, once it is known to be readable (else its problem is raised)."""
+        if self.problem is not None:
+            raise self.problem
+        return self
 
     def to(self, unit: str, *, field: str) -> float:
         """The value in ``unit``; :class:`UnitError` naming ``field`` on a wrong dimension."""
+        self.checked()
         if self.unit is None:
             return self.value
         return units.convert(self.value, self.unit, unit, field=field, shown=self.shown)
