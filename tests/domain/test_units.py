@@ -87,3 +87,50 @@ def test_round_trip(value: float, pair: tuple[str, str]) -> None:
     there = value * units.factor(*pair)
     back = there * units.factor(pair[1], pair[0])
     assert math.isclose(back, value, rel_tol=1e-12, abs_tol=1e-300)
+
+
+@given(
+    value=st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+    pair=st.sampled_from(
+        [
+            ("kWh", "MWh"),
+            ("t", "kg"),
+            ("1e4Nm3", "Nm3"),
+            ("GJ/1e4Nm3", "GJ/wNm3"),
+            ("%", "dimensionless"),
+            ("(t/h)*h", "t"),
+            ("%vol", "ppm"),
+            ("kg/TJ", "t/GJ"),
+            ("degC", "K"),
+        ]
+    ),
+)
+def test_convert_gives_the_number_magnitude_gives_for_the_text(
+    value: float, pair: tuple[str, str]
+) -> None:
+    """A number and its unit convert to exactly the float its text would parse to."""
+    assert units.convert(value, *pair) == units.magnitude(f"{value!r} {pair[0]}", pair[1])
+
+
+def test_convert_words_a_wrong_dimension_as_magnitude_does() -> None:
+    with pytest.raises(UnitError) as text:
+        units.magnitude("10 kWh", "t", field="sources[0].amount")
+    with pytest.raises(UnitError) as number:
+        units.convert(10.0, "kWh", "t", field="sources[0].amount", shown="10 kWh")
+    assert (number.value.message, number.value.field) == (text.value.message, text.value.field)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("10000 t", (10000.0, "t")), ("50 1e4Nm3", (50.0, "1e4Nm3")), ("5", (5.0, "dimensionless")),
+     (0.99, (0.99, "dimensionless"))],
+)  # fmt: skip
+def test_split_keeps_the_unit_as_written(text: str | float, expected: tuple[float, str]) -> None:
+    assert units.split(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "ten t", "5 furlongs_per_fortnight_x", True])
+def test_split_refuses_what_parse_refuses(bad: str | bool) -> None:
+    with pytest.raises(UnitError) as info:
+        units.split(bad, field="amount")
+    assert info.value.field == "amount"

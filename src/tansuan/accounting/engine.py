@@ -8,9 +8,11 @@ For each source and each local month of the period the engine
 2. fills gaps by the rule the source is configured with (:mod:`.gaps`);
 3. takes parameters from measured series for that month where they exist, else the
    catalog default *for that month only*, and says so in the result's notes;
-4. runs the domain method through the same orchestrator as ``tansuan calc``
-   (:func:`tansuan.calculate.calculate`), so a number computed from the store and one
-   computed from a file follow one code path and carry the same trace;
+4. runs the domain method through the same method dispatch as ``tansuan calc``
+   (:func:`tansuan.accounting.dispatch.compute`), with the amounts and parameters as
+   typed values (nothing is written out as text and parsed again), so a number computed
+   from the store and one computed from a file follow one code path and carry the same
+   trace;
 5. saves the month's result set as a new version only if its inputs changed
    (:mod:`.results`).
 
@@ -21,6 +23,7 @@ the same sum for the others and lets a late reading recalculate one month only.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,11 +33,13 @@ import numpy as np
 from sqlalchemy import select
 
 from tansuan.accounting import data, inputs, results
+from tansuan.accounting.activity_file import read_inputs
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
+from tansuan.accounting.dispatch import SourceOutcome, compute
+from tansuan.accounting.method_inputs import Context, ElectricityInputs, Measure
 from tansuan.accounting.periods import Period, parse_period
 from tansuan.accounting.quality import grade
 from tansuan.accounting.rollup import Line, tonnes_to_grams
-from tansuan.calculate import calculate
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import gwp_set
 from tansuan.domain.result import EmissionResult
@@ -45,6 +50,9 @@ from tansuan.store.database import Store
 from tansuan.store.timeutil import DAY_US, HOUR_US
 
 Progress = Callable[[int, int], None]
+#: Where a source-month's inputs sit, in errors and traces: as the first source of an
+#: activity-data file (``sources[0].amount``), the form every stored trace has.
+SOURCE_PATH = "sources[0]"
 
 
 @dataclass
@@ -316,14 +324,18 @@ class Accountant:
         self, ctx: inputs.Context, source: EmissionSource, month: Period, previous: list[float]
     ) -> list[results.ResultSet]:
         notes: list[str] = []
-        raw: dict[str, Any] = {"id": source.id, "method": source.method}
+        # Typed values (amounts, measured parameters, hourly arrays) and the site model's
+        # fixed values as written (read once by the activity-file reader), by key.
+        typed: dict[str, object] = {}
+        written: dict[str, Any] = {}
         if source.fuel:
-            raw["fuel"] = source.fuel
+            written["fuel"] = source.fuel
         if source.material:
-            raw["material" if source.method != "refrigerant" else "refrigerant"] = source.material
+            key = "material" if source.method != "refrigerant" else "refrigerant"
+            written[key] = source.material
         provenance: dict[str, Any] = {}
         if source.method == "cems":
-            activity = inputs.cems_inputs(ctx, source, month, raw)
+            activity = inputs.cems_inputs(ctx, source, month, typed)
         elif source.method in ("mass_balance",):
             raise ConfigError(
                 "mass-balance sources need stream lists; compute them with `tansuan calc`",
@@ -335,40 +347,41 @@ class Accountant:
                 notes.append(
                     f"{month.label}: 无活动数据 / no activity data — the month counts as 0"
                 )
-            amount = 0.0 if activity.value is None else activity.value
+            amount = Measure(0.0 if activity.value is None else activity.value, activity.unit)
             if source.method == "direct":
-                raw["gases"] = {source.material or "CO2": f"{amount!r} {activity.unit}"}
-                raw.pop("material", None)
+                typed["gases"] = ((source.material or "CO2", amount),)
+                written.pop("material", None)
             else:
-                raw["amount"] = f"{amount!r} {activity.unit}"
+                typed["amount"] = amount
             if activity.value is not None:
                 previous.append(activity.value)
         notes += activity.notes
         provenance["activity"] = list(activity.sources)
-        provenance["parameters"] = inputs.parameters(ctx, source, month, raw, notes)
-        doc = {
-            "gwp": self.gwp.name,
-            "year": month.start.year,
-            "on": month.start.isoformat(),
-            "region": ctx.site.grid_region,
-            "sources": [raw],
-        }
+        provenance["parameters"] = inputs.parameters(ctx, source, month, typed, written, notes)
+        run = Context(
+            catalog=self.catalog,
+            gwp=self.gwp,
+            year=month.start.year,
+            on=month.start,
+            region=ctx.site.grid_region,
+        )
+        source_inputs = read_inputs(source.method, written, typed=typed, path=SOURCE_PATH)
         bases = ["location"]
-        if source.method == "electricity" and any(k in raw for k in inputs.MARKET_KEYS):
+        if source.method == "electricity" and any(
+            k in typed or k in written for k in inputs.MARKET_KEYS
+        ):
             bases.append("market")
         lines: list[results.ResultLine] = []
         traces: dict[str, Any] = {}
         factors: list[Any] = []
         for basis in bases:
-            if source.method == "electricity":
-                raw["basis"] = basis
-            calculation = calculate(doc, catalog=self.catalog)
-            outcome = calculation.sources[0]
-            result = outcome.result
+            if isinstance(source_inputs, ElectricityInputs):
+                source_inputs = dataclasses.replace(source_inputs, basis=basis)
+            result = compute(run, source_inputs, path=SOURCE_PATH)
             if not isinstance(result, EmissionResult):
                 raise ConfigError("energy sources carry no emissions", field=source.id)
             scope = _scope(source, basis)
-            traces[scope] = outcome.as_dict()["trace"]
+            traces[scope] = SourceOutcome(source.id, source.method, result).as_dict()["trace"]
             factors += [
                 (scope, p.name, p.factor_id or p.origin.value, p.value, p.unit)
                 for p in (*result.trace.inputs, *result.trace.factors)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tansuan.accounting import data, gaps
+from tansuan.accounting.method_inputs import Hourly, Measure
 from tansuan.accounting.periods import Period
 from tansuan.domain import units
 from tansuan.domain.catalog import shipped_catalog
@@ -217,15 +218,24 @@ def parameters(
     ctx: Context,
     source: EmissionSource,
     month: Period,
-    raw: dict[str, Any],
+    typed: dict[str, object],
+    written: dict[str, Any],
     notes: list[str],
 ) -> dict[str, Any]:
+    """The source's parameters for ``month``, into ``typed`` or ``written`` by name.
+
+    A measured value (a series or a point) goes into ``typed`` as a
+    :class:`~tansuan.accounting.method_inputs.Measure` in its own unit; a fixed value of the
+    site model into ``written`` as written there (the activity-file reader reads it).
+    Returns where each parameter came from, for the trace.
+    """
     used: dict[str, Any] = {}
     for name, ref in source.parameters.items():
         if source.method == "cems" and name in CEMS_HOURLY and ref.point is not None:
             continue  # already given hour by hour with the concentration and flow
         if ref.value is not None:
-            raw[name] = ref.value
+            typed.pop(name, None)
+            written[name] = ref.value
             used[name] = {"value": ref.value}
             continue
         if ref.series is not None:
@@ -243,12 +253,13 @@ def parameters(
                 "the guideline default is used for this month"
             )
             continue
-        raw[name] = f"{value!r} {unit}"
+        written.pop(name, None)
+        typed[name] = Measure(value, unit)
     return used
 
 
 def cems_inputs(
-    ctx: Context, source: EmissionSource, month: Period, raw: dict[str, Any]
+    ctx: Context, source: EmissionSource, month: Period, typed: dict[str, object]
 ) -> Activity:
     """Hourly arrays for a CEMS source: concentration and flow (the activity), plus the
     flue-gas conditions given as points (moisture, temperature, pressures), hour by hour.
@@ -289,7 +300,7 @@ def cems_inputs(
         usable &= ~np.isnan(filled.values)
     for key, unit, filled in arrays:
         values = filled.values[usable].tolist() if usable.any() else [0.0]
-        raw[key] = {"unit": unit, "values": values}
+        typed[key] = Hourly(tuple(values), unit)
     notes: tuple[str, ...] = ()
     missing = int((~usable).sum())
     if missing:

@@ -19,7 +19,7 @@ def calc(
     """Compute the emissions of an activity-data file / 计算活动数据文件的排放量."""
     import orjson
 
-    from tansuan.calculate import calculate_file
+    from tansuan.accounting.activity_file import calculate_file
 
     try:
         calculation = calculate_file(file)

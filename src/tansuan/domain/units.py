@@ -69,21 +69,36 @@ def unit(text: str) -> pint.Unit:
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
-def parse(text: str | float | int, *, field: str | None = None) -> pint.Quantity[float]:
-    """Parse ``"10000 t"`` into a pint Quantity; a bare number is dimensionless."""
+def split(text: str | float | int, *, field: str | None = None) -> tuple[float, str]:
+    """The number and the unit text of ``"10000 t"``; the unit is checked, not converted.
+
+    A bare number (or a text without a unit) is ``dimensionless``. The errors are those of
+    :func:`parse`, which this reads for.
+
+    >>> split("50 1e4Nm3")
+    (50.0, '1e4Nm3')
+    """
     if isinstance(text, bool):
         raise UnitError(f"expected a quantity, got {text!r}", field=field)
     if isinstance(text, int | float):
-        return Quantity(float(text), ureg.dimensionless)
+        return float(text), "dimensionless"
     match = _NUMBER.match(str(text))
     if not match:
         raise UnitError(f"expected a number followed by a unit, got {text!r}", field=field)
     number, unit_text = match.groups()
+    if not unit_text:
+        return float(number), "dimensionless"
     try:
-        parsed_unit = unit(unit_text) if unit_text else ureg.dimensionless
+        unit(unit_text)
     except UnitError as exc:
         raise UnitError(exc.message, field=field) from None
-    return Quantity(float(number), parsed_unit)
+    return float(number), unit_text
+
+
+def parse(text: str | float | int, *, field: str | None = None) -> pint.Quantity[float]:
+    """Parse ``"10000 t"`` into a pint Quantity; a bare number is dimensionless."""
+    number, unit_text = split(text, field=field)
+    return Quantity(number, unit(unit_text))
 
 
 def magnitude(
@@ -106,6 +121,33 @@ def magnitude(
             f"expected something convertible to {to} ({target.dimensionality})",
             field=field,
         ) from None
+
+
+def convert(
+    value: float, from_unit: str, to_unit: str, *, field: str | None = None, shown: str = ""
+) -> float:
+    """A number in ``from_unit`` converted to ``to_unit``: ``value × factor(from, to)``.
+
+    The same number :func:`magnitude` gives for the quantity written as text (pint converts
+    by multiplying with the same factor), without writing and parsing any text. Offset
+    units (°C ↔ K) are converted by pint. A wrong dimension raises :class:`UnitError`
+    naming ``field`` and both units, worded as :func:`magnitude` words it; ``shown`` is the
+    quantity as the user wrote it (default ``"<value> <from_unit>"``).
+    """
+    if from_unit == to_unit:
+        return value
+    source, target = unit(from_unit), unit(to_unit)
+    if source.dimensionality != target.dimensionality:
+        raise UnitError(
+            f"{shown or f'{value!r} {from_unit}'} has unit {source:~P} "
+            f"({source.dimensionality}); expected something convertible to {to_unit} "
+            f"({target.dimensionality})",
+            field=field,
+        )
+    try:
+        return value * factor(from_unit, to_unit)
+    except UnitError:  # an offset unit: not a pure factor
+        return float(Quantity(value, source).to(target).magnitude)
 
 
 @lru_cache(maxsize=4096)

@@ -2,8 +2,9 @@
 
 Both runs simulate the same days with the same seed (so weather and noise are the
 same); only the change differs. Energy and emissions are then computed by the same
-domain methods as ``tansuan calc`` (:func:`tansuan.calculate.calculate`) from the
-simulated activity data, with every factor from the shipped tables:
+domain methods as ``tansuan calc`` (the method dispatch,
+:func:`tansuan.accounting.dispatch.calculate`) from the simulated activity data, passed
+as typed quantities, with every factor from the shipped tables:
 
 * fans: scheduled remote control (the shipyard case) and/or a VFD on every fan with
   temperature-led speed control (power ∝ speed³);
@@ -20,12 +21,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from tansuan.calculate import calculate
+from tansuan.accounting.dispatch import calculate
+from tansuan.accounting.method_inputs import (
+    Carrier,
+    CombustionInputs,
+    Context,
+    ElectricityInputs,
+    EnergyInputs,
+    Measure,
+    ProcessInputs,
+    SourceInputs,
+)
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
+from tansuan.domain.gases import gwp_set
 from tansuan.errors import InputError, UnknownFactor
 from tansuan.twin import demo
 from tansuan.twin.calendar import local_days
@@ -135,8 +146,8 @@ def _outcome(
     year: int,
     catalog: FactorCatalog,
 ) -> Outcome:
-    sources: list[dict[str, Any]] = []
-    carriers: list[dict[str, Any]] = []
+    sources: list[tuple[str, SourceInputs]] = []
+    carriers: list[Carrier] = []
     fuel_amounts: dict[str, tuple[float, str]] = {}
     cost = 0.0
     for boiler_id, burnt_t in activity.fuel_t.items():
@@ -154,28 +165,37 @@ def _outcome(
         fuel_amounts[key] = (total + amount, unit)
         cost += amount * price
     for key, (amount, unit) in fuel_amounts.items():
-        sources.append({"id": f"fuel-{key}", "method": "combustion", "fuel": key,
-                        "amount": f"{amount!r} {unit}"})  # fmt: skip
+        sources.append((f"fuel-{key}", CombustionInputs(fuel=key, amount=Measure(amount, unit))))
         ncv = catalog.lookup("ncv", key).parameter("ncv")
         carriers.append(
-            {"carrier": key, "amount": f"{amount!r} {unit}", "ncv": f"{ncv.value!r} {ncv.unit}"}
+            Carrier(key, amount=Measure(amount, unit), ncv=Measure(ncv.value, ncv.unit))
         )
     if activity.clinker_t:
         kiln = next(d for _, d in plant.devices if d.device_class == "kiln")
         tags = dict(t.partition(":")[::2] for t in kiln.tags)
-        sources.append({"id": "clinker", "method": "process", "material": "clinker",
-                        "amount": f"{activity.clinker_t!r} t", "cao": float(tags.get("cao", 0.65)),
-                        "mgo": float(tags.get("mgo", 0.02))})  # fmt: skip
+        clinker = ProcessInputs(
+            material="clinker",
+            amount=Measure(activity.clinker_t, "t"),
+            cao=Measure(float(tags.get("cao", 0.65))),
+            mgo=Measure(float(tags.get("mgo", 0.02))),
+        )
+        sources.append(("clinker", clinker))
     mwh = activity.site_kwh / 1000.0
     if mwh:
-        sources.append({"id": "grid", "method": "electricity",
-                        "amount": f"{mwh * (1 - change.green_share)!r} MWh"})  # fmt: skip
-        carriers.append({"carrier": "electricity", "amount": f"{mwh!r} MWh"})
+        grid = ElectricityInputs(amount=Measure(mwh * (1 - change.green_share), "MWh"))
+        sources.append(("grid", grid))
+        carriers.append(Carrier("electricity", amount=Measure(mwh, "MWh")))
         cost += activity.site_kwh * prices.electricity_cny_per_kwh
     if carriers:
-        sources.append({"id": "energy", "method": "energy", "carriers": carriers})
-    doc = {"gwp": "AR5", "year": year, "region": plant.site.grid_region, "sources": sources}
-    calc = calculate(doc, catalog=catalog)
+        sources.append(("energy", EnergyInputs(carriers=tuple(carriers))))
+    context = Context(
+        catalog=catalog,
+        gwp=gwp_set("AR5"),
+        year=year,
+        on=dt.date(year, 1, 1),
+        region=plant.site.grid_region,
+    )
+    calc = calculate(context, sources)
     scope1 = sum(o.co2e_t for o in calc.sources if o.method in ("combustion", "process"))
     scope2 = sum(o.co2e_t for o in calc.sources if o.method == "electricity")
     tce = 0.0

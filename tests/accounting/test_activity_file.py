@@ -1,4 +1,4 @@
-"""`tansuan calc`: the orchestrator over the domain methods, and the CLI."""
+"""`tansuan calc`: reading an activity-data file into typed inputs, the methods, the CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tansuan.calculate import calculate, calculate_file
+from tansuan.accounting.activity_file import calculate, calculate_file
 from tansuan.cli import app
 from tansuan.errors import InputError, MissingParameter, UnitError, UnknownFactor
 
@@ -183,3 +183,12 @@ def test_power_guideline_series_for_coal() -> None:
     assert calculation.total_co2e_t == pytest.approx(2239.71, rel=1e-9)
     trace = calculation.as_json()["sources"][0]["trace"]
     assert "fuel.mee_power.raw_coal.carbon_per_heat.2022" in trace["defaults_used"]
+
+
+def test_a_value_is_read_only_when_its_method_uses_it() -> None:
+    """``cao`` belongs to clinker: garbage there fails a clinker source, not a limestone one."""
+    limestone = {"method": "process", "material": "limestone", "amount": "5 t", "cao": "abc"}
+    assert calculate(doc(limestone)).total_co2e_t == pytest.approx(2.2, rel=1e-12)
+    with pytest.raises(UnitError) as info:
+        calculate(doc({**limestone, "material": "clinker", "mgo": 0.02}))
+    assert info.value.field == "sources[0].cao"
