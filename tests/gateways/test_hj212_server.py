@@ -423,6 +423,9 @@ def test_counters_for_metrics(sink: SqliteSink) -> None:
     assert "# HELP tansuan_hj212_errors_total" in text
 
 
+@pytest.mark.real_clock(
+    "the gateway sets a logger to the real time: the real clock is what is tested"
+)
 def test_time_calibration_request_gets_a_set_time_command(sink: SqliteSink) -> None:
     """1013 from a logger: 9013 when asked, then 1012 with the site's local time."""
     import datetime as dt

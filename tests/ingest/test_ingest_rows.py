@@ -25,6 +25,7 @@ def rows_of(store, table: str) -> list[tuple]:
         return [tuple(r) for r in connection.exec_driver_sql(f"SELECT * FROM {table}")]
 
 
+@pytest.mark.real_clock("ingest judges a reading from the future against the real clock")
 def test_units_are_converted_and_bad_rows_quarantined_without_blocking(store) -> None:
     ingestor = Ingestor(store)
     result = ingestor.ingest(

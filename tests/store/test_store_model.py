@@ -27,6 +27,7 @@ def test_first_load_counts_every_entity(db_url: str) -> None:
     store.close()
 
 
+@pytest.mark.real_clock("a point is retired at the real time its model is loaded")
 def test_edited_model_applies_new_changed_retired_and_keeps_data(store: Store) -> None:
     Ingestor(store).ingest([Reading("site", "fuel", T0, 2.0)])
     points = copy.deepcopy(DEFAULT_POINTS)

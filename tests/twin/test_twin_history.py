@@ -90,6 +90,7 @@ def test_cli_backfill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         get_settings.cache_clear()
 
 
+@pytest.mark.real_clock("the live twin runs at the real time and continues the backfill up to it")
 def test_live_twin_runs_on_from_the_backfill_without_a_jump(
     tmp_path: Path, mini_model: SiteModel
 ) -> None:

@@ -29,6 +29,9 @@ from tansuan.twin.faults import Fault
 from tansuan.twin.history import save_state, state_path
 from tansuan.web.app import create_app
 
+#: The live twin speaks the real protocols at the real time.
+pytestmark = pytest.mark.real_clock("live data over real protocols, stamped with the real time")
+
 #: The server's ingest token; the twin sends it as a bearer token.
 TOKEN = "twin-test-token"
 

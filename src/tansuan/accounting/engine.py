@@ -47,7 +47,7 @@ from tansuan.errors import ConfigError, NotFound, TansuanError
 from tansuan.site.model import EmissionSource, Site, SiteModel
 from tansuan.store import schema as store_schema
 from tansuan.store.database import Store
-from tansuan.store.timeutil import DAY_US, HOUR_US
+from tansuan.store.timeutil import DAY_US, HOUR_US, local_days
 
 Progress = Callable[[int, int], None]
 #: Where a source-month's inputs sit, in errors and traces: as the first source of an
@@ -477,8 +477,6 @@ def _months_between(start: int, end: int) -> list[str]:
 
 
 def _months_of(stamps: Iterable[int], timezone: str) -> set[str]:
-    from tansuan.store.timeutil import local_days
-
     array = np.fromiter(stamps, dtype=np.int64)
     if array.size == 0:
         return set()

@@ -5,12 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-#: Quality flags (HJ 212-2017 Table 8). N normal; F instrument stopped; M maintenance;
-#: S manually set value; D instrument fault; C calibration; T above the upper measuring
-#: limit; B instrument <-> data-logger communication fault.
-QUALITY_FLAGS = frozenset("NFMSDCTB")
-#: Flags whose values are not valid measurements (HJ 212 Appendix C notes, HJ 75).
-INVALID_FLAGS = frozenset("FMDCB")
+from tansuan.domain.quality import INVALID_FLAGS, QUALITY_FLAGS
+
+__all__ = ["INVALID_FLAGS", "QUALITY_FLAGS", "Reading"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from tansuan.reports.model import Report
 from tansuan.reports.receipt import Issued, issue
 from tansuan.site.model import SiteModel
 from tansuan.store import Store
+from tansuan.store.documents import current_model
 
 KINDS = ("annual", "inventory", "energy")
 
@@ -85,8 +86,6 @@ def render(
     store = store or Store()
     try:
         if model is None:
-            from tansuan.store.documents import current_model
-
             model = current_model(store)
         report = build(store, model, kind, site, year, month, lang, layout=layout)
         tx = Lang(lang)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tansuan.domain import units
+from tansuan.errors import NotFound
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 Slug = Annotated[str, Field(pattern=SLUG)]
@@ -323,8 +324,6 @@ class SiteModel(_Model):
         for site in self.sites():
             if site.id == site_id:
                 return site
-        from tansuan.errors import NotFound
-
         raise NotFound(f"no site {site_id!r} in organisation {self.organisation.id!r}")
 
 

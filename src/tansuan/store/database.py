@@ -22,6 +22,7 @@ from tansuan.errors import StoreError, TansuanError
 from tansuan.settings import Settings, get_settings
 from tansuan.site.model import SiteModel
 from tansuan.store import engine as engines
+from tansuan.store.documents import save_document
 from tansuan.store.entities import LoadSummary, load_model
 
 #: Advisory-lock key of the single PostgreSQL writer ("tansuan" on a phone keypad).
@@ -86,8 +87,6 @@ class Store:
 
     def load_model(self, model: SiteModel, source: str = "") -> LoadSummary:
         """Apply a site model (new, changed, retired entities); see :mod:`.entities`."""
-        from tansuan.store.documents import save_document
-
         with self.write() as connection:
             summary = load_model(connection, model, source)
             save_document(connection, summary.version_id, model)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Table, select
 
-from tansuan.ingest.reading import INVALID_FLAGS
+from tansuan.domain.quality import INVALID_FLAGS
 from tansuan.store import schema
 from tansuan.store.timeutil import from_us
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -26,13 +26,34 @@ import orjson
 from tansuan import clock
 from tansuan.domain import units
 from tansuan.ingest import manual
-from tansuan.platform import Platform
+from tansuan.ingest.ingestor import Ingestor
+from tansuan.ingest.manual import EntryHook
+from tansuan.settings import Settings
 from tansuan.site.model import Series, SeriesKind, Site, SiteModel
+from tansuan.store import Store
 from tansuan.twin import faults as faults_mod
 from tansuan.twin.calendar import day_grid, local_days
 from tansuan.twin.faults import Fault
 from tansuan.twin.frame import Frame
 from tansuan.twin.plant import DayTotals, Plant, TwinSpec
+
+
+class Target(Protocol):
+    """What a backfill writes through: the platform's store, its one ingestor and the hooks
+    of manual entries (a :class:`tansuan.platform.Platform` is one). The twin takes it
+    from its caller instead of importing the platform that wires everything."""
+
+    settings: Settings
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def ingestor(self) -> Ingestor: ...
+
+    @property
+    def manual_hooks(self) -> Sequence[EntryHook]: ...
+
 
 #: Rows handed to the ingestor per batch.
 BATCH_ROWS = 250_000
@@ -73,7 +94,7 @@ def load_state(path: Path) -> dict[str, Any] | None:
 
 
 def backfill(
-    platform: Platform,
+    platform: Target,
     model: SiteModel,
     spec: TwinSpec,
     *,
@@ -152,7 +173,7 @@ def backfill(
     return report
 
 
-def _ingest(platform: Platform, site_id: str, frame: Frame, report: BackfillReport) -> None:
+def _ingest(platform: Target, site_id: str, frame: Frame, report: BackfillReport) -> None:
     t0 = time.perf_counter()
     result = platform.ingestor.ingest_columns(
         site_id,
@@ -170,7 +191,7 @@ def _ingest(platform: Platform, site_id: str, frame: Frame, report: BackfillRepo
 
 
 def _manual(
-    platform: Platform,
+    platform: Target,
     site: Site,
     plant: Plant,
     spec: TwinSpec,

@@ -88,10 +88,11 @@ class MqttSender:
     def __init__(self, url: str, prefix: str, site_id: str, timeout_s: float) -> None:
         import uuid
 
+        # deferred: paho-mqtt is loaded only when the live twin publishes over MQTT
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-        from tansuan.gateways.mqtt import BrokerAddress
+        from tansuan.gateways.mqtt import BrokerAddress  # deferred: with paho-mqtt
 
         address = BrokerAddress.parse(url)
         self.topic = f"{prefix}/{site_id}"
