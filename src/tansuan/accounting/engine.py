@@ -43,6 +43,7 @@ from tansuan.accounting.rollup import Line, tonnes_to_grams
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import gwp_set
 from tansuan.domain.result import EmissionResult
+from tansuan.domain.scope import Scope
 from tansuan.errors import ConfigError, NotFound, TansuanError
 from tansuan.site.model import EmissionSource, Site, SiteModel
 from tansuan.store import schema as store_schema
@@ -451,9 +452,8 @@ class Accountant:
 
 
 def _scope(source: EmissionSource, basis: str) -> str:
-    if source.scope == 2:
-        return f"2-{basis}"
-    return str(source.scope)
+    """The stored scope value (plain text: traces are JSON with scope keys)."""
+    return Scope.of(source.scope, basis).value
 
 
 def _carrier(source: EmissionSource) -> str:

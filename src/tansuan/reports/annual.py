@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from tansuan.domain.scope import Scope
 from tansuan.reports import charts
 from tansuan.reports.common import cover, entity_facts, facilities, quality, sum_by, t
 from tansuan.reports.evidence import evidence_intro, evidence_table
@@ -417,9 +418,9 @@ def _production(inputs: Inputs, tx: Lang, title: str) -> Table:
     year_output: dict[str, float] = defaultdict(float)
     for m in inputs.months:
         direct = sum(
-            v for (p, s), v in by.items() if p == m and s not in ("2-location", "2-market")
+            v for (p, s), v in by.items() if p == m and s not in (Scope.LOCATION, Scope.MARKET)
         )
-        indirect = sum(v for (p, s), v in by.items() if p == m and s == "2-location")
+        indirect = sum(v for (p, s), v in by.items() if p == m and s == Scope.LOCATION)
         year_direct += direct
         year_indirect += indirect
         outputs = [inputs.production[s].get(m) for s in series]

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from tansuan import __version__, clock
 from tansuan.accounting.rollup import Line, grams_to_tonnes
+from tansuan.domain.scope import in_total
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Column, Section, Table
@@ -13,16 +14,11 @@ from tansuan.reports.model import Column, Section, Table
 NOT_RECORDED = ("（站点模型未登记）", "(not recorded in the site model)")
 
 
-def in_total(line: Line) -> bool:
-    """Scope 2 market-based lines are reported beside the totals, never added into them."""
-    return line.scope != "2-market"
-
-
 def sum_by(lines: list[Line], *keys: str, market: bool = False) -> dict[tuple[str, ...], int]:
     """co2e [g] summed by line attributes; market-based lines only when ``market``."""
     out: dict[tuple[str, ...], int] = defaultdict(int)
     for line in lines:
-        if (line.scope == "2-market") != market:
+        if in_total(line.scope) == market:
             continue
         out[tuple(str(getattr(line, k)) for k in keys)] += line.co2e_g
     return dict(out)

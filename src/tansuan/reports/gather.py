@@ -18,6 +18,7 @@ from tansuan.accounting import data, results
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import Period, month_period, year_period
 from tansuan.accounting.rollup import Line
+from tansuan.domain.scope import Scope
 from tansuan.errors import InputError, NotFound
 from tansuan.site.model import Company, EmissionSource, Site, SiteModel
 from tansuan.store import Store, schema
@@ -65,7 +66,7 @@ class Inputs:
 
     def totals_g(self, *, exclude_market: bool = True) -> int:
         return sum(
-            ln.co2e_g for ln in self.lines if not (exclude_market and ln.scope == "2-market")
+            ln.co2e_g for ln in self.lines if not (exclude_market and ln.scope == Scope.MARKET)
         )
 
 

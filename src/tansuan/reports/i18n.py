@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tansuan.domain.scope import Scope
 from tansuan.errors import InputError
 
 LANGS = ("zh", "en")
@@ -36,10 +37,10 @@ class Lang:
 
     def scope(self, scope: str) -> str:
         return {
-            "1": self("范围一", "Scope 1"),
-            "2-location": self("范围二（基于位置）", "Scope 2 (location-based)"),
-            "2-market": self("范围二（基于市场）", "Scope 2 (market-based)"),
-            "3": self("范围三", "Scope 3"),
+            Scope.DIRECT: self("范围一", "Scope 1"),
+            Scope.LOCATION: self("范围二（基于位置）", "Scope 2 (location-based)"),
+            Scope.MARKET: self("范围二（基于市场）", "Scope 2 (market-based)"),
+            Scope.VALUE_CHAIN: self("范围三", "Scope 3"),
         }.get(scope, scope)
 
     def method(self, method: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from tansuan.accounting.rollup import rollup
+from tansuan.domain.scope import Scope
 from tansuan.reports import charts
 from tansuan.reports.common import cover, sum_by, t
 from tansuan.reports.gather import Inputs
@@ -33,9 +34,9 @@ def build(inputs: Inputs, tx: Lang) -> Report:
     )
     report.sections.append(cover(inputs, tx, basis))
     scope1 = sum(v for (s,), v in sum_by(inputs.lines, "scope").items() if s == "1")
-    location = sum(v for (s,), v in sum_by(inputs.lines, "scope").items() if s == "2-location")
+    location = sum(v for (s,), v in sum_by(inputs.lines, "scope").items() if s == Scope.LOCATION)
     market = sum(sum_by(inputs.lines, "scope", market=True).values())
-    has_market = any(line.scope == "2-market" for line in inputs.lines)
+    has_market = any(line.scope == Scope.MARKET for line in inputs.lines)
     report.totals = {
         "total_co2e_g": inputs.totals_g(),
         "scope1_co2e_g": scope1,
@@ -58,7 +59,7 @@ def build(inputs: Inputs, tx: Lang) -> Report:
     )
     summary.add(
         [
-            tx.scope("2-market") + tx("（并列报告）", " (reported beside)"),
+            tx.scope(Scope.MARKET) + tx("（并列报告）", " (reported beside)"),
             t(market) if has_market else None,
         ]
     )
@@ -167,7 +168,7 @@ def _by_node(inputs: Inputs, tx: Lang) -> Table:
         ),
         columns=[Column(tx("层级", "Node")), Column("tCO2e", ",.3f")],
     )
-    totals = rollup([ln for ln in inputs.lines if ln.scope != "2-market"], "node")
+    totals = rollup([ln for ln in inputs.lines if ln.scope != Scope.MARKET], "node")
     for node in sorted(totals):
         if node.count("/") <= 3:  # group, company, site, first-level areas
             table.add([node, t(totals[node])])
