@@ -46,7 +46,7 @@ def _fail(error: TansuanError) -> None:
 
 def _setup(site_model: Path, source: str) -> tuple[Any, Any, Any]:
     from tansuan.gateways.runtime import load_model, make_sink
-    from tansuan.platform import open_gateway_sink
+    from tansuan.platform import open_gateway_sink  # deferred: loads store, ledger, accounting
     from tansuan.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
