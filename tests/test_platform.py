@@ -13,7 +13,7 @@ from tansuan.accounting.periods import parse_period
 from tansuan.gateways.runtime import make_sink
 from tansuan.ingest.reading import Reading
 from tansuan.ledger import schema as ledger_schema
-from tansuan.platform import open_platform
+from tansuan.platform import open_gateway_sink, open_platform
 from tansuan.settings import Settings
 from tansuan.site.validate import load
 from tansuan.store import Store
@@ -43,7 +43,8 @@ def test_gateway_sink_goes_through_ledger_and_accounting(
         )
         assert report.outcomes() == {"created": 1}
 
-        sink = make_sink(settings, source="mqtt")  # what `tansuan gateway mqtt` uses
+        # what `tansuan gateway mqtt` uses
+        sink = make_sink(settings, source="mqtt", open_sink=open_gateway_sink)
         sink([Reading("demo-site", "grid.energy", t0 + dt.timedelta(hours=3), 1400.0)])
         sink.__self__.close()  # type: ignore[attr-defined]  # the gateway's own platform
         with platform.store.read() as conn:

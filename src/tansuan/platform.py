@@ -10,7 +10,7 @@ is appended to the ledger too — all inside the same database transactions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +119,10 @@ def open_platform(settings: Settings | None = None, *, store: Store | None = Non
     return Platform(
         settings, store, ledger, Ingestor(store, batch_hooks=hooks), accountant, model, accountants
     )
+
+
+def open_gateway_sink(settings: Settings, source: str) -> Callable[[Sequence[Reading]], object]:
+    """A stand-alone gateway's sink: the ingest entry of a platform opened for
+    ``settings``, labelling its batches with ``source`` (hj212, mqtt, …). The opener
+    ``tansuan gateway …`` hands to :func:`tansuan.gateways.runtime.make_sink`."""
+    return open_platform(settings).for_source(source).sink

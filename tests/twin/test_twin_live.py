@@ -147,6 +147,7 @@ def test_live_data_over_mqtt_when_a_broker_is_configured(
 
     from tansuan.gateways.mqtt import MqttGateway
     from tansuan.gateways.runtime import make_sink
+    from tansuan.platform import open_gateway_sink
 
     broker = _broker_url()
     prefix = f"t-{uuid.uuid4().hex[:10]}"
@@ -155,7 +156,7 @@ def test_live_data_over_mqtt_when_a_broker_is_configured(
     settings = Settings(data_dir=tmp_path / "var", database_url=url)
     store = Store(url)
     store.load_model(demo.site_model("cement"))
-    sink = make_sink(settings, source="mqtt")
+    sink = make_sink(settings, source="mqtt", open_sink=open_gateway_sink)
     gateway = MqttGateway(
         sink, url=broker, client_id=f"gw-{prefix}", prefix=prefix, session_expiry_s=60,
         model=demo.site_model("cement"),
@@ -200,6 +201,7 @@ def test_meters_over_modbus_and_the_plc_over_opcua(
     from tansuan.gateways.modbus import ModbusGateway
     from tansuan.gateways.opcua import OpcUaGateway
     from tansuan.gateways.runtime import make_sink
+    from tansuan.platform import open_gateway_sink
 
     port = _free_port()
     endpoint = f"opc.tcp://127.0.0.1:{_free_port()}/tansuan/"
@@ -226,8 +228,8 @@ def test_meters_over_modbus_and_the_plc_over_opcua(
     gateway_model = model.model_copy(
         update={"organisation": org.model_copy(update={"companies": (company,)})}
     )
-    sink = make_sink(settings, source="modbus")
-    plc_sink = make_sink(settings, source="opcua")
+    sink = make_sink(settings, source="modbus", open_sink=open_gateway_sink)
+    plc_sink = make_sink(settings, source="opcua", open_sink=open_gateway_sink)
     options = live.LiveOptions(
         url=f"http://127.0.0.1:{_free_port()}",  # nobody there: the rest is retried
         tick_s=0.5, duration_s=5.0, hj212=None, modbus=True, modbus_ports={"meter-bus": port},

@@ -39,8 +39,7 @@ from dataclasses import dataclass, field
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from tansuan.errors import InputError
-from tansuan.gateways.base import COUNTERS, Sink
+from tansuan.gateways.base import COUNTERS, Backoff, HandOver, Link, Sink, hand_over, reconnecting
 from tansuan.ingest.reading import Reading
 from tansuan.site.model import Connection, ModbusAddress, Point, PointKind, SiteModel
 
@@ -181,49 +180,40 @@ class ModbusConnectionPoller:
         self.label = f"{site}/{connection.id}"
         self.blocks = plan_blocks(points)
         self.backoff_max_s = backoff_max_s
-        self.max_pending = max_pending
-        self.pending: list[Reading] = []
+        self.outbox: HandOver[Reading] = HandOver(max_pending)
+        self.link = Link("modbus", self.label, log)
         self.connected = asyncio.Event()
 
-    def _count(self, name: str, amount: float = 1, **labels: str) -> None:
-        COUNTERS.inc(name, amount, connection=self.label, **labels)
+    @property
+    def pending(self) -> list[Reading]:
+        """Readings a failed sink call left for the next poll, oldest first (a copy)."""
+        return self.outbox.snapshot()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, poll every ``poll_interval_s``, reconnect with back-off, until ``stop``."""
+        await reconnecting(
+            self.link,
+            self._connect_and_poll,
+            stop,
+            connected=self.connected,
+            backoff=Backoff(self.backoff_max_s),
+            errors=(TimeoutError, ModbusException, OSError),
+        )
+
+    async def _connect_and_poll(self, stop: asyncio.Event) -> None:
         c = self.connection
-        delay = 0.5
-        while not stop.is_set():
-            client = AsyncModbusTcpClient(
-                c.host or "", port=c.port or 502, timeout=c.timeout_s, retries=0, reconnect_delay=0
-            )
-            try:
-                if not await client.connect():
-                    raise ConnectionError(f"cannot connect to {c.host}:{c.port}")
-                self._count("tansuan_modbus_connections_total")
-                self.connected.set()
-                log.info("modbus %s: connected to %s:%s", self.label, c.host, c.port)
-                delay = 0.5
-                await self._poll_forever(client, stop)
-            except (TimeoutError, ModbusException, OSError) as error:
-                kind = "connect" if not self.connected.is_set() else "io"
-                self._count("tansuan_modbus_errors_total", kind=kind)
-                log.warning(
-                    "modbus %s: %s (%s); reconnecting in %.1f s",
-                    self.label,
-                    type(error).__name__,
-                    error,
-                    delay,
-                )
-            finally:
-                self.connected.clear()
-                client.close()
-            if stop.is_set():
-                break
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-            except TimeoutError:
-                pass
-            delay = min(delay * 2, self.backoff_max_s)
+        client = AsyncModbusTcpClient(
+            c.host or "", port=c.port or 502, timeout=c.timeout_s, retries=0, reconnect_delay=0
+        )
+        try:
+            if not await client.connect():
+                raise ConnectionError(f"cannot connect to {c.host}:{c.port}")
+            self.link.count("connections_total")
+            self.connected.set()
+            log.info("modbus %s: connected to %s:%s", self.label, c.host, c.port)
+            await self._poll_forever(client, stop)
+        finally:
+            client.close()
 
     async def _poll_forever(self, client: AsyncModbusTcpClient, stop: asyncio.Event) -> None:
         interval = self.connection.poll_interval_s
@@ -243,7 +233,7 @@ class ModbusConnectionPoller:
         """Read every block once and hand the readings to the sink; returns them.
 
         Raises the library's I/O errors (the caller reconnects)."""
-        self._count("tansuan_modbus_polls_total")
+        self.link.count("polls_total")
         unit = self.connection.unit_id
         readings: list[Reading] = []
         for block in self.blocks:
@@ -252,11 +242,11 @@ class ModbusConnectionPoller:
                 if block.function == "holding"
                 else client.read_input_registers
             )
-            self._count("tansuan_modbus_reads_total")
+            self.link.count("reads_total")
             response = await read(block.start, count=block.count, device_id=unit)
             ts = dt.datetime.now(dt.UTC)
             if response.isError():
-                self._count("tansuan_modbus_errors_total", kind="exception")
+                self.link.count("errors_total", kind="exception")
                 log.warning(
                     "modbus %s: %s registers %d..%d answered %s",
                     self.label,
@@ -271,37 +261,9 @@ class ModbusConnectionPoller:
                 lo = point.start - block.start
                 value = point.value(registers[lo : lo + point.end - point.start])
                 readings.append(Reading(self.site, point.point, ts, value))
-        await self._hand_over(readings)
+        self.outbox.extend(readings)
+        await hand_over(self.link, self.outbox, self.sink, retry_at="poll")
         return readings
-
-    async def _hand_over(self, readings: list[Reading]) -> None:
-        batch = self.pending + readings
-        if not batch:
-            return
-        try:
-            await asyncio.to_thread(self.sink, batch)
-        except InputError as error:
-            self._count("tansuan_modbus_errors_total", kind="rejected")
-            self._count("tansuan_modbus_dropped_total", len(batch))
-            log.error("modbus %s: ingest refused %d readings: %s", self.label, len(batch), error)
-            self.pending = []
-        except Exception as error:
-            self._count("tansuan_modbus_errors_total", kind="sink")
-            overflow = len(batch) - self.max_pending
-            if overflow > 0:
-                self._count("tansuan_modbus_dropped_total", overflow)
-                batch = batch[overflow:]
-            self.pending = batch
-            log.warning(
-                "modbus %s: sink failed (%s: %s); %d readings kept for the next poll",
-                self.label,
-                type(error).__name__,
-                error,
-                len(batch),
-            )
-        else:
-            self._count("tansuan_modbus_readings_total", len(batch))
-            self.pending = []
 
 
 class ModbusGateway:

@@ -9,15 +9,17 @@ The topic and payload scheme is in :mod:`tansuan.gateways.mqtt_payload` (and in
   process dies between receipt and commit, the broker still holds the message as
   in flight and re-delivers it when the same client id reconnects.
 * **Batching.** paho's network thread (``loop_start``) decodes each message and puts
-  it on a queue; one committer thread takes everything queued (up to ``batch_max``
-  messages) and makes *one* sink call for it, then acks the messages in the order they
-  arrived (MQTT 5 §4.6). ``receive_maximum`` (< 65,535) bounds the messages in flight.
+  it in a :class:`~tansuan.gateways.base.HandOver`; one committer thread takes
+  everything waiting (up to ``batch_max`` messages) and makes *one* sink call for it,
+  then acks the messages in the order they arrived (MQTT 5 §4.6). ``receive_maximum``
+  (< 65,535) bounds the messages in flight.
 * **Bad messages** (undecodable, unknown site or point, or refused by ingest with an
   :class:`~tansuan.errors.InputError`) are logged, counted in
   ``tansuan_mqtt_rejected_total{reason=…}``, reported as a JSON notice on
   ``<prefix>/_rejected`` and in :attr:`MqttGateway.rejections`, and **acked** so they
   are not re-delivered for ever. Any other sink failure (database down) is transient:
-  nothing is acked, the same batch is retried with exponential back-off.
+  nothing is acked, the same batch is retried with exponential back-off (0.5 s
+  doubling to ``reconnect_max_s``, :class:`~tansuan.gateways.base.Backoff`).
 * **Reconnects** with paho's exponential back-off (1 s doubling to
   ``reconnect_max_s``). Acks are only sent on the connection a message arrived on; a
   message received before a reconnect is re-delivered by the broker and acked then.
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import struct
 import threading
 from collections import deque
@@ -43,7 +44,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from tansuan.errors import ConfigError, InputError, Issue
-from tansuan.gateways.base import COUNTERS, Sink
+from tansuan.gateways.base import COUNTERS, Backoff, HandOver, Sink
 from tansuan.gateways.mqtt_payload import Rejected, Route, TopicScheme, decode
 from tansuan.ingest.reading import Reading
 from tansuan.site.model import SiteModel
@@ -231,7 +232,7 @@ class MqttGateway:
         self.rejections: deque[Issue] = deque(maxlen=100)
         self.connected = threading.Event()
         self._stop = threading.Event()
-        self._queue: queue.SimpleQueue[_Inbound] = queue.SimpleQueue()
+        self._inbox: HandOver[_Inbound] = HandOver()
         self._generation = 0
         self._committer: threading.Thread | None = None
         self._client: _BufferedClient = self._make_client()
@@ -366,26 +367,18 @@ class MqttGateway:
         except Rejected as error:
             issue = error.issue
             rejection = Issue(issue.code, f"{topic} {issue.path}", issue.detail)
-        self._queue.put(
+        self._inbox.put(
             _Inbound(msg.mid, msg.qos, self._generation, topic, msg.dup, readings, rejection)
         )
 
     # -- committer thread ----------------------------------------------------------
 
     def _commit_loop(self) -> None:
-        get = self._queue.get
-        get_nowait = self._queue.get_nowait
+        take = self._inbox.take
         while not self._stop.is_set():
-            try:
-                batch = [get(timeout=0.2)]
-            except queue.Empty:
-                continue
-            try:
-                while len(batch) < self.batch_max:
-                    batch.append(get_nowait())
-            except queue.Empty:
-                pass
-            self._commit(batch)
+            batch = take(self.batch_max, timeout=0.2)
+            if batch:
+                self._commit(batch)
 
     def _commit(self, batch: list[_Inbound]) -> None:
         good = [item for item in batch if item.readings]
@@ -423,7 +416,7 @@ class MqttGateway:
     def _deliver(self, readings: list[Reading]) -> object:
         """Sink the readings: ``None`` when committed, an Issue when ingest refuses them,
         ``_STOPPED`` when stopped while retrying a transient failure."""
-        delay = 0.5
+        backoff = Backoff(self.reconnect_max_s)
         while True:
             try:
                 self.sink(readings)
@@ -436,11 +429,10 @@ class MqttGateway:
                     type(error).__name__,
                     error,
                     len(readings),
-                    delay,
+                    backoff.delay,
                 )
-                if self._stop.wait(delay):
+                if backoff.wait_blocking(self._stop):
                     return _STOPPED
-                delay = min(delay * 2, self.reconnect_max_s)
             else:
                 COUNTERS.inc("tansuan_mqtt_commits_total")
                 return None

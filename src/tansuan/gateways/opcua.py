@@ -37,8 +37,7 @@ from asyncua.common.node import Node
 from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError
 
-from tansuan.errors import InputError
-from tansuan.gateways.base import COUNTERS, Sink
+from tansuan.gateways.base import COUNTERS, Backoff, HandOver, Link, Sink, hand_over, reconnecting
 from tansuan.ingest.reading import Reading
 from tansuan.site.model import Connection, OpcUaAddress, SiteModel
 
@@ -103,13 +102,13 @@ class _Handler:
 
     def datachange_notification(self, node: Node, val: Any, data: Any) -> None:
         owner = self.owner
-        owner.count("tansuan_opcua_notifications_total")
+        owner.link.count("notifications_total")
         target = self.by_node.get(node.nodeid)
         if target is None:
             return
         dv = data.monitored_item.Value
         if val is None and dv.StatusCode is not None and not dv.StatusCode.is_good():
-            owner.count("tansuan_opcua_errors_total", kind="status")
+            owner.link.count("errors_total", kind="status")
             log.warning(
                 "opcua %s: node %s reports %s without a value",
                 owner.label,
@@ -122,7 +121,7 @@ class _Handler:
         elif isinstance(val, int | float):
             value = float(val)
         else:
-            owner.count("tansuan_opcua_errors_total", kind="type")
+            owner.link.count("errors_total", kind="type")
             log.warning(
                 "opcua %s: node %s sent a %s, not a number; skipped",
                 owner.label,
@@ -131,7 +130,7 @@ class _Handler:
             )
             return
         ts = _utc(dv.SourceTimestamp) or _utc(dv.ServerTimestamp) or dt.datetime.now(dt.UTC)
-        owner.buffer.append(
+        owner.outbox.put(
             Reading(target.site, target.point, ts, value, quality=quality_of(dv.StatusCode))
         )
 
@@ -155,52 +154,32 @@ class OpcUaConnectionClient:
         max_pending: int = 100_000,
     ) -> None:
         self.sink = sink
-        self.site = site
         self.connection = connection
         self.points = list(points)
         self.label = f"{site}/{connection.id}"
         self.backoff_max_s = backoff_max_s
         self.flush_s = flush_s
         self.watchdog_s = watchdog_s
-        self.max_pending = max_pending
-        self.buffer: list[Reading] = []
+        self.outbox: HandOver[Reading] = HandOver(max_pending)
+        self.link = Link("opcua", self.label, log)
         self.connected = asyncio.Event()
-
-    def count(self, name: str, amount: float = 1, **labels: str) -> None:
-        COUNTERS.inc(name, amount, connection=self.label, **labels)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, subscribe, flush readings; reconnect with back-off; until ``stop``."""
         flusher = asyncio.create_task(self._flush_loop(stop))
-        delay = 0.5
         try:
-            while not stop.is_set():
-                try:
-                    await self._session(stop)
-                    delay = 0.5
-                except (TimeoutError, OSError, UaError) as error:
-                    kind = "io" if self.connected.is_set() else "connect"
-                    self.count("tansuan_opcua_errors_total", kind=kind)
-                    log.warning(
-                        "opcua %s: %s (%s); reconnecting in %.1f s",
-                        self.label,
-                        type(error).__name__,
-                        error,
-                        delay,
-                    )
-                finally:
-                    self.connected.clear()
-                if stop.is_set():
-                    break
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                except TimeoutError:
-                    pass
-                delay = min(delay * 2, self.backoff_max_s)
+            await reconnecting(
+                self.link,
+                self._session,
+                stop,
+                connected=self.connected,
+                backoff=Backoff(self.backoff_max_s),
+                errors=(TimeoutError, OSError, UaError),
+            )
         finally:
             if stop.is_set():
                 await flusher  # returns once stop is set, after a last flush
-                if self.buffer:
+                if len(self.outbox):
                     await self._flush()
             else:  # cancelled
                 flusher.cancel()
@@ -224,7 +203,7 @@ class OpcUaConnectionClient:
                 )
                 for point, result in zip(points, results, strict=True):
                     if isinstance(result, ua.StatusCode):
-                        self.count("tansuan_opcua_errors_total", kind="node")
+                        self.link.count("errors_total", kind="node")
                         log.error(
                             "opcua %s: cannot monitor node %s of point %s: %s",
                             self.label,
@@ -232,7 +211,7 @@ class OpcUaConnectionClient:
                             point.point,
                             result.name,
                         )
-            self.count("tansuan_opcua_connections_total")
+            self.link.count("connections_total")
             self.connected.set()
             log.info("opcua %s: subscribed to %d node(s) at %s", self.label, len(self.points), url)
             while not stop.is_set():
@@ -257,32 +236,7 @@ class OpcUaConnectionClient:
             await self._flush()
 
     async def _flush(self) -> None:
-        batch, self.buffer = self.buffer, []
-        if not batch:
-            return
-        try:
-            await asyncio.to_thread(self.sink, batch)
-        except InputError as error:
-            self.count("tansuan_opcua_errors_total", kind="rejected")
-            self.count("tansuan_opcua_dropped_total", len(batch))
-            log.error("opcua %s: ingest refused %d readings: %s", self.label, len(batch), error)
-        except Exception as error:
-            self.count("tansuan_opcua_errors_total", kind="sink")
-            batch += self.buffer
-            overflow = len(batch) - self.max_pending
-            if overflow > 0:
-                self.count("tansuan_opcua_dropped_total", overflow)
-                batch = batch[overflow:]
-            self.buffer = batch
-            log.warning(
-                "opcua %s: sink failed (%s: %s); %d readings kept for the next flush",
-                self.label,
-                type(error).__name__,
-                error,
-                len(batch),
-            )
-        else:
-            self.count("tansuan_opcua_readings_total", len(batch))
+        await hand_over(self.link, self.outbox, self.sink, retry_at="flush")
 
 
 class OpcUaGateway:

@@ -2,25 +2,33 @@
 
 ``make_sink`` is the one place that decides where gateways hand their readings. With
 the setting ``gateway_sink`` (``module:factory``) it imports ``factory`` and calls it
-with the settings; without it, it uses the platform's one ingest entry
-(:mod:`tansuan.platform`: store, ledger leaf per batch, accounting stale marks).
+with the settings; without it, it calls the ``open_sink`` its caller passes — in
+production the platform's one ingest entry (store, ledger leaf per batch, accounting
+stale marks), which sits above the gateways and so is handed down, not imported here.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 from tansuan.errors import ConfigError
 from tansuan.gateways.base import Sink
 from tansuan.settings import Settings
 from tansuan.site.model import SiteModel
+from tansuan.site.validate import load
+
+#: Opens the default sink for a gateway: ``open_sink(settings, source)``, where
+#: ``source`` names the gateway (``hj212``, ``mqtt``, ``modbus``, ``opcua``).
+SinkOpener = Callable[[Settings, str], Sink]
 
 
-def make_sink(settings: Settings, *, source: str = "gateway") -> Sink:
+def make_sink(settings: Settings, *, source: str = "gateway", open_sink: SinkOpener) -> Sink:
     """The sink gateways hand readings to.
 
-    ``source`` names the gateway (``mqtt``, ``modbus``, ``opcua``) for ingest's records.
+    ``source`` names the gateway (``mqtt``, ``modbus``, ``opcua``) for ingest's records;
+    ``open_sink`` makes the sink when the setting ``gateway_sink`` does not name one.
 
     Raises
     ------
@@ -39,13 +47,9 @@ def make_sink(settings: Settings, *, source: str = "gateway") -> Sink:
         if not callable(sink):
             raise ConfigError(f"{settings.gateway_sink!r} did not return a callable sink")
         return sink  # type: ignore[no-any-return]
-    from tansuan.platform import open_platform
-
-    return open_platform(settings).for_source(source).sink
+    return open_sink(settings, source)
 
 
 def load_model(path: Path) -> SiteModel:
     """The site model a gateway serves (validated; raises ValidationFailed)."""
-    from tansuan.site.validate import load
-
     return load(path)

@@ -36,12 +36,13 @@ class Lang:
         return self("计算值", "calculated")
 
     def scope(self, scope: str) -> str:
-        return {
+        names: dict[str, str] = {
             Scope.DIRECT: self("范围一", "Scope 1"),
             Scope.LOCATION: self("范围二（基于位置）", "Scope 2 (location-based)"),
             Scope.MARKET: self("范围二（基于市场）", "Scope 2 (market-based)"),
             Scope.VALUE_CHAIN: self("范围三", "Scope 3"),
-        }.get(scope, scope)
+        }
+        return names.get(scope, scope)
 
     def method(self, method: str) -> str:
         """Source category as the MEE report names it (附表1 rows)."""

@@ -29,7 +29,6 @@ reason             QnRtn   meaning
 ``too_long``       100     data segment longer than 1024 characters
 ``syntax``         100     anything else malformed (header, CP, encoding)
 ``datatime``       100     DataTime missing or not a valid local time
-``reassembly``     100     split packet never completed (timeout)
 =================  ======  =================================================
 
 The standard has no QnRtn for a length error, so 100 ("other") is used.
@@ -126,10 +125,6 @@ class MnError(Hj212Error):
 
 class DataTimeError(Hj212Error):
     reason = "datatime"
-
-
-class ReassemblyError(Hj212Error):
-    reason = "reassembly"
 
 
 def _crc_table() -> tuple[int, ...]:
