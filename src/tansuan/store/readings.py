@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Table, select
 
+from tansuan.domain import months
 from tansuan.domain.quality import INVALID_FLAGS
 from tansuan.store import schema
 from tansuan.store.timeutil import from_us
@@ -125,9 +126,8 @@ def ensure_partitions(connection: Connection, ts_min_us: int, ts_max_us: int) ->
     start = from_us(ts_min_us)
     month = dt.datetime(start.year, start.month, 1, tzinfo=dt.UTC)
     while True:
-        following = dt.datetime(
-            month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=dt.UTC
-        )
+        after = months.first_day(months.index_of(month) + 1)
+        following = dt.datetime(after.year, after.month, 1, tzinfo=dt.UTC)
         key = (database, month.year * 100 + month.month)
         if key not in _partitions:
             lo = int((month - from_us(0)).total_seconds()) * 1_000_000

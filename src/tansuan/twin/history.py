@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 
 from tansuan import clock
-from tansuan.domain import units
+from tansuan.domain import months, units
 from tansuan.ingest import manual
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.manual import EntryHook
@@ -203,10 +203,9 @@ def _manual(
     rng = np.random.default_rng([spec.seed, 11])
     by_kind: dict[str, list[list[Any]]] = defaultdict(list)
     for month, totals in sorted(monthly.items()):
-        year, number = (int(x) for x in month.split("-"))
-        start = max(first, dt.date(year, number, 1))
-        following = dt.date(year + number // 12, number % 12 + 1, 1)
-        stop = min(end, following - dt.timedelta(days=1))
+        i = months.index(month)
+        start = max(first, months.first_day(i))
+        stop = min(end, months.first_day(i + 1) - dt.timedelta(days=1))
         for series in site.series:
             value = _series_value(series, plant, spec, totals, rng)
             if value is None:
@@ -242,9 +241,9 @@ def _plan_rows(site: Site, spec: TwinSpec, end: dt.date) -> list[list[Any]]:
         return []
     rows: list[list[Any]] = []
     for k in range(PLAN_MONTHS):
-        index = end.year * 12 + end.month - 1 + k
-        start = dt.date(index // 12, index % 12 + 1, 1)
-        stop = dt.date((index + 1) // 12, (index + 1) % 12 + 1, 1) - dt.timedelta(days=1)
+        i = months.index_of(end) + k
+        start = months.first_day(i)
+        stop = months.first_day(i + 1) - dt.timedelta(days=1)
         hours = 0.0
         for day in local_days(start, stop + dt.timedelta(days=1)):
             grid = day_grid(day, 900, site.timezone)
