@@ -53,7 +53,7 @@ def require_pg_url() -> str:
     return url
 
 
-# --- store fixtures (issue 3): every store test runs on SQLite and on PostgreSQL ---------
+# --- store fixtures: every store test runs on SQLite and on PostgreSQL -----------------
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

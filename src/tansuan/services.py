@@ -113,7 +113,7 @@ def jobs(settings: Settings) -> list[Job]:
         finally:
             await asyncio.to_thread(gateway.stop)
 
-    # --- alerts (issue 10): evaluated for every site and delivered on a schedule ---
+    # --- alerts: evaluated for every site and delivered on a schedule ---
     if "alerts" in wanted:
         from tansuan.analytics.alerts_job import webhooks
 

@@ -160,7 +160,7 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite synchronous pragma for the store: FULL (durable ack) or NORMAL.",
     )
-    # --- ledger (issue 6) ---
+    # --- ledger ---
     ledger_sth_interval_s: float = Field(
         default=3600.0,
         gt=0,
@@ -168,7 +168,7 @@ class Settings(BaseSettings):
         "(the server issues one at start and then at this interval).",
     )
 
-    # --- store and ingest (issue 3) ---
+    # --- store and ingest ---
     ingest_token: str | None = Field(
         default=None,
         description="Legacy deployment-wide ingest token: accepted as a Bearer token by "
@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         "per-user scoped tokens: `tansuan token create USER --scope ingest`.",
     )
 
-    # --- insights and alerts (issue 10: analytics/insights.py, analytics/alerts.py) ---
+    # --- insights and alerts (views/, analytics/alerts.py) ---
     energy_tariff: float | None = Field(
         default=None,
         ge=0,

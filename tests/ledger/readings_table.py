@@ -1,4 +1,4 @@
-"""A small, real readings table for ledger tests (the store's own lands with issue 3).
+"""A small, real readings table for ledger tests (independent of the store's own).
 
 ``batch_rows`` honours the store's contract: the stored rows of a batch as
 ``(site_id, point_id, ts (aware UTC), value, quality, version)``, sorted (point, ts, version).

@@ -170,7 +170,7 @@ def run_verify(
 
     trusted = _trusted_key(public_key)
     if report is not None:
-        # reports (issue 8): a receipt JSON, an issued HTML report (receipt embedded) or a
+        # reports: a receipt JSON, an issued HTML report (receipt embedded) or a
         # PDF/XLSX report with FILE.receipt.json beside it
         from tansuan.reports.receipt import resolve
 

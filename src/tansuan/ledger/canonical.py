@@ -51,7 +51,7 @@ from tansuan.errors import InputError
 KINDS = frozenset(
     {"ingest_batch", "emission_result", "report", "grant", "grant_revocation", "grant_read"}
 )
-#: Allowance accounts (issue 10): account versions, trades and their cancellations.
+#: Allowance accounts: account versions, trades and their cancellations.
 KINDS = KINDS | {"allowance"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}

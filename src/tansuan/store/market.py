@@ -1,4 +1,4 @@
-"""Allowance accounts and trades in the store (issue 10 item 5), one organisation at a time.
+"""Allowance accounts and trades in the store, one organisation at a time.
 
 An account is a site's compliance file for one year: entity, price, gas flag, entered
 free allocation, benchmark units, banked allowances, emissions without a forecast,

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26
 
-The tables of ``tansuan.store.access_schema`` (issue 7: web app, auth, share grants).
+The tables of ``tansuan/store/schema/access.py``: web app users, API tokens, share grants.
 """
 
 from collections.abc import Sequence

@@ -4,8 +4,8 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-26
 
-The tables of ``tansuan.store.market_schema`` (issue 10: the allowance accounts in the
-store instead of YAML files; the alerts the server's alerts job raised and delivered).
+The tables of ``tansuan/store/schema/market.py``: the allowance accounts in the store
+instead of YAML files; the alerts the server's alerts job raised and delivered.
 """
 
 from collections.abc import Sequence
