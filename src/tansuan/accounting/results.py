@@ -112,18 +112,6 @@ def lock(
             )
 
 
-def current_digest(conn: sa.Connection, site_id: str, source_id: str, period: str) -> str | None:
-    row = conn.execute(
-        sa.select(result_sets.c.inputs_digest).where(
-            result_sets.c.site_id == site_id,
-            result_sets.c.source_id == source_id,
-            result_sets.c.period == period,
-            result_sets.c.status == "current",
-        )
-    ).first()
-    return None if row is None else str(row[0])
-
-
 def save(
     conn: sa.Connection, result: ResultSet, *, hooks: Sequence[VersionHook] = ()
 ) -> SavedVersion:

@@ -10,7 +10,7 @@ parts exactly, whatever the grouping.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tansuan.domain import units
@@ -64,24 +64,6 @@ def rollup(lines: Iterable[Line], by: str) -> dict[str, int]:
         else:
             totals[str(getattr(line, by))] += line.co2e_g
     return dict(totals)
-
-
-def rollup_2d(lines: Iterable[Line], first: str, second: str) -> dict[tuple[str, str], int]:
-    """Sum ``co2e_g`` by two dimensions (e.g. scope × gas)."""
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for line in lines:
-        totals[(str(getattr(line, first)), str(getattr(line, second)))] += line.co2e_g
-    return dict(totals)
-
-
-def children_sum(totals: Mapping[str, int], node: str) -> int:
-    """Sum of the totals of ``node``'s direct children (for checking a total)."""
-    depth = node.count("/") + 1
-    return sum(
-        value
-        for key, value in totals.items()
-        if key.startswith(node + "/") and key.count("/") == depth
-    )
 
 
 def within(lines: Iterable[Line], node: tuple[str, ...]) -> list[Line]:

@@ -147,10 +147,6 @@ def forget_partitions() -> None:
     _partitions.clear()
 
 
-def staged_count(connection: Connection) -> int:
-    return int(connection.exec_driver_sql("SELECT count(*) FROM reading_staging").scalar_one())
-
-
 def compact(connection: Connection) -> int:
     """Move the staged rows into ``reading`` in key order; return how many moved."""
     if is_pg(connection):
