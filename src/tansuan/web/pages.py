@@ -20,11 +20,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger.log import latest_sth
-from tansuan.store import dashboard, grants, quality, users
+from tansuan.store import grants, users
 from tansuan.store.schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.store.users import Principal
+from tansuan.views import dashboard, quality
 from tansuan.web import auth, i18n
 from tansuan.web.deps import ledger_of, session_principal
 

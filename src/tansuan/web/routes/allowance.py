@@ -27,6 +27,7 @@ from tansuan.store import market as db
 from tansuan.store.scoped import Scope
 from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
 from tansuan.web.responses import JSONBytes
+from tansuan.web.schemas import AccountOut
 
 router = APIRouter(prefix="/api/v1", tags=["market / 碳市场"])
 
@@ -93,7 +94,8 @@ def account_data(store: Any, scope: Scope, site: str, year: int | None) -> dict[
     return out
 
 
-@router.get("/allowance", summary="A site's allowance account / 配额账户", response_class=JSONBytes)
+@router.get("/allowance", summary="A site's allowance account / 配额账户", response_class=JSONBytes,
+            response_model=AccountOut)  # fmt: skip
 def get_account(
     store: StoreDep,
     scope: ScopeDep,

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from tansuan.accounting import results
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import parse_period
-from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
 from tansuan.errors import NotFound, PermissionDenied
 from tansuan.store import schema, scoped
-from tansuan.store.scoped import Access
 from tansuan.store.timeutil import to_us
+from tansuan.views.emissions import node_emissions
 from tansuan.web.deps import ScopeDep, StoreDep
+from tansuan.web.schemas import EmissionsOut, TraceOut
 
 router = APIRouter(prefix="/api/v1", tags=["emissions / 排放"])
 
@@ -32,35 +32,8 @@ def get_accountant(request: Request) -> Accountant:
 AccountantDep = Annotated[Accountant, Depends(get_accountant)]
 
 
-def _authorise(
-    request: Request, store: Any, scope: Any, node: str, chosen: Any
-) -> tuple[Accountant, Access, bool]:
-    """The node's accountant, the access that opens it, and whether only the annual
-    total may be shown (a grant of class 'annual' without 'monthly')."""
-    scope.require("read")
-    with store.read() as conn:
-        org, site, path = scoped.locate(conn, scope, node)
-        if site is None:
-            access = Access(own=True)
-            annual_only = False
-        else:
-            try:
-                access = scope.access(conn, site, path, "monthly")
-                annual_only = False
-            except PermissionDenied:
-                if len(chosen.label) != 4:
-                    raise
-                access = scope.access(conn, site, path, "annual")
-                annual_only = True
-    if access.grant is not None:
-        start, end = chosen.utc_bounds(request.app.state.settings.default_timezone)
-        lo, hi = to_us(start), to_us(end)
-        if lo < access.grant.window_from_us or hi > access.grant.window_to_us:
-            raise PermissionDenied("请求的期间不在授权范围内 / the period is outside the grant")
-    return request.app.state.accountants.of(org), access, annual_only
-
-
-@router.get("/emissions", summary="Emissions of a node for a period, grouped, with traces")
+@router.get("/emissions", summary="Emissions of a node for a period, grouped, with traces",
+            response_model=EmissionsOut)  # fmt: skip
 def emissions(
     request: Request,
     store: StoreDep,
@@ -75,92 +48,13 @@ def emissions(
     Totals are location-based; Scope 2 market-based figures are given beside them and
     never added in. Every number carries its result set's version and (optionally) trace.
     """
-    chosen = parse_period(period)
-    accountant, access, annual_only = _authorise(request, store, scope, node, chosen)
-    months = [m.label for m in chosen.months()]
-    model = accountant.model
-    sites = [
-        site
-        for site in model.sites()
-        if node in (model.organisation.id, site.id)
-        or any(
-            node == company.id and site in company.sites for company in model.organisation.companies
-        )
-        or any(node in (*areas, device.id) for areas, device in site.iter_devices())
-    ]
-    if not sites:
-        raise NotFound(f"no node {node!r} in the loaded site model")
-    lines: list[Line] = []
-    items: list[dict[str, Any]] = []
-    trace_ids: set[int] = set()
-    with store.read() as conn:
-        for site in sites:
-            placement = accountant.placement(site.id)
-            methods = {s.id: s for s in site.sources}
-            for row in results.current_lines(conn, site.id, months):
-                path = placement.get(row["source_id"], ())
-                if node not in path:
-                    continue
-                source = methods.get(row["source_id"])
-                line = Line(
-                    source=row["source_id"],
-                    period=row["period"],
-                    gas=row["gas"],
-                    scope=row["scope"],
-                    source_type=row["method"],
-                    carrier=(source.fuel or source.material or source.method) if source else "",
-                    path=path,
-                    mass_g=int(row["mass_g"]),
-                    co2e_g=int(row["co2e_g"]),
-                )
-                lines.append(line)
-                items.append(
-                    {
-                        "site": site.id,
-                        "source": line.source,
-                        "month": line.period,
-                        "result_set": row["id"],
-                        "version": row["version"],
-                        "method": line.source_type,
-                        "scope": line.scope,
-                        "gas": line.gas,
-                        "mass_t": grams_to_tonnes(line.mass_g),
-                        "co2e_t": grams_to_tonnes(line.co2e_g),
-                        "grade": row["grade"],
-                        "coverage": row["coverage"],
-                        "substituted_share": row["substituted_share"],
-                    }
-                )
-                trace_ids.add(int(row["id"]))
-        trace_map = {i: results.trace_of(conn, i) for i in sorted(trace_ids)} if traces else {}
-    if access.grant is not None:
-        with store.write() as conn:
-            scope.log(
-                conn,
-                access,
-                f"emissions node={node} period={period} by={by}",
-                "annual" if annual_only else "monthly",
-            )
-    if annual_only:
-        items, trace_map = [], {}
-    counted = [ln for ln in lines if ln.scope != "2-market"]
-    groups = rollup(counted, by)
-    return {
-        "node": node,
-        "period": chosen.label,
-        "months": months,
-        "by": by,
-        "total_co2e_t": grams_to_tonnes(sum(ln.co2e_g for ln in counted)),
-        "groups": [{"key": k, "co2e_t": grams_to_tonnes(v)} for k, v in sorted(groups.items())],
-        "market_based_co2e_t": grams_to_tonnes(
-            sum(ln.co2e_g for ln in lines if ln.scope == "2-market")
-        ),
-        "results": items,
-        "traces": {str(k): v for k, v in trace_map.items()},
-    }
+    return node_emissions(store, scope, request.app.state.accountants, node, period, by,
+                          traces=traces,
+                          default_tz=request.app.state.settings.default_timezone)  # fmt: skip
 
 
-@router.get("/results/{set_id}/trace", summary="The trace of one result / 结果的溯源")
+@router.get("/results/{set_id}/trace", summary="The trace of one result / 结果的溯源",
+            response_model=TraceOut)  # fmt: skip
 def result_trace(set_id: int, request: Request, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     """Inputs, factors, formula and software version behind one result set."""
     rs = schema.result_sets

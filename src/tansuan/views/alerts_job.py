@@ -2,7 +2,7 @@
 remember them in the store, deliver the new ones to the webhooks.
 
 Each round (every ``alert_interval_s`` seconds, the first at start) evaluates
-:func:`tansuan.analytics.insights.site_alerts` for every site of every loaded site model
+:func:`tansuan.views.alerts.site_alerts` for every site of every loaded site model
 (the year is the current one in the site's time zone), stores the outcome
 (:mod:`tansuan.store.alert_events`: open, still raised, cleared), then sends each
 webhook the open alerts it has not accepted yet — one message per site, in the
@@ -21,10 +21,12 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tansuan import clock
 from tansuan.analytics.alerts import Alert, Delivery, Webhook, send
 from tansuan.errors import ConfigError, InputError, TansuanError
 from tansuan.store import alert_events
 from tansuan.store.users import now_us
+from tansuan.views.alerts import site_alerts
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,10 @@ def webhooks(settings: Any) -> list[Webhook]:
 
 def evaluate(store: Any, models: list[Any], settings: Any, report: Round) -> None:
     """Evaluate and store the alerts of every site of ``models``."""
-    from tansuan.analytics.insights import site_alerts
-
     for model in models:
         org = model.organisation.id
         for site in model.sites():
-            year = dt.datetime.now(ZoneInfo(site.timezone)).year
+            year = clock.now(ZoneInfo(site.timezone)).year
             try:
                 out = site_alerts(store, model, site.id, year, settings)
             except TansuanError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from tansuan import clock
 from tansuan.accounting import results
 from tansuan.domain import units
 from tansuan.errors import UnitError
@@ -66,7 +67,10 @@ def emissions_by_scope(
 def overview(
     connection: Connection, scope: Scope, now: dt.datetime | None = None
 ) -> dict[str, Any]:
-    now = now or dt.datetime.now(dt.UTC)
+    """The organisation overview of the caller's own sites at ``now`` (default: the
+    calendar clock): energy today, this month's tCO2e against the same month last year
+    by scope, the top sources; the sites opened by a grant are listed apart."""
+    now = now or clock.now()
     sites = scope.sites(connection)
     own = [s for s in sites if s["own"]]
     cards = []
