@@ -26,6 +26,7 @@ from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.store.users import Principal
 from tansuan.views import dashboard, quality
+from tansuan.views.emissions import node_emissions
 from tansuan.web import auth, i18n
 from tansuan.web.deps import ledger_of, session_principal
 
@@ -253,8 +254,6 @@ def quality_page(site: str, request: Request) -> Response:
 def emissions_page(request: Request, node: str = "", period: str = "") -> Response:
     principal = _who(request)
     scope = _scope(request, principal)
-    from tansuan.web.routes.emissions import emissions as emissions_api
-
     with request.app.state.store.read() as conn:
         sites = scope.sites(conn)
     node = node or (sites[0]["site"] if sites else "")
@@ -262,8 +261,10 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
     data, error = None, None
     if node:
         try:
-            data = emissions_api(request, request.app.state.store, scope, node, period, "source",
-                                 False)  # fmt: skip
+            state = request.app.state
+            data = node_emissions(state.store, scope, state.accountants, node, period, "source",
+                                  traces=False,
+                                  default_tz=state.settings.default_timezone)  # fmt: skip
         except (NotFound, PermissionDenied) as exc:
             error = exc.message
     groups: dict[str, dict[str, float]] = {"scope": {}, "gas": {}, "source": {}}

@@ -275,7 +275,20 @@ class AccountOut(Out):
     versions: list[dict[str, Any]]
 
 
+class TradeAdded(AccountOut):
+    """The account after a trade was added, and the trade's number."""
+
+    trade_id: int
+
+
 # --- sites ------------------------------------------------------------------------------
+
+
+class SiteTree(Out):
+    """A site's areas, devices and points (pruned to a grant's subtree)."""
+
+    site: str
+    children: list[dict[str, Any]]
 
 
 class SeriesOut(Out):

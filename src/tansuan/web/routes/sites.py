@@ -17,7 +17,7 @@ from tansuan.store.queries import Resolution
 from tansuan.views import quality
 from tansuan.web.deps import ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page, with_etag
-from tansuan.web.schemas import LiveOut, Page, QualityOut, SeriesOut
+from tansuan.web.schemas import LiveOut, Page, QualityOut, SeriesOut, SiteTree
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites / 站点"])
 
@@ -41,7 +41,7 @@ def list_sites(
         return page(scope.sites(conn), limit, offset)
 
 
-@router.get("/{site}/tree", summary="Hierarchy of a site / 站点层级")
+@router.get("/{site}/tree", summary="Hierarchy of a site / 站点层级", response_model=SiteTree)
 def site_tree(site: str, request: Request, store: StoreDep, scope: ScopeDep) -> Response:
     """Areas, devices and points (only the granted subtree for a grantee)."""
     with store.read() as conn:
