@@ -1,5 +1,7 @@
 """Emissions of a node for a period (``GET /emissions``, the emissions page): the current
-accounting results under the node, month by month, grouped, with their traces.
+accounting results under the node, month by month, grouped, with their traces; one
+result's trace (``GET /results/{id}/trace``); an accounting run as ``tansuan account``
+prints it.
 
 Totals are location-based; Scope 2 market-based figures are given beside them and never
 added in. A grant of class ``annual`` without ``monthly`` opens the year's totals only:
@@ -10,13 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from tansuan.accounting import results
 from tansuan.accounting.engine import Accountant, RunReport
 from tansuan.accounting.periods import Period, parse_period
 from tansuan.accounting.registry import Accountants
 from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
 from tansuan.errors import NotFound, PermissionDenied
-from tansuan.store import scoped
+from tansuan.store import schema, scoped
 from tansuan.store.scoped import Access, Scope
 from tansuan.store.timeutil import to_us
 
@@ -164,6 +168,39 @@ def node_emissions(
         ),
         "results": items,
         "traces": {str(k): v for k, v in trace_map.items()},
+    }
+
+
+def result_set_trace(store: Any, scope: Scope, set_id: int, *, default_tz: str) -> dict[str, Any]:
+    """Inputs, factors, formula and software version behind one result set, when the
+    caller may read its site's ``monthly`` data (under a grant: its period inside the
+    grant's window; the read is logged)."""
+    rs = schema.result_sets
+    with store.read() as conn:
+        row = conn.execute(
+            select(rs.c.site_id, rs.c.source_id, rs.c.period, rs.c.version).where(rs.c.id == set_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no result set {set_id}")
+        source_path = scoped.source_path(conn, row.site_id, row.source_id)
+        access = scope.access(conn, row.site_id, source_path, "monthly")
+        if access.grant is not None:
+            start, end = parse_period(row.period).utc_bounds(default_tz)
+            if to_us(start) < access.grant.window_from_us or to_us(end) > access.grant.window_to_us:
+                raise PermissionDenied(
+                    "结果期间不在授权范围内 / the result's period is outside the grant"
+                )
+        trace = results.trace_of(conn, set_id)
+    if access.grant is not None:
+        with store.write() as conn:
+            scope.log(conn, access, f"trace result_set={set_id}", "monthly")
+    return {
+        "result_set": set_id,
+        "site": row.site_id,
+        "source": row.source_id,
+        "period": row.period,
+        "version": row.version,
+        "trace": trace,
     }
 
 

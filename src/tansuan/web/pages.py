@@ -26,7 +26,7 @@ from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.store.users import Principal
 from tansuan.views import dashboard, quality
-from tansuan.views.emissions import node_emissions
+from tansuan.views.emissions import node_emissions, result_set_trace
 from tansuan.web import auth, i18n
 from tansuan.web.deps import ledger_of, session_principal
 
@@ -342,9 +342,9 @@ async def whatif_fragment(
 def trace_fragment(set_id: int, request: Request) -> Response:
     principal = _who(request)
     scope = _scope(request, principal)
-    from tansuan.web.routes.emissions import result_trace
-
-    data = result_trace(set_id, request, request.app.state.store, scope)
+    state = request.app.state
+    data = result_set_trace(state.store, scope, set_id,
+                            default_tz=state.settings.default_timezone)  # fmt: skip
     text = json.dumps(data["trace"], ensure_ascii=False, indent=2, default=str)
     return render(request, "trace.html", principal, data=data, text=text)
 

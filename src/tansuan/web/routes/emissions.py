@@ -1,19 +1,15 @@
-"""``GET /api/v1/emissions``: results of accounting runs, grouped, with their traces."""
+"""``GET /api/v1/emissions``: results of accounting runs, grouped, with their traces
+(:mod:`tansuan.views.emissions`); ``GET /results/{id}/trace``: one result's trace."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 
-from tansuan.accounting import results
 from tansuan.accounting.engine import Accountant
-from tansuan.accounting.periods import parse_period
-from tansuan.errors import NotFound, PermissionDenied
-from tansuan.store import schema, scoped
-from tansuan.store.timeutil import to_us
-from tansuan.views.emissions import node_emissions
+from tansuan.errors import NotFound
+from tansuan.views.emissions import node_emissions, result_set_trace
 from tansuan.web.deps import ScopeDep, StoreDep
 from tansuan.web.schemas import EmissionsOut, TraceOut
 
@@ -57,33 +53,5 @@ def emissions(
             response_model=TraceOut)  # fmt: skip
 def result_trace(set_id: int, request: Request, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     """Inputs, factors, formula and software version behind one result set."""
-    rs = schema.result_sets
-    with store.read() as conn:
-        row = conn.execute(
-            select(rs.c.site_id, rs.c.source_id, rs.c.period, rs.c.version).where(rs.c.id == set_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"no result set {set_id}")
-        access = scope.access(
-            conn, row.site_id, scoped.source_path(conn, row.site_id, row.source_id), "monthly"
-        )
-        if access.grant is not None:
-            start, end = parse_period(row.period).utc_bounds(
-                request.app.state.settings.default_timezone
-            )
-            if to_us(start) < access.grant.window_from_us or to_us(end) > access.grant.window_to_us:
-                raise PermissionDenied(
-                    "结果期间不在授权范围内 / the result's period is outside the grant"
-                )
-        trace = results.trace_of(conn, set_id)
-    if access.grant is not None:
-        with store.write() as conn:
-            scope.log(conn, access, f"trace result_set={set_id}", "monthly")
-    return {
-        "result_set": set_id,
-        "site": row.site_id,
-        "source": row.source_id,
-        "period": row.period,
-        "version": row.version,
-        "trace": trace,
-    }
+    return result_set_trace(store, scope, set_id,
+                            default_tz=request.app.state.settings.default_timezone)  # fmt: skip
