@@ -22,8 +22,6 @@ from tansuan.errors import InputError, TansuanError
 if TYPE_CHECKING:
     import numpy as np
 
-    from tansuan.analytics.baseline import Baseline
-
 
 # --- reading data -----------------------------------------------------------------------
 
@@ -139,10 +137,7 @@ def analyse(
     --baseline-end (or --intervention); the days after are monitored by CUSUM, and with
     --intervention the IPMVP avoided energy and its G14 uncertainty are reported.
     """
-    import numpy as np
-
-    from tansuan.analytics.baseline import day_type_drivers, fit_baseline, summary
-    from tansuan.analytics.cusum import cusum, degradation
+    from tansuan.views.savings import series_analysis
 
     try:
         if sum(x is not None for x in (point, node, device_class)) > 1:
@@ -154,59 +149,9 @@ def analyse(
         cut = _date(baseline_end, "baseline-end") or _date(intervention, "intervention")
         if cut is None:
             raise InputError("give --baseline-end or --intervention", field="baseline-end")
-        dates = [dt.date.fromisoformat(d) for d in days]
-        base_mask = np.array([d < cut for d in dates])
-        if base_mask.sum() < 3 or (~base_mask).sum() < 1:
-            raise InputError(
-                "need baseline days before and reporting days after the cut", field="baseline-end"
-            )
-        if not drivers:
-            # No measured driver: the day type (weekday / weekend), as on the dashboard.
-            fit, drivers = day_type_drivers(dates, base_mask)
-        else:
-            fit = {k: v[base_mask] for k, v in drivers.items()}
-        model = fit_baseline(energy[base_mask], fit)
-        out: dict[str, Any] = {
-            "days": len(days),
-            "drivers": sorted(k for k in fit),
-            "baseline": summary(model),
-        }
-        rep = {k: v[~base_mask] for k, v in drivers.items()}
-        post_months = max(1.0, float((~base_mask).sum()) / 30.4)
-        checks = [model.g14_regression(post_months), *model.doe_checks(rep)]
-        out["checks"] = [c.__dict__ for c in checks]
-        expected = model.predict(rep)
-        chart = cusum(energy[~base_mask], expected, model.rmse)
-        found = degradation(chart)
-        rep_dates = [d for d, b in zip(dates, base_mask, strict=True) if not b]
-        out["cusum"] = {
-            "sign": "actual - expected (up = over-consumption)",
-            "final": float(chart.cumulative[-1]),
-            "chart": {
-                "dates": [d.isoformat() for d in rep_dates],
-                "expected": [float(v) for v in expected],
-                "cusum": [float(v) for v in chart.cumulative],
-            },
-            "alarms": [
-                {
-                    "direction": a.direction,
-                    "alarm": rep_dates[a.alarm_index].isoformat(),
-                    "start": rep_dates[a.start_index].isoformat(),
-                }
-                for a in chart.detections
-            ],  # fmt: skip
-            "degradation": None
-            if found is None
-            else {
-                "start": rep_dates[found.start_index].isoformat(),
-                "detected": rep_dates[found.alarm_index].isoformat(),
-                "shift_fraction": found.shift_fraction,
-            },
-        }
-        if intervention is not None:
-            out["savings"] = _savings(
-                model, energy, drivers, dates, intervention, option, confidence, factor
-            )
+        day = _date(intervention, "intervention")
+        out = series_analysis(days, energy, drivers, cut, intervention=day, option=option,
+                              confidence=confidence, factor_t_per_mwh=factor)  # fmt: skip
     except TansuanError as error:
         fail(error, code=1)
     if as_json:
@@ -267,50 +212,6 @@ def _daily_input(
     energy = np.array([series["energy"][d] for d in common])
     drivers = {n: np.array([s[d] for d in common]) for n, s in series.items() if n != "energy"}
     return common, energy, drivers
-
-
-def _savings(
-    model: Baseline,
-    energy: np.ndarray,
-    drivers: dict[str, np.ndarray],
-    dates: list[dt.date],
-    intervention: str,
-    option: str,
-    confidence: float,
-    factor: float | None,
-) -> dict[str, Any]:
-    import numpy as np
-
-    from tansuan.analytics.savings import avoided_energy
-
-    day = _date(intervention, "intervention")
-    assert day is not None
-    mask = np.array([d >= day for d in dates])
-    if not mask.any():
-        raise InputError("no reporting days on or after the intervention", field="intervention")
-    if option not in ("B", "C"):
-        raise InputError(f"IPMVP option must be B or C, got {option!r}", field="option")
-    result = avoided_energy(
-        model,
-        energy[mask],
-        {k: v[mask] for k, v in drivers.items()},
-        option=option,  # type: ignore[arg-type]
-        confidence=confidence,
-        factor_t_per_unit=None if factor is None else factor / 1000.0,
-    )
-    return {
-        "option": result.option,
-        "adjusted_baseline": result.adjusted_baseline,
-        "reporting": result.reporting,
-        "avoided": result.avoided,
-        "fraction": result.fraction,
-        "interval": list(result.interval),
-        "fraction_interval": list(result.fraction_interval),
-        "confidence": result.confidence,
-        "fsu": result.fsu,
-        "avoided_tco2e": result.avoided_tco2e,
-        "method": result.method,
-    }
 
 
 def _print_analysis(out: dict[str, Any]) -> None:
