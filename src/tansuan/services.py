@@ -1,5 +1,5 @@
 """What ``tansuan serve`` runs beside the web app: the gateways, the STH schedule and the
-alerts job (:mod:`tansuan.views.alerts_job`).
+alerts job (:mod:`tansuan.analytics.alerts_job`).
 
 Each service is a background job of the app (``create_app(background=…)``): it starts
 once the store is open and is cancelled at shutdown. Every gateway hands its readings to
@@ -115,12 +115,12 @@ def jobs(settings: Settings) -> list[Job]:
 
     # --- alerts: evaluated for every site and delivered on a schedule ---
     if "alerts" in wanted:
-        from tansuan.views.alerts_job import webhooks  # deferred: numpy and reports, only if on
+        from tansuan.analytics.alerts_job import webhooks  # deferred: numpy, only if it runs
 
         webhooks(settings)  # a malformed webhook stops `tansuan serve` at start
 
     async def alerts(app: Any) -> None:
-        from tansuan.views.alerts_job import run_schedule  # deferred: as above
+        from tansuan.analytics.alerts_job import run_schedule  # deferred: as above
 
         await run_schedule(app, settings)
 

@@ -23,6 +23,7 @@ from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.result import BatchHook
 from tansuan.settings import Settings, get_settings
 from tansuan.store import Store
+from tansuan.views.alerts import site_alerts
 from tansuan.web.deps import PrincipalDep
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import manual_data, readings
@@ -90,6 +91,8 @@ def create_app(
     # Gateways report {"name", "protocol", "site", "connected", "last_seen", "last_error"}
     # per connection; the data-quality page lists them (issue 7 hook for the gateways).
     app.state.gateway_status = gateway_status
+    # The alerts view, for the server's alerts job (analytics/alerts_job.py, a lower layer).
+    app.state.site_alerts = site_alerts
     app.add_exception_handler(TansuanError, problem_handler)
     app.include_router(readings.router)
     app.include_router(manual_data.router)
