@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from tansuan import clock
 from tansuan.accounting import results
 from tansuan.domain import units
+from tansuan.domain.months import index_of, label
 from tansuan.errors import UnitError
 from tansuan.store import queries
 from tansuan.store.scoped import Scope
@@ -41,8 +42,7 @@ def month_label(day: dt.date, years_back: int = 0) -> str:
 
 def months_since_last_year(day: dt.date) -> list[str]:
     """Labels of the 13 months from the same month last year to ``day``'s month."""
-    index = day.year * 12 + day.month - 1
-    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(13)]
+    return [label(index_of(day) - k) for k in range(13)]
 
 
 def emissions_by_scope(

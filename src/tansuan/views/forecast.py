@@ -30,6 +30,9 @@ from tansuan.analytics.forecast import (
     year_total,
 )
 from tansuan.domain import units
+from tansuan.domain.months import index as month_number
+from tansuan.domain.months import index_of, label
+from tansuan.domain.months import span as month_span
 from tansuan.errors import InputError, NotFound
 from tansuan.views.energy import monthly_series
 
@@ -43,22 +46,11 @@ PlanSource = Callable[
 LOCATION_BASED = "location"
 
 
-def month_labels(first: int, count: int) -> list[str]:
-    """``YYYY-MM`` of ``count`` months from month number ``first`` (year·12 + month − 1)."""
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(first, first + count)]
-
-
-def _number(month: str) -> int:
-    return int(month[:4]) * 12 + int(month[5:7]) - 1
-
-
 def last_complete_month(zone: Any, now: dt.datetime | None = None) -> str:
     """``YYYY-MM`` of the month before the one under way in ``zone`` (by the calendar
     clock, :mod:`tansuan.clock`): the newest month whose results cover all of it
     (forecasts leave the month under way out)."""
-    now = now or clock.now(zone)
-    index = now.year * 12 + now.month - 2
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return label(index_of((now or clock.now(zone)).date()) - 1)
 
 
 def emission_history(
@@ -77,10 +69,9 @@ def emission_history(
     InputError
         A month without results between two that have them.
     """
-    a, b = _number(first), _number(last)
-    months = month_labels(a, b - a + 1)
+    window = month_span(first, last)
     totals: dict[str, float] = {}
-    for line in current_lines(connection, site, months):
+    for line in current_lines(connection, site, window):
         kept = (
             scope is None
             or (scope == LOCATION_BASED and str(line["scope"]) != "2-market")
@@ -93,7 +84,7 @@ def emission_history(
             f"没有核算结果 / no accounting results for {site} in {first}..{last}: "
             "run `tansuan account`"
         )
-    span = [m for m in months if min(totals) <= m <= max(totals)]
+    span = [m for m in window if min(totals) <= m <= max(totals)]
     if missing := [m for m in span if m not in totals]:
         raise InputError(
             f"缺少核算结果 / no accounting results for {', '.join(missing)}: run `tansuan account`",
@@ -149,7 +140,7 @@ def forecast_months(
     production and its plan as a driver when it covers them (in the back-test the
     recorded production stands in for the plan)."""
     index = month_index(months)
-    future = month_labels(index[-1] + 1, horizon)
+    future = [label(i) for i in range(index[-1] + 1, index[-1] + 1 + horizon)]
     past = calendar_drivers(index[0], len(values), working_days) or {}
     ahead = calendar_drivers(index[-1] + 1, horizon, working_days) or {}
     planned = plan(list(months), future) if plan is not None else None
@@ -178,7 +169,7 @@ def forecast_report(
     InputError
         Fewer than 25 months of history (the back-test needs two seasons and a test).
     """
-    months = list(history)
+    labels = list(history)
     values = np.array(list(history.values()))
     if len(values) < 25:
         raise InputError(
@@ -186,13 +177,13 @@ def forecast_report(
             f"{len(values)} found",
             field="year",
         )
-    last = _number(months[-1])
+    last = month_number(labels[-1])
     end = (year + 1) * 12 + 11
     if last >= end:
         raise InputError(
             f"结果已覆盖 {year + 1} 年 / the results already cover {year + 1}", field="year"
         )
-    done = forecast_months(months, values, end - last, level=level, working_days=working_days,
+    done = forecast_months(labels, values, end - last, level=level, working_days=working_days,
                            plan=plan)  # fmt: skip
     fc = done.forecast
     in_year = [v for m, v in history.items() if int(m[:4]) == year]
@@ -201,7 +192,7 @@ def forecast_report(
         "model": done.model,
         "level": level,
         "drivers": done.drivers,
-        "level_shift_from": None if fc.shift_from is None else months[fc.shift_from],
+        "level_shift_from": None if fc.shift_from is None else labels[fc.shift_from],
         "history": [{"month": m, "tco2e": float(v)} for m, v in history.items()],
         "backtest": [t.__dict__ for t in done.backtest],
         "forecast": [
