@@ -29,11 +29,11 @@ from tests.web import insights_data as planted  # noqa: E402
 from tests.web.demo import build  # noqa: E402
 
 from tansuan.analytics import alerts_job  # noqa: E402
-from tansuan.analytics.insights import site_alerts  # noqa: E402
 from tansuan.settings import Settings  # noqa: E402
 from tansuan.store import Store  # noqa: E402
 from tansuan.store.models import models_by_org  # noqa: E402
 from tansuan.store.schema import alert_event  # noqa: E402
+from tansuan.views.alerts import site_alerts  # noqa: E402
 
 
 def main() -> None:

@@ -115,12 +115,12 @@ def jobs(settings: Settings) -> list[Job]:
 
     # --- alerts: evaluated for every site and delivered on a schedule ---
     if "alerts" in wanted:
-        from tansuan.analytics.alerts_job import webhooks
+        from tansuan.analytics.alerts_job import webhooks  # deferred: numpy, only if it runs
 
         webhooks(settings)  # a malformed webhook stops `tansuan serve` at start
 
     async def alerts(app: Any) -> None:
-        from tansuan.analytics.alerts_job import run_schedule
+        from tansuan.analytics.alerts_job import run_schedule  # deferred: as above
 
         await run_schedule(app, settings)
 

@@ -145,7 +145,7 @@ def test_bad_input_leaves_everything_unchanged(store: Store, ledger: Ledger) -> 
 def test_verified_emissions_and_entered_values(store: Store, ledger: Ledger) -> None:
     """Verified 800 000 t with no shortfall cap reached: obligation 800 000; CEA 850 000 +
     CCER usable min(60 000, 5 % × 800 000 = 40 000) → surplus 90 000 t, P(shortfall) 0."""
-    from tansuan.analytics.insights import position_report
+    from tansuan.views.position import position_report
 
     _import(store, ledger, FILE)
     with store.write() as conn:

@@ -12,11 +12,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tansuan.analytics.insights import site_alerts
 from tansuan.cli import app
 from tansuan.settings import get_settings
 from tansuan.site.model import SiteModel
 from tansuan.store import Store
+from tansuan.views.alerts import site_alerts
 from tests.analytics.receiver import Receiver, receiver_fixture  # noqa: F401
 from tests.conftest import FROZEN_NOW
 from tests.web import insights_data as planted

@@ -1,4 +1,4 @@
 """Energy analytics: baselines (ISO 50006), CUSUM monitoring, IPMVP savings, findings, forecasts.
 
-Pure numpy on arrays; the store-facing glue is in :mod:`tansuan.cli.analyse`.
+Pure numpy on arrays; what reads the store is in :mod:`tansuan.views`.
 """

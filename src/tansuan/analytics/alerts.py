@@ -18,14 +18,17 @@ Delivery retries with a timeout and never raises: a dead endpoint gives a failed
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import os
 import re
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from tansuan.errors import InputError
@@ -316,8 +319,6 @@ class SentLog:
     alert."""
 
     def __init__(self, path: Any) -> None:
-        from pathlib import Path
-
         self.path = Path(path)
         try:
             self.state: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8"))
@@ -338,9 +339,6 @@ class SentLog:
         self, site: str, year: int, current: Sequence[Alert], delivered: Sequence[Alert]
     ) -> None:
         """Forget the site's cleared alerts, remember the delivered ones; write the file."""
-        import datetime as dt
-        import os
-
         keep = {self.key(a, year) for a in current}
         prefix = f"{site}|{year}|"
         self.state = {k: v for k, v in self.state.items() if not k.startswith(prefix) or k in keep}

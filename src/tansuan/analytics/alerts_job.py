@@ -2,8 +2,9 @@
 remember them in the store, deliver the new ones to the webhooks.
 
 Each round (every ``alert_interval_s`` seconds, the first at start) evaluates
-:func:`tansuan.analytics.insights.site_alerts` for every site of every loaded site model
-(the year is the current one in the site's time zone), stores the outcome
+:func:`tansuan.views.alerts.site_alerts` (the web app hands it over as
+``app.state.site_alerts``: this layer does not import the views) for every site of every
+loaded site model (the year is the current one in the site's time zone), stores the outcome
 (:mod:`tansuan.store.alert_events`: open, still raised, cleared), then sends each
 webhook the open alerts it has not accepted yet — one message per site, in the
 webhook's format. A webhook that fails (after ``alert_retries`` retries) is logged and
@@ -16,17 +17,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tansuan import clock
 from tansuan.analytics.alerts import Alert, Delivery, Webhook, send
 from tansuan.errors import ConfigError, InputError, TansuanError
 from tansuan.store import alert_events
 from tansuan.store.users import now_us
 
 log = logging.getLogger(__name__)
+
+#: ``site_alerts(store, model, site, year, settings)`` → ``{"alerts": [Alert, …], …}``.
+SiteAlerts = Callable[[Any, Any, str, int, Any], dict[str, Any]]
 
 
 @dataclass
@@ -48,14 +54,14 @@ def webhooks(settings: Any) -> list[Webhook]:
         raise ConfigError(str(exc), field="alert_webhooks") from None
 
 
-def evaluate(store: Any, models: list[Any], settings: Any, report: Round) -> None:
+def evaluate(
+    store: Any, models: list[Any], settings: Any, report: Round, site_alerts: SiteAlerts
+) -> None:
     """Evaluate and store the alerts of every site of ``models``."""
-    from tansuan.analytics.insights import site_alerts
-
     for model in models:
         org = model.organisation.id
         for site in model.sites():
-            year = dt.datetime.now(ZoneInfo(site.timezone)).year
+            year = clock.now(ZoneInfo(site.timezone)).year
             try:
                 out = site_alerts(store, model, site.id, year, settings)
             except TansuanError as exc:
@@ -93,10 +99,10 @@ def deliver(store: Any, hooks: list[Webhook], settings: Any, report: Round) -> N
                     report.errors.append(f"{site} → {hook.url}: {done.error}")
 
 
-def run_round(store: Any, models: list[Any], settings: Any) -> Round:
+def run_round(store: Any, models: list[Any], settings: Any, site_alerts: SiteAlerts) -> Round:
     """One round: evaluate every site, then deliver (see module docstring)."""
     report = Round(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    evaluate(store, models, settings, report)
+    evaluate(store, models, settings, report, site_alerts)
     deliver(store, webhooks(settings), settings, report)
     log.info("alerts round: %d site(s), %d alert(s), %d delivery(ies), %d error(s)",
              report.sites, report.alerts, len(report.deliveries), len(report.errors))  # fmt: skip
@@ -104,14 +110,16 @@ def run_round(store: Any, models: list[Any], settings: Any) -> Round:
 
 
 async def run_schedule(app: Any, settings: Any) -> None:
-    """Run a round now and then every ``settings.alert_interval_s`` until cancelled; the
-    last round is kept in ``app.state.alerts_job`` for the dashboard."""
+    """Run a round now and then every ``settings.alert_interval_s`` until cancelled, with
+    the app's store, models and alerts view (``app.state.site_alerts``); the last round is
+    kept in ``app.state.alerts_job`` for the dashboard."""
     state: dict[str, Any] = {"interval_s": settings.alert_interval_s, "last": None}
     app.state.alerts_job = state
     while True:
         models = [a.model for a in app.state.accountants.all().values()]
         try:
-            state["last"] = await asyncio.to_thread(run_round, app.state.store, models, settings)
+            state["last"] = await asyncio.to_thread(run_round, app.state.store, models, settings,
+                                                    app.state.site_alerts)  # fmt: skip
         except asyncio.CancelledError:
             raise
         except Exception:  # a round must never stop the server

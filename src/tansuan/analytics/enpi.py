@@ -1,4 +1,5 @@
-"""Energy performance indicators per line and site (ISO 50006).
+"""Energy performance indicators per line and site (ISO 50006): the boundaries and the
+normalised EnPI. The report, read from the store, is :mod:`tansuan.views.enpi`.
 
 For the site and every area of kind ``line`` that has an energy boundary:
 
@@ -25,9 +26,8 @@ from typing import Any
 import numpy as np
 
 from tansuan.analytics.baseline import fit_baseline, normalised_enpi, summary
+from tansuan.analytics.counters import energy_counters, output_counters
 from tansuan.analytics.findings import ShiftCalendar
-from tansuan.analytics.insights import energy_counters, monthly_series, output_counters
-from tansuan.errors import InputError, NotFound
 
 #: Fewest baseline and reporting days for a normalised EnPI.
 MIN_BASELINE_DAYS, MIN_REPORTING_DAYS = 14, 7
@@ -47,7 +47,8 @@ def nodes(site_model: Any) -> list[tuple[str, str, str]]:
     return out
 
 
-def _month(day: str) -> str:
+def month_of(day: str) -> str:
+    """``YYYY-MM`` of a ``YYYY-MM-DD`` day."""
     return day[:7]
 
 
@@ -76,55 +77,9 @@ def boundary(site_model: Any, node: str) -> list[Any]:
     return [p for d in chosen for p in energy_counters(d)]
 
 
-def boundary_days(
-    connection: Any, site_model: Any, points: list[Any], lo: dt.date, hi: dt.date
-) -> dict[str, float]:
-    """``{YYYY-MM-DD: kWh}`` summed over ``points`` (each day's counter delta or sum)."""
-    from zoneinfo import ZoneInfo
-
-    from tansuan.domain import units
-    from tansuan.store.queries import series
-
-    zone = ZoneInfo(site_model.timezone)
-    start = dt.datetime.combine(lo, dt.time(), zone)
-    end = dt.datetime.combine(hi, dt.time(), zone)
-    out: dict[str, float] = {}
-    for point in points:
-        column = "delta" if point.kind == "total_increasing" else "sum"
-        scale = units.factor(point.unit, "kWh")
-        for row in series(connection, site_model.id, point.id, start, end, "day"):
-            if row.get(column) is not None:
-                day = str(row["period"])[:10]
-                out[day] = out.get(day, 0.0) + float(row[column]) * scale
-    return out
-
-
-def line_output(
-    connection: Any, site_model: Any, node: str, lo: dt.date, hi: dt.date
-) -> dict[str, float]:
-    """``{YYYY-MM: output}`` of the production/output counters of the devices under a
-    line (in their own unit; the first point's unit names it)."""
-    from zoneinfo import ZoneInfo
-
-    from tansuan.store.queries import series
-
-    zone = ZoneInfo(site_model.timezone)
-    start = dt.datetime.combine(lo, dt.time(), zone)
-    end = dt.datetime.combine(hi, dt.time(), zone)
-    out: dict[str, float] = {}
-    for path, device in site_model.iter_devices():
-        if node not in path:
-            continue
-        for point in output_counters(device):
-            column = "delta" if point.kind == "total_increasing" else "sum"
-            for row in series(connection, site_model.id, point.id, start, end, "day"):
-                if row.get(column) is not None:
-                    month = _month(str(row["period"]))
-                    out[month] = out.get(month, 0.0) + float(row[column])
-    return out
-
-
-def _output_unit(site_model: Any, node: str) -> str | None:
+def output_unit(site_model: Any, node: str) -> str | None:
+    """The unit of ``node``'s output: the site's ``production`` series, a line's first
+    production/output counter; None without one."""
     if node == site_model.id:
         return next((s.unit for s in site_model.series if s.kind == "production"), None)
     for path, device in site_model.iter_devices():
@@ -134,74 +89,7 @@ def _output_unit(site_model: Any, node: str) -> str | None:
     return None
 
 
-def enpi_report(
-    connection: Any,
-    site_model: Any,
-    start: dt.date,
-    end: dt.date,
-    baseline_end: dt.date,
-    calendar: ShiftCalendar,
-) -> dict[str, Any]:
-    """The EnPIs of the site and its lines over [start, end), baseline before ``baseline_end``.
-
-    Raises
-    ------
-    InputError
-        The window is empty or ``baseline_end`` is not inside it.
-    NotFound
-        No energy meter under the site.
-    """
-    if not start < baseline_end < end:
-        raise InputError(
-            "基准期须在时间窗内 / 'baseline_end' must fall between 'from' and 'to'",
-            field="baseline_end",
-        )
-    out = []
-    for node, kind, name in nodes(site_model):
-        points = boundary(site_model, node)
-        days = boundary_days(connection, site_model, points, start, end) if points else {}
-        if not days:
-            if kind == "site":
-                raise NotFound(
-                    f"没有能耗表数据 / no energy meter data for {site_model.id!r} in the window"
-                )
-            continue
-        if kind == "site":
-            output = monthly_series(connection, site_model, "production")
-        else:
-            output = line_output(connection, site_model, node, start, end)
-        months: dict[str, float] = {}
-        for day, kwh in days.items():
-            months[_month(day)] = months.get(_month(day), 0.0) + kwh
-        unit = _output_unit(site_model, node)
-        whole = _whole_months(start, end)
-        rows = [
-            {
-                "month": m,
-                "kwh": kwh,
-                "partial": m not in whole,
-                "output": output.get(m),
-                # A month cut by the window would set part of its energy against the whole
-                # month's recorded output (a line's counters cover the same days: fine).
-                "specific": kwh / output[m]
-                if output.get(m) and (m in whole or kind != "site")
-                else None,
-            }
-            for m, kwh in sorted(months.items())
-        ]
-        out.append({"node": node, "kind": kind, "name": name, "output_unit": unit,
-                    "meters": [p.id for p in points], "months": rows,
-                    **_normalised(days, baseline_end, calendar)})  # fmt: skip
-    return {
-        "site": site_model.id,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "baseline_end": baseline_end.isoformat(),
-        "nodes": out,
-    }
-
-
-def _whole_months(start: dt.date, end: dt.date) -> set[str]:
+def whole_months(start: dt.date, end: dt.date) -> set[str]:
     """The ``YYYY-MM`` months that lie wholly inside [start, end)."""
     out: set[str] = set()
     index = start.year * 12 + start.month - 1
@@ -215,7 +103,7 @@ def _whole_months(start: dt.date, end: dt.date) -> set[str]:
         index += 1
 
 
-def _normalised(
+def normalised(
     days: dict[str, float], baseline_end: dt.date, calendar: ShiftCalendar
 ) -> dict[str, Any]:
     """``normalised`` (E_reporting / Ê_baseline) and the baseline's summary, or the reason

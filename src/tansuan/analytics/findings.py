@@ -26,6 +26,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tansuan.analytics.baseline import day_type_drivers, fit_baseline
+from tansuan.analytics.cusum import cusum, degradation
 from tansuan.analytics.reference import criterion
 from tansuan.errors import InputError
 
@@ -443,9 +445,6 @@ def degradation_finding(
     [kWh/d] × 365, since a degradation goes on until it is repaired. Days with less than
     ``min_kwh`` in the baseline (the device off) leave no baseline: no finding.
     """
-    from tansuan.analytics.baseline import day_type_drivers, fit_baseline
-    from tansuan.analytics.cusum import cusum, degradation
-
     kwh = np.asarray(energy_kwh, dtype=np.float64)
     base = np.arange(len(kwh)) < baseline_days
     if len(kwh) != len(days) or base.sum() < 14 or (~base).sum() < 7:

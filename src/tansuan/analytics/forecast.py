@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tansuan.analytics import stats
 from tansuan.analytics.baseline import fit_baseline
+from tansuan.analytics.cusum import cusum
 from tansuan.errors import InputError
 
 Array = NDArray[np.float64]
@@ -150,8 +151,6 @@ def _recent_shift(data: Array, exog: Mapping[str, ArrayLike]) -> int | None:
     explain (a retrofit, a lost product line): the tabular CUSUM (the table's k and h) of
     the drivers model's residuals alarms within the last 3 periods, on a change that began
     at least a season in and at least 2 periods before the end. None otherwise."""
-    from tansuan.analytics.cusum import cusum
-
     columns = {k: np.asarray(v, dtype=np.float64) for k, v in exog.items()}
     model = fit_baseline(data, columns)
     if not model.rmse > 0:

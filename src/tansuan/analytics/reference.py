@@ -6,6 +6,7 @@ import datetime as dt
 from functools import cache
 
 from tansuan.domain import tables
+from tansuan.domain.catalog import shipped_catalog
 from tansuan.errors import UnknownFactor
 
 
@@ -29,8 +30,6 @@ def grid_factor(configured: float | None, given: float | None, on: dt.date) -> t
     ``given`` (a query or CLI option), else ``configured``
     (TANSUAN_FINDINGS_FACTOR_T_PER_MWH), else the shipped national grid factor of the
     catalog's default series valid ``on``."""
-    from tansuan.domain.catalog import shipped_catalog
-
     if given is not None:
         return given, "given"
     if configured is not None:

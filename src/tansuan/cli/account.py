@@ -37,6 +37,7 @@ def account(
     from tansuan.accounting.periods import parse_period
     from tansuan.accounting.rollup import grams_to_tonnes
     from tansuan.platform import ledger_result_hook, open_platform
+    from tansuan.views.emissions import run_record
 
     store = None
     try:
@@ -57,20 +58,7 @@ def account(
         if store is not None:
             store.close()
     if as_json:
-        out = _as_json(report, lines, by)
-        out["cross_checks"] = {
-            pair: [
-                {
-                    "month": c.period,
-                    "calculated_co2_t": grams_to_tonnes(c.calculated_co2_g),
-                    "measured_co2_t": grams_to_tonnes(c.measured_co2_g),
-                    "relative_difference": c.relative_difference,
-                    "flagged": c.flagged,
-                }
-                for c in found
-            ]
-            for pair, found in checks.items()
-        }
+        out = run_record(report, lines, by, checks)
         typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
     _print(console, report, lines, by)
@@ -124,41 +112,6 @@ def _run_with_progress(
             bar.update(task, completed=done, total=total)
 
         return accountant.run(site, period, sources=sources, progress=tick)
-
-
-def _as_json(report: RunReport, lines: list[Any], by: str) -> dict[str, Any]:
-    from tansuan.accounting.rollup import grams_to_tonnes, rollup
-
-    totals = rollup([ln for ln in lines if ln.scope != "2-market"], by)
-    return {
-        "site": report.site,
-        "period": report.period.label,
-        "outcomes": report.outcomes(),
-        "errors": [{"source": s, "month": m, "error": e} for s, m, e in report.errors],
-        "total_co2e_t": grams_to_tonnes(
-            sum(totals.values())
-            if by != "node"
-            else sum(ln.co2e_g for ln in lines if ln.scope != "2-market")
-        ),
-        "by": by,
-        "totals_co2e_t": {k: grams_to_tonnes(v) for k, v in sorted(totals.items())},
-        "market_based_co2e_t": grams_to_tonnes(
-            sum(ln.co2e_g for ln in lines if ln.scope == "2-market")
-        ),
-        "results": [
-            {
-                "source": r.source_id,
-                "month": r.period,
-                "method": r.method,
-                "co2e_t": grams_to_tonnes(r.co2e_g),
-                "grade": r.grade,
-                "coverage": r.coverage,
-                "substituted_share": r.substituted_share,
-                "notes": list(r.notes),
-            }
-            for r in report.computed
-        ],
-    }
 
 
 def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> None:

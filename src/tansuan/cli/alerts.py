@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 
 import orjson
@@ -32,11 +31,14 @@ def alerts(
     A server started with the `alerts` service (TANSUAN_SERVE_SERVICES) does this by
     itself on a schedule and remembers what it sent in the store.
     """
+    from zoneinfo import ZoneInfo
+
+    from tansuan import clock
     from tansuan.analytics.alerts import Alert, SentLog, Webhook, deliver
-    from tansuan.analytics.insights import site_alerts
     from tansuan.settings import get_settings
     from tansuan.store import Store
     from tansuan.store.models import models_by_org
+    from tansuan.views.alerts import site_alerts
 
     settings = get_settings()
     store = None
@@ -50,7 +52,7 @@ def alerts(
         model = next((m for m in models.values() if any(x.id == site for x in m.sites())), None)
         if model is None:
             raise NotFound(f"没有站点 / no site {site!r} in any loaded site model")
-        zone_year = year or dt.date.today().year
+        zone_year = year or clock.now(ZoneInfo(model.site(site).timezone)).year
         with console.status("评估告警 / evaluating alerts …"):
             out = site_alerts(store, model, site, zone_year, settings)
         deliveries = []

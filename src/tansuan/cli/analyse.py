@@ -22,8 +22,6 @@ from tansuan.errors import InputError, TansuanError
 if TYPE_CHECKING:
     import numpy as np
 
-    from tansuan.analytics.baseline import Baseline
-
 
 # --- reading data -----------------------------------------------------------------------
 
@@ -53,161 +51,20 @@ def _csv_table(path: Path, key: str) -> tuple[list[str], dict[str, np.ndarray]]:
     return keys, columns
 
 
-def _bucket_value(row: dict[str, Any], kind: str, hours: float, as_energy: bool) -> float | None:
-    if kind == "total_increasing":
-        return row.get("delta")
-    if kind == "total":
-        return row.get("sum")
-    mean = row.get("mean")
-    if mean is None:
-        return None
-    return float(mean) * hours if as_energy else float(mean)
-
-
-def _store_series(
-    site: str, point: str, start: dt.date, end: dt.date, resolution: str, *, as_energy: bool
-) -> dict[str, float]:
-    """``{period: value}`` per day or month of a stored point (energy: kWh per bucket)."""
-    from zoneinfo import ZoneInfo
-
+def _read(read: Any) -> Any:
+    """``read(connection)`` in a read transaction of the store (opened and closed here)."""
     from tansuan.store import Store
-    from tansuan.store.queries import point_info, series
 
     store = Store()
     try:
         with store.read() as connection:
-            info = point_info(connection, site, point)
-            zone = ZoneInfo(info.timezone)
-            lo = dt.datetime.combine(start, dt.time(), zone)
-            hi = dt.datetime.combine(end, dt.time(), zone)
-            rows = series(connection, site, point, lo, hi, resolution)  # type: ignore[arg-type]
+            return read(connection)
     finally:
         store.close()
-    out: dict[str, float] = {}
-    for row in rows:
-        period = str(row["period"])
-        if resolution == "day":
-            hours = 24.0
-        else:
-            year, month = (int(x) for x in period.split("-"))
-            nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-            hours = 24.0 * (nxt - dt.date(year, month, 1)).days
-        value = _bucket_value(row, info.kind, hours, as_energy)
-        if value is not None:
-            out[period] = float(value)
-    return out
 
 
-def _node_series(
-    site: str, node: str, start: dt.date, end: dt.date, resolution: str
-) -> dict[str, float]:
-    """``{period: kWh}`` of all energy meters under ``node`` (a line, area or device; ``site``
-    for the whole site): the EnPI boundary of a line or site (ISO 50006)."""
-    from zoneinfo import ZoneInfo
-
-    from tansuan.domain import units
-    from tansuan.store import Store
-    from tansuan.store.documents import current_model
-    from tansuan.store.queries import aggregate
-
-    store = Store()
-    try:
-        zone = ZoneInfo(current_model(store).site(site).timezone)
-        lo = dt.datetime.combine(start, dt.time(), zone)
-        hi = dt.datetime.combine(end, dt.time(), zone)
-        with store.read() as connection:
-            rows = aggregate(connection, site, None if node == site else node, lo, hi,
-                             resolution, quantity="energy")  # type: ignore[arg-type]  # fmt: skip
-    finally:
-        store.close()
-    out: dict[str, float] = {}
-    for row in rows:
-        period = str(row["period"])
-        out[period] = out.get(period, 0.0) + row["delta"] * units.factor(row["unit"], "kWh")
-    if not out:
-        raise InputError(f"no energy meter data under {node!r} in {site!r}", field="node")
-    return out
-
-
-def _class_series(site: str, device_class: str, start: dt.date, end: dt.date) -> dict[str, float]:
-    """``{YYYY-MM-DD: kWh}`` summed over the site's devices of ``device_class`` (each from
-    its energy counter, else its mean power × 24 h), on the days every one of them reports."""
-    from zoneinfo import ZoneInfo
-
-    from tansuan.analytics.insights import device_days
-    from tansuan.store import Store
-    from tansuan.store.documents import current_model
-
-    store = Store()
-    try:
-        site_model = current_model(store).site(site)
-        zone = ZoneInfo(site_model.timezone)
-        lo = dt.datetime.combine(start, dt.time(), zone)
-        hi = dt.datetime.combine(end, dt.time(), zone)
-        devices = [d for _, d in site_model.iter_devices() if d.device_class == device_class]
-        if not devices:
-            known = sorted({d.device_class for _, d in site_model.iter_devices()})
-            raise InputError(
-                f"no device of class {device_class!r} in {site!r}; classes: {', '.join(known)}",
-                field="class",
-            )
-        with store.read() as connection:
-            found = [device_days(connection, site, d, lo, hi) for d in devices]
-    finally:
-        store.close()
-    series = [dict(zip((x.isoformat() for x in f[0]), f[1], strict=True)) for f in found if f]
-    if not series:
-        raise InputError(f"no energy data for the {device_class!r} devices", field="class")
-    common = set.intersection(*(set(s) for s in series))
-    return {day: float(sum(s[day] for s in series)) for day in sorted(common)}
-
-
-def _month_range(first: str, last: str) -> list[str]:
-    a = int(first[:4]) * 12 + int(first[5:7]) - 1
-    b = int(last[:4]) * 12 + int(last[5:7]) - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(a, b + 1)]
-
-
-def emission_months(site: str, first: str, last: str, scope: str | None = None) -> dict[str, float]:
-    """Monthly tCO2e of a site from the current accounting results (``tansuan account``),
-    from the first to the last month that has results within [first, last].
-
-    Raises
-    ------
-    InputError
-        No results at all, or a month without results between two that have them.
-    """
-    from tansuan.accounting.results import current_lines
-    from tansuan.store import Store
-
-    months = _month_range(first, last)
-    store = Store()
-    try:
-        with store.read() as connection:
-            lines = current_lines(connection, site, months)
-    finally:
-        store.close()
-    totals: dict[str, float] = {}
-    for line in lines:
-        if scope is None or str(line["scope"]) == scope:
-            totals[line["period"]] = totals.get(line["period"], 0.0) + line["co2e_g"] / 1e6
-    if not totals:
-        raise InputError(
-            f"no accounting results for {site} in {first}..{last}: run `tansuan account`",
-            field="site",
-        )
-    span = _month_range(min(totals), max(totals))
-    if missing := [m for m in span if m not in totals]:
-        raise InputError(
-            f"no accounting results for {', '.join(missing)}: run `tansuan account`", field="site"
-        )
-    return {m: totals[m] for m in span}
-
-
-def _plan(site: str, months: list[str], future: list[str]) -> Any:
-    """Recorded production over ``months`` and the plan over ``future`` from the store
-    (:func:`tansuan.analytics.insights.plan_drivers`), or None."""
-    from tansuan.analytics.insights import plan_drivers
+def _site_read(site: str, read: Any) -> Any:
+    """``read(connection, site model)`` with the stored model's ``site``."""
     from tansuan.store import Store
     from tansuan.store.documents import current_model
 
@@ -215,7 +72,7 @@ def _plan(site: str, months: list[str], future: list[str]) -> Any:
     try:
         site_model = current_model(store).site(site)
         with store.read() as connection:
-            return plan_drivers(connection, site_model, months, future)
+            return read(connection, site_model)
     finally:
         store.close()
 
@@ -280,10 +137,7 @@ def analyse(
     --baseline-end (or --intervention); the days after are monitored by CUSUM, and with
     --intervention the IPMVP avoided energy and its G14 uncertainty are reported.
     """
-    import numpy as np
-
-    from tansuan.analytics.baseline import day_type_drivers, fit_baseline, summary
-    from tansuan.analytics.cusum import cusum, degradation
+    from tansuan.views.savings import series_analysis
 
     try:
         if sum(x is not None for x in (point, node, device_class)) > 1:
@@ -295,59 +149,9 @@ def analyse(
         cut = _date(baseline_end, "baseline-end") or _date(intervention, "intervention")
         if cut is None:
             raise InputError("give --baseline-end or --intervention", field="baseline-end")
-        dates = [dt.date.fromisoformat(d) for d in days]
-        base_mask = np.array([d < cut for d in dates])
-        if base_mask.sum() < 3 or (~base_mask).sum() < 1:
-            raise InputError(
-                "need baseline days before and reporting days after the cut", field="baseline-end"
-            )
-        if not drivers:
-            # No measured driver: the day type (weekday / weekend), as on the dashboard.
-            fit, drivers = day_type_drivers(dates, base_mask)
-        else:
-            fit = {k: v[base_mask] for k, v in drivers.items()}
-        model = fit_baseline(energy[base_mask], fit)
-        out: dict[str, Any] = {
-            "days": len(days),
-            "drivers": sorted(k for k in fit),
-            "baseline": summary(model),
-        }
-        rep = {k: v[~base_mask] for k, v in drivers.items()}
-        post_months = max(1.0, float((~base_mask).sum()) / 30.4)
-        checks = [model.g14_regression(post_months), *model.doe_checks(rep)]
-        out["checks"] = [c.__dict__ for c in checks]
-        expected = model.predict(rep)
-        chart = cusum(energy[~base_mask], expected, model.rmse)
-        found = degradation(chart)
-        rep_dates = [d for d, b in zip(dates, base_mask, strict=True) if not b]
-        out["cusum"] = {
-            "sign": "actual - expected (up = over-consumption)",
-            "final": float(chart.cumulative[-1]),
-            "chart": {
-                "dates": [d.isoformat() for d in rep_dates],
-                "expected": [float(v) for v in expected],
-                "cusum": [float(v) for v in chart.cumulative],
-            },
-            "alarms": [
-                {
-                    "direction": a.direction,
-                    "alarm": rep_dates[a.alarm_index].isoformat(),
-                    "start": rep_dates[a.start_index].isoformat(),
-                }
-                for a in chart.detections
-            ],  # fmt: skip
-            "degradation": None
-            if found is None
-            else {
-                "start": rep_dates[found.start_index].isoformat(),
-                "detected": rep_dates[found.alarm_index].isoformat(),
-                "shift_fraction": found.shift_fraction,
-            },
-        }
-        if intervention is not None:
-            out["savings"] = _savings(
-                model, energy, drivers, dates, intervention, option, confidence, factor
-            )
+        day = _date(intervention, "intervention")
+        out = series_analysis(days, energy, drivers, cut, intervention=day, option=option,
+                              confidence=confidence, factor_t_per_mwh=factor)  # fmt: skip
     except TansuanError as error:
         fail(error, code=1)
     if as_json:
@@ -388,65 +192,26 @@ def _daily_input(
         )
     lo, hi = _date(start, "from"), _date(end, "to")
     assert lo is not None and hi is not None
+    from tansuan.views.energy import class_days, node_days, point_series
+
     with console.status("读取数据 / reading the store …"):
         if node:
-            series = {"energy": _node_series(site, point, lo, hi, "day")}
+            energy_days = _site_read(site, lambda c, m: node_days(c, m, point, lo, hi))
         elif device_class:
-            series = {"energy": _class_series(site, point, lo, hi)}
+            energy_days = _site_read(site, lambda c, m: class_days(c, m, point, lo, hi))
         else:
-            series = {"energy": _store_series(site, point, lo, hi, "day", as_energy=True)}
+            energy_days = _read(lambda c: point_series(c, site, point, lo, hi, "day",
+                                                       as_energy=True))  # fmt: skip
+        series = {"energy": energy_days}
         for name, pt in _parse_drivers(driver).items():
-            series[name] = _store_series(site, pt, lo, hi, "day", as_energy=False)
+            series[name] = _read(lambda c, pt=pt: point_series(c, site, pt, lo, hi, "day",
+                                                               as_energy=False))  # fmt: skip
     common = sorted(set.intersection(*(set(s) for s in series.values())))
     if not common:
         raise InputError("no day has both energy and every driver", field="point")
     energy = np.array([series["energy"][d] for d in common])
     drivers = {n: np.array([s[d] for d in common]) for n, s in series.items() if n != "energy"}
     return common, energy, drivers
-
-
-def _savings(
-    model: Baseline,
-    energy: np.ndarray,
-    drivers: dict[str, np.ndarray],
-    dates: list[dt.date],
-    intervention: str,
-    option: str,
-    confidence: float,
-    factor: float | None,
-) -> dict[str, Any]:
-    import numpy as np
-
-    from tansuan.analytics.savings import avoided_energy
-
-    day = _date(intervention, "intervention")
-    assert day is not None
-    mask = np.array([d >= day for d in dates])
-    if not mask.any():
-        raise InputError("no reporting days on or after the intervention", field="intervention")
-    if option not in ("B", "C"):
-        raise InputError(f"IPMVP option must be B or C, got {option!r}", field="option")
-    result = avoided_energy(
-        model,
-        energy[mask],
-        {k: v[mask] for k, v in drivers.items()},
-        option=option,  # type: ignore[arg-type]
-        confidence=confidence,
-        factor_t_per_unit=None if factor is None else factor / 1000.0,
-    )
-    return {
-        "option": result.option,
-        "adjusted_baseline": result.adjusted_baseline,
-        "reporting": result.reporting,
-        "avoided": result.avoided,
-        "fraction": result.fraction,
-        "interval": list(result.interval),
-        "fraction_interval": list(result.fraction_interval),
-        "confidence": result.confidence,
-        "fsu": result.fsu,
-        "avoided_tco2e": result.avoided_tco2e,
-        "method": result.method,
-    }
 
 
 def _print_analysis(out: dict[str, Any]) -> None:
@@ -517,12 +282,14 @@ def forecast(
     import numpy as np
 
     from tansuan.analytics.findings import ShiftCalendar
-    from tansuan.analytics.forecast import best_model, calendar_drivers, month_index, run
     from tansuan.settings import get_settings
+    from tansuan.views.energy import point_series
+    from tansuan.views.forecast import emission_history, plan_drivers, series_forecast
 
     try:
         if not 1 <= horizon <= 36:
             raise InputError("horizon must be 1..36 months", field="horizon")
+        plan = None
         if csv_file is not None:
             months, columns = _csv_table(csv_file, "month")
             if "value" not in columns:
@@ -533,53 +300,31 @@ def forecast(
             assert lo is not None and hi is not None
             last = hi - dt.timedelta(days=1)
             with console.status("读取核算结果 / reading accounting results …"):
-                by_month = emission_months(site, f"{lo:%Y-%m}", f"{last:%Y-%m}", scope)
+                first, final = f"{lo:%Y-%m}", f"{last:%Y-%m}"
+                by_month = _read(lambda c: emission_history(c, site, first, final, scope=scope))
             months = list(by_month)
             values = np.array(list(by_month.values()))
+
+            def plan(history: list[str], future: list[str]) -> Any:
+                return _site_read(site, lambda c, m: plan_drivers(c, m, history, future))
+
         elif site and point and start and end:
             lo, hi = _date(start, "from"), _date(end, "to")
             assert lo is not None and hi is not None
             with console.status("读取数据 / reading the store …"):
-                by_month = _store_series(site, point, lo, hi, "month", as_energy=True)
+                by_month = _read(lambda c: point_series(c, site, point, lo, hi, "month",
+                                                        as_energy=True))  # fmt: skip
             months = sorted(by_month)
             values = np.array([by_month[m] for m in months])
         else:
             raise InputError("give --csv FILE, or --site, --point, --from and --to", field="site")
-        index = month_index(months)
-        future = [f"{i // 12:04d}-{i % 12 + 1:02d}"
-                  for i in range(index[-1] + 1, index[-1] + 1 + horizon)]  # fmt: skip
         cal = ShiftCalendar.from_text(calendar or get_settings().shift_calendar)
-        past = calendar_drivers(index[0], len(values), cal.working_days) or {}
-        ahead = calendar_drivers(index[-1] + 1, horizon, cal.working_days) or {}
-        if emissions and site and csv_file is None:
-            planned = _plan(site, list(months), future)
-            if planned is not None:
-                past, ahead = past | planned[0], ahead | planned[1]
-        h_test = min(12, max(1, len(values) - 24))
-        winner, tests = best_model(values, h=h_test, min_train=24, drivers=past or None)
-        fc = run(winner, values, horizon, level=level, drivers=past or None, future=ahead or None)
+        done, out = series_forecast(months, values, horizon, level=level,
+                                    working_days=cal.working_days, plan=plan,
+                                    factor_t_per_mwh=factor)  # fmt: skip
     except TansuanError as error:
         fail(error, code=1)
-    scale = None if factor is None else factor / 1000.0
-    out: dict[str, Any] = {
-        "model": winner,
-        "level": level,
-        "drivers": sorted(past),
-        "backtest": [t.__dict__ for t in tests],
-        "forecast": [
-            {"month": m, "mean": float(a), "lower": float(lo_), "upper": float(hi_)}
-            | (
-                {}
-                if scale is None
-                else {
-                    "tco2": float(a) * scale,
-                    "tco2_lower": float(lo_) * scale,
-                    "tco2_upper": float(hi_) * scale,
-                }
-            )  # fmt: skip
-            for m, a, lo_, hi_ in zip(future, fc.mean, fc.lower, fc.upper, strict=True)
-        ],
-    }
+    winner, tests = done.model, done.backtest
     if as_json:
         _emit(out)
         return

@@ -37,11 +37,11 @@ def enpi(
     EnPI: the reporting days' energy over what a working-day baseline fitted before
     --baseline-end expects for them (below 1 is an improvement).
     """
-    from tansuan.analytics.enpi import enpi_report
     from tansuan.analytics.findings import ShiftCalendar
     from tansuan.settings import get_settings
     from tansuan.store import Store
     from tansuan.store.documents import current_model
+    from tansuan.views.enpi import enpi_report
 
     store = None
     try:

@@ -5,7 +5,7 @@ Each device's hourly energy comes from the store: an energy point (``total`` or
 hour). Idling needs the device's ``rated_power_kw`` in the site model. Devices with a
 production point (quantity ``production`` or ``output``) are compared with the other devices
 of their class (at least 3) on specific consumption [kWh per unit output]. Findings are valued
-per year and ranked by cost (:func:`tansuan.analytics.findings.rank`).
+per year and ranked by cost (:func:`tansuan.views.findings.site_findings`).
 """
 
 from __future__ import annotations
@@ -77,12 +77,12 @@ def findings(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from tansuan.analytics.findings import Valuation
-    from tansuan.analytics.insights import site_findings
     from tansuan.analytics.reference import grid_factor
     from tansuan.settings import get_settings
     from tansuan.site.validate import load
     from tansuan.store import Store
     from tansuan.store.documents import current_model
+    from tansuan.views.findings import cli_record, site_findings
 
     store = None
     try:
@@ -109,20 +109,7 @@ def findings(
     finally:
         if store is not None:
             store.close()
-    out: list[dict[str, Any]] = [
-        {
-            "device": c.finding.device,
-            "kind": c.finding.kind,
-            "waste_kwh": c.finding.waste_kwh,
-            "annual_kwh": c.annual_kwh,
-            "annual_tco2e": c.annual_tco2e,
-            "annual_cost": c.annual_cost,
-            "message": c.finding.message,
-            "evidence_hours": [str(h) for h in c.finding.evidence.get("hours", [])[:50]],
-        }
-        | ({"start": str(c.finding.evidence["start"])} if c.finding.kind == "degradation" else {})
-        for c in ranked
-    ]
+    out: list[dict[str, Any]] = [cli_record(c) for c in ranked]
     if as_json:
         typer.echo(
             orjson.dumps(

@@ -75,22 +75,6 @@ def _latest_year(conn: Any, org: str, site: str) -> int:
     return years[-1]
 
 
-def _history(conn: Any, site: str, year: int, scope: str | None, zone: Any) -> dict[str, float]:
-    """The site's monthly tCO2e up to the last complete month (the month under way is
-    left out: its results cover part of it)."""
-    from tansuan.analytics.insights import emission_history, last_complete_month
-
-    last = min(f"{year}-12", last_complete_month(zone))
-    try:
-        if scope is None:
-            return emission_history(conn, site, f"{year - 4}-01", last)
-        from tansuan.cli.analyse import emission_months
-
-        return emission_months(site, f"{year - 4}-01", last, scope)
-    except (NotFound, InputError):
-        return {}
-
-
 @position_app.callback()
 def position(
     ctx: typer.Context,
@@ -112,34 +96,30 @@ def position(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from zoneinfo import ZoneInfo
-
     from tansuan.analytics.findings import ShiftCalendar
-    from tansuan.analytics.insights import position_report
     from tansuan.market import accounts
     from tansuan.settings import get_settings
     from tansuan.store.documents import current_model
     from tansuan.store.grants import site_org
+    from tansuan.views.forecast import LOCATION_BASED
+    from tansuan.views.position import site_position
 
     try:
         if site is None:
             raise InputError("请给出站点 / give --site", field="site")
+        given = None if emissions is None else (emissions, sd or 0.0)
+        calendar = ShiftCalendar.from_text(get_settings().shift_calendar)
         with _store() as store, store.read() as conn:
             try:
                 org = site_org(conn, site)
             except NotFound:
                 raise NotFound(f"没有站点 / no site {site!r}") from None
             the_year = year or _latest_year(conn, org, site)
-            stored = accounts.load(conn, org, site, the_year)
             site_model = current_model(store).site(site)
             with console.status("预测排放 / forecasting emissions …"):
-                zone = ZoneInfo(site_model.timezone)
-                history = {} if emissions is not None else _history(conn, site, the_year, scope,
-                                                                    zone)  # fmt: skip
-        given = None if emissions is None else (emissions, sd or 0.0)
-        calendar = ShiftCalendar.from_text(get_settings().shift_calendar)
-        out = position_report(stored.account, the_year, history, price=price, given=given,
-                              working_days=calendar.working_days)  # fmt: skip
+                stored, out = site_position(conn, org, site_model, the_year, price=price,
+                                            given=given, scope=scope or LOCATION_BASED,
+                                            working_days=calendar.working_days)  # fmt: skip
     except TansuanError as error:
         fail(error, code=1)
     out = {"site": site} | out | {"account": accounts.record(stored)}

@@ -58,7 +58,9 @@ def _coefficient(catalog: FactorCatalog, kind: str, carrier: str, on: dt.date) -
         return None
 
 
-def _uses(inputs: Inputs, catalog: FactorCatalog) -> list[Use]:
+def month_uses(inputs: Inputs, catalog: FactorCatalog) -> list[Use]:
+    """Each energy use of the accounted months: the carrier, the amount from the result's
+    trace, and its tce at the calorific and the equal-value coefficients where known."""
     out: list[Use] = []
     for (source_id, month), info in sorted(inputs.sets.items()):
         source = inputs.source(source_id)
@@ -90,7 +92,7 @@ def _uses(inputs: Inputs, catalog: FactorCatalog) -> list[Use]:
 def build(inputs: Inputs, tx: Lang, *, catalog: FactorCatalog | None = None) -> Report:
     """The energy report for ``inputs.month`` (with the year to date), or for the year."""
     catalog = catalog or shipped_catalog()
-    uses = _uses(inputs, catalog)
+    uses = month_uses(inputs, catalog)
     report_months = [inputs.label] if inputs.month is not None else inputs.months
     basis = tx(
         "GB/T 2589-2020《综合能耗计算通则》",

@@ -17,15 +17,23 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from tansuan import __version__
+from tansuan.accounting.registry import Accountants
 from tansuan.errors import PermissionDenied, TansuanError
 from tansuan.gateways.base import COUNTERS
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.result import BatchHook
+from tansuan.ledger import Ledger
+from tansuan.platform import open_platform
 from tansuan.settings import Settings, get_settings
 from tansuan.store import Store
+from tansuan.views.alerts import site_alerts
+from tansuan.web import insights_pages, pages
 from tansuan.web.deps import PrincipalDep
 from tansuan.web.problems import problem_handler
-from tansuan.web.routes import manual_data, readings
+from tansuan.web.routes import allowance as allowance_routes
+from tansuan.web.routes import emissions, grants, manual_data, readings, reports, sites, users
+from tansuan.web.routes import insights as insights_routes
+from tansuan.web.routes import ledger as ledger_routes
 
 #: A background job the server runs while it is up (gateways, the STH schedule, …):
 #: called with the app once the store is open; cancelled at shutdown.
@@ -50,8 +58,6 @@ def create_app(
         if store is None:
             # The deployment's platform: one store, its ingest with the ledger and the
             # accounting stale marks as batch hooks, one accountant per organisation.
-            from tansuan.platform import open_platform
-
             platform = open_platform(settings)
             app.state.platform = platform
             app.state.store = platform.store
@@ -59,15 +65,11 @@ def create_app(
             app.state.ledger = ledger or platform.ledger
             app.state.accountants = platform.accountants
         else:
-            from tansuan.accounting.registry import Accountants
-
             app.state.store = store
             app.state.ingestor = Ingestor(store, batch_hooks=batch_hooks)
             # The key pair is created on first use (a grant, a proof), not at every start.
             app.state.ledger = ledger
             app.state.accountants = Accountants(store)
-        from tansuan.ledger import Ledger
-
         app.state.ledger_factory = lambda: Ledger.from_data_dir(settings.data_dir)
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(job(app)) for job in background]
         try:
@@ -90,26 +92,16 @@ def create_app(
     # Gateways report {"name", "protocol", "site", "connected", "last_seen", "last_error"}
     # per connection; the data-quality page lists them (issue 7 hook for the gateways).
     app.state.gateway_status = gateway_status
+    # The alerts view, for the server's alerts job (analytics/alerts_job.py, a lower layer).
+    app.state.site_alerts = site_alerts
     app.add_exception_handler(TansuanError, problem_handler)
     app.include_router(readings.router)
     app.include_router(manual_data.router)
-    # --- web issue (7) ---
-    from tansuan.web import pages
-    from tansuan.web.routes import emissions, grants, reports, sites, users
-    from tansuan.web.routes import ledger as ledger_routes
-
     for module in (emissions, sites, grants, users, ledger_routes, reports):
         app.include_router(module.router)
     pages.install(app)
-    # --- insights issue (10): analytics API and pages ---
-    from tansuan.web import insights_pages
-    from tansuan.web.routes import insights as insights_routes
-
     app.include_router(insights_routes.router)
     app.include_router(insights_pages.router)
-    # --- market (issue 10): allowance accounts in the store ---
-    from tansuan.web.routes import allowance as allowance_routes
-
     app.include_router(allowance_routes.router)
     app.add_api_route(
         "/metrics",

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
+from tansuan.store import alert_events
 from tansuan.web.deps import ledger_of
 from tansuan.web.pages import _check_csrf, _scope, _who, render
 from tansuan.web.routes import allowance
@@ -231,8 +232,6 @@ def alerts_banner(request: Request, site: str = "", year: int = 0) -> Response:
 def stored_alerts(request: Request, store: Any, scope: Any, site: str) -> list[dict[str, Any]]:
     """The open alerts the alerts job stored for a site the caller may analyse; delivery
     details (sent, errors) only for the site's own organisation."""
-    from tansuan.store import alert_events
-
     opened = api.open_site(request, store, scope, site)
     with store.read() as conn:
         rows = alert_events.open_events(conn, opened.model.organisation.id, site)

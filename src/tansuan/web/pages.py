@@ -19,14 +19,20 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan.errors import InputError, NotFound, PermissionDenied
+from tansuan.ledger import verify_receipt
 from tansuan.ledger.log import latest_sth
-from tansuan.store import dashboard, grants, quality, users
+from tansuan.store import grants, users
 from tansuan.store.schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.scoped import Scope
 from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.store.users import Principal
+from tansuan.twin import DEFAULT, DEMOS
+from tansuan.twin.scenario import Change, compare
+from tansuan.views import dashboard, quality
+from tansuan.views.emissions import node_emissions, result_set_trace
 from tansuan.web import auth, i18n
 from tansuan.web.deps import ledger_of, session_principal
+from tansuan.web.routes.reports import issue
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(files("tansuan.web") / "templates"))
@@ -252,8 +258,6 @@ def quality_page(site: str, request: Request) -> Response:
 def emissions_page(request: Request, node: str = "", period: str = "") -> Response:
     principal = _who(request)
     scope = _scope(request, principal)
-    from tansuan.web.routes.emissions import emissions as emissions_api
-
     with request.app.state.store.read() as conn:
         sites = scope.sites(conn)
     node = node or (sites[0]["site"] if sites else "")
@@ -261,8 +265,10 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
     data, error = None, None
     if node:
         try:
-            data = emissions_api(request, request.app.state.store, scope, node, period, "source",
-                                 False)  # fmt: skip
+            state = request.app.state
+            data = node_emissions(state.store, scope, state.accountants, node, period, "source",
+                                  traces=False,
+                                  default_tz=state.settings.default_timezone)  # fmt: skip
         except (NotFound, PermissionDenied) as exc:
             error = exc.message
     groups: dict[str, dict[str, float]] = {"scope": {}, "gas": {}, "source": {}}
@@ -285,8 +291,6 @@ async def download_report(
     csrf: str = Form(""),
 ) -> Response:
     """The emissions page's download button: issue the report (with its receipt)."""
-    from tansuan.web.routes.reports import issue
-
     _check_csrf(request, csrf)
     principal = _who(request)
     scope = _scope(request, principal)
@@ -302,8 +306,6 @@ async def download_report(
 @router.get("/whatif", response_class=HTMLResponse)
 def whatif_page(request: Request, site: str = "") -> Response:
     """What-if scenarios on a demo site's digital twin (issue 9)."""
-    from tansuan.twin import DEFAULT, DEMOS
-
     principal = _who(request)
     return render(request, "whatif.html", principal, demo_sites=DEMOS, site=site or DEFAULT)
 
@@ -320,10 +322,6 @@ async def whatif_fragment(
     days: int = 30,
 ) -> Response:
     """Baseline vs scenario, computed by the twin (a few seconds for a month)."""
-    from starlette.concurrency import run_in_threadpool
-
-    from tansuan.twin.scenario import Change, compare
-
     principal = _who(request)
     if not 7 <= days <= 366:
         raise InputError("days must be between 7 and 366", field="days")
@@ -340,9 +338,9 @@ async def whatif_fragment(
 def trace_fragment(set_id: int, request: Request) -> Response:
     principal = _who(request)
     scope = _scope(request, principal)
-    from tansuan.web.routes.emissions import result_trace
-
-    data = result_trace(set_id, request, request.app.state.store, scope)
+    state = request.app.state
+    data = result_set_trace(state.store, scope, set_id,
+                            default_tz=state.settings.default_timezone)  # fmt: skip
     text = json.dumps(data["trace"], ensure_ascii=False, indent=2, default=str)
     return render(request, "trace.html", principal, data=data, text=text)
 
@@ -369,8 +367,6 @@ async def verify_receipt_page(
 ) -> Response:
     """Check a report's receipt against this log's public key (and the report file)."""
     _check_csrf(request, csrf)
-    from tansuan.ledger import verify_receipt
-
     try:
         parsed = json.loads(receipt)
     except ValueError as exc:

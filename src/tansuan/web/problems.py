@@ -18,6 +18,7 @@ from tansuan.errors import (
     ValidationFailed,
     VerificationFailed,
 )
+from tansuan.web.pages import page_error
 from tansuan.web.responses import JSONBytes
 
 #: Most specific class first: (error class, HTTP status, problem type slug, title).
@@ -52,8 +53,7 @@ async def problem_handler(request: Request, error: Exception) -> JSONBytes:
     if not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
         "accept", ""
     ):
-        from tansuan.web.pages import page_error  # dashboard pages: the same error, as HTML
-
+        # Dashboard pages: the same error, as HTML.
         return page_error(request, error)  # type: ignore[return-value]
     body: dict[str, object] = {
         "type": PROBLEM_BASE + slug,

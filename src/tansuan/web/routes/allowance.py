@@ -27,6 +27,7 @@ from tansuan.store import market as db
 from tansuan.store.scoped import Scope
 from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
 from tansuan.web.responses import JSONBytes
+from tansuan.web.schemas import AccountOut, TradeAdded
 
 router = APIRouter(prefix="/api/v1", tags=["market / 碳市场"])
 
@@ -93,7 +94,8 @@ def account_data(store: Any, scope: Scope, site: str, year: int | None) -> dict[
     return out
 
 
-@router.get("/allowance", summary="A site's allowance account / 配额账户", response_class=JSONBytes)
+@router.get("/allowance", summary="A site's allowance account / 配额账户", response_class=JSONBytes,
+            response_model=AccountOut)  # fmt: skip
 def get_account(
     store: StoreDep,
     scope: ScopeDep,
@@ -117,7 +119,7 @@ def add_trade(
 
 
 @router.post("/allowance/trades", summary="Add a trade / 新增配额交易", response_class=JSONBytes,
-             status_code=201)  # fmt: skip
+             response_model=TradeAdded, status_code=201)  # fmt: skip
 def post_trade(
     store: StoreDep,
     scope: ScopeDep,
@@ -135,7 +137,7 @@ def post_trade(
 
 
 @router.post("/allowance/trades/{trade_id}/cancel", summary="Cancel a trade / 撤销配额交易",
-             response_class=JSONBytes)  # fmt: skip
+             response_class=JSONBytes, response_model=AccountOut)  # fmt: skip
 def post_cancel(
     store: StoreDep,
     scope: ScopeDep,
@@ -175,7 +177,7 @@ def set_values(
 
 
 @router.post("/allowance/values", summary="Set entered values / 录入配额账户数值",
-             response_class=JSONBytes)  # fmt: skip
+             response_class=JSONBytes, response_model=AccountOut)  # fmt: skip
 def post_values(
     store: StoreDep,
     scope: ScopeDep,

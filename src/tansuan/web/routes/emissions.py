@@ -1,21 +1,17 @@
-"""``GET /api/v1/emissions``: results of accounting runs, grouped, with their traces."""
+"""``GET /api/v1/emissions``: results of accounting runs, grouped, with their traces
+(:mod:`tansuan.views.emissions`); ``GET /results/{id}/trace``: one result's trace."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 
-from tansuan.accounting import results
 from tansuan.accounting.engine import Accountant
-from tansuan.accounting.periods import parse_period
-from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
-from tansuan.errors import NotFound, PermissionDenied
-from tansuan.store import schema, scoped
-from tansuan.store.scoped import Access
-from tansuan.store.timeutil import to_us
+from tansuan.errors import NotFound
+from tansuan.views.emissions import node_emissions, result_set_trace
 from tansuan.web.deps import ScopeDep, StoreDep
+from tansuan.web.schemas import EmissionsOut, TraceOut
 
 router = APIRouter(prefix="/api/v1", tags=["emissions / 排放"])
 
@@ -32,35 +28,8 @@ def get_accountant(request: Request) -> Accountant:
 AccountantDep = Annotated[Accountant, Depends(get_accountant)]
 
 
-def _authorise(
-    request: Request, store: Any, scope: Any, node: str, chosen: Any
-) -> tuple[Accountant, Access, bool]:
-    """The node's accountant, the access that opens it, and whether only the annual
-    total may be shown (a grant of class 'annual' without 'monthly')."""
-    scope.require("read")
-    with store.read() as conn:
-        org, site, path = scoped.locate(conn, scope, node)
-        if site is None:
-            access = Access(own=True)
-            annual_only = False
-        else:
-            try:
-                access = scope.access(conn, site, path, "monthly")
-                annual_only = False
-            except PermissionDenied:
-                if len(chosen.label) != 4:
-                    raise
-                access = scope.access(conn, site, path, "annual")
-                annual_only = True
-    if access.grant is not None:
-        start, end = chosen.utc_bounds(request.app.state.settings.default_timezone)
-        lo, hi = to_us(start), to_us(end)
-        if lo < access.grant.window_from_us or hi > access.grant.window_to_us:
-            raise PermissionDenied("请求的期间不在授权范围内 / the period is outside the grant")
-    return request.app.state.accountants.of(org), access, annual_only
-
-
-@router.get("/emissions", summary="Emissions of a node for a period, grouped, with traces")
+@router.get("/emissions", summary="Emissions of a node for a period, grouped, with traces",
+            response_model=EmissionsOut)  # fmt: skip
 def emissions(
     request: Request,
     store: StoreDep,
@@ -75,121 +44,14 @@ def emissions(
     Totals are location-based; Scope 2 market-based figures are given beside them and
     never added in. Every number carries its result set's version and (optionally) trace.
     """
-    chosen = parse_period(period)
-    accountant, access, annual_only = _authorise(request, store, scope, node, chosen)
-    months = [m.label for m in chosen.months()]
-    model = accountant.model
-    sites = [
-        site
-        for site in model.sites()
-        if node in (model.organisation.id, site.id)
-        or any(
-            node == company.id and site in company.sites for company in model.organisation.companies
-        )
-        or any(node in (*areas, device.id) for areas, device in site.iter_devices())
-    ]
-    if not sites:
-        raise NotFound(f"no node {node!r} in the loaded site model")
-    lines: list[Line] = []
-    items: list[dict[str, Any]] = []
-    trace_ids: set[int] = set()
-    with store.read() as conn:
-        for site in sites:
-            placement = accountant.placement(site.id)
-            methods = {s.id: s for s in site.sources}
-            for row in results.current_lines(conn, site.id, months):
-                path = placement.get(row["source_id"], ())
-                if node not in path:
-                    continue
-                source = methods.get(row["source_id"])
-                line = Line(
-                    source=row["source_id"],
-                    period=row["period"],
-                    gas=row["gas"],
-                    scope=row["scope"],
-                    source_type=row["method"],
-                    carrier=(source.fuel or source.material or source.method) if source else "",
-                    path=path,
-                    mass_g=int(row["mass_g"]),
-                    co2e_g=int(row["co2e_g"]),
-                )
-                lines.append(line)
-                items.append(
-                    {
-                        "site": site.id,
-                        "source": line.source,
-                        "month": line.period,
-                        "result_set": row["id"],
-                        "version": row["version"],
-                        "method": line.source_type,
-                        "scope": line.scope,
-                        "gas": line.gas,
-                        "mass_t": grams_to_tonnes(line.mass_g),
-                        "co2e_t": grams_to_tonnes(line.co2e_g),
-                        "grade": row["grade"],
-                        "coverage": row["coverage"],
-                        "substituted_share": row["substituted_share"],
-                    }
-                )
-                trace_ids.add(int(row["id"]))
-        trace_map = {i: results.trace_of(conn, i) for i in sorted(trace_ids)} if traces else {}
-    if access.grant is not None:
-        with store.write() as conn:
-            scope.log(
-                conn,
-                access,
-                f"emissions node={node} period={period} by={by}",
-                "annual" if annual_only else "monthly",
-            )
-    if annual_only:
-        items, trace_map = [], {}
-    counted = [ln for ln in lines if ln.scope != "2-market"]
-    groups = rollup(counted, by)
-    return {
-        "node": node,
-        "period": chosen.label,
-        "months": months,
-        "by": by,
-        "total_co2e_t": grams_to_tonnes(sum(ln.co2e_g for ln in counted)),
-        "groups": [{"key": k, "co2e_t": grams_to_tonnes(v)} for k, v in sorted(groups.items())],
-        "market_based_co2e_t": grams_to_tonnes(
-            sum(ln.co2e_g for ln in lines if ln.scope == "2-market")
-        ),
-        "results": items,
-        "traces": {str(k): v for k, v in trace_map.items()},
-    }
+    return node_emissions(store, scope, request.app.state.accountants, node, period, by,
+                          traces=traces,
+                          default_tz=request.app.state.settings.default_timezone)  # fmt: skip
 
 
-@router.get("/results/{set_id}/trace", summary="The trace of one result / 结果的溯源")
+@router.get("/results/{set_id}/trace", summary="The trace of one result / 结果的溯源",
+            response_model=TraceOut)  # fmt: skip
 def result_trace(set_id: int, request: Request, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     """Inputs, factors, formula and software version behind one result set."""
-    rs = schema.result_sets
-    with store.read() as conn:
-        row = conn.execute(
-            select(rs.c.site_id, rs.c.source_id, rs.c.period, rs.c.version).where(rs.c.id == set_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"no result set {set_id}")
-        access = scope.access(
-            conn, row.site_id, scoped.source_path(conn, row.site_id, row.source_id), "monthly"
-        )
-        if access.grant is not None:
-            start, end = parse_period(row.period).utc_bounds(
-                request.app.state.settings.default_timezone
-            )
-            if to_us(start) < access.grant.window_from_us or to_us(end) > access.grant.window_to_us:
-                raise PermissionDenied(
-                    "结果期间不在授权范围内 / the result's period is outside the grant"
-                )
-        trace = results.trace_of(conn, set_id)
-    if access.grant is not None:
-        with store.write() as conn:
-            scope.log(conn, access, f"trace result_set={set_id}", "monthly")
-    return {
-        "result_set": set_id,
-        "site": row.site_id,
-        "source": row.source_id,
-        "period": row.period,
-        "version": row.version,
-        "trace": trace,
-    }
+    return result_set_trace(store, scope, set_id,
+                            default_tz=request.app.state.settings.default_timezone)  # fmt: skip

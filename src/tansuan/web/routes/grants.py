@@ -14,6 +14,7 @@ from tansuan.store.schema import DATA_CLASSES
 from tansuan.store.timeutil import to_us
 from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page
+from tansuan.web.schemas import Created, GrantReads, Page, Revoked
 
 router = APIRouter(prefix="/api/v1/grants", tags=["share grants / 数据授权"])
 
@@ -38,7 +39,7 @@ def _ledger(ledger: Any) -> Any:
     return ledger
 
 
-@router.get("", summary="Grants given and received / 授权列表")
+@router.get("", summary="Grants given and received / 授权列表", response_model=Page)
 def list_grants(
     store: StoreDep, scope: ScopeDep, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def list_grants(
         return page(grants.listing(conn, scope.org, scope.principal.user_id), limit, offset)
 
 
-@router.post("", status_code=201, summary="Grant access / 创建授权")
+@router.post("", status_code=201, summary="Grant access / 创建授权", response_model=Created)
 def create_grant(
     body: GrantCreate, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
 ) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def create_grant(
     return {"id": grant_id}
 
 
-@router.delete("/{grant_id}", summary="Revoke a grant at once / 撤销授权")
+@router.delete("/{grant_id}", summary="Revoke a grant at once / 撤销授权", response_model=Revoked)
 def revoke_grant(
     grant_id: int, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
 ) -> dict[str, Any]:
@@ -82,7 +83,8 @@ def revoke_grant(
     return {"id": grant_id, "revoked": True}
 
 
-@router.get("/{grant_id}/reads", summary="Audit log of reads under a grant / 授权访问日志")
+@router.get("/{grant_id}/reads", summary="Audit log of reads under a grant / 授权访问日志",
+            response_model=GrantReads)  # fmt: skip
 def grant_reads(
     grant_id: int, store: StoreDep, scope: ScopeDep, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:

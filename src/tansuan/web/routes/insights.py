@@ -16,16 +16,33 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
-from tansuan.analytics import enpi, insights
-from tansuan.analytics.findings import ShiftCalendar, Valuation
+from tansuan import clock
+from tansuan.analytics.findings import ShiftCalendar
 from tansuan.analytics.reference import grid_factor
 from tansuan.errors import InputError, NotFound, PermissionDenied
+from tansuan.market import accounts
+from tansuan.market.holdings import parse_yaml
 from tansuan.settings import Settings
 from tansuan.store import scoped
 from tansuan.store.scoped import Access, Scope
 from tansuan.store.timeutil import to_us
-from tansuan.web.deps import ScopeDep, StoreDep
+from tansuan.views.alerts import site_alerts
+from tansuan.views.enpi import enpi_report
+from tansuan.views.findings import findings_report, pick_valuation
+from tansuan.views.forecast import site_forecast
+from tansuan.views.position import site_position
+from tansuan.views.savings import node_days, savings_report
+from tansuan.web.deps import ScopeDep, StoreDep, ledger_of
 from tansuan.web.responses import JSONBytes
+from tansuan.web.schemas import (
+    AlertsOut,
+    EnpiOut,
+    FindingsOut,
+    ForecastOut,
+    HoldingsSaved,
+    PositionOut,
+    SavingsOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["insights / 分析"])
 
@@ -102,20 +119,6 @@ def _calendar(text: str) -> ShiftCalendar:
     return ShiftCalendar.from_text(text)
 
 
-def valuation(settings: Settings, tariff: float | None, factor: float | None,
-              carbon_price: float | None, on: dt.date) -> tuple[Valuation, str]:  # fmt: skip
-    """Tariff, factor and carbon price from the query, else the settings (the factor
-    else the shipped grid factor), and the factor's source."""
-    tariff = settings.energy_tariff if tariff is None else tariff
-    if tariff is None:
-        raise InputError(
-            "请输入电价 / give `tariff` [money/kWh] or set TANSUAN_ENERGY_TARIFF", field="tariff"
-        )
-    value, source = grid_factor(settings.findings_factor_t_per_mwh, factor, on)
-    price = settings.carbon_price if carbon_price is None else carbon_price
-    return Valuation(tariff, value, price), source
-
-
 def findings_data(
     request: Request, store: Any, scope: Scope, site: str, start: str | None, end: str | None,
     calendar: str | None, tariff: float | None, factor: float | None,
@@ -124,7 +127,7 @@ def findings_data(
     """The findings answer (shared by the API and the dashboard page)."""
     settings: Settings = request.app.state.settings
     opened = open_site(request, store, scope, site)
-    today = dt.datetime.now(opened.zone).date()
+    today = clock.today(opened.zone)
     hi = _date(end, "to") or today + dt.timedelta(days=1)
     lo = _date(start, "from") or hi - dt.timedelta(days=30)
     if not lo < hi or (hi - lo).days > 400:
@@ -134,20 +137,16 @@ def findings_data(
         )
     opened.check_window(lo, hi)
     cal = _calendar(calendar or settings.shift_calendar)
-    value, factor_source = valuation(settings, tariff, factor, carbon_price, lo)
+    value, factor_source = pick_valuation(settings, tariff, factor, carbon_price, lo)
     baseline = BASELINE_DAYS
     if opened.access.grant is not None:  # the degradation baseline stays inside the grant
         first = dt.datetime.fromtimestamp(opened.access.grant.window_from_us / 1e6, opened.zone)
         baseline = max(0, min(baseline, (lo - first.date()).days))
     with store.read() as conn:
-        ranked, hourly = insights.site_findings(conn, opened.site, lo, hi, cal, value,
-                                                baseline_days=baseline)  # fmt: skip
+        # Flagged hours and evidence are hourly data: not opened by a monthly grant.
+        records = findings_report(conn, opened.site, lo, hi, cal, value, baseline_days=baseline,
+                                  evidence=evidence, fine=opened.fine)  # fmt: skip
     log_read(store, scope, opened, f"findings {site} {lo}..{hi}")
-    records = [insights.finding_record(c, hourly if evidence and opened.fine else None)
-               for c in ranked]  # fmt: skip
-    if not opened.fine:  # flagged hours are hourly data: not opened by a monthly grant
-        for record in records:
-            record.pop("flagged_hours")
     return {
         "site": site,
         "from": lo.isoformat(),
@@ -161,7 +160,7 @@ def findings_data(
 
 
 @router.get("/findings", summary="Wasteful devices ranked by yearly cost / 低效设备排名",
-            response_class=JSONBytes)  # fmt: skip
+            response_class=JSONBytes, response_model=FindingsOut)  # fmt: skip
 def findings(
     request: Request,
     store: StoreDep,
@@ -197,7 +196,7 @@ def savings_data(
     opened = open_site(request, store, scope, site, node if node != site else "")
     day = _date(intervention, "intervention")
     assert day is not None
-    today = dt.datetime.now(opened.zone).date()
+    today = clock.today(opened.zone)
     lo = _date(start, "from") or day - dt.timedelta(days=90)
     hi = _date(end, "to") or min(today + dt.timedelta(days=1), day + dt.timedelta(days=365))
     if not lo < day < hi:
@@ -207,10 +206,10 @@ def savings_data(
         )
     opened.check_window(lo, hi)
     with store.read() as conn:
-        days = insights.node_days(conn, opened.site, node or site, lo, hi)
+        days = node_days(conn, opened.site, node or site, lo, hi)
     factor, factor_source = grid_factor(settings.findings_factor_t_per_mwh, factor, day)
-    out = insights.savings_report(days, day, option=option, confidence=confidence,
-                                  factor_t_per_mwh=factor)  # fmt: skip
+    out = savings_report(days, day, option=option, confidence=confidence,
+                         factor_t_per_mwh=factor)  # fmt: skip
     out["factor_source"] = factor_source
     log_read(store, scope, opened, f"savings {site} {node} {intervention}")
     if not opened.fine:  # the daily series is finer than a monthly grant opens
@@ -219,7 +218,7 @@ def savings_data(
 
 
 @router.get("/savings", summary="Verified savings after an intervention / 节能量核证",
-            response_class=JSONBytes)  # fmt: skip
+            response_class=JSONBytes, response_model=SavingsOut)  # fmt: skip
 def savings(
     request: Request,
     store: StoreDep,
@@ -247,7 +246,7 @@ def enpi_data(
 ) -> dict[str, Any]:  # fmt: skip
     """EnPIs of the site and its lines (shared by the API and the dashboard page)."""
     opened = open_site(request, store, scope, site)
-    today = dt.datetime.now(opened.zone).date()
+    today = clock.today(opened.zone)
     hi = _date(end, "to") or today  # today is not over: its energy is partial
     lo = _date(start, "from") or hi - dt.timedelta(days=180)
     if not lo < hi or (hi - lo).days > 800:
@@ -259,13 +258,13 @@ def enpi_data(
     opened.check_window(lo, hi)
     calendar = _calendar(request.app.state.settings.shift_calendar)
     with store.read() as conn:
-        out = enpi.enpi_report(conn, opened.site, lo, hi, cut, calendar)
+        out = enpi_report(conn, opened.site, lo, hi, cut, calendar)
     log_read(store, scope, opened, f"enpi {site} {lo}..{hi}")
     return out
 
 
 @router.get("/enpi", summary="Energy performance indicators per line and site / 能效指标",
-            response_class=JSONBytes)  # fmt: skip
+            response_class=JSONBytes, response_model=EnpiOut)  # fmt: skip
 def enpi_route(
     request: Request,
     store: StoreDep,
@@ -288,29 +287,22 @@ def enpi_route(
 def forecast_data(
     request: Request, store: Any, scope: Scope, site: str, year: int | None, level: float
 ) -> dict[str, Any]:
+    """The emissions forecast (shared by the API and the dashboard page)."""
     opened = open_site(request, store, scope, site)
-    year = year or dt.datetime.now(opened.zone).year
+    year = year or clock.now(opened.zone).year
     opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
-    # The month under way is not history yet: its results cover part of it.
-    last = min(f"{year}-12", insights.last_complete_month(opened.zone))
     calendar = _calendar(request.app.state.settings.shift_calendar)
     with store.read() as conn:
-        history = insights.emission_history(conn, site, f"{year - 4}-01", last)
-
-        def plan(months: list[str], future: list[str]) -> Any:
-            # The plan runs past a grant's window: only the site's own users get it.
-            if opened.access.grant is not None:
-                return None
-            return insights.plan_drivers(conn, opened.site, months, future)
-
-        out = insights.forecast_report(history, year, level=level,
-                                       working_days=calendar.working_days, plan=plan)  # fmt: skip
+        # The plan runs past a grant's window: only the site's own users get it.
+        out = site_forecast(conn, opened.site, year, level=level,
+                            working_days=calendar.working_days,
+                            with_plan=opened.access.grant is None)  # fmt: skip
     log_read(store, scope, opened, f"forecast {site} {year}")
-    return {"site": site, "year": year, "unit": "tCO2e"} | out
+    return out
 
 
 @router.get("/forecast", summary="Monthly emissions forecast / 月度排放预测",
-            response_class=JSONBytes)  # fmt: skip
+            response_class=JSONBytes, response_model=ForecastOut)  # fmt: skip
 def forecast(
     request: Request,
     store: StoreDep,
@@ -329,26 +321,20 @@ def forecast(
 def position_data(
     request: Request, store: Any, scope: Scope, site: str, year: int | None, price: float | None
 ) -> dict[str, Any]:
-    from tansuan.market import accounts
-
+    """The allowance position (shared by the API and the dashboard page)."""
     opened = open_site(request, store, scope, site)
-    year = year or dt.datetime.now(opened.zone).year
+    year = year or clock.now(opened.zone).year
     opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
-    last = min(f"{year}-12", insights.last_complete_month(opened.zone))
     calendar = _calendar(request.app.state.settings.shift_calendar)
     with store.read() as conn:
-        stored = accounts.load(conn, opened.model.organisation.id, site, year)
-        try:
-            history = insights.emission_history(conn, site, f"{year - 4}-01", last)
-        except (NotFound, InputError):
-            history = {}
-    out = insights.position_report(stored.account, year, history, price=price,
-                                   working_days=calendar.working_days)  # fmt: skip
+        stored, out = site_position(conn, opened.model.organisation.id, opened.site, year,
+                                    price=price, working_days=calendar.working_days)  # fmt: skip
     log_read(store, scope, opened, f"position {site} {year}")
     return {"site": site, "version": stored.row["version"]} | out
 
 
-@router.get("/position", summary="Allowance position / 配额盈缺", response_class=JSONBytes)
+@router.get("/position", summary="Allowance position / 配额盈缺", response_class=JSONBytes,
+            response_model=PositionOut)  # fmt: skip
 def position(
     request: Request,
     store: StoreDep,
@@ -370,14 +356,15 @@ def alerts_data(
 ) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
     opened = open_site(request, store, scope, site)
-    year = year or dt.datetime.now(opened.zone).year
+    year = year or clock.now(opened.zone).year
     opened.check_window(dt.date(year - 4, 1, 1), dt.date(year + 1, 1, 1))
-    out = insights.site_alerts(store, opened.model, site, year, settings)
+    out = site_alerts(store, opened.model, site, year, settings)
     log_read(store, scope, opened, f"alerts {site} {year}")
     return out | {"alerts": [a.__dict__ | {"text": a.text} for a in out["alerts"]]}
 
 
-@router.get("/alerts", summary="Alerts of a site / 告警", response_class=JSONBytes)
+@router.get("/alerts", summary="Alerts of a site / 告警", response_class=JSONBytes,
+            response_model=AlertsOut)  # fmt: skip
 def alerts(
     request: Request,
     store: StoreDep,
@@ -392,7 +379,8 @@ def alerts(
 
 
 @router.post("/position/holdings", summary="Upload a site's holdings file / 上传配额持有文件",
-             response_class=JSONBytes, status_code=201)  # fmt: skip
+             response_class=JSONBytes, response_model=HoldingsSaved,
+             status_code=201)  # fmt: skip
 async def upload_holdings(
     request: Request,
     store: StoreDep,
@@ -413,10 +401,6 @@ def save_holdings(
 ) -> dict[str, Any]:
     """Check an uploaded compliance file and import it as the site's allowance account
     (shared by the API and the dashboard form)."""
-    from tansuan.market import accounts
-    from tansuan.market.holdings import parse_yaml
-    from tansuan.web.deps import ledger_of
-
     scope.require_admin()
     opened = open_site(request, store, scope, site)
     if not opened.access.own:

@@ -19,6 +19,7 @@ from tansuan.ledger import api
 from tansuan.store import schema
 from tansuan.store.scoped import Access
 from tansuan.web.deps import LedgerDep, PrincipalDep, ScopeDep, StoreDep
+from tansuan.web.schemas import ConsistencyOut, InclusionOut, SthOut, TreeSize
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger / 账本"])
 
@@ -34,14 +35,14 @@ def _readable(principal: Any) -> None:
         raise PermissionDenied("需要读取权限 / needs the 'read' scope")
 
 
-@router.get("/sth", summary="Latest signed tree head / 最新签名树头")
+@router.get("/sth", summary="Latest signed tree head / 最新签名树头", response_model=SthOut)
 def sth(store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
     _readable(principal)
     with store.read() as conn:
         return api.sth_json(conn)
 
 
-@router.get("/size", summary="Current tree size / 账本大小")
+@router.get("/size", summary="Current tree size / 账本大小", response_model=TreeSize)
 def size(store: StoreDep, ledger: LedgerDep, principal: PrincipalDep) -> dict[str, Any]:
     _readable(principal)
     with store.read() as conn:
@@ -74,7 +75,8 @@ def leaf_orgs(conn: Connection, kind: str, ref: str, payload: dict[str, Any]) ->
     return set()
 
 
-@router.get("/proof/inclusion", summary="Inclusion proof of a leaf / 包含性证明")
+@router.get("/proof/inclusion", summary="Inclusion proof of a leaf / 包含性证明",
+            response_model=InclusionOut)  # fmt: skip
 def inclusion(
     store: StoreDep,
     ledger: LedgerDep,
@@ -104,7 +106,8 @@ def inclusion(
     return proof
 
 
-@router.get("/proof/consistency", summary="Consistency proof / 一致性证明")
+@router.get("/proof/consistency", summary="Consistency proof / 一致性证明",
+            response_model=ConsistencyOut)  # fmt: skip
 def consistency(
     store: StoreDep,
     ledger: LedgerDep,

@@ -12,6 +12,7 @@ from tansuan.ingest import manual
 from tansuan.store.scoped import check_ingest_sites
 from tansuan.web.deps import IngestPrincipal, StoreDep
 from tansuan.web.responses import JSONBytes
+from tansuan.web.schemas import ManualUpload
 
 router = APIRouter(prefix="/api/v1/manual-data", tags=["manual data"])
 
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/api/v1/manual-data", tags=["manual data"])
 @router.post(
     "",
     summary="Upload manual data (CSV/XLSX) / 上传手工数据",
+    response_model=ManualUpload,
 )
 async def upload_manual_data(
     store: StoreDep,

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tansuan.accounting.periods import month_period, year_period
 from tansuan.errors import PermissionDenied
+from tansuan.reports.api import issue_report
 from tansuan.store import scoped
 from tansuan.store.timeutil import to_us
 from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
@@ -47,8 +48,6 @@ async def issue(
 ) -> Response:
     """The issued report as a download: PDF and HTML carry their receipt inside; XLSX
     comes zipped with ``FILE.receipt.json`` beside it."""
-    from tansuan.reports.api import issue_report
-
     period = year_period(year) if month is None else month_period(year, month)
     with store.write() as conn:
         org, site_key, path = scoped.locate(conn, scope, site)

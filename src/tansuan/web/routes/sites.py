@@ -13,10 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from tansuan import clock
-from tansuan.store import quality
 from tansuan.store.queries import Resolution
+from tansuan.views import quality
 from tansuan.web.deps import ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page, with_etag
+from tansuan.web.schemas import LiveOut, Page, QualityOut, SeriesOut, SiteTree
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites / 站点"])
 
@@ -31,7 +32,7 @@ def _default_range(
     return start or end - dt.timedelta(days=1), end
 
 
-@router.get("", summary="Sites you can see / 可见站点")
+@router.get("", summary="Sites you can see / 可见站点", response_model=Page)
 def list_sites(
     store: StoreDep, scope: ScopeDep, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -40,14 +41,15 @@ def list_sites(
         return page(scope.sites(conn), limit, offset)
 
 
-@router.get("/{site}/tree", summary="Hierarchy of a site / 站点层级")
+@router.get("/{site}/tree", summary="Hierarchy of a site / 站点层级", response_model=SiteTree)
 def site_tree(site: str, request: Request, store: StoreDep, scope: ScopeDep) -> Response:
     """Areas, devices and points (only the granted subtree for a grantee)."""
     with store.read() as conn:
         return with_etag(request, scope.tree(conn, site))
 
 
-@router.get("/{site}/points/{point}/series", summary="A point's history / 测点历史")
+@router.get("/{site}/points/{point}/series", summary="A point's history / 测点历史",
+            response_model=SeriesOut)  # fmt: skip
 def point_series(
     site: str,
     point: str,
@@ -84,7 +86,8 @@ def point_series(
     return with_etag(request, body)
 
 
-@router.get("/{site}/devices/{device}/live", summary="Latest values of a device / 设备实时值")
+@router.get("/{site}/devices/{device}/live", summary="Latest values of a device / 设备实时值",
+            response_model=LiveOut)  # fmt: skip
 def device_live(site: str, device: str, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     with store.read() as conn:
         values, access = scope.latest(conn, site, device)
@@ -134,7 +137,8 @@ async def device_stream(
     )
 
 
-@router.get("/{site}/quality", summary="Data quality of a site / 数据质量")
+@router.get("/{site}/quality", summary="Data quality of a site / 数据质量",
+            response_model=QualityOut)  # fmt: skip
 def site_quality(
     site: str,
     store: StoreDep,

@@ -14,6 +14,7 @@ from tansuan.store.schema import ROLES, SCOPES
 from tansuan.store.timeutil import to_us
 from tansuan.web.deps import PrincipalDep, ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page
+from tansuan.web.schemas import Created, MeOut, Page, Revoked, TokenCreated
 
 router = APIRouter(prefix="/api/v1", tags=["users and tokens / 用户与令牌"])
 
@@ -32,7 +33,7 @@ class TokenCreate(BaseModel):
     username: str | None = Field(default=None, description="owner (admins only); default you")
 
 
-@router.get("/me", summary="Who you are / 当前用户")
+@router.get("/me", summary="Who you are / 当前用户", response_model=MeOut)
 def me(principal: PrincipalDep) -> dict[str, Any]:
     return {
         "user_id": principal.user_id,
@@ -44,7 +45,7 @@ def me(principal: PrincipalDep) -> dict[str, Any]:
     }
 
 
-@router.get("/users", summary="Users of your organisation / 用户")
+@router.get("/users", summary="Users of your organisation / 用户", response_model=Page)
 def list_users(
     store: StoreDep, scope: ScopeDep, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def list_users(
         return page(users.users(conn, scope.org), limit, offset)
 
 
-@router.post("/users", status_code=201, summary="Add a user / 添加用户")
+@router.post("/users", status_code=201, summary="Add a user / 添加用户", response_model=Created)
 def add_user(body: UserCreate, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     scope.require_admin()
     with store.write() as conn:
@@ -68,7 +69,7 @@ def add_user(body: UserCreate, store: StoreDep, scope: ScopeDep) -> dict[str, An
     return {"id": user_id}
 
 
-@router.get("/tokens", summary="API tokens of your organisation / 令牌")
+@router.get("/tokens", summary="API tokens of your organisation / 令牌", response_model=Page)
 def list_tokens(
     store: StoreDep, scope: ScopeDep, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -77,7 +78,8 @@ def list_tokens(
         return page(users.tokens(conn, scope.org), limit, offset)
 
 
-@router.post("/tokens", status_code=201, summary="Create an API token (shown once) / 创建令牌")
+@router.post("/tokens", status_code=201, summary="Create an API token (shown once) / 创建令牌",
+             response_model=TokenCreated)  # fmt: skip
 def create_token(body: TokenCreate, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     """The token is in this answer only; the store keeps its SHA-256."""
     scope.require_admin()
@@ -94,7 +96,7 @@ def create_token(body: TokenCreate, store: StoreDep, scope: ScopeDep) -> dict[st
     return {"id": token_id, "token": token}
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke a token / 撤销令牌")
+@router.delete("/tokens/{token_id}", summary="Revoke a token / 撤销令牌", response_model=Revoked)
 def revoke_token(token_id: int, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     scope.require_admin()
     with store.write() as conn:

@@ -1,4 +1,5 @@
-"""Data quality of a site for the dashboard: coverage, stale points, substituted data.
+"""Data quality of a site for the dashboard and ``GET /sites/{site}/quality``: coverage,
+stale points, substituted data.
 
 One query per table, whatever the number of points (the dashboard budget is 300 ms).
 """
@@ -6,22 +7,25 @@ One query per table, whatever the number of points (the dashboard budget is 300 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from tansuan import clock
 from tansuan.accounting import results
 from tansuan.store import queries, schema
-from tansuan.store.timeutil import day_start_us, from_us, local_day, next_day
+from tansuan.store.timeutil import day_start_us, from_us, local_day, next_day, to_us
 
 #: A point is stale when its last reading is older than this many intervals.
 STALE_INTERVALS = 3
 
 
 def site_quality(connection: Connection, site: str, day: dt.date | None = None) -> dict[str, Any]:
+    """Coverage of every point of ``site`` on ``day`` (default: today so far, by the
+    calendar clock), its stale points, the data grade of this month's results per source
+    and the readings rejected in the last 24 hours."""
     points = queries.subtree_points(connection, site, None)
-    now_us = time.time_ns() // 1000
+    now_us = to_us(clock.now())
     if not points:
         return {"site": site, "day": None, "points": [], "sources": [], "stale": 0}
     tz = points[0].timezone

@@ -1,5 +1,5 @@
 """Site findings from the store with planted truth: a degrading pump and a zone heated and
-cooled at once, found and costed by ``insights.site_findings`` (what the dashboard, the
+cooled at once, found and costed by ``views.findings.site_findings`` (what the dashboard, the
 API and ``tansuan findings`` run).
 
 Planted (hourly power, Asia/Shanghai, 12 weeks from Monday 2025-01-06 to Sunday
@@ -28,11 +28,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from tansuan.analytics import insights
 from tansuan.analytics.findings import ShiftCalendar, Valuation
 from tansuan.platform import open_platform
 from tansuan.settings import Settings
 from tansuan.site.model import SiteModel
+from tansuan.views import findings
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FIRST = dt.date(2025, 1, 6)
@@ -87,12 +87,12 @@ def found(db_url: str, tmp_path: Path) -> dict[tuple[str, str], dict[str, object
             platform.ingestor.ingest_columns(["site"] * n, [f"{device}.power"] * n, ts, values,
                                              source="test")  # fmt: skip
         with platform.store.read() as conn:
-            ranked, hourly = insights.site_findings(
+            ranked, hourly = findings.site_findings(
                 conn, model.site("site"), *WINDOW, ShiftCalendar.from_text("mon-sun=00-24"),
                 Valuation(tariff=1.0, factor_t_per_mwh=0.5, carbon_price=0.0),
             )  # fmt: skip
         return {
-            (c.finding.device, c.finding.kind): insights.finding_record(c, hourly) for c in ranked
+            (c.finding.device, c.finding.kind): findings.finding_record(c, hourly) for c in ranked
         }
     finally:
         platform.close()

@@ -29,13 +29,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from tansuan.analytics.enpi import enpi_report
 from tansuan.analytics.findings import ShiftCalendar
 from tansuan.errors import InputError
 from tansuan.ingest import manual
 from tansuan.platform import open_platform
 from tansuan.settings import Settings
 from tansuan.site.model import SiteModel
+from tansuan.views.enpi import enpi_report
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FIRST, DAYS, REPORTING = dt.date(2025, 1, 6), 56, dt.date(2025, 2, 3)

@@ -30,11 +30,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tansuan.analytics import insights
 from tansuan.cli import app
 from tansuan.settings import get_settings
 from tansuan.twin import demo
 from tansuan.twin.plant import Plant
+from tansuan.views import findings, savings
 
 END = dt.date(2025, 10, 31)
 INTERVENTION = END - dt.timedelta(days=demo.INTERVENTION_BEFORE_END)
@@ -108,10 +108,10 @@ def test_fan_control_saving_is_measured_with_its_interval(
     platform = open_platform(get_settings())
     try:
         with platform.store.read() as conn:
-            days = insights.node_days(
+            days = savings.node_days(
                 conn, demo.site("shipyard"), NODE, FIRST, END + dt.timedelta(days=1)
             )
-        page = insights.savings_report(days, INTERVENTION)
+        page = savings.savings_report(days, INTERVENTION)
     finally:
         platform.close()
     assert page["avoided_kwh"] == pytest.approx(saving["avoided"], rel=1e-9)
@@ -135,7 +135,7 @@ def test_the_demo_compressor_leak_is_found_and_dated(
     platform = open_platform(get_settings())
     try:
         with platform.store.read() as conn:
-            ranked, _ = insights.site_findings(
+            ranked, _ = findings.site_findings(
                 conn, demo.site("shipyard"), dt.date(2025, 10, 2), END + dt.timedelta(days=1),
                 ShiftCalendar.from_text(demo.shift_calendar("shipyard")),
                 Valuation(tariff=0.7, factor_t_per_mwh=0.57, carbon_price=80.0),

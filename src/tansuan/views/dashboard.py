@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from tansuan import clock
 from tansuan.accounting import results
 from tansuan.domain import units
+from tansuan.domain.months import index_of, label
 from tansuan.errors import UnitError
 from tansuan.store import queries
 from tansuan.store.scoped import Scope
@@ -40,8 +42,7 @@ def month_label(day: dt.date, years_back: int = 0) -> str:
 
 def months_since_last_year(day: dt.date) -> list[str]:
     """Labels of the 13 months from the same month last year to ``day``'s month."""
-    index = day.year * 12 + day.month - 1
-    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(13)]
+    return [label(index_of(day) - k) for k in range(13)]
 
 
 def emissions_by_scope(
@@ -66,7 +67,10 @@ def emissions_by_scope(
 def overview(
     connection: Connection, scope: Scope, now: dt.datetime | None = None
 ) -> dict[str, Any]:
-    now = now or dt.datetime.now(dt.UTC)
+    """The organisation overview of the caller's own sites at ``now`` (default: the
+    calendar clock): energy today, this month's tCO2e against the same month last year
+    by scope, the top sources; the sites opened by a grant are listed apart."""
+    now = now or clock.now()
     sites = scope.sites(connection)
     own = [s for s in sites if s["own"]]
     cards = []

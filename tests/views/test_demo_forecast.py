@@ -22,13 +22,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tansuan.analytics import insights
 from tansuan.analytics.findings import ShiftCalendar
 from tansuan.analytics.forecast import backtest, calendar_drivers
 from tansuan.cli import app
 from tansuan.platform import Platform, open_platform
 from tansuan.settings import Settings, get_settings
 from tansuan.twin import demo
+from tansuan.views import forecast
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 @pytest.fixture(scope="module")
 def history(platform: Platform) -> dict[str, float]:
     with platform.store.read() as conn:
-        return insights.emission_history(conn, "shipyard", "2022-11", "2025-10")
+        return forecast.emission_history(conn, "shipyard", "2022-11", "2025-10")
 
 
 def test_the_demo_history_is_three_whole_years(history: dict[str, float]) -> None:
@@ -82,7 +82,7 @@ def test_the_forecast_page_picks_a_model_that_beats_seasonal_naive(
 ) -> None:
     """What the dashboard shows for 2025 with the demo's calendar."""
     cal = ShiftCalendar.from_text(demo.shift_calendar("shipyard"))
-    report = insights.forecast_report(history, 2025, working_days=cal.working_days)
+    report = forecast.forecast_report(history, 2025, working_days=cal.working_days)
     mae = {b["model"]: b["mae"] for b in report["backtest"]}
     assert report["model"] != "seasonal_naive"
     assert mae[report["model"]] < mae["seasonal_naive"]
@@ -103,12 +103,12 @@ def test_the_production_plan_joins_the_calendar(
     months = list(history)
     cal = ShiftCalendar.from_text(demo.shift_calendar("shipyard"))
     with platform.store.read() as conn:
-        planned = insights.plan_drivers(conn, site, months, ["2025-11", "2025-12"])
+        planned = forecast.plan_drivers(conn, site, months, ["2025-11", "2025-12"])
         assert planned is not None
-        assert insights.plan_drivers(conn, site, months, ["2027-01"]) is None  # not planned
-        report = insights.forecast_report(
+        assert forecast.plan_drivers(conn, site, months, ["2027-01"]) is None  # not planned
+        report = forecast.forecast_report(
             history, 2025, working_days=cal.working_days,
-            plan=lambda m, f: insights.plan_drivers(conn, site, m, f),
+            plan=lambda m, f: forecast.plan_drivers(conn, site, m, f),
         )  # fmt: skip
     assert report["drivers"] == ["production", "working_days"]
     assert len(report["forecast"]) == 14  # 2025-11 … 2026-12, all planned
@@ -130,8 +130,8 @@ def test_the_demo_energy_budget_alert(platform: Platform) -> None:
     """The shipyard's energy budget is 12 500 tce (its site model); its grid power and
     boiler oil come to about 13 000 tce a year, so the 2025 projection (ten months
     accounted, two forecast) raises the energy-budget alert, which names the budget."""
-    from tansuan.analytics.insights import site_alerts
     from tansuan.store.documents import current_model
+    from tansuan.views.alerts import site_alerts
 
     settings = Settings(data_dir=platform.settings.data_dir,
                         shift_calendar=demo.shift_calendar("shipyard"))  # fmt: skip
