@@ -15,6 +15,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from tansuan.analytics.alerts_job import run_schedule, webhooks
+from tansuan.errors import ConfigError
+from tansuan.gateways.base import COUNTERS
+from tansuan.gateways.hj212.mapping import Directory
+from tansuan.gateways.hj212.server import Hj212Server, Limits
 from tansuan.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,8 +45,6 @@ def jobs(settings: Settings) -> list[Job]:
     wanted = {name.strip() for name in settings.serve_services.split(",") if name.strip()}
     unknown = wanted - set(SERVICES)
     if unknown:
-        from tansuan.errors import ConfigError
-
         raise ConfigError(
             f"unknown service(s) {', '.join(sorted(unknown))}; choose from {', '.join(SERVICES)}",
             field="serve_services",
@@ -52,9 +55,6 @@ def jobs(settings: Settings) -> list[Job]:
         await platform.ledger.run_schedule(platform.store.engine, settings.ledger_sth_interval_s)
 
     async def hj212(app: Any) -> None:
-        from tansuan.gateways.hj212.mapping import Directory
-        from tansuan.gateways.hj212.server import Hj212Server, Limits
-
         directory = Directory.from_site_models(_models(app))
         sink = app.state.platform.for_source("hj212").sink
         server = Hj212Server(directory, sink, Limits.from_settings(settings))
@@ -66,7 +66,7 @@ def jobs(settings: Settings) -> list[Job]:
             await server.close()
 
     async def modbus(app: Any) -> None:
-        from tansuan.gateways.modbus import ModbusGateway
+        from tansuan.gateways.modbus import ModbusGateway  # deferred: pymodbus, if enabled
 
         sink = app.state.platform.for_source("modbus").sink
         stop = asyncio.Event()
@@ -77,7 +77,7 @@ def jobs(settings: Settings) -> list[Job]:
         await _until_cancelled(stop, [g.run(stop) for g in gateways])
 
     async def opcua(app: Any) -> None:
-        from tansuan.gateways.opcua import OpcUaGateway
+        from tansuan.gateways.opcua import OpcUaGateway  # deferred: asyncua, if enabled
 
         sink = app.state.platform.for_source("opcua").sink
         stop = asyncio.Event()
@@ -88,7 +88,7 @@ def jobs(settings: Settings) -> list[Job]:
         await _until_cancelled(stop, [g.run(stop) for g in gateways])
 
     async def mqtt(app: Any) -> None:
-        from tansuan.gateways.mqtt import MqttGateway
+        from tansuan.gateways.mqtt import MqttGateway  # deferred: paho-mqtt, if enabled
 
         models = _models(app)
         if not settings.mqtt_url or not models:
@@ -115,13 +115,9 @@ def jobs(settings: Settings) -> list[Job]:
 
     # --- alerts: evaluated for every site and delivered on a schedule ---
     if "alerts" in wanted:
-        from tansuan.analytics.alerts_job import webhooks  # deferred: numpy, only if it runs
-
         webhooks(settings)  # a malformed webhook stops `tansuan serve` at start
 
     async def alerts(app: Any) -> None:
-        from tansuan.analytics.alerts_job import run_schedule  # deferred: as above
-
         await run_schedule(app, settings)
 
     table: dict[str, Job] = {"hj212": hj212, "modbus": modbus, "opcua": opcua, "mqtt": mqtt,
@@ -136,8 +132,6 @@ def gateway_status() -> list[dict[str, Any]]:
     and one for the MQTT subscription; "connected" means it has connected and delivered,
     the last column counts errors by reason.
     """
-    from tansuan.gateways.base import COUNTERS
-
     counts = COUNTERS.snapshot()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
