@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from tansuan import clock
 from tansuan.accounting import data, inputs, results
 from tansuan.accounting.activity_file import read_inputs
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
@@ -118,7 +119,7 @@ class Accountant:
         with self.store.read() as conn:
             marks = results.stale(conn, site_key)
         if not marks:
-            today = dt.date.today()
+            today = clock.today()
             return RunReport(site_key, Period(today, today + dt.timedelta(days=1), "custom", "-"))
         months = sorted({month for _, month, _ in marks})
         first = parse_period(months[0])

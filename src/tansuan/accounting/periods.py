@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from tansuan.domain import months
 from tansuan.errors import InputError
 
 PeriodKind = Literal["month", "quarter", "year", "custom"]
@@ -100,9 +101,8 @@ class Period:
 
 
 def month_period(year: int, month: int) -> Period:
-    start = dt.date(year, month, 1)
-    end = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return Period(start, end, "month", f"{year:04d}-{month:02d}")
+    i = year * 12 + month - 1
+    return Period(months.first_day(i), months.first_day(i + 1), "month", months.label(i))
 
 
 def quarter_period(year: int, quarter: int) -> Period:

@@ -28,6 +28,7 @@ import numpy as np
 from tansuan.analytics.baseline import fit_baseline, normalised_enpi, summary
 from tansuan.analytics.counters import energy_counters, output_counters
 from tansuan.analytics.findings import ShiftCalendar
+from tansuan.domain import months
 
 #: Fewest baseline and reporting days for a normalised EnPI.
 MIN_BASELINE_DAYS, MIN_REPORTING_DAYS = 14, 7
@@ -92,10 +93,10 @@ def output_unit(site_model: Any, node: str) -> str | None:
 def whole_months(start: dt.date, end: dt.date) -> set[str]:
     """The ``YYYY-MM`` months that lie wholly inside [start, end)."""
     out: set[str] = set()
-    index = start.year * 12 + start.month - 1
+    index = months.index_of(start)
     while True:
-        first = dt.date(index // 12, index % 12 + 1, 1)
-        after = dt.date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+        first = months.first_day(index)
+        after = months.first_day(index + 1)
         if after > end:
             return out
         if first >= start:

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from tansuan.analytics import stats
 from tansuan.analytics.baseline import fit_baseline
 from tansuan.analytics.cusum import cusum
+from tansuan.domain import months as month_arithmetic
 from tansuan.errors import InputError
 
 Array = NDArray[np.float64]
@@ -328,15 +329,7 @@ def month_index(months: list[str]) -> list[int]:
     InputError
         A label is not a month, or months are missing, repeated or out of order.
     """
-    out = []
-    for label in months:
-        text = str(label).strip()
-        if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
-            raise InputError(f"{label!r} is not a month (YYYY-MM)", field="month")
-        year, month = int(text[:4]), int(text[5:])
-        if not 1 <= month <= 12:
-            raise InputError(f"{label!r} is not a month (YYYY-MM)", field="month")
-        out.append(year * 12 + month - 1)
+    out = [month_arithmetic.index(str(label).strip()) for label in months]
     for a, b in zip(out, out[1:], strict=False):
         if b - a != 1:
             raise InputError(
@@ -379,7 +372,7 @@ def year_outlook(
     data = np.asarray(values, dtype=np.float64)
     if len(months) != len(data) or not months:
         raise InputError("months and values differ in length", field="history")
-    index = [int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months]
+    index = [month_arithmetic.index(m) for m in months]
     if any(b - a != 1 for a, b in zip(index, index[1:], strict=False)):
         raise InputError(
             "monthly history must be consecutive, without missing months", field="history"

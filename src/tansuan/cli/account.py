@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tansuan.cli.app import console, fail
+from tansuan.domain.scope import in_total
 from tansuan.errors import TansuanError
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
             {"method": r.method, "g": 0, "grades": set(), "notes": 0, "cov": [],
              "counted": r.counted},
         )  # fmt: skip
-        row["g"] += sum(ln.co2e_g for ln in r.lines if ln.scope != "2-market")
+        row["g"] += sum(ln.co2e_g for ln in r.lines if in_total(ln.scope))
         row["grades"].add(r.grade)
         row["notes"] += len(r.notes)
         row["cov"].append(r.coverage)
@@ -150,7 +151,7 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
         )
     console.print(table)
     if by != "source":
-        totals = rollup([ln for ln in lines if ln.scope != "2-market"], by)
+        totals = rollup([ln for ln in lines if in_total(ln.scope)], by)
         grouped = Table(f"按 {by} / by {by}", "CO2e t")
         for key, grams in sorted(totals.items()):
             grouped.add_row(key, f"{grams_to_tonnes(grams):,.3f}")

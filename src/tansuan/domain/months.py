@@ -23,9 +23,9 @@ def index(month: str) -> int:
     try:
         year, number = int(month[:4]), int(month[5:7])
     except ValueError:
-        raise InputError(f"not a month: {month!r} (YYYY-MM)", field="month") from None
+        raise InputError(f"{month!r} is not a month (YYYY-MM)", field="month") from None
     if len(month) != 7 or month[4] != "-" or not 1 <= number <= 12:
-        raise InputError(f"not a month: {month!r} (YYYY-MM)", field="month")
+        raise InputError(f"{month!r} is not a month (YYYY-MM)", field="month")
     return year * 12 + number - 1
 
 

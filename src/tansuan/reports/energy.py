@@ -17,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from tansuan.domain import months
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.energy import EnergyUse
 from tansuan.domain.result import Origin, Parameter
@@ -250,8 +251,8 @@ def _monthly(
         )
         running += tce
         cumulative.append(running)
-        y, m = int(month[:4]), int(month[5:])
-        elapsed = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.date(y, 1, 1)).days
+        first_next = months.first_day(months.index(month) + 1)
+        elapsed = (first_next - dt.date(int(month[:4]), 1, 1)).days
         allowed = budget * elapsed / days_in_year if budget is not None else None
         if allowed is not None:
             budget_line.append(allowed)

@@ -18,6 +18,7 @@ from tansuan.accounting import data, results
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import Period, month_period, year_period
 from tansuan.accounting.rollup import Line
+from tansuan.domain.months import first_day, index
 from tansuan.domain.scope import Scope
 from tansuan.errors import InputError, NotFound
 from tansuan.site.model import Company, EmissionSource, Site, SiteModel
@@ -191,6 +192,5 @@ def _production(
 
 def upload_due(month_label: str) -> dt.date:
     """Monthly evidence is due 40 natural days after the month ends (report-templates §2.3)."""
-    year, month = (int(x) for x in month_label.split("-"))
-    first_next = dt.date(year + (month == 12), month % 12 + 1, 1)
+    first_next = first_day(index(month_label) + 1)
     return first_next - dt.timedelta(days=1) + dt.timedelta(days=40)

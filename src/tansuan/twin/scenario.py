@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tansuan import clock
 from tansuan.accounting.dispatch import calculate
 from tansuan.accounting.method_inputs import (
     Carrier,
@@ -220,7 +221,7 @@ def compare(
     if not 0.0 <= change.green_share <= 1.0:
         raise InputError("green share must be between 0 and 1", field="green_share")
     catalog = catalog or shipped_catalog()
-    end = end or dt.date.today() - dt.timedelta(days=1)
+    end = end or clock.today() - dt.timedelta(days=1)
     span = local_days(end - dt.timedelta(days=days - 1), end + dt.timedelta(days=1))
     site = demo.site(site_name)
     base_spec = dataclasses.replace(demo.spec(site_name, seed=seed, end=end), intervention=None)

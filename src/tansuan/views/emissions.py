@@ -19,6 +19,8 @@ from tansuan.accounting.engine import Accountant, RunReport
 from tansuan.accounting.periods import Period, parse_period
 from tansuan.accounting.registry import Accountants
 from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
+from tansuan.domain.scope import Scope as EmissionScope
+from tansuan.domain.scope import in_total
 from tansuan.errors import NotFound, PermissionDenied
 from tansuan.store import schema, scoped
 from tansuan.store.scoped import Access, Scope
@@ -154,7 +156,7 @@ def node_emissions(
                       "annual" if annual_only else "monthly")  # fmt: skip
     if annual_only:
         items, trace_map = [], {}
-    counted = [ln for ln in lines if ln.scope != "2-market"]
+    counted = [ln for ln in lines if in_total(ln.scope)]
     groups = rollup(counted, by)
     return {
         "node": node,
@@ -164,7 +166,7 @@ def node_emissions(
         "total_co2e_t": grams_to_tonnes(sum(ln.co2e_g for ln in counted)),
         "groups": [{"key": k, "co2e_t": grams_to_tonnes(v)} for k, v in sorted(groups.items())],
         "market_based_co2e_t": grams_to_tonnes(
-            sum(ln.co2e_g for ln in lines if ln.scope == "2-market")
+            sum(ln.co2e_g for ln in lines if ln.scope == EmissionScope.MARKET)
         ),
         "results": items,
         "traces": {str(k): v for k, v in trace_map.items()},
@@ -210,7 +212,7 @@ def run_record(
     """An accounting run as ``tansuan account --json`` prints it: what each source-month
     came to, the errors, the period's totals grouped ``by`` (location-based; Scope 2
     market-based beside them) and the CEMS cross-checks of each calculated~measured pair."""
-    totals = rollup([ln for ln in lines if ln.scope != "2-market"], by)
+    totals = rollup([ln for ln in lines if in_total(ln.scope)], by)
     return {
         "site": report.site,
         "period": report.period.label,
@@ -219,12 +221,12 @@ def run_record(
         "total_co2e_t": grams_to_tonnes(
             sum(totals.values())
             if by != "node"
-            else sum(ln.co2e_g for ln in lines if ln.scope != "2-market")
+            else sum(ln.co2e_g for ln in lines if in_total(ln.scope))
         ),
         "by": by,
         "totals_co2e_t": {k: grams_to_tonnes(v) for k, v in sorted(totals.items())},
         "market_based_co2e_t": grams_to_tonnes(
-            sum(ln.co2e_g for ln in lines if ln.scope == "2-market")
+            sum(ln.co2e_g for ln in lines if ln.scope == EmissionScope.MARKET)
         ),
         "results": [
             {

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from tansuan.analytics.counters import energy_counters, output_counters
-from tansuan.domain import units
+from tansuan.domain import months, units
 from tansuan.errors import InputError, NotFound
 from tansuan.store.manual import current_entries
 from tansuan.store.queries import Resolution, aggregate, point_info, series
@@ -150,9 +150,8 @@ def point_series(
         if resolution == "day":
             hours = 24.0
         else:
-            year, month = (int(x) for x in period.split("-"))
-            nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-            hours = 24.0 * (nxt - dt.date(year, month, 1)).days
+            i = months.index(period)
+            hours = 24.0 * (months.first_day(i + 1) - months.first_day(i)).days
         value = _bucket_value(row, info.kind, hours, as_energy)
         if value is not None:
             out[period] = float(value)

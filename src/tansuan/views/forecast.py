@@ -33,6 +33,7 @@ from tansuan.domain import units
 from tansuan.domain.months import index as month_number
 from tansuan.domain.months import index_of, label
 from tansuan.domain.months import span as month_span
+from tansuan.domain.scope import in_total
 from tansuan.errors import InputError, NotFound
 from tansuan.views.energy import monthly_series
 
@@ -74,7 +75,7 @@ def emission_history(
     for line in current_lines(connection, site, window):
         kept = (
             scope is None
-            or (scope == LOCATION_BASED and str(line["scope"]) != "2-market")
+            or (scope == LOCATION_BASED and in_total(str(line["scope"])))
             or str(line["scope"]) == scope
         )
         if kept:

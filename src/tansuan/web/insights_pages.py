@@ -17,6 +17,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from tansuan import clock
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
 from tansuan.store import alert_events
 from tansuan.web.deps import ledger_of
@@ -110,7 +111,7 @@ def savings_page(
 @router.get("/insights/forecast", response_class=HTMLResponse)
 def forecast_page(request: Request, site: str = "", year: int = 0) -> Response:
     store = request.app.state.store
-    year = year or dt.date.today().year
+    year = year or clock.today().year
 
     def compute(scope: Any, s: str) -> dict[str, Any]:
         return api.forecast_data(request, store, scope, s, year, 0.9)
@@ -121,7 +122,7 @@ def forecast_page(request: Request, site: str = "", year: int = 0) -> Response:
 @router.get("/insights/position", response_class=HTMLResponse)
 def position_page(request: Request, site: str = "", year: int = 0) -> Response:
     store = request.app.state.store
-    year = year or dt.date.today().year
+    year = year or clock.today().year
 
     def compute(scope: Any, s: str) -> dict[str, Any]:
         data = api.position_data(request, store, scope, s, year, None)
@@ -211,7 +212,7 @@ def alerts_banner(request: Request, site: str = "", year: int = 0) -> Response:
     principal = _who(request)
     scope = _scope(request, principal)
     store = request.app.state.store
-    year = year or dt.date.today().year
+    year = year or clock.today().year
     job = getattr(request.app.state, "alerts_job", None)
     with store.read() as conn:
         sites = [site] if site else [s["site"] for s in scope.sites(conn)]
@@ -267,5 +268,5 @@ async def upload_holdings_page(
         status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 400  # fmt: skip  # noqa: E501
         return render(request, "insights_position.html", principal, status=status, site=site,
                       sites=sites, data=None, error=exc.message,
-                      year=dt.date.today().year)  # fmt: skip
+                      year=clock.today().year)  # fmt: skip
     return RedirectResponse(f"/insights/position?site={site}&year={saved['year']}", status_code=303)

@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from tansuan import clock
+from tansuan.domain.scope import Scope as EmissionScope
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger import verify_receipt
 from tansuan.ledger.log import latest_sth
@@ -72,7 +74,6 @@ def render(
             "lang": lang,
             "user": principal,
             "csrf": csrf,
-            "now": dt.datetime.now(dt.UTC),
             **context,
         },
         status_code=status,
@@ -261,7 +262,7 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
     with request.app.state.store.read() as conn:
         sites = scope.sites(conn)
     node = node or (sites[0]["site"] if sites else "")
-    period = period or f"{dt.date.today().year}"
+    period = period or f"{clock.today().year}"
     data, error = None, None
     if node:
         try:
@@ -273,7 +274,7 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
             error = exc.message
     groups: dict[str, dict[str, float]] = {"scope": {}, "gas": {}, "source": {}}
     for line in (data or {}).get("results", []):
-        if line["scope"] == "2-market":
+        if line["scope"] == EmissionScope.MARKET:
             continue
         for key, sums in groups.items():
             sums[line[key]] = sums.get(line[key], 0.0) + line["co2e_t"]
