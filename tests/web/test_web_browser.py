@@ -103,7 +103,7 @@ def test_trace_is_one_click_away_and_language_switch(site: dict[str, Any]) -> No
     page.wait_for_selector("#trace-body", timeout=5000)
     assert "grid-power" in page.locator("#trace-body").inner_text()
     shot(page, "05-emissions-trace")
-    with page.expect_download() as download:  # the report download button (issue 8)
+    with page.expect_download() as download:  # the report download button
         page.select_option("#report-form select[name=fmt]", "html")
         page.click("#report-download")
     issued = Path(download.value.path()).read_text(encoding="utf-8")

@@ -47,7 +47,7 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
     with deployment.store.read() as conn:
         set_id = conn.execute(select(result_sets.c.id)).scalars().first()
         token_id = alice.post("/api/v1/tokens", json={"name": "a", "scopes": ["read"]}).json()["id"]
-    # --- an allowance account with a trade (issue 10), made through alice's API ---
+    # --- an allowance account with a trade, made through alice's API ---
     made = alice.post("/api/v1/allowance/values", params={"site": "demo-site", "year": 2022},
                       json={"entity": "demo-site", "price": 80, "allocation": 1000})  # fmt: skip
     assert made.status_code == 200, made.text
@@ -76,7 +76,7 @@ def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"node": "demo-site", "period": deployment.built["month"]}
     if path == "/api/v1/reports/{kind}":
         return {"site": "demo-site", "year": int(deployment.built["month"][:4])}
-    # --- insights (issue 10): the same site, with every required parameter ---
+    # --- insights: the same site, with every required parameter ---
     if path == "/api/v1/position/holdings":
         return {"site": "demo-site"}
     if path.startswith("/api/v1/allowance"):

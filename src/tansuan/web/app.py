@@ -90,7 +90,7 @@ def create_app(
     )
     app.state.settings = settings
     # Gateways report {"name", "protocol", "site", "connected", "last_seen", "last_error"}
-    # per connection; the data-quality page lists them (issue 7 hook for the gateways).
+    # per connection; the data-quality page lists them (the gateways report their state there).
     app.state.gateway_status = gateway_status
     # The alerts view, for the server's alerts job (analytics/alerts_job.py, a lower layer).
     app.state.site_alerts = site_alerts

@@ -50,7 +50,7 @@ IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 IngestAuth = Depends(require_ingest_token)
 
 
-# --- users, tokens, scopes (issue 7) -------------------------------------------------------
+# --- users, tokens, scopes -------------------------------------------------------
 
 from tansuan.store import users  # noqa: E402
 from tansuan.store.scoped import Scope  # noqa: E402

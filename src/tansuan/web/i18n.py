@@ -145,7 +145,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "grant": ("授权", "Grant"),
     "what": ("内容", "What"),
     "leaf": ("账本叶子", "Ledger leaf"),
-    # --- insights (issue 10) ---
+    # --- insights ---
     "findings": ("能效发现", "Findings"),
     "savings": ("节能核证", "Savings"),
     "enpi": ("能效指标", "EnPIs"),
@@ -209,7 +209,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "emissions_basis": ("排放依据", "Emissions basis"),
     "upload_holdings": ("上传配额持有文件 (YAML)", "Upload the holdings file (YAML)"),
     "upload": ("上传", "Upload"),
-    # --- allowance accounts in the store (issue 10) ---
+    # --- allowance accounts in the store ---
     "upload_account": ("导入配额账户文件 (YAML)", "Import an account file (YAML)"),
     "trades": ("交易", "Trades"),
     "trade_date": ("日期", "Date"),

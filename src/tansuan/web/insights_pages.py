@@ -1,4 +1,4 @@
-"""Dashboard pages of the analytics (issue 10): findings, savings, forecast, allowance
+"""Dashboard pages of the analytics: findings, savings, forecast, allowance
 position, and the alerts banner (``/ui/alerts``, loaded by HTMX on the overview and on
 these pages).
 

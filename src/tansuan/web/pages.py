@@ -306,7 +306,7 @@ async def download_report(
 
 @router.get("/whatif", response_class=HTMLResponse)
 def whatif_page(request: Request, site: str = "") -> Response:
-    """What-if scenarios on a demo site's digital twin (issue 9)."""
+    """What-if scenarios on a demo site's digital twin."""
     principal = _who(request)
     return render(request, "whatif.html", principal, demo_sites=DEMOS, site=site or DEFAULT)
 

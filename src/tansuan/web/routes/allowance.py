@@ -1,4 +1,4 @@
-"""``/api/v1/allowance``: a site's allowance account in the store (issue 10 item 5).
+"""``/api/v1/allowance``: a site's allowance account in the store.
 
 * ``GET /allowance?site&year`` — the account (current version, holdings, allocation by
   unit, every trade with who entered or cancelled it) and its earlier versions.

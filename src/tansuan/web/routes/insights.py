@@ -1,5 +1,5 @@
 """``GET /api/v1/findings``, ``/savings``, ``/forecast``, ``/position``, ``/alerts``: the
-analytics of a site (issue 10), computed on request from the store.
+analytics of a site, computed on request from the store.
 
 Tenancy as everywhere: the caller's own organisation, or a share grant on the site whose
 classes include ``monthly`` and whose window covers every day the answer is computed
