@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,9 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tansuan.cli.app import console, fail
+from tansuan.cli.app import console, failing
 from tansuan.domain.scope import in_total
-from tansuan.errors import TansuanError
 
 if TYPE_CHECKING:
     from tansuan.accounting.engine import Accountant, RunReport
@@ -40,11 +40,10 @@ def account(
     from tansuan.platform import ledger_result_hook, open_platform
     from tansuan.views.emissions import run_record
 
-    store = None
-    try:
+    with failing(code=1) as opened:
         chosen = parse_period(period)
         platform = open_platform()
-        store = platform.store
+        store = opened.enter_context(closing(platform.store))
         model = _model(store, model_file)
         accountant = Accountant(store, model, hooks=[ledger_result_hook(platform.ledger)])
         if stale_only:
@@ -53,11 +52,6 @@ def account(
             report = _run_with_progress(accountant, site, chosen, list(source) or None)
         lines = accountant.lines(site, chosen)
         checks = accountant.cross_checks(site, chosen, platform.settings.crosscheck_threshold)
-    except TansuanError as error:
-        fail(error, code=1)
-    finally:
-        if store is not None:
-            store.close()
     if as_json:
         out = run_record(report, lines, by, checks)
         typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())

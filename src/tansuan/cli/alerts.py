@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import asdict
 
 import orjson
 import typer
 from rich.table import Table
 
-from tansuan.cli.app import console, fail
+from tansuan.cli.app import console, failing
 from tansuan.errors import NotFound, TansuanError
 
 
@@ -41,12 +42,11 @@ def alerts(
     from tansuan.views.alerts import site_alerts
 
     settings = get_settings()
-    store = None
-    try:
+    with failing(code=1) as opened:
         hooks = [Webhook.parse(h) for h in settings.alert_webhooks]
         if send and not hooks:
             raise TansuanError("没有配置 webhook / set TANSUAN_ALERT_WEBHOOKS to send alerts")
-        store = Store(settings=settings)
+        store = opened.enter_context(closing(Store(settings=settings)))
         with store.read() as connection:
             models = models_by_org(connection)
         model = next((m for m in models.values() if any(x.id == site for x in m.sites())), None)
@@ -65,11 +65,6 @@ def alerts(
                                      retries=settings.alert_retries)  # fmt: skip
             delivered = fresh if any(d.ok for d in deliveries) else []
             log.update(site, zone_year, out["alerts"], delivered)
-    except TansuanError as error:
-        fail(error, code=1)
-    finally:
-        if store is not None:
-            store.close()
     if as_json:
         body = out | {
             "alerts": [asdict(a) for a in out["alerts"]],

@@ -7,7 +7,7 @@ command imports what it needs when it runs, so ``tansuan --help`` starts fast.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import typer
@@ -67,3 +67,15 @@ def store_session() -> Iterator[Any]:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def failing(code: int = 2) -> Iterator[ExitStack]:
+    """The library calls of a command: a :class:`TansuanError` is printed the way users read
+    it (:func:`fail`) and exits ``code``; whatever the block opened on the yielded stack (a
+    store, a platform) is closed either way."""
+    with ExitStack() as opened:
+        try:
+            yield opened
+        except TansuanError as error:
+            fail(error, code)

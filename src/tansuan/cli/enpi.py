@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 
 import orjson
 import typer
 from rich.table import Table
 
-from tansuan.cli.app import console, fail
-from tansuan.errors import InputError, TansuanError
+from tansuan.cli.app import console, failing
+from tansuan.errors import InputError
 
 
 def _day(text: str, field: str) -> dt.date:
@@ -43,19 +44,13 @@ def enpi(
     from tansuan.store.documents import current_model
     from tansuan.views.enpi import enpi_report
 
-    store = None
-    try:
+    with failing(code=1) as opened:
         lo, hi, cut = _day(start, "from"), _day(end, "to"), _day(baseline_end, "baseline-end")
         cal = ShiftCalendar.from_text(calendar or get_settings().shift_calendar)
-        store = Store()
+        store = opened.enter_context(closing(Store()))
         site_model = current_model(store).site(site)
         with console.status("计算能效指标 / computing the EnPIs …"), store.read() as connection:
             out = enpi_report(connection, site_model, lo, hi, cut, cal)
-    except TansuanError as error:
-        fail(error, code=1)
-    finally:
-        if store is not None:
-            store.close()
     if as_json:
         typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return

@@ -7,17 +7,7 @@ SHA-256 of the token (a token is 32 random bytes, so a fast hash is enough).
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
 
 from tansuan.store.schema.base import metadata
 
@@ -33,74 +23,74 @@ SCOPES = ("read", "ingest", "admin")
 #: Data classes a share grant can open.
 DATA_CLASSES = ("raw", "hourly", "monthly", "annual", "reports", "proofs")
 
-web_user = Table(
+web_user = sa.Table(
     "web_user",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("org_key", String(64), nullable=False, doc="organisation the user belongs to"),
-    Column("username", String(64), nullable=False),
-    Column("display_name", Text, nullable=False),
-    Column("password_hash", Text, nullable=False, doc="argon2id hash"),
-    Column("role", String(20), nullable=False),
-    Column("created_at_us", BigInteger, nullable=False),
-    Column("disabled_at_us", BigInteger, nullable=True),
-    Column(
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("org_key", sa.String(64), nullable=False, doc="organisation the user belongs to"),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False, doc="argon2id hash"),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    sa.Column("disabled_at_us", sa.BigInteger, nullable=True),
+    sa.Column(
         "session_epoch",
-        Integer,
+        sa.Integer,
         nullable=False,
         server_default="0",
         doc="sessions signed with an older epoch are void (logout ends them all)",
     ),
-    UniqueConstraint("username", name="uq_web_user_username"),
+    sa.UniqueConstraint("username", name="uq_web_user_username"),
 )
 
-api_token = Table(
+api_token = sa.Table(
     "api_token",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Integer, ForeignKey("web_user.id"), nullable=False),
-    Column("name", String(64), nullable=False),
-    Column("prefix", String(12), nullable=False, doc="first characters, to recognise it"),
-    Column("token_sha256", String(64), nullable=False),
-    Column("scopes", String(64), nullable=False, doc="comma-separated scopes"),
-    Column("created_at_us", BigInteger, nullable=False),
-    Column("expires_at_us", BigInteger, nullable=True),
-    Column("revoked_at_us", BigInteger, nullable=True),
-    Column("last_used_at_us", BigInteger, nullable=True),
-    UniqueConstraint("token_sha256", name="uq_api_token_sha256"),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("web_user.id"), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("prefix", sa.String(12), nullable=False, doc="first characters, to recognise it"),
+    sa.Column("token_sha256", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.String(64), nullable=False, doc="comma-separated scopes"),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=True),
+    sa.Column("revoked_at_us", sa.BigInteger, nullable=True),
+    sa.Column("last_used_at_us", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("token_sha256", name="uq_api_token_sha256"),
 )
 
-share_grant = Table(
+share_grant = sa.Table(
     "share_grant",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("grantor_org", String(64), nullable=False),
-    Column("grantee_org", String(64), nullable=True, doc="an organisation, or"),
-    Column("grantee_user_id", Integer, nullable=True, doc="one user"),
-    Column("site_key", String(64), nullable=False),
-    Column("node_key", String(64), nullable=False, doc="area or device id; '' = whole site"),
-    Column("node_path", Text, nullable=False, doc="the node's path inside the site"),
-    Column("classes", String(128), nullable=False, doc="comma-separated data classes"),
-    Column("window_from_us", BigInteger, nullable=False, doc="data time window start"),
-    Column("window_to_us", BigInteger, nullable=False, doc="data time window end (excl.)"),
-    Column("expires_at_us", BigInteger, nullable=False),
-    Column("created_at_us", BigInteger, nullable=False),
-    Column("created_by", Integer, nullable=False),
-    Column("revoked_at_us", BigInteger, nullable=True),
-    Column("note", Text, nullable=False),
-    Index("ix_share_grant_grantee", "grantee_org", "grantee_user_id"),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("grantor_org", sa.String(64), nullable=False),
+    sa.Column("grantee_org", sa.String(64), nullable=True, doc="an organisation, or"),
+    sa.Column("grantee_user_id", sa.Integer, nullable=True, doc="one user"),
+    sa.Column("site_key", sa.String(64), nullable=False),
+    sa.Column("node_key", sa.String(64), nullable=False, doc="area or device id; '' = whole site"),
+    sa.Column("node_path", sa.Text, nullable=False, doc="the node's path inside the site"),
+    sa.Column("classes", sa.String(128), nullable=False, doc="comma-separated data classes"),
+    sa.Column("window_from_us", sa.BigInteger, nullable=False, doc="data time window start"),
+    sa.Column("window_to_us", sa.BigInteger, nullable=False, doc="data time window end (excl.)"),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.Integer, nullable=False),
+    sa.Column("revoked_at_us", sa.BigInteger, nullable=True),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Index("ix_share_grant_grantee", "grantee_org", "grantee_user_id"),
 )
 
-grant_read = Table(
+grant_read = sa.Table(
     "grant_read",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("grant_id", Integer, nullable=False),
-    Column("user_id", Integer, nullable=True),
-    Column("token_id", Integer, nullable=True),
-    Column("at_us", BigInteger, nullable=False),
-    Column("what", Text, nullable=False, doc="route and subject read"),
-    Column("data_class", String(16), nullable=False),
-    Column("leaf_index", BigInteger, nullable=True, doc="the ledger leaf of this read"),
-    Index("ix_grant_read_grant", "grant_id"),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("grant_id", sa.Integer, nullable=False),
+    sa.Column("user_id", sa.Integer, nullable=True),
+    sa.Column("token_id", sa.Integer, nullable=True),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+    sa.Column("what", sa.Text, nullable=False, doc="route and subject read"),
+    sa.Column("data_class", sa.String(16), nullable=False),
+    sa.Column("leaf_index", sa.BigInteger, nullable=True, doc="the ledger leaf of this read"),
+    sa.Index("ix_grant_read_grant", "grant_id"),
 )

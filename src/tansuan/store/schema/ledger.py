@@ -15,55 +15,46 @@ database comments.
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    String,
-    Table,
-    Text,
-)
+import sqlalchemy as sa
 
 from tansuan.store.schema.base import RowId, metadata
 
-ledger_leaves = Table(
+ledger_leaves = sa.Table(
     "ledger_leaves",
     metadata,
-    Column("leaf_index", RowId, primary_key=True, autoincrement=False),
-    Column("kind", String(32), nullable=False),
-    Column("ref", String(200), nullable=False),
-    Column("payload", Text, nullable=False, doc="canonical JSON of the leaf payload"),
-    Column("body", LargeBinary, nullable=True, doc="readings record of an ingest batch"),
-    Column("leaf_hash", LargeBinary(32), nullable=False),
-    Column("appended_at", DateTime(timezone=True), nullable=False),
+    sa.Column("leaf_index", RowId, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("ref", sa.String(200), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False, doc="canonical JSON of the leaf payload"),
+    sa.Column("body", sa.LargeBinary, nullable=True, doc="readings record of an ingest batch"),
+    sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("appended_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-ledger_nodes = Table(
+ledger_nodes = sa.Table(
     "ledger_nodes",
     metadata,
-    Column("node_id", RowId, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary(32), nullable=False),
+    sa.Column("node_id", RowId, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
 )
 
-ledger_state = Table(
+ledger_state = sa.Table(
     "ledger_state",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("tree_size", BigInteger, nullable=False),
-    Column("frontier", LargeBinary, nullable=False),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("tree_size", sa.BigInteger, nullable=False),
+    sa.Column("frontier", sa.LargeBinary, nullable=False),
 )
 
-ledger_sth = Table(
+ledger_sth = sa.Table(
     "ledger_sth",
     metadata,
-    Column("sth_id", RowId, primary_key=True, autoincrement=True),
-    Column("tree_size", BigInteger, nullable=False),
-    Column("timestamp_ms", BigInteger, nullable=False),
-    Column("root_hash", LargeBinary(32), nullable=False),
-    Column("signature", LargeBinary(64), nullable=False),
-    Column("key_id", LargeBinary(32), nullable=False),
+    sa.Column("sth_id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("tree_size", sa.BigInteger, nullable=False),
+    sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+    sa.Column("root_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("signature", sa.LargeBinary(64), nullable=False),
+    sa.Column("key_id", sa.LargeBinary(32), nullable=False),
 )
 
 #: The ledger's tables, in creation order.

@@ -14,146 +14,139 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Float,
-    Index,
-    Integer,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-)
+import sqlalchemy as sa
 
 from tansuan.store.schema.base import metadata
 
 # --- readings ---------------------------------------------------------------------------
 
-ingest_batch = Table(
+ingest_batch = sa.Table(
     "ingest_batch",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("received_at_us", BigInteger, nullable=False),
-    Column("source", String(64), nullable=False, doc="http, hj212, mqtt, import, …"),
-    Column("n_rows", Integer, nullable=False),
-    Column("n_new", Integer, nullable=False),
-    Column("n_duplicate", Integer, nullable=False),
-    Column("n_versioned", Integer, nullable=False),
-    Column("n_rejected", Integer, nullable=False),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at_us", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False, doc="http, hj212, mqtt, import, …"),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("n_new", sa.Integer, nullable=False),
+    sa.Column("n_duplicate", sa.Integer, nullable=False),
+    sa.Column("n_versioned", sa.Integer, nullable=False),
+    sa.Column("n_rejected", sa.Integer, nullable=False),
 )
 
 
-def _reading_columns() -> list[Column[object]]:
+def _reading_columns() -> list[sa.Column[object]]:
     return [
-        Column("site_id", Integer, nullable=False),
-        Column("point_id", Integer, nullable=False),
-        Column("ts_us", BigInteger, nullable=False),
-        Column("value", Float, nullable=False, doc="in the point's canonical unit"),
-        Column("quality", String(1), nullable=False, doc="HJ 212 flag, N normal"),
-        Column("batch_id", Integer, nullable=False),
-        Column("version", Integer, nullable=False, doc="1 for the first value, +1 per change"),
+        sa.Column("site_id", sa.Integer, nullable=False),
+        sa.Column("point_id", sa.Integer, nullable=False),
+        sa.Column("ts_us", sa.BigInteger, nullable=False),
+        sa.Column("value", sa.Float, nullable=False, doc="in the point's canonical unit"),
+        sa.Column("quality", sa.String(1), nullable=False, doc="HJ 212 flag, N normal"),
+        sa.Column("batch_id", sa.Integer, nullable=False),
+        sa.Column(
+            "version", sa.Integer, nullable=False, doc="1 for the first value, +1 per change"
+        ),
     ]
 
 
 #: Current version of each reading. WITHOUT ROWID on SQLite: the key is the table.
-reading = Table(
+reading = sa.Table(
     "reading",
     metadata,
     *_reading_columns(),
-    PrimaryKeyConstraint("site_id", "point_id", "ts_us", name="pk_reading"),
-    Index("ix_reading_batch", "batch_id"),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "ts_us", name="pk_reading"),
+    sa.Index("ix_reading_batch", "batch_id"),
     sqlite_with_rowid=False,
     postgresql_partition_by="RANGE (ts_us)",
 )
 
 #: Appends in arrival order; compacted into ``reading`` by the writer (no key on purpose).
-reading_staging = Table("reading_staging", metadata, *_reading_columns())
+reading_staging = sa.Table("reading_staging", metadata, *_reading_columns())
 
 #: Superseded versions, never deleted.
-reading_version = Table(
+reading_version = sa.Table(
     "reading_version",
     metadata,
     *_reading_columns(),
-    Column("superseded_by_batch", Integer, nullable=False),
-    PrimaryKeyConstraint("site_id", "point_id", "ts_us", "version", name="pk_reading_version"),
-    Index("ix_reading_version_batch", "batch_id"),
+    sa.Column("superseded_by_batch", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "ts_us", "version", name="pk_reading_version"),
+    sa.Index("ix_reading_version_batch", "batch_id"),
 )
 
-quarantine = Table(
+quarantine = sa.Table(
     "quarantine",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("batch_id", Integer, nullable=False),
-    Column("row_index", Integer, nullable=False, doc="0-based index in the batch as sent"),
-    Column("site_key", Text, nullable=True),
-    Column("point_key", Text, nullable=True),
-    Column("ts_us", BigInteger, nullable=True),
-    Column("value", Float, nullable=True),
-    Column("unit", Text, nullable=True),
-    Column("quality", Text, nullable=True),
-    Column("reason", String(32), nullable=False, doc="stable reason code"),
-    Column("detail", Text, nullable=False),
-    Index("ix_quarantine_batch", "batch_id"),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, nullable=False),
+    sa.Column("row_index", sa.Integer, nullable=False, doc="0-based index in the batch as sent"),
+    sa.Column("site_key", sa.Text, nullable=True),
+    sa.Column("point_key", sa.Text, nullable=True),
+    sa.Column("ts_us", sa.BigInteger, nullable=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("unit", sa.Text, nullable=True),
+    sa.Column("quality", sa.Text, nullable=True),
+    sa.Column("reason", sa.String(32), nullable=False, doc="stable reason code"),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_quarantine_batch", "batch_id"),
 )
 
 
-def _rollup_columns() -> list[Column[object]]:
+def _rollup_columns() -> list[sa.Column[object]]:
     return [
-        Column("n", Integer, nullable=False, doc="readings in the bucket"),
-        Column("n_valid", Integer, nullable=False, doc="readings with a valid quality flag"),
-        Column("sum", Float, nullable=True, doc="sum of valid values"),
-        Column("min", Float, nullable=True),
-        Column("max", Float, nullable=True),
-        Column("first_ts_us", BigInteger, nullable=True),
-        Column("first", Float, nullable=True),
-        Column("last_ts_us", BigInteger, nullable=True),
-        Column("last", Float, nullable=True),
-        Column("delta", Float, nullable=True, doc="consumption: total / total_increasing"),
-        Column("resets", Integer, nullable=False, doc="counter resets and rollovers seen"),
+        sa.Column("n", sa.Integer, nullable=False, doc="readings in the bucket"),
+        sa.Column("n_valid", sa.Integer, nullable=False, doc="readings with a valid quality flag"),
+        sa.Column("sum", sa.Float, nullable=True, doc="sum of valid values"),
+        sa.Column("min", sa.Float, nullable=True),
+        sa.Column("max", sa.Float, nullable=True),
+        sa.Column("first_ts_us", sa.BigInteger, nullable=True),
+        sa.Column("first", sa.Float, nullable=True),
+        sa.Column("last_ts_us", sa.BigInteger, nullable=True),
+        sa.Column("last", sa.Float, nullable=True),
+        sa.Column("delta", sa.Float, nullable=True, doc="consumption: total / total_increasing"),
+        sa.Column("resets", sa.Integer, nullable=False, doc="counter resets and rollovers seen"),
     ]
 
 
-rollup_hour = Table(
+rollup_hour = sa.Table(
     "rollup_hour",
     metadata,
-    Column("site_id", Integer, nullable=False),
-    Column("point_id", Integer, nullable=False),
-    Column("hour_us", BigInteger, nullable=False, doc="start of the UTC hour"),
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("point_id", sa.Integer, nullable=False),
+    sa.Column("hour_us", sa.BigInteger, nullable=False, doc="start of the UTC hour"),
     *_rollup_columns(),
-    PrimaryKeyConstraint("site_id", "point_id", "hour_us", name="pk_rollup_hour"),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "hour_us", name="pk_rollup_hour"),
     sqlite_with_rowid=False,
 )
 
-rollup_day = Table(
+rollup_day = sa.Table(
     "rollup_day",
     metadata,
-    Column("site_id", Integer, nullable=False),
-    Column("point_id", Integer, nullable=False),
-    Column("day", Integer, nullable=False, doc="local date YYYYMMDD in the site's time zone"),
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("point_id", sa.Integer, nullable=False),
+    sa.Column("day", sa.Integer, nullable=False, doc="local date YYYYMMDD in the site's time zone"),
     *_rollup_columns(),
-    PrimaryKeyConstraint("site_id", "point_id", "day", name="pk_rollup_day"),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "day", name="pk_rollup_day"),
     sqlite_with_rowid=False,
 )
 
 # --- manual data --------------------------------------------------------------------------
 
-series_entry = Table(
+series_entry = sa.Table(
     "series_entry",
     metadata,
-    Column("site_id", Integer, nullable=False),
-    Column("series_id", Integer, nullable=False),
-    Column("period_start", Integer, nullable=False, doc="local date YYYYMMDD, inclusive"),
-    Column("period_end", Integer, nullable=False, doc="local date YYYYMMDD, inclusive"),
-    Column("document_ref", String(128), nullable=False, doc="invoice / report no., '' if none"),
-    Column("version", Integer, nullable=False),
-    Column("current", Boolean, nullable=False),
-    Column("value", Float, nullable=False, doc="in the series' unit"),
-    Column("attrs", Text, nullable=False, doc="JSON: supplier, lab, sample id, note, …"),
-    Column("batch_id", Integer, nullable=False),
-    Column("entered_at_us", BigInteger, nullable=False),
-    PrimaryKeyConstraint(
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("series_id", sa.Integer, nullable=False),
+    sa.Column("period_start", sa.Integer, nullable=False, doc="local date YYYYMMDD, inclusive"),
+    sa.Column("period_end", sa.Integer, nullable=False, doc="local date YYYYMMDD, inclusive"),
+    sa.Column(
+        "document_ref", sa.String(128), nullable=False, doc="invoice / report no., '' if none"
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("current", sa.Boolean, nullable=False),
+    sa.Column("value", sa.Float, nullable=False, doc="in the series' unit"),
+    sa.Column("attrs", sa.Text, nullable=False, doc="JSON: supplier, lab, sample id, note, …"),
+    sa.Column("batch_id", sa.Integer, nullable=False),
+    sa.Column("entered_at_us", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint(
         "site_id",
         "series_id",
         "period_start",
