@@ -93,9 +93,7 @@ def _deferred_reason(lines: list[str], lineno: int) -> str | None:
 def _imports() -> list[Import]:
     found: list[Import] = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if "migrations" in path.parts:
-            continue  # Alembic revisions are data, run by alembic itself
-        module = _module_name(path)
+        module = _module_name(path)  # migrations too: they belong to the store
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines()
         tree = ast.parse(text, filename=str(path))

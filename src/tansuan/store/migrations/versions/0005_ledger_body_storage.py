@@ -14,8 +14,6 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from tansuan.ledger.schema import POSTGRES_BODY_STORAGE
-
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -24,7 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_BODY_STORAGE)
+        # the statement itself, not the application's constant: a revision never changes
+        op.execute("ALTER TABLE ledger_leaves ALTER COLUMN body SET STORAGE EXTERNAL")
 
 
 def downgrade() -> None:
