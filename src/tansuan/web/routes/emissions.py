@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from tansuan.accounting.engine import Accountant
-from tansuan.errors import NotFound
 from tansuan.views.emissions import node_emissions, result_set_trace
 from tansuan.web.deps import ScopeDep, StoreDep
 from tansuan.web.schemas import EmissionsOut, TraceOut
@@ -16,16 +14,6 @@ from tansuan.web.schemas import EmissionsOut, TraceOut
 router = APIRouter(prefix="/api/v1", tags=["emissions / 排放"])
 
 By = Literal["source", "scope", "gas", "source_type", "carrier", "node", "period"]
-
-
-def get_accountant(request: Request) -> Accountant:
-    accountant: Accountant | None = getattr(request.app.state, "accountant", None)
-    if accountant is None:
-        raise NotFound("no site model is loaded: run `tansuan site load FILE` first")
-    return accountant
-
-
-AccountantDep = Annotated[Accountant, Depends(get_accountant)]
 
 
 @router.get("/emissions", summary="Emissions of a node for a period, grouped, with traces",
