@@ -215,7 +215,6 @@ def _daily_input(
 
 
 def _print_analysis(out: dict[str, Any]) -> None:
-
     b = out["baseline"]
     table = Table("项 / item", "值 / value", title="基线 / baseline")
     for name, value in b["coefficients"].items():

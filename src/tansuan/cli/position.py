@@ -130,7 +130,6 @@ def position(
 
 
 def _print(out: dict[str, Any]) -> None:
-
     p, acc = out["position"], out["account"]
     table = Table("项 / item", "值 / value",
                   title=f"{out['entity']} {out['year']} 履约头寸 / compliance position "

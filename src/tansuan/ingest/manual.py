@@ -75,7 +75,7 @@ def write_template(kind: str, path: Path) -> None:
     """Write the template of ``kind`` as CSV, or as XLSX when ``path`` ends in .xlsx."""
     text = template(kind)
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # deferred: openpyxl, only for XLSX templates
 
         book = Workbook()
         sheet = book.active
@@ -91,7 +91,7 @@ def write_template(kind: str, path: Path) -> None:
 def read_table(name: str, data: bytes) -> list[list[Any]]:
     """Rows of a CSV or XLSX file (first row = header)."""
     if name.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # deferred: openpyxl, only for XLSX files
 
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -19,11 +19,11 @@ FONT_PACKAGE = "fonts-noto-cjk"
 
 @cache
 def _pyplot() -> Any:
-    import matplotlib
+    import matplotlib  # deferred: matplotlib (~0.5 s), only when a chart is drawn
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
-    from matplotlib import pyplot as plt
+    from matplotlib import font_manager  # deferred: with matplotlib
+    from matplotlib import pyplot as plt  # deferred: with matplotlib
 
     names = {f.name for f in font_manager.fontManager.ttflist}
     if CJK_FAMILY not in names:

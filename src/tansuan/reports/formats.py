@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import base64
 import io
+import shutil
+import subprocess
 from functools import cache
 from importlib import resources
 from typing import Any
+
+import jinja2
 
 from tansuan.errors import ConfigError, InputError
 from tansuan.reports.i18n import Lang
@@ -31,8 +35,6 @@ HTML_END = "</body>\n</html>\n"
 
 @cache
 def _environment() -> Any:
-    import jinja2
-
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("tansuan.reports", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -112,7 +114,7 @@ def pdf(report: Report, *, draft: str = "") -> bytes:
     """The report as PDF (A4 landscape), printed from the HTML template."""
     require_cjk_font()
     try:
-        from weasyprint import HTML
+        from weasyprint import HTML  # deferred: WeasyPrint and pango, only for PDF
     except OSError as error:  # pango missing: WeasyPrint fails loading its libraries
         raise ConfigError(
             f"无法加载 WeasyPrint（缺少 pango），请安装 Debian 软件包 {PANGO_PACKAGES} / "
@@ -127,8 +129,6 @@ def pdf(report: Report, *, draft: str = "") -> bytes:
 @cache
 def require_cjk_font() -> None:
     """ConfigError naming the Debian package when no Noto CJK font is installed."""
-    import shutil
-    import subprocess
 
     family = "Noto Sans CJK SC"
     if shutil.which("fc-list") is not None:
@@ -155,9 +155,9 @@ def _sheet_name(table: Table, used: set[str]) -> str:
 
 def xlsx(report: Report) -> bytes:
     """One sheet per table (values, with the title in row 1), the trace sheets last."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # deferred: openpyxl, only for XLSX
+    from openpyxl.cell import WriteOnlyCell  # deferred: with openpyxl
+    from openpyxl.styles import Font  # deferred: with openpyxl
 
     book = Workbook(write_only=True)
     used: set[str] = set()

@@ -12,6 +12,7 @@ requires it byte for byte.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import struct
@@ -77,7 +78,6 @@ def split(data: bytes) -> tuple[dict[str, Any], bytes, bytes] | None:
         return None
     try:
         receipt = json.loads(bytes.fromhex(matches[-1].group(1).decode("ascii")))
-        import base64
 
         payload = json.loads(base64.b64decode(receipt["leaf_data"]))["payload"]
         length = int(payload["bytes"])

@@ -8,10 +8,16 @@ instead of failing half-way, plain ``BEGIN`` for readers.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -74,8 +80,6 @@ def _ensure_wal(cursor: Any) -> None:
     for the busy timeout) while another process's first connection is migrating the same
     new file: retry for a while instead of failing the open.
     """
-    import sqlite3
-    import time
 
     if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
         return
@@ -91,8 +95,6 @@ def _ensure_wal(cursor: Any) -> None:
 
 
 def _alembic_config(connection: Connection) -> Any:
-    from alembic.config import Config
-
     config = Config()
     config.set_main_option("script_location", str(files("tansuan.store") / "migrations"))
     config.attributes["connection"] = connection
@@ -101,7 +103,6 @@ def _alembic_config(connection: Connection) -> Any:
 
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at (None for an empty database)."""
-    from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -109,7 +110,6 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str:
     """The newest schema revision shipped with this version of tansuan."""
-    from alembic.script import ScriptDirectory
 
     script = ScriptDirectory(str(files("tansuan.store") / "migrations"))
     head = script.get_current_head()
@@ -119,13 +119,11 @@ def head_revision() -> str:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; return (revision before, revision after)."""
-    from alembic import command
 
     before = current_revision(engine)
     head = head_revision()
     if before == head:
         return before, head
-    from alembic.runtime.migration import MigrationContext
 
     with engine.connect().execution_options(tansuan_write=True) as connection:
         with connection.begin():

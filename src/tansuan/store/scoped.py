@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, func, select
 
 from tansuan.errors import InputError, NotFound, PermissionDenied
@@ -120,7 +121,6 @@ class Scope:
             .where((e.c.org_key == self.org) | e.c.key.in_(sorted(granted)))
             .order_by(e.c.org_key != self.org, e.c.key)
         )
-        import orjson
 
         out = []
         for r in rows:
@@ -155,7 +155,6 @@ class Scope:
             )
             .order_by(e.c.path, e.c.kind, e.c.key)
         )
-        import orjson
 
         root: dict[str, Any] = {"site": site, "children": []}
         nodes: dict[str, dict[str, Any]] = {"": root}
@@ -319,7 +318,6 @@ def locate(connection: Connection, scope: Scope, node: str) -> tuple[str, str | 
 
 def source_path(connection: Connection, site: str, source: str) -> str:
     """Path of the device an emission source belongs to ('' when it names none)."""
-    import orjson
 
     e = schema.entity
     attrs = connection.execute(

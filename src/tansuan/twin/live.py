@@ -27,6 +27,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,11 +87,9 @@ class MqttSender:
     """Publishes batches of readings to ``<prefix>/<site>`` (QoS 1, waits for PUBACK)."""
 
     def __init__(self, url: str, prefix: str, site_id: str, timeout_s: float) -> None:
-        import uuid
-
         # deferred: paho-mqtt is loaded only when the live twin publishes over MQTT
         import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+        from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion  # deferred: ditto
 
         from tansuan.gateways.mqtt import BrokerAddress  # deferred: with paho-mqtt
 
