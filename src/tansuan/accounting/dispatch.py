@@ -18,6 +18,7 @@ used.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -54,6 +55,7 @@ from tansuan.domain import (
 )
 from tansuan.domain.gases import Inventory
 from tansuan.domain.result import EmissionResult, Origin, Parameter, given
+from tansuan.domain.scope import Scope, in_total
 from tansuan.errors import InputError, MissingParameter, UnitError, UnknownFactor
 
 #: Catalog kinds that make a fuel known to the combustion method.
@@ -576,13 +578,29 @@ def compute(
 # -- results --------------------------------------------------------------------------------
 
 
+def scope_of(inputs: SourceInputs, result: EmissionResult | energy.EnergyResult) -> Scope | None:
+    """The reporting scope of a computed source (GHG Protocol Corporate Standard ch. 4).
+
+    Purchased electricity and heat are Scope 2, split by the basis the result was
+    computed on (Scope 2 Guidance ch. 4: a market-based result is
+    :attr:`~tansuan.domain.scope.Scope.MARKET`); every other emission method computes
+    the plant's own emissions, Scope 1. The energy method carries no emissions: ``None``.
+    """
+    if isinstance(result, energy.EnergyResult):
+        return None
+    if isinstance(inputs, ElectricityInputs | HeatInputs):
+        return Scope.of(2, "market" if result.method == "electricity_market" else "location")
+    return Scope.DIRECT
+
+
 @dataclass(frozen=True)
 class SourceOutcome:
-    """One source and what its method returned."""
+    """One source, what its method returned and its reporting scope (``None``: no emissions)."""
 
     id: str
     method: str
     result: EmissionResult | energy.EnergyResult
+    scope: Scope | None = None
 
     @property
     def co2e_t(self) -> float:
@@ -591,6 +609,11 @@ class SourceOutcome:
     @property
     def gases_t(self) -> Mapping[str, float]:
         return self.result.gases_t if isinstance(self.result, EmissionResult) else {}
+
+    @property
+    def in_total(self) -> bool:
+        """Whether this source is added into the total (:func:`~tansuan.domain.scope.in_total`)."""
+        return self.scope is not None and in_total(self.scope)
 
     def as_dict(self) -> dict[str, Any]:
         trace = self.result.trace.as_dict()
@@ -612,6 +635,8 @@ class SourceOutcome:
         return {
             "id": self.id,
             "method": self.method,
+            "scope": None if self.scope is None else self.scope.value,
+            "in_total": self.in_total,
             "co2e_t": self.co2e_t,
             "gases": dict(self.gases_t),
             "trace": trace,
@@ -620,18 +645,27 @@ class SourceOutcome:
 
 @dataclass(frozen=True)
 class Calculation:
-    """All sources of a run under one GWP set; the total is the sum of the parts."""
+    """All sources of a run under one GWP set, and their totals.
+
+    ``total_co2e_t`` is the sum of the sources :func:`~tansuan.domain.scope.in_total`
+    counts: Scope 1, location-based Scope 2 and Scope 3. Market-based Scope 2 is
+    reported beside it in ``by_scope_co2e_t`` (``"2-market"``), never added to it
+    (GHG Protocol Scope 2 Guidance (2015) ch. 4, dual reporting).
+    """
 
     gwp_set: str
     year: int | None
     region: str | None
     sources: tuple[SourceOutcome, ...]
     total_co2e_t: float
+    by_scope_co2e_t: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """``{"total_co2e_t": …, "sources": [{"id", "method", "co2e_t", "gases", "trace"}]}``."""
+        """``{"total_co2e_t", "by_scope_co2e_t", "sources": [{"id", "method", "scope",
+        "in_total", "co2e_t", "gases", "trace"}]}``."""
         return {
             "total_co2e_t": self.total_co2e_t,
+            "by_scope_co2e_t": dict(self.by_scope_co2e_t),
             "sources": [s.as_dict() for s in self.sources],
         }
 
@@ -640,10 +674,13 @@ def calculate(ctx: Context, sources: Iterable[tuple[str, SourceInputs]]) -> Calc
     """Run every source (id, inputs) in order; ids must be unique.
 
     ``sources`` may be a generator: each source is computed before the next is read, so
-    the first error of a document is the one reported.
+    the first error of a document is the one reported. The total counts the sources
+    :func:`~tansuan.domain.scope.in_total` counts; each scope is summed on its own.
     """
-    inventory = Inventory(ctx.gwp.name)
+    counted = Inventory(ctx.gwp.name)  # what the total adds
+    beside = Inventory(ctx.gwp.name)  # market-based Scope 2, reported beside
     outcomes: list[SourceOutcome] = []
+    by_scope: dict[str, float] = {}
     seen: set[str] = set()
     for index, (source_id, inputs) in enumerate(sources):
         path = f"sources[{index}]"
@@ -651,13 +688,16 @@ def calculate(ctx: Context, sources: Iterable[tuple[str, SourceInputs]]) -> Calc
             raise InputError(f"duplicate source id {source_id!r}", field=f"{path}.id")
         seen.add(source_id)
         result = compute(ctx, inputs, path=path)
-        if isinstance(result, EmissionResult):
-            inventory.add(result, field=path)
-        outcomes.append(SourceOutcome(source_id, inputs.method, result))
+        scope = scope_of(inputs, result)
+        if isinstance(result, EmissionResult) and scope is not None:
+            (counted if in_total(scope) else beside).add(result, field=path)
+            by_scope[scope.value] = by_scope.get(scope.value, 0.0) + result.co2e_t
+        outcomes.append(SourceOutcome(source_id, inputs.method, result, scope))
     return Calculation(
         gwp_set=ctx.gwp.name,
         year=ctx.year,
         region=ctx.region,
         sources=tuple(outcomes),
-        total_co2e_t=inventory.total_co2e_t,
+        total_co2e_t=counted.total_co2e_t,
+        by_scope_co2e_t={s.value: by_scope[s.value] for s in Scope if s.value in by_scope},
     )
