@@ -147,7 +147,7 @@ def test_grid_series_and_region_come_from_the_file() -> None:
 @pytest.mark.parametrize(
     ("source", "error", "field"),
     [
-        ({"method": "combustion", "fuel": "diesel", "amount": "10 kWh"}, UnitError,
+        ({"method": "combustion", "fuel": "diesel", "amount": "10 tCO2"}, UnitError,
          "sources[0].amount"),
         ({"method": "combustion", "fuel": "diesel", "amount": "-5 t"}, InputError,
          "sources[0].amount"),
@@ -218,7 +218,7 @@ def test_cli_calc_table(examples: Path) -> None:
 def test_cli_calc_error_is_bilingual_and_names_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("gwp: AR5\nsources:\n  - {id: b, method: combustion, fuel: diesel, "
-                   "amount: 10 kWh}\n", encoding="utf-8")  # fmt: skip
+                   "amount: 10 tCO2}\n", encoding="utf-8")  # fmt: skip
     result = runner.invoke(app, ["calc", str(bad)])
     assert result.exit_code == 1
     assert "错误 / error" in result.stderr and "sources[0].amount" in result.stderr

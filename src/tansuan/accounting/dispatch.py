@@ -135,7 +135,7 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
             field=f"{path}.fuel",
         )
     per = _fuel_unit(ctx, fuel, s.amount)
-    amount = _quantity(s.amount, "amount", per, field=f"{path}.amount", name="fuel_amount")
+    amount, as_energy = _fuel_amount(s, per, path)
     carbon_content: Parameter | None = None
     if s.carbon_content is not None:
         where = f"{path}.carbon_content"
@@ -160,7 +160,9 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
             _quantity(s.moisture_ar, "moisture_ar", "percent", field=f"{path}.moisture_ar"),
             _quantity(s.moisture_ad, "moisture_ad", "percent", field=f"{path}.moisture_ad"),
         )
-    needs_ncv = carbon_content is None or s.ch4_n2o is not None or s.ncv is not None
+    per_energy = s.co2_factor is not None or carbon_content is None
+    needs_heat = per_energy or any(x is not None for x in (s.ch4_n2o, s.ch4_factor, s.n2o_factor))
+    needs_ncv = s.ncv is not None or (needs_heat and not as_energy)
     ncv = (
         _parameter(
             ctx,
@@ -188,28 +190,35 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
             region=s.region,
             series=s.series,
         )
-        if carbon_content is None
+        if carbon_content is None and s.co2_factor is None
         else None
+    )
+    co2_factor = None
+    if s.co2_factor is not None:
+        where = f"{path}.co2_factor"
+        measured, supplier = _given(s.co2_factor, "tCO2/TJ", where)
+        value = measured if measured is not None else supplier
+        origin = Origin.MEASURED if measured is not None else Origin.SUPPLIER
+        assert value is not None
+        co2_factor = given("co2_factor", value, "tCO2/TJ", origin=origin, field=where)
+    # With a CO2 factor per energy the oxidation factor left out is 1 (IPCC 2006 default
+    # factors, MRR tier 1), from the catalog; otherwise the fuel's default.
+    of_kind, of_key = (
+        ("oxidation_energy_factor", "default") if co2_factor is not None else ("oxidation", fuel)
     )
     oxidation = _parameter(
         ctx,
         s.oxidation,
         f"{path}.oxidation",
         name="oxidation",
-        kind="oxidation",
-        catalog_key=fuel,
+        kind=of_kind,
+        catalog_key=of_key,
         unit="dimensionless",
         region=s.region,
-        series=s.series,
+        series=s.series if co2_factor is None else None,
     )
-    ch4 = n2o = None
-    if s.ch4_n2o is not None:
-        ch4 = ctx.catalog.lookup("ch4_combustion", fuel, series=str(s.ch4_n2o)).parameter(
-            "ch4_factor", "kg/TJ"
-        )
-        n2o = ctx.catalog.lookup("n2o_combustion", fuel, series=str(s.ch4_n2o)).parameter(
-            "n2o_factor", "kg/TJ"
-        )
+    ch4 = _non_co2(ctx, s.ch4_factor, s.ch4_n2o, "ch4", fuel, f"{path}.ch4_factor")
+    n2o = _non_co2(ctx, s.n2o_factor, s.ch4_n2o, "n2o", fuel, f"{path}.n2o_factor")
     return combustion.combustion(
         fuel=fuel,
         amount=amount,
@@ -219,8 +228,69 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
         ncv=ncv,
         carbon_per_heat=carbon_per_heat,
         carbon_content=carbon_content,
+        co2_factor=co2_factor,
         ch4_factor=ch4,
         n2o_factor=n2o,
+    )
+
+
+def _fuel_amount(s: CombustionInputs, per: str, path: str) -> tuple[Parameter, bool]:
+    """The fuel amount and whether it is energy.
+
+    Written in an energy unit (GJ, TJ, MWh, therm, MMBtu) it is the activity data itself
+    and is kept in that unit; in a volume unit (m3, L) it is a liquid's volume, turned
+    into a mass by ``density`` (``FC = V × ρ``); otherwise it is converted to ``per``.
+    """
+    field = f"{path}.amount"
+    written = s.amount.checked() if s.amount is not None else None
+    unit = written.unit if written is not None else None
+    if written is not None and unit is not None and units.same_dimension(unit, "GJ"):
+        if s.density is not None:
+            raise InputError(
+                "density is for a fuel amount given as a volume, not as energy",
+                field=f"{path}.density",
+            )
+        return given("fuel_energy", written.value, unit, field=field), True
+    if written is not None and unit is not None and units.same_dimension(unit, "m**3"):
+        if s.density is None:
+            raise MissingParameter(
+                f"燃料以体积计 ({written.shown or unit}) 需给出密度 density / a fuel amount "
+                f"given as a volume ({written.shown or unit}) needs its density "
+                "(e.g. density: 0.84 t/m3)",
+                field=f"{path}.density",
+            )
+        density_t_m3 = s.density.to("t/m**3", field=f"{path}.density")
+        density = given(
+            "density", density_t_m3, "t/m**3", origin=s.density.origin, field=f"{path}.density"
+        )
+        volume = given("fuel_volume", written.value, unit, field=field)
+        mass = combustion.fuel_mass(volume, density)
+        value = units.convert(mass.value, "t", per, field=field, shown=written.shown)
+        return dataclasses.replace(mass, name="fuel_amount", value=value, unit=per), False
+    if s.density is not None:
+        raise InputError(
+            "density is for a fuel amount given as a volume (m3, L)", field=f"{path}.density"
+        )
+    return _quantity(s.amount, "amount", per, field=field, name="fuel_amount"), False
+
+
+def _non_co2(
+    ctx: Context, plant: Measure | None, series: str | None, gas: str, fuel: str, field: str
+) -> Parameter | None:
+    """A CH4 or N2O factor [kg/TJ]: the plant's own, else the ``ch4_n2o`` table's, else none.
+
+    IPCC 2006 Vol. 2 Ch. 2 eq. 2.1; a plant-specific factor replaces the table default.
+    """
+    if plant is not None:
+        measured, supplier = _given(plant, "kg/TJ", field)
+        value = measured if measured is not None else supplier
+        origin = Origin.MEASURED if measured is not None else Origin.SUPPLIER
+        assert value is not None
+        return given(f"{gas}_factor", value, "kg/TJ", origin=origin, field=field)
+    if series is None:
+        return None
+    return ctx.catalog.lookup(f"{gas}_combustion", fuel, series=str(series)).parameter(
+        f"{gas}_factor", "kg/TJ"
     )
 
 
