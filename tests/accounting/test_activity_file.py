@@ -30,6 +30,10 @@ def test_example_plant_results(examples: Path) -> None:
     switchgear   0.12 × 23 500                                          = 2 820
     generator    120 × 42.652 × 0.0202 × 0.98 × 44/12                   = 371.5091564
     boiler-2     2 000 × 0.60 × 92/98 × 0.93 (default OF) × 44/12       = 3 841.4693878
+    heater       1 000 MMBtu × 1.055056 GJ/MMBtu = 1.055056 TJ × 56.1 tCO2/TJ
+                 (given) × 1 (OF with a factor per energy)              = 59.1886416
+    forklifts    50 m3 × 0.84 t/m3 = 42 t; 42 × 42.652 × 0.0202 × 0.98 × 44/12
+                                                                        = 130.028204768
     grid-market  (8 000 − 2 000) MWh × 0.5703 (ETS, 2023–2025)          = 3 421.8
     steam        12 000 GJ × 0.098                                      = 1 176
     fgd          800 × 0.90 × 0.440 × 1.00                              = 316.8
@@ -47,6 +51,8 @@ def test_example_plant_results(examples: Path) -> None:
         "switchgear": 2820.0,
         "generator": 371.5091564,
         "boiler-2": 3841.4693878,
+        "heater": 59.1886416,
+        "forklifts": 130.028204768,
         "grid-market": 3421.8,
         "steam": 1176.0,
         "fgd": 316.8,
@@ -76,17 +82,20 @@ def test_example_plant_totals_by_scope(examples: Path) -> None:
     Scope 2, market-based (reported beside, not added)
         grid-market  (8 000 − 2 000 certificates at 0) MWh × 0.5703
                      (ETS grid factor 2023–2025, the residual when none is given) = 3 421.8
-    Scope 1: the twelve other emission sources of test_example_plant_results
+    Scope 1: the thirteen other emission sources of test_example_plant_results
         19 965 + 1 081.0944045 + 2 200 + 2 885.6666667 + 2 820 + 371.5091564
-        + 3 841.4693878 + 316.8 + 532.7142857 + 78.0408043 + 192.35    = 34 284.6447054
-    Total = Scope 1 + Scope 2 location-based = 34 284.6447054 + 5 824 = 40 108.6447054
-    (before this rule, the market-based 3 421.8 t was added too: 43 530.4447054).
+        + 3 841.4693878 + 59.1886416 + 130.028204768 + 316.8 + 532.7142857
+        + 78.0408043 + 192.35                                           = 34 473.8615518
+    Total = Scope 1 + Scope 2 location-based = 34 473.8615518 + 5 824 = 40 297.8615518
+    (adding the market-based 3 421.8 t as well, as calc did before, would give
+    43 719.6615518: the same electricity counted twice).
     site-energy computes energy only: no scope, nothing added.
     """
     calculation = calculate_file(examples / "plant.yaml")
     scope1 = (
         19_965 + 1081.0944045 + 2200 + 2885.6666667 + 2820 + 371.5091564
-        + 3841.4693878 + 316.8 + 532.7142857 + 78.0408043 + 192.35
+        + 3841.4693878 + 59.1886416 + 130.028204768 + 316.8 + 532.7142857
+        + 78.0408043 + 192.35
     )  # fmt: skip
     location = 8_000 * 0.5810 + 12_000 * 0.098
     market = (8_000 - 2_000) * 0.5703
@@ -97,7 +106,7 @@ def test_example_plant_totals_by_scope(examples: Path) -> None:
         "2-market": pytest.approx(market, rel=1e-12),
     }
     assert calculation.total_co2e_t == pytest.approx(scope1 + location, rel=1e-9)
-    assert calculation.total_co2e_t == pytest.approx(40_108.6447054, rel=1e-9)
+    assert calculation.total_co2e_t == pytest.approx(40_297.8615518, rel=1e-9)
     scopes = {s.id: s.scope for s in calculation.sources}
     assert scopes["grid"] == Scope.LOCATION and scopes["steam"] == Scope.LOCATION
     assert scopes["grid-market"] == Scope.MARKET and scopes["site-energy"] is None
