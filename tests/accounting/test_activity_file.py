@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from tansuan.accounting.activity_file import calculate, calculate_file
 from tansuan.cli import app
+from tansuan.domain.scope import Scope
 from tansuan.errors import InputError, MissingParameter, UnitError, UnknownFactor
 
 
@@ -29,6 +30,10 @@ def test_example_plant_results(examples: Path) -> None:
     switchgear   0.12 × 23 500                                          = 2 820
     generator    120 × 42.652 × 0.0202 × 0.98 × 44/12                   = 371.5091564
     boiler-2     2 000 × 0.60 × 92/98 × 0.93 (default OF) × 44/12       = 3 841.4693878
+    heater       1 000 MMBtu × 1.055056 GJ/MMBtu = 1.055056 TJ × 56.1 tCO2/TJ
+                 (given) × 1 (OF with a factor per energy)              = 59.1886416
+    forklifts    50 m3 × 0.84 t/m3 = 42 t; 42 × 42.652 × 0.0202 × 0.98 × 44/12
+                                                                        = 130.028204768
     grid-market  (8 000 − 2 000) MWh × 0.5703 (ETS, 2023–2025)          = 3 421.8
     steam        12 000 GJ × 0.098                                      = 1 176
     fgd          800 × 0.90 × 0.440 × 1.00                              = 316.8
@@ -46,6 +51,8 @@ def test_example_plant_results(examples: Path) -> None:
         "switchgear": 2820.0,
         "generator": 371.5091564,
         "boiler-2": 3841.4693878,
+        "heater": 59.1886416,
+        "forklifts": 130.028204768,
         "grid-market": 3421.8,
         "steam": 1176.0,
         "fgd": 316.8,
@@ -57,7 +64,53 @@ def test_example_plant_results(examples: Path) -> None:
     calculation = calculate_file(examples / "plant.yaml")
     got = {s.id: s.co2e_t for s in calculation.sources}
     assert got == {k: pytest.approx(v, rel=1e-9, abs=1e-12) for k, v in expected.items()}
-    assert calculation.total_co2e_t == pytest.approx(sum(expected.values()), rel=1e-9)
+    beside = {"grid-market"}  # market-based Scope 2: never in the total
+    counted = sum(v for k, v in expected.items() if k not in beside)
+    assert calculation.total_co2e_t == pytest.approx(counted, rel=1e-9)
+
+
+def test_example_plant_totals_by_scope(examples: Path) -> None:
+    """examples/plant.yaml has 8 000 MWh of purchased electricity, accounted twice: on the
+    location basis (``grid``) and on the market basis (``grid-market``). The GHG Protocol
+    Scope 2 Guidance (2015, ch. 4, dual reporting) reports both and adds only the
+    location-based figure to the total. By hand, from the file's inputs:
+
+    Scope 2, location-based
+        grid   8 000 000 kWh = 8 000 MWh × 0.5810 tCO2/MWh (given)     = 4 648
+        steam  12 000 GJ × 0.098 tCO2/GJ (supplier, given)            = 1 176
+                                                                 Σ    = 5 824
+    Scope 2, market-based (reported beside, not added)
+        grid-market  (8 000 − 2 000 certificates at 0) MWh × 0.5703
+                     (ETS grid factor 2023–2025, the residual when none is given) = 3 421.8
+    Scope 1: the thirteen other emission sources of test_example_plant_results
+        19 965 + 1 081.0944045 + 2 200 + 2 885.6666667 + 2 820 + 371.5091564
+        + 3 841.4693878 + 59.1886416 + 130.028204768 + 316.8 + 532.7142857
+        + 78.0408043 + 192.35                                           = 34 473.8615518
+    Total = Scope 1 + Scope 2 location-based = 34 473.8615518 + 5 824 = 40 297.8615518
+    (adding the market-based 3 421.8 t as well, as calc did before, would give
+    43 719.6615518: the same electricity counted twice).
+    site-energy computes energy only: no scope, nothing added.
+    """
+    calculation = calculate_file(examples / "plant.yaml")
+    scope1 = (
+        19_965 + 1081.0944045 + 2200 + 2885.6666667 + 2820 + 371.5091564
+        + 3841.4693878 + 59.1886416 + 130.028204768 + 316.8 + 532.7142857
+        + 78.0408043 + 192.35
+    )  # fmt: skip
+    location = 8_000 * 0.5810 + 12_000 * 0.098
+    market = (8_000 - 2_000) * 0.5703
+    assert location == pytest.approx(5824.0, rel=1e-12)
+    assert calculation.by_scope_co2e_t == {
+        "1": pytest.approx(scope1, rel=1e-9),
+        "2-location": pytest.approx(location, rel=1e-12),
+        "2-market": pytest.approx(market, rel=1e-12),
+    }
+    assert calculation.total_co2e_t == pytest.approx(scope1 + location, rel=1e-9)
+    assert calculation.total_co2e_t == pytest.approx(40_297.8615518, rel=1e-9)
+    scopes = {s.id: s.scope for s in calculation.sources}
+    assert scopes["grid"] == Scope.LOCATION and scopes["steam"] == Scope.LOCATION
+    assert scopes["grid-market"] == Scope.MARKET and scopes["site-energy"] is None
+    assert {scopes[k] for k in ("boiler", "kiln", "stack", "chiller")} == {Scope.DIRECT}
 
 
 def test_trace_says_which_parameters_came_from_the_catalog() -> None:
@@ -74,7 +127,8 @@ def test_trace_says_which_parameters_came_from_the_catalog() -> None:
 
 def test_supplier_origin_and_market_based_contracts() -> None:
     """1 000 MWh: 300 MWh green-power contract (0) + 200 MWh supplier contract at 0.3
-    + 500 MWh at the 2023 residual factor 0.6096 = 60 + 304.8 = 364.8 tCO2."""
+    + 500 MWh at the 2023 residual factor 0.6096 = 60 + 304.8 = 364.8 tCO2, market-based
+    Scope 2: reported beside the total (0 here), not added to it."""
     calculation = calculate(
         doc(
             {
@@ -86,7 +140,8 @@ def test_supplier_origin_and_market_based_contracts() -> None:
             year=2023,
         )
     )  # fmt: skip
-    assert calculation.total_co2e_t == pytest.approx(364.8, rel=1e-12)
+    assert calculation.by_scope_co2e_t == {"2-market": pytest.approx(364.8, rel=1e-12)}
+    assert calculation.total_co2e_t == 0.0  # market-based: reported beside, never added
 
 
 def test_grid_series_and_region_come_from_the_file() -> None:
@@ -101,7 +156,7 @@ def test_grid_series_and_region_come_from_the_file() -> None:
 @pytest.mark.parametrize(
     ("source", "error", "field"),
     [
-        ({"method": "combustion", "fuel": "diesel", "amount": "10 kWh"}, UnitError,
+        ({"method": "combustion", "fuel": "diesel", "amount": "10 tCO2"}, UnitError,
          "sources[0].amount"),
         ({"method": "combustion", "fuel": "diesel", "amount": "-5 t"}, InputError,
          "sources[0].amount"),
@@ -147,13 +202,20 @@ def test_cli_calc_json(examples: Path) -> None:
     result = runner.invoke(app, ["calc", str(examples / "plant.yaml"), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"total_co2e_t", "sources"}
+    assert set(data) == {"total_co2e_t", "by_scope_co2e_t", "sources"}
     first = data["sources"][0]
-    assert set(first) == {"id", "method", "co2e_t", "gases", "trace"}
+    assert set(first) == {"id", "method", "scope", "in_total", "co2e_t", "gases", "trace"}
     assert first["id"] == "boiler" and first["method"] == "combustion"
+    assert first["scope"] == "1" and first["in_total"] is True
     assert first["gases"] == {"CO2": pytest.approx(19_965.0)}
     assert first["trace"]["formula"]["id"] == "combustion.element_carbon"
-    assert data["total_co2e_t"] == pytest.approx(sum(s["co2e_t"] for s in data["sources"]))
+    market = next(s for s in data["sources"] if s["id"] == "grid-market")
+    assert market["scope"] == "2-market" and market["in_total"] is False
+    counted = [s["co2e_t"] for s in data["sources"] if s["in_total"]]
+    assert data["total_co2e_t"] == pytest.approx(sum(counted))
+    by_scope = data["by_scope_co2e_t"]
+    assert data["total_co2e_t"] == pytest.approx(by_scope["1"] + by_scope["2-location"])
+    assert by_scope["2-market"] == pytest.approx(market["co2e_t"])
 
 
 def test_cli_calc_table(examples: Path) -> None:
@@ -165,7 +227,7 @@ def test_cli_calc_table(examples: Path) -> None:
 def test_cli_calc_error_is_bilingual_and_names_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("gwp: AR5\nsources:\n  - {id: b, method: combustion, fuel: diesel, "
-                   "amount: 10 kWh}\n", encoding="utf-8")  # fmt: skip
+                   "amount: 10 tCO2}\n", encoding="utf-8")  # fmt: skip
     result = runner.invoke(app, ["calc", str(bad)])
     assert result.exit_code == 1
     assert "错误 / error" in result.stderr and "sources[0].amount" in result.stderr

@@ -18,6 +18,7 @@ used.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -54,6 +55,7 @@ from tansuan.domain import (
 )
 from tansuan.domain.gases import Inventory
 from tansuan.domain.result import EmissionResult, Origin, Parameter, given
+from tansuan.domain.scope import Scope, in_total
 from tansuan.errors import InputError, MissingParameter, UnitError, UnknownFactor
 
 #: Catalog kinds that make a fuel known to the combustion method.
@@ -133,7 +135,7 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
             field=f"{path}.fuel",
         )
     per = _fuel_unit(ctx, fuel, s.amount)
-    amount = _quantity(s.amount, "amount", per, field=f"{path}.amount", name="fuel_amount")
+    amount, as_energy = _fuel_amount(s, per, path)
     carbon_content: Parameter | None = None
     if s.carbon_content is not None:
         where = f"{path}.carbon_content"
@@ -158,7 +160,9 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
             _quantity(s.moisture_ar, "moisture_ar", "percent", field=f"{path}.moisture_ar"),
             _quantity(s.moisture_ad, "moisture_ad", "percent", field=f"{path}.moisture_ad"),
         )
-    needs_ncv = carbon_content is None or s.ch4_n2o is not None or s.ncv is not None
+    per_energy = s.co2_factor is not None or carbon_content is None
+    needs_heat = per_energy or any(x is not None for x in (s.ch4_n2o, s.ch4_factor, s.n2o_factor))
+    needs_ncv = s.ncv is not None or (needs_heat and not as_energy)
     ncv = (
         _parameter(
             ctx,
@@ -186,28 +190,35 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
             region=s.region,
             series=s.series,
         )
-        if carbon_content is None
+        if carbon_content is None and s.co2_factor is None
         else None
+    )
+    co2_factor = None
+    if s.co2_factor is not None:
+        where = f"{path}.co2_factor"
+        measured, supplier = _given(s.co2_factor, "tCO2/TJ", where)
+        value = measured if measured is not None else supplier
+        origin = Origin.MEASURED if measured is not None else Origin.SUPPLIER
+        assert value is not None
+        co2_factor = given("co2_factor", value, "tCO2/TJ", origin=origin, field=where)
+    # With a CO2 factor per energy the oxidation factor left out is 1 (IPCC 2006 default
+    # factors, MRR tier 1), from the catalog; otherwise the fuel's default.
+    of_kind, of_key = (
+        ("oxidation_energy_factor", "default") if co2_factor is not None else ("oxidation", fuel)
     )
     oxidation = _parameter(
         ctx,
         s.oxidation,
         f"{path}.oxidation",
         name="oxidation",
-        kind="oxidation",
-        catalog_key=fuel,
+        kind=of_kind,
+        catalog_key=of_key,
         unit="dimensionless",
         region=s.region,
-        series=s.series,
+        series=s.series if co2_factor is None else None,
     )
-    ch4 = n2o = None
-    if s.ch4_n2o is not None:
-        ch4 = ctx.catalog.lookup("ch4_combustion", fuel, series=str(s.ch4_n2o)).parameter(
-            "ch4_factor", "kg/TJ"
-        )
-        n2o = ctx.catalog.lookup("n2o_combustion", fuel, series=str(s.ch4_n2o)).parameter(
-            "n2o_factor", "kg/TJ"
-        )
+    ch4 = _non_co2(ctx, s.ch4_factor, s.ch4_n2o, "ch4", fuel, f"{path}.ch4_factor")
+    n2o = _non_co2(ctx, s.n2o_factor, s.ch4_n2o, "n2o", fuel, f"{path}.n2o_factor")
     return combustion.combustion(
         fuel=fuel,
         amount=amount,
@@ -217,8 +228,69 @@ def _combustion(ctx: Context, s: CombustionInputs, path: str) -> EmissionResult:
         ncv=ncv,
         carbon_per_heat=carbon_per_heat,
         carbon_content=carbon_content,
+        co2_factor=co2_factor,
         ch4_factor=ch4,
         n2o_factor=n2o,
+    )
+
+
+def _fuel_amount(s: CombustionInputs, per: str, path: str) -> tuple[Parameter, bool]:
+    """The fuel amount and whether it is energy.
+
+    Written in an energy unit (GJ, TJ, MWh, therm, MMBtu) it is the activity data itself
+    and is kept in that unit; in a volume unit (m3, L) it is a liquid's volume, turned
+    into a mass by ``density`` (``FC = V × ρ``); otherwise it is converted to ``per``.
+    """
+    field = f"{path}.amount"
+    written = s.amount.checked() if s.amount is not None else None
+    unit = written.unit if written is not None else None
+    if written is not None and unit is not None and units.same_dimension(unit, "GJ"):
+        if s.density is not None:
+            raise InputError(
+                "density is for a fuel amount given as a volume, not as energy",
+                field=f"{path}.density",
+            )
+        return given("fuel_energy", written.value, unit, field=field), True
+    if written is not None and unit is not None and units.same_dimension(unit, "m**3"):
+        if s.density is None:
+            raise MissingParameter(
+                f"燃料以体积计 ({written.shown or unit}) 需给出密度 density / a fuel amount "
+                f"given as a volume ({written.shown or unit}) needs its density "
+                "(e.g. density: 0.84 t/m3)",
+                field=f"{path}.density",
+            )
+        density_t_m3 = s.density.to("t/m**3", field=f"{path}.density")
+        density = given(
+            "density", density_t_m3, "t/m**3", origin=s.density.origin, field=f"{path}.density"
+        )
+        volume = given("fuel_volume", written.value, unit, field=field)
+        mass = combustion.fuel_mass(volume, density)
+        value = units.convert(mass.value, "t", per, field=field, shown=written.shown)
+        return dataclasses.replace(mass, name="fuel_amount", value=value, unit=per), False
+    if s.density is not None:
+        raise InputError(
+            "density is for a fuel amount given as a volume (m3, L)", field=f"{path}.density"
+        )
+    return _quantity(s.amount, "amount", per, field=field, name="fuel_amount"), False
+
+
+def _non_co2(
+    ctx: Context, plant: Measure | None, series: str | None, gas: str, fuel: str, field: str
+) -> Parameter | None:
+    """A CH4 or N2O factor [kg/TJ]: the plant's own, else the ``ch4_n2o`` table's, else none.
+
+    IPCC 2006 Vol. 2 Ch. 2 eq. 2.1; a plant-specific factor replaces the table default.
+    """
+    if plant is not None:
+        measured, supplier = _given(plant, "kg/TJ", field)
+        value = measured if measured is not None else supplier
+        origin = Origin.MEASURED if measured is not None else Origin.SUPPLIER
+        assert value is not None
+        return given(f"{gas}_factor", value, "kg/TJ", origin=origin, field=field)
+    if series is None:
+        return None
+    return ctx.catalog.lookup(f"{gas}_combustion", fuel, series=str(series)).parameter(
+        f"{gas}_factor", "kg/TJ"
     )
 
 
@@ -576,13 +648,29 @@ def compute(
 # -- results --------------------------------------------------------------------------------
 
 
+def scope_of(inputs: SourceInputs, result: EmissionResult | energy.EnergyResult) -> Scope | None:
+    """The reporting scope of a computed source (GHG Protocol Corporate Standard ch. 4).
+
+    Purchased electricity and heat are Scope 2, split by the basis the result was
+    computed on (Scope 2 Guidance ch. 4: a market-based result is
+    :attr:`~tansuan.domain.scope.Scope.MARKET`); every other emission method computes
+    the plant's own emissions, Scope 1. The energy method carries no emissions: ``None``.
+    """
+    if isinstance(result, energy.EnergyResult):
+        return None
+    if isinstance(inputs, ElectricityInputs | HeatInputs):
+        return Scope.of(2, "market" if result.method == "electricity_market" else "location")
+    return Scope.DIRECT
+
+
 @dataclass(frozen=True)
 class SourceOutcome:
-    """One source and what its method returned."""
+    """One source, what its method returned and its reporting scope (``None``: no emissions)."""
 
     id: str
     method: str
     result: EmissionResult | energy.EnergyResult
+    scope: Scope | None = None
 
     @property
     def co2e_t(self) -> float:
@@ -591,6 +679,11 @@ class SourceOutcome:
     @property
     def gases_t(self) -> Mapping[str, float]:
         return self.result.gases_t if isinstance(self.result, EmissionResult) else {}
+
+    @property
+    def in_total(self) -> bool:
+        """Whether this source is added into the total (:func:`~tansuan.domain.scope.in_total`)."""
+        return self.scope is not None and in_total(self.scope)
 
     def as_dict(self) -> dict[str, Any]:
         trace = self.result.trace.as_dict()
@@ -612,6 +705,8 @@ class SourceOutcome:
         return {
             "id": self.id,
             "method": self.method,
+            "scope": None if self.scope is None else self.scope.value,
+            "in_total": self.in_total,
             "co2e_t": self.co2e_t,
             "gases": dict(self.gases_t),
             "trace": trace,
@@ -620,18 +715,27 @@ class SourceOutcome:
 
 @dataclass(frozen=True)
 class Calculation:
-    """All sources of a run under one GWP set; the total is the sum of the parts."""
+    """All sources of a run under one GWP set, and their totals.
+
+    ``total_co2e_t`` is the sum of the sources :func:`~tansuan.domain.scope.in_total`
+    counts: Scope 1, location-based Scope 2 and Scope 3. Market-based Scope 2 is
+    reported beside it in ``by_scope_co2e_t`` (``"2-market"``), never added to it
+    (GHG Protocol Scope 2 Guidance (2015) ch. 4, dual reporting).
+    """
 
     gwp_set: str
     year: int | None
     region: str | None
     sources: tuple[SourceOutcome, ...]
     total_co2e_t: float
+    by_scope_co2e_t: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """``{"total_co2e_t": …, "sources": [{"id", "method", "co2e_t", "gases", "trace"}]}``."""
+        """``{"total_co2e_t", "by_scope_co2e_t", "sources": [{"id", "method", "scope",
+        "in_total", "co2e_t", "gases", "trace"}]}``."""
         return {
             "total_co2e_t": self.total_co2e_t,
+            "by_scope_co2e_t": dict(self.by_scope_co2e_t),
             "sources": [s.as_dict() for s in self.sources],
         }
 
@@ -640,10 +744,13 @@ def calculate(ctx: Context, sources: Iterable[tuple[str, SourceInputs]]) -> Calc
     """Run every source (id, inputs) in order; ids must be unique.
 
     ``sources`` may be a generator: each source is computed before the next is read, so
-    the first error of a document is the one reported.
+    the first error of a document is the one reported. The total counts the sources
+    :func:`~tansuan.domain.scope.in_total` counts; each scope is summed on its own.
     """
-    inventory = Inventory(ctx.gwp.name)
+    counted = Inventory(ctx.gwp.name)  # what the total adds
+    beside = Inventory(ctx.gwp.name)  # market-based Scope 2, reported beside
     outcomes: list[SourceOutcome] = []
+    by_scope: dict[str, float] = {}
     seen: set[str] = set()
     for index, (source_id, inputs) in enumerate(sources):
         path = f"sources[{index}]"
@@ -651,13 +758,16 @@ def calculate(ctx: Context, sources: Iterable[tuple[str, SourceInputs]]) -> Calc
             raise InputError(f"duplicate source id {source_id!r}", field=f"{path}.id")
         seen.add(source_id)
         result = compute(ctx, inputs, path=path)
-        if isinstance(result, EmissionResult):
-            inventory.add(result, field=path)
-        outcomes.append(SourceOutcome(source_id, inputs.method, result))
+        scope = scope_of(inputs, result)
+        if isinstance(result, EmissionResult) and scope is not None:
+            (counted if in_total(scope) else beside).add(result, field=path)
+            by_scope[scope.value] = by_scope.get(scope.value, 0.0) + result.co2e_t
+        outcomes.append(SourceOutcome(source_id, inputs.method, result, scope))
     return Calculation(
         gwp_set=ctx.gwp.name,
         year=ctx.year,
         region=ctx.region,
         sources=tuple(outcomes),
-        total_co2e_t=inventory.total_co2e_t,
+        total_co2e_t=counted.total_co2e_t,
+        by_scope_co2e_t={s.value: by_scope[s.value] for s in Scope if s.value in by_scope},
     )

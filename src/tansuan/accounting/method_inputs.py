@@ -132,12 +132,17 @@ class Carrier:
 
 @dataclass(frozen=True)
 class CombustionInputs:
-    """Fuel combustion: E = FC × NCV × CC × OF × 44/12, or FC × C_ar × OF × 44/12.
+    """Fuel combustion: E = FC × NCV × CC × OF × 44/12, FC × C_ar × OF × 44/12, or
+    AD × EF_CO2 × OF.
 
     MEE 发电设施 guideline (2022 rev.), NDRC 2013 sector guidelines (fuel combustion),
-    IPCC 2006 Vol. 2 eq. 2.1. ``amount`` is converted to the unit of the fuel's default
-    NCV [t or 10^4 Nm3]; ``ncv`` [GJ/unit], ``carbon_content_per_heat`` [tC/GJ],
-    ``carbon_content`` [tC/unit], ``oxidation`` [fraction]; left out, from the catalog.
+    IPCC 2006 Vol. 2 eq. 2.1, EU MRR Art. 24(1). ``amount`` is the fuel in the unit of its
+    default NCV [t or 10^4 Nm3], or its energy [GJ, TJ, MWh, therm, MMBtu] (then no NCV),
+    or a liquid's volume [m3, L] with its ``density`` [t/m3]; ``ncv`` [GJ/unit],
+    ``carbon_content_per_heat`` [tC/GJ], ``carbon_content`` [tC/unit], ``co2_factor``
+    [tCO2/TJ], ``oxidation`` [fraction] (1 by default with ``co2_factor``), plant-specific
+    ``ch4_factor`` / ``n2o_factor`` [kg/TJ] over the ``ch4_n2o`` table's; left out, from
+    the catalog.
     """
 
     method: ClassVar[str] = "combustion"
@@ -150,6 +155,10 @@ class CombustionInputs:
     carbon_content_ad: Measure | None = None
     moisture_ar: Measure | None = None
     moisture_ad: Measure | None = None
+    co2_factor: Measure | None = None
+    density: Measure | None = None
+    ch4_factor: Measure | None = None
+    n2o_factor: Measure | None = None
     series: str | None = None
     region: str | None = None
     ch4_n2o: str | None = None
@@ -360,6 +369,10 @@ KINDS: dict[str, Kind] = {
             "residual_factor",
             "carbonate_fraction",
             "conversion",
+            "co2_factor",
+            "density",
+            "ch4_factor",
+            "n2o_factor",
         ),
         Kind.PARAMETER,
     ),

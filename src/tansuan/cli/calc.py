@@ -31,9 +31,25 @@ def calc(
     _print_calculation(calculation, file)
 
 
+#: How each scope is labelled in the tables (GHG Protocol Corporate Standard ch. 4; Scope 2
+#: Guidance ch. 4: dual reporting).
+SCOPE_LABELS = {
+    "1": "范围一 Scope 1",
+    "2-location": "范围二 Scope 2 (基于位置 location-based)",
+    "2-market": "范围二 Scope 2 (基于市场 market-based)",
+    "3": "范围三 Scope 3",
+}
+
+
 def _print_calculation(calculation: Any, file: Path) -> None:
-    """The results as a Rich table, then every default factor used with its source."""
+    """The results as a Rich table, the totals by scope, then every default factor used.
+
+    The total counts Scope 1 and location-based Scope 2 (and Scope 3); market-based
+    Scope 2 is shown beside it, never added (GHG Protocol Scope 2 Guidance, dual reporting).
+    """
     from rich.table import Table
+
+    from tansuan.domain.scope import in_total
 
     title = (
         f"{file.name} — 排放 emissions (GWP {calculation.gwp_set}"
@@ -44,9 +60,12 @@ def _print_calculation(calculation: Any, file: Path) -> None:
     table = Table(title=title, show_footer=True)
     table.add_column("来源 source", footer="合计 total")
     table.add_column("方法 method")
-    table.add_column("CO2 t", justify="right")
+    table.add_column("范围 scope")
+    table.add_column("CO2 t", justify="right", no_wrap=True)
     table.add_column("其他 other", justify="right")
-    table.add_column("CO2e t", justify="right", footer=f"{calculation.total_co2e_t:,.3f}")
+    table.add_column(
+        "CO2e t", justify="right", no_wrap=True, footer=f"{calculation.total_co2e_t:,.3f}"
+    )
     table.add_column("缺省 defaults", justify="right")
     defaults: dict[str, Any] = {}
     for outcome in calculation.sources:
@@ -66,12 +85,25 @@ def _print_calculation(calculation: Any, file: Path) -> None:
         table.add_row(
             outcome.id,
             outcome.method,
+            "–" if outcome.scope is None else str(outcome.scope.value),
             f"{co2:,.3f}" if co2 is not None else "–",
             other or "–",
             f"{outcome.co2e_t:,.3f}",
             str(len(used)) if used else "–",
         )
     console.print(table)
+    scopes = Table(title="按范围 by scope (tCO2e)")
+    scopes.add_column("范围 scope")
+    scopes.add_column("CO2e t", justify="right")
+    scopes.add_column("计入合计 in total")
+    for scope, tonnes in calculation.by_scope_co2e_t.items():
+        counted = in_total(scope)
+        scopes.add_row(
+            SCOPE_LABELS.get(scope, scope),
+            f"{tonnes:,.3f}",
+            "是 yes" if counted else "否 no — 并列报告 reported beside",
+        )
+    console.print(scopes)
     if defaults:
         legend = Table(title="缺省因子 default factors used (reference tables)")
         legend.add_column("id")

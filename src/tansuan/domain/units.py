@@ -2,7 +2,12 @@
 
 All units of the field are defined once, in ``tansuan/data/units.txt`` (a pint
 definition file): t, kg, GJ, MJ, MWh, kWh, tce, kgce, Nm3, 10^4 Nm3 (``wNm3``,
-written ``1e4Nm3`` or ``万Nm3`` in input), tC, tCO2, tCO2e, %vol, mg/m3, ppm.
+written ``1e4Nm3`` or ``万Nm3`` in input), tC, tCO2, tCO2e, %vol, mg/m3, ppm, and the
+heat units of fuel trade (Btu, MMBtu, therm). ``MBtu`` is refused: it reads as 10^3 Btu
+in US trade and 10^6 Btu by the SI prefix, a factor of 1000 apart.
+
+Errors name the unit as the user wrote it and the kind of unit expected ("unit 'thm'
+(energy) is not a mass unit (expected e.g. t, kg)"), never pint's internals.
 
 Quantities arrive as text ("10000 t", "389.31 GJ/1e4Nm3") and are converted *once*
 to a canonical unit; hot loops multiply numpy arrays by :func:`factor`.
@@ -46,6 +51,57 @@ _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+#: ``MBtu`` and its case variants, not part of ``MMBtu``/``kBtu``.
+_AMBIGUOUS_MBTU = re.compile(r"(?<![A-Za-z])M(?:Btu|BTU|btu)(?![A-Za-z])")
+
+#: Kinds of unit, for messages: a reference unit of the dimension, its name (zh, en) and
+#: the spellings to suggest. Labels only: every conversion is defined in units.txt.
+_KINDS: tuple[tuple[str, str, str, str], ...] = (
+    ("J", "能量", "an energy", "GJ, TJ, MWh, therm, MMBtu"),
+    ("kg", "质量", "a mass", "t, kg"),
+    ("Nm3", "标准状况体积", "a normal-volume", "Nm3, 1e4Nm3"),
+    ("m**3", "体积", "a volume", "m3, L"),
+    ("tC", "碳质量", "a carbon-mass", "tC, kgC"),
+    ("tCO2", "CO2 质量", "a CO2-mass", "tCO2, kgCO2"),
+    ("tCO2e", "CO2 当量", "a CO2e", "tCO2e"),
+    ("kgce", "标准煤当量", "a coal-equivalent", "tce, kgce"),
+    ("dimensionless", "无量纲（比例）", "a dimensionless (fraction)", "%, 0.98"),
+    ("W", "功率", "a power", "kW, MW"),
+    ("Pa", "压力", "a pressure", "Pa, kPa"),
+    ("K", "温度", "a temperature", "degC, K"),
+)
+
+
+def _kind(parsed: pint.Unit) -> tuple[str, str, str] | None:
+    """(zh name, en name, examples) of the kind of ``parsed``, if it is a simple kind."""
+    for reference, zh, en, examples in _KINDS:
+        if ureg.parse_units(reference).dimensionality == parsed.dimensionality:
+            return zh, en, examples
+    return None
+
+
+def mismatch(written: str, expected: str, *, shown: str = "") -> str:
+    """A readable, bilingual message: ``written`` cannot stand where ``expected`` is needed.
+
+    >>> mismatch("thm", "t").split(" / ")[1]
+    "unit 'thm' (energy) is not a mass unit (expected e.g. t, kg)"
+    """
+    got, want = _kind(unit(written)), _kind(unit(expected))
+    what_zh = f"（{got[0]}）" if got else ""
+    what_en = f" ({got[1].split(' ', 1)[1]})" if got else ""
+    where = f"{shown}: " if shown and shown.strip() != written.strip() else ""
+    if want is not None:
+        zh = f"不是{want[0]}单位（应为如 {want[2]}）"
+        en = f"is not {want[1]} unit (expected e.g. {want[2]})"
+    else:
+        zh = f"不能换算为 {expected}"
+        en = f"cannot be converted to {expected} (expected a unit like {expected})"
+    if "CO2" in expected and "CO2" not in written:  # tCO2 is a dimension of its own
+        zh += "；请在单位中写出气体，如 kgCO2/TJ"
+        en += "; write the gas in the unit, e.g. kgCO2/TJ"
+    return f"{where}单位 {written!r}{what_zh}{zh} / unit {written!r}{what_en} {en}"
+
+
 def normalise_unit_text(text: str) -> str:
     """Rewrite common spellings (``1e4Nm3``, ``万Nm3``, ``m³``, ``%vol``) into registry names."""
     out = text.strip()
@@ -56,13 +112,24 @@ def normalise_unit_text(text: str) -> str:
 
 @lru_cache(maxsize=1024)
 def unit(text: str) -> pint.Unit:
-    """Parse a unit expression, raising :class:`UnitError` if it is unknown."""
+    """Parse a unit expression, raising :class:`UnitError` if it is unknown or ambiguous.
+
+    ``MBtu`` is refused (see units.txt): write ``MMBtu`` for 10^6 Btu, ``kBtu`` for 10^3.
+    """
+    if _AMBIGUOUS_MBTU.search(text):
+        raise UnitError(
+            f"单位 {text!r} 有歧义：MBtu 在美国惯用中为千 Btu（10³ Btu），按 SI 词头 M 则为"
+            "百万 Btu（10⁶ Btu），相差 1000 倍；请写 MMBtu（10⁶ Btu）或 kBtu（10³ Btu） / "
+            f"unit {text!r} is ambiguous: MBtu is 10^3 Btu in US usage (M = Roman thousand) "
+            "but 10^6 Btu by the SI prefix M, a factor of 1000 apart; write MMBtu (10^6 Btu) "
+            "or kBtu (10^3 Btu)"
+        )
     try:
         parsed = ureg.parse_units(normalise_unit_text(text))
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError) as exc:
-        raise UnitError(f"unknown unit {text!r}") from exc
+        raise UnitError(f"未知单位 {text!r} / unknown unit {text!r}") from exc
     except Exception as exc:  # pint's tokenizer raises assorted errors on garbage
-        raise UnitError(f"cannot parse unit {text!r}") from exc
+        raise UnitError(f"无法解析单位 {text!r} / cannot parse unit {text!r}") from exc
     return parsed
 
 
@@ -116,11 +183,8 @@ def magnitude(
     try:
         return float(quantity.to(target).magnitude)
     except pint.errors.DimensionalityError:
-        raise UnitError(
-            f"{value} has unit {quantity.units:~P} ({quantity.dimensionality}); "
-            f"expected something convertible to {to} ({target.dimensionality})",
-            field=field,
-        ) from None
+        written = split(value, field=field)[1] if isinstance(value, str) else f"{quantity.units}"
+        raise UnitError(mismatch(written, to, shown=str(value)), field=field) from None
 
 
 def convert(
@@ -139,10 +203,7 @@ def convert(
     source, target = unit(from_unit), unit(to_unit)
     if source.dimensionality != target.dimensionality:
         raise UnitError(
-            f"{shown or f'{value!r} {from_unit}'} has unit {source:~P} "
-            f"({source.dimensionality}); expected something convertible to {to_unit} "
-            f"({target.dimensionality})",
-            field=field,
+            mismatch(from_unit, to_unit, shown=shown or f"{value!r} {from_unit}"), field=field
         )
     try:
         return value * factor(from_unit, to_unit)
@@ -161,10 +222,7 @@ def factor(from_unit: str, to_unit: str) -> float:
     try:
         ratio = (1.0 * source).to(target)
     except pint.errors.DimensionalityError:
-        raise UnitError(
-            f"cannot convert {from_unit} ({source.dimensionality}) to {to_unit} "
-            f"({target.dimensionality})"
-        ) from None
+        raise UnitError(mismatch(from_unit, to_unit)) from None
     except pint.errors.OffsetUnitCalculusError:
         raise UnitError(f"{from_unit} -> {to_unit} has an offset, not a pure factor") from None
     offset_check = (0.0 * source).to(target).magnitude

@@ -7,7 +7,7 @@ from collections import defaultdict
 from functools import cache
 from typing import Any
 
-from tansuan.domain.scope import Scope
+from tansuan.domain.scope import Scope, in_total
 from tansuan.errors import ConfigError
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
@@ -52,7 +52,7 @@ def monthly_by_category(inputs: Inputs, tx: Lang) -> Chart:
     plt = _pyplot()
     by: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for line in inputs.lines:
-        if line.scope != Scope.MARKET:
+        if in_total(line.scope):
             by[line.source_type][line.period] += line.co2e_g
     fig, ax = plt.subplots(figsize=(8, 3))
     labels = [m[5:] for m in inputs.months]
@@ -78,7 +78,7 @@ def monthly_by_scope(inputs: Inputs, tx: Lang) -> Chart:
     fig, ax = plt.subplots(figsize=(8, 3))
     labels = [m[5:] for m in inputs.months]
     bottom = [0.0] * len(inputs.months)
-    for scope in sorted(s for s in by if s != Scope.MARKET):
+    for scope in sorted(s for s in by if in_total(s)):
         values = [by[scope].get(m, 0) / 1e6 for m in inputs.months]
         ax.bar(labels, values, bottom=bottom, label=tx.scope(scope))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]

@@ -19,7 +19,7 @@ from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import Period, month_period, year_period
 from tansuan.accounting.rollup import Line
 from tansuan.domain.months import first_day, index
-from tansuan.domain.scope import Scope
+from tansuan.domain.scope import in_total
 from tansuan.errors import InputError, NotFound
 from tansuan.site.model import Company, EmissionSource, Site, SiteModel
 from tansuan.store import Store, schema
@@ -65,10 +65,9 @@ class Inputs:
     def source(self, source_id: str) -> EmissionSource | None:
         return next((s for s in self.site.sources if s.id == source_id), None)
 
-    def totals_g(self, *, exclude_market: bool = True) -> int:
-        return sum(
-            ln.co2e_g for ln in self.lines if not (exclude_market and ln.scope == Scope.MARKET)
-        )
+    def totals_g(self) -> int:
+        """The total [gCO2e]: the lines :func:`~tansuan.domain.scope.in_total` counts."""
+        return sum(ln.co2e_g for ln in self.lines if in_total(ln.scope))
 
 
 def period_of(year: int, month: int | None) -> Period:

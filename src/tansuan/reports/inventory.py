@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from tansuan.accounting.rollup import rollup
-from tansuan.domain.scope import Scope
+from tansuan.domain.scope import Scope, in_total
 from tansuan.reports import charts
 from tansuan.reports.common import cover, sum_by, t
 from tansuan.reports.gather import Inputs
@@ -168,7 +168,7 @@ def _by_node(inputs: Inputs, tx: Lang) -> Table:
         ),
         columns=[Column(tx("层级", "Node")), Column("tCO2e", ",.3f")],
     )
-    totals = rollup([ln for ln in inputs.lines if ln.scope != Scope.MARKET], "node")
+    totals = rollup([ln for ln in inputs.lines if in_total(ln.scope)], "node")
     for node in sorted(totals):
         if node.count("/") <= 3:  # group, company, site, first-level areas
             table.add([node, t(totals[node])])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tansuan.accounting.rollup import grams_to_tonnes
-from tansuan.domain.scope import Scope
+from tansuan.domain.scope import in_total
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Column, Table
@@ -171,7 +171,7 @@ def appendix(inputs: Inputs, tx: Lang) -> list[Table]:
     """The traceability appendix: one row per reported source-month, then the sources."""
     co2e: dict[tuple[str, str], int] = {}
     for line, _ in inputs.line_sets:
-        if line.scope == Scope.MARKET:
+        if not in_total(line.scope):
             continue
         key = (line.source, line.period)
         co2e[key] = co2e.get(key, 0) + line.co2e_g

@@ -38,6 +38,7 @@ from tansuan.accounting.method_inputs import (
 )
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import gwp_set
+from tansuan.domain.scope import Scope
 from tansuan.errors import InputError, UnknownFactor
 from tansuan.twin import demo
 from tansuan.twin.calendar import local_days
@@ -197,8 +198,8 @@ def _outcome(
         region=plant.site.grid_region,
     )
     calc = calculate(context, sources)
-    scope1 = sum(o.co2e_t for o in calc.sources if o.method in ("combustion", "process"))
-    scope2 = sum(o.co2e_t for o in calc.sources if o.method == "electricity")
+    scope1 = sum(o.co2e_t for o in calc.sources if o.scope == Scope.DIRECT)
+    scope2 = sum(o.co2e_t for o in calc.sources if o.scope == Scope.LOCATION)
     tce = 0.0
     for o in calc.sources:
         if o.method == "energy":

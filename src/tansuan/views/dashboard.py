@@ -18,7 +18,7 @@ from tansuan import clock
 from tansuan.accounting import results
 from tansuan.domain import units
 from tansuan.domain.months import index_of, label
-from tansuan.domain.scope import Scope as EmissionScope
+from tansuan.domain.scope import in_total
 from tansuan.errors import UnitError
 from tansuan.store import queries
 from tansuan.store.scoped import Scope
@@ -53,7 +53,7 @@ def emissions_by_scope(
     by_scope: dict[str, float] = {}
     by_source: dict[str, dict[str, Any]] = {}
     for line in results.current_lines(connection, site, months):
-        if line["scope"] == EmissionScope.MARKET:
+        if not in_total(line["scope"]):
             continue
         t = line["co2e_g"] / 1e6
         by_scope[line["scope"]] = by_scope.get(line["scope"], 0.0) + t

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan import clock
-from tansuan.domain.scope import Scope as EmissionScope
+from tansuan.domain.scope import in_total
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger import verify_receipt
 from tansuan.ledger.log import latest_sth
@@ -274,7 +274,7 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
             error = exc.message
     groups: dict[str, dict[str, float]] = {"scope": {}, "gas": {}, "source": {}}
     for line in (data or {}).get("results", []):
-        if line["scope"] == EmissionScope.MARKET:
+        if not in_total(line["scope"]):
             continue
         for key, sums in groups.items():
             sums[line[key]] = sums.get(line[key], 0.0) + line["co2e_t"]
