@@ -161,6 +161,9 @@ def test_long_august_gap_looks_back_into_july(yard: tuple[Store, Accountant]) ->
     August (744 h): 713 hours × 10 t + 12 t (Aug 3) + 30 × 15 t (filled)
     = 7 130 + 12 + 450 = **7 592 t**. Filling with August's maximum instead would give
     30 × 12 = 360 t, i.e. 7 502 t (−90 t). Substituted 30/744 = 4.03 % ≤ 5 % → grade B.
+
+    A late July reading in the window (July 25 12:00: 160 000) marks August stale, and
+    its recalculation fills with 160 000: 7 592 + 30 × (16 − 15) = **7 622 t**.
     """
     store, accountant = yard
     gap = set(_hours(_local(2024, 8, 10), _local(2024, 8, 11, 6)))
@@ -185,6 +188,14 @@ def test_long_august_gap_looks_back_into_july(yard: tuple[Store, Accountant]) ->
         "to": _local(2024, 8, 10).astimezone(dt.UTC).isoformat(),
         "valid_hours": 720,
     }
+    late = _local(2024, 7, 25, 12)
+    result = Ingestor(store, batch_hooks=[accountant.stale_hook]).ingest_columns(
+        "yard", ["co2"], [to_us(late)], [160_000.0]
+    )
+    assert result.rejected == 0
+    stale = accountant.recalculate_stale("yard")
+    assert [r.period for r in stale.computed] == ["2024-08"]
+    assert grams_to_tonnes(stale.computed[0].co2e_g) == pytest.approx(7_622.0, abs=1e-6)
 
 
 def test_short_gap_across_october_and_november(yard: tuple[Store, Accountant]) -> None:

@@ -267,8 +267,9 @@ def cems_inputs(
 
     An hour is valid with ≥ 45/60 of its expected readings with valid flags (flags
     F, M, D, C, B are invalid at ingest); invalid hours are filled by the source's
-    rule (HJ 75 conservative substitution by default); hours still missing in any
-    array are left out, and the result says how many.
+    rule (HJ 75-2017 §11–12 [M] substitution by default, with the hours around the month:
+    :func:`hourly`); hours still missing in any array are left out, and the result says
+    how many.
     """
     if len(source.activity) != 2 or not all(r.point for r in source.activity):
         raise ConfigError(
