@@ -304,6 +304,50 @@ def test_long_gap_across_the_year_boundary(yard: tuple[Store, Accountant]) -> No
         }
 
 
+def test_long_outage_and_data_not_yet_received(yard: tuple[Store, Accountant]) -> None:
+    """A 15-day outage from Sep 20 00:00 to Oct 5 00:00 (360 h), then five days of data,
+    then nothing yet.
+
+    Data: Sep 1 00:00 – Sep 20 00:00 (456 h) and Oct 5 00:00 – Oct 10 00:00 (120 h), both
+    points. Concentration 100 000 mg/m3 except Sep 10 12:00 = 140 000.
+
+    The outage is long: the maximum of the valid hours before it — only 456 exist
+    (< 720), all taken: window [Sep 1 00:00, Sep 20 00:00), maximum 140 000 → 14 t/h.
+    September books 11 days = 264 h of it, October 4 days = 96 h, with the same value.
+    From September the outage runs past the 25 h read after the month: the trace says it
+    ``continues`` (its length there is a lower bound, 264 + 25 = 289 h).
+
+    September (720 h): 455 × 10 + 14 = 4 564 t; + 264 × 14 = 3 696 t → **8 260 t**;
+    substituted 264/720 = 36.7 % → grade D.
+    October (744 h): 120 × 10 = 1 200 t; + 96 × 14 = 1 344 t → **2 544 t**. From Oct 10
+    00:00 no valid hour follows in the store: data not yet received, not substituted —
+    744 − 120 − 96 = 528 hours said missing, grade D.
+    """
+    store, accountant = yard
+    _ingest(
+        store, _local(2024, 9, 1), _local(2024, 9, 20), peaks={_local(2024, 9, 10, 12): 140_000.0}
+    )
+    _ingest(store, _local(2024, 10, 5), _local(2024, 10, 10))
+    september, october = _month(accountant, "2024-09"), _month(accountant, "2024-10")
+    assert grams_to_tonnes(september.co2e_g) == pytest.approx(8_260.0, abs=1e-6)
+    assert grams_to_tonnes(october.co2e_g) == pytest.approx(2_544.0, abs=1e-6)
+    assert (september.grade, october.grade) == ("D", "D")
+    assert any("528 小时无有效数据" in note for note in october.notes)
+    (in_september,), (in_october,) = _fills(september), _fills(october)
+    assert in_september["continues"] is True and "continues" not in in_october
+    assert (in_september["gap_hours"], in_october["gap_hours"]) == (289, 360)
+    assert (in_september["hours_in_period"], in_october["hours_in_period"]) == (264, 96)
+    for fill in (in_september, in_october):
+        assert fill["rule"] == f"HJ 75-2017 {MAX_OF_LOOKBACK}"
+        assert fill["value"] == 140_000.0
+        assert fill["from"] == _local(2024, 9, 20).astimezone(dt.UTC).isoformat()
+        assert fill["window"] == {
+            "from": _local(2024, 9, 1).astimezone(dt.UTC).isoformat(),
+            "to": _local(2024, 9, 20).astimezone(dt.UTC).isoformat(),
+            "valid_hours": 456,
+        }
+
+
 def test_pure_fill_with_look_back_and_hours_after() -> None:
     """The gap function alone, with thresholds short_gap = 2 h and lookback = 3 valid hours.
 

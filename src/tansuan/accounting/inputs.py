@@ -371,7 +371,8 @@ def hourly(
         rule=filled.rule,
     )
     if filled.steps:
-        origin["fills"] = [_step_trace(step, lo, values.size) for step in filled.steps]
+        read_end = int(series.size - first)  # the end of the hours read, from the month
+        origin["fills"] = [_step_trace(step, lo, values.size, read_end) for step in filled.steps]
     coverage = float((~invalid).mean()) if invalid.size else 0.0
     return point.unit, filled, origin, coverage
 
@@ -405,15 +406,19 @@ def hj75_window(
     return read_lo, min(following + HOUR_US, reach), True
 
 
-def _step_trace(step: gaps.GapStep, lo: int, hours: int) -> dict[str, Any]:
+def _step_trace(step: gaps.GapStep, lo: int, hours: int, read_end: int) -> dict[str, Any]:
     """One filled gap for the trace: its whole extent, the month's share of it, the rule,
-    the value and the window [UTC hours, end exclusive] the value came from."""
+    the value and the window [UTC hours, end exclusive] the value came from.
+
+    A long gap that goes on past the hours read after the month (``read_end``, an index
+    from the month's first hour) says ``continues``: its ``to`` and ``gap_hours`` are then
+    lower bounds (its value depends only on the hours before it)."""
 
     def at(index: int) -> str:
         return from_us(lo + index * HOUR_US).isoformat()
 
     own = min(step.end, hours) - max(step.start, 0)
-    return {
+    out: dict[str, Any] = {
         "from": at(step.start),
         "to": at(step.end),
         "gap_hours": step.hours,
@@ -426,6 +431,9 @@ def _step_trace(step: gaps.GapStep, lo: int, hours: int) -> dict[str, Any]:
             "valid_hours": step.window_valid_hours,
         },
     }
+    if step.end >= read_end:
+        out["continues"] = True
+    return out
 
 
 def fill(rule: GapFill, values: np.ndarray) -> gaps.Filled:
