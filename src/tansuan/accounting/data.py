@@ -139,6 +139,48 @@ def hourly_means(
     return means, valid
 
 
+def lookback_start(
+    connection: Connection, site: int, point_id: int, before_us: int, min_valid: int, count: int
+) -> int | None:
+    """The hour [µs] of the ``count``-th valid hour before ``before_us`` (counting back),
+    or of the oldest valid hour when there are fewer; ``None`` when there is none.
+
+    An hour is valid with at least ``min_valid`` valid readings. This is how far back the
+    HJ 75 look-back of a period reaches (:func:`tansuan.accounting.gaps.fill_cems_conservative`).
+    """
+    h = schema.rollup_hour
+    newest = (
+        select(h.c.hour_us)
+        .where(
+            h.c.site_id == site,
+            h.c.point_id == point_id,
+            h.c.hour_us < before_us,
+            h.c.n_valid >= min_valid,
+        )
+        .order_by(h.c.hour_us.desc())
+        .limit(count)
+        .subquery()
+    )
+    first = connection.execute(select(func.min(newest.c.hour_us))).scalar()
+    return None if first is None else int(first)
+
+
+def next_valid_hour(
+    connection: Connection, site: int, point_id: int, from_us: int, min_valid: int
+) -> int | None:
+    """The first valid hour [µs] at or after ``from_us``, or ``None`` when there is none."""
+    h = schema.rollup_hour
+    first = connection.execute(
+        select(func.min(h.c.hour_us)).where(
+            h.c.site_id == site,
+            h.c.point_id == point_id,
+            h.c.hour_us >= from_us,
+            h.c.n_valid >= min_valid,
+        )
+    ).scalar()
+    return None if first is None else int(first)
+
+
 def series_entries(connection: Connection, site_key: str, series_key: str) -> list[Entry]:
     t, s = schema.series_entry, schema.series
     rows = connection.execute(

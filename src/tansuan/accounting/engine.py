@@ -33,7 +33,7 @@ import numpy as np
 from sqlalchemy import select
 
 from tansuan import clock
-from tansuan.accounting import data, inputs, results
+from tansuan.accounting import data, gaps, inputs, results
 from tansuan.accounting.activity_file import read_inputs
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
 from tansuan.accounting.dispatch import SourceOutcome, compute
@@ -162,6 +162,7 @@ class Accountant:
             for p in device.points
             if p.kind != "instantaneous"
         }
+        hj75 = {s.id for s in site.sources if inputs.uses_hj75(s, s.method)}
         marks: set[tuple[str, str]] = set()
         for point, stamps in touched.items():
             stamps = list(stamps)
@@ -169,8 +170,14 @@ class Accountant:
                 # A changed register value also changes the consumption carried by the
                 # reading after it, which may lie in the next month (intervals ≤ 1 day).
                 stamps += [ts + DAY_US for ts in stamps]
+            months = _months_of(stamps, site.timezone)
+            around = (
+                _months_of(_hj75_reach(stamps), site.timezone)
+                if hj75.intersection(users.get(point, ()))
+                else set()
+            )
             for source_id in users.get(point, ()):
-                for month in _months_of(stamps, site.timezone):
+                for month in months | (around if source_id in hj75 else set()):
                     marks.add((source_id, month))
         if not marks:
             return 0
@@ -475,6 +482,20 @@ def _months_between(start: int, end: int) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
+
+
+def _hj75_reach(stamps: Sequence[int]) -> list[int]:
+    """Hours [µs] whose months an HJ 75 fill may read a reading at ``stamps`` from.
+
+    A valid hour is the neighbour after a gap of up to ``cems.short_gap_hours`` (24 h)
+    that began up to 25 h earlier, possibly in the previous month; and it lies in the
+    720-valid-hour look-back of the gaps after it (HJ 75-2017 §11–12 [M]), at least the
+    next 720 h: stamps every half look-back reach every month of that span. A look-back
+    stretched further by missing data is not followed (``tansuan account`` recomputes it).
+    """
+    back = (gaps.SHORT_GAP_HOURS + 1) * HOUR_US
+    ahead = gaps.LOOKBACK_VALID_HOURS * HOUR_US
+    return [ts + shift for ts in stamps for shift in (-back, ahead // 2, ahead)]
 
 
 def _months_of(stamps: Iterable[int], timezone: str) -> set[str]:

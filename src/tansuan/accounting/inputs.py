@@ -21,6 +21,7 @@ from tansuan.domain.catalog import shipped_catalog
 from tansuan.domain.result import Origin
 from tansuan.errors import ConfigError, NotFound
 from tansuan.site.model import EmissionSource, GapFill, Series, SeriesKind, Site
+from tansuan.store.timeutil import HOUR_US, from_us, to_us
 
 #: Series kinds whose entries are amounts over their period (summed, pro rata by days).
 AMOUNT_KINDS = frozenset(
@@ -266,8 +267,9 @@ def cems_inputs(
 
     An hour is valid with ≥ 45/60 of its expected readings with valid flags (flags
     F, M, D, C, B are invalid at ingest); invalid hours are filled by the source's
-    rule (HJ 75 conservative substitution by default); hours still missing in any
-    array are left out, and the result says how many.
+    rule (HJ 75-2017 §11–12 [M] substitution by default, with the hours around the month:
+    :func:`hourly`); hours still missing in any array are left out, and the result says
+    how many.
     """
     if len(source.activity) != 2 or not all(r.point for r in source.activity):
         raise ConfigError(
@@ -326,36 +328,118 @@ def hourly(
 ) -> tuple[str, gaps.Filled, dict[str, Any], float]:
     """A point's hourly means over the month, invalid hours filled by the source's rule.
 
-    Returns the point's unit, the filled series, its origin for the trace and the
-    share of valid hours.
+    For the HJ 75 rule (``cems_conservative``, HJ 75-2017 §11–12 [M]) the hours around
+    the month are read too: back to the 720th valid hour before the month (the
+    look-back, reaching into earlier months and years as far as needed) and forward to
+    the first valid hour after it, at most ``short_gap + 1`` hours (24 + 1 h) — so a gap
+    crossing a month or year boundary is judged and filled the same way from both
+    months, and each month books only its own hours.
+
+    Returns the point's unit, the filled series, its origin for the trace (with each
+    filled gap: its hours, rule, value and the window the value came from — only what
+    decided a value, so that data read around the month but not used never makes a new
+    result version) and the share of valid hours.
     """
     point = ctx.points.get(key)
     if point is None:
         raise NotFound(f"point {key!r} is not loaded in the store", field=source.id)
     start, end = month.utc_bounds(ctx.site.timezone)
-    means, valid = data.hourly_means(ctx.conn, ctx.site_db, point.id, start, end)
-    per_hour = 3600 / point.interval_s
-    invalid = valid < np.ceil(HOUR_VALID_SHARE * per_hour)
-    filled = fill(source.gap_fill, np.where(invalid, np.nan, means), default_rule=default_rule)
-    origin = {
-        "point": key,
-        "rollup": "hour",
-        "unit": point.unit,
-        "hours": int(means.size),
-        "valid_hours": int((~invalid).sum()),
-        "substituted_hours": int(filled.substituted.sum()),
-        "missing_hours": int(np.isnan(filled.values).sum()),
-        "rule": filled.rule,
-    }
+    lo, hi = to_us(start), to_us(end)
+    min_valid = int(np.ceil(HOUR_VALID_SHARE * 3600 / point.interval_s))
+    hj75 = uses_hj75(source, default_rule)
+    read_lo, read_hi, resumes = lo, hi, True
+    if hj75:
+        read_lo, read_hi, resumes = hj75_window(ctx, point.id, lo, hi, min_valid)
+    means, valid = data.hourly_means(
+        ctx.conn, ctx.site_db, point.id, from_us(read_lo), from_us(read_hi)
+    )
+    series = np.where(valid < min_valid, np.nan, means)
+    first = (lo - read_lo) // HOUR_US
+    last = first + (hi - lo) // HOUR_US
+    values = series[first:last]
+    invalid = np.isnan(values)
+    origin: dict[str, Any] = {"point": key, "rollup": "hour", "unit": point.unit}
+    if hj75:
+        filled = gaps.fill_cems_conservative(values, series[:first], series[last:], resumes=resumes)
+    else:
+        filled = fill(source.gap_fill, values)
+    origin.update(
+        hours=int(values.size),
+        valid_hours=int((~invalid).sum()),
+        substituted_hours=int(filled.substituted.sum()),
+        missing_hours=int(np.isnan(filled.values).sum()),
+        rule=filled.rule,
+    )
+    if filled.steps:
+        read_end = int(series.size - first)  # the end of the hours read, from the month
+        origin["fills"] = [_step_trace(step, lo, values.size, read_end) for step in filled.steps]
     coverage = float((~invalid).mean()) if invalid.size else 0.0
     return point.unit, filled, origin, coverage
 
 
-def fill(rule: GapFill, values: np.ndarray, *, default_rule: str = "") -> gaps.Filled:
+def uses_hj75(source: EmissionSource, default_rule: str = "") -> bool:
+    """Whether the source's hourly gaps are filled by HJ 75 (its rule, or a CEMS default)."""
+    return source.gap_fill == GapFill.cems_conservative or (
+        source.gap_fill == GapFill.none and default_rule == "cems"
+    )
+
+
+def hj75_window(
+    ctx: Context, point_id: int, lo: int, hi: int, min_valid: int
+) -> tuple[int, int, bool]:
+    """The hours [µs] to read around a month ``[lo, hi)`` for HJ 75 filling.
+
+    Back to the ``cems.lookback_valid_hours``-th valid hour before ``lo`` (HJ 75-2017
+    §11–12 [M]: 720 h); forward to the first valid hour at or after ``hi``, if it lies
+    within ``cems.short_gap_hours + 1`` hours (25 h), else that many hours. The flag says
+    whether valid data follow at all: a gap with nothing after it is data not yet
+    received, left missing.
+    """
+    start = data.lookback_start(
+        ctx.conn, ctx.site_db, point_id, lo, min_valid, gaps.LOOKBACK_VALID_HOURS
+    )
+    following = data.next_valid_hour(ctx.conn, ctx.site_db, point_id, hi, min_valid)
+    reach = hi + (gaps.SHORT_GAP_HOURS + 1) * HOUR_US
+    read_lo = lo if start is None else min(lo, start)
+    if following is None:
+        return read_lo, reach, False
+    return read_lo, min(following + HOUR_US, reach), True
+
+
+def _step_trace(step: gaps.GapStep, lo: int, hours: int, read_end: int) -> dict[str, Any]:
+    """One filled gap for the trace: its whole extent, the month's share of it, the rule,
+    the value and the window [UTC hours, end exclusive] the value came from.
+
+    A long gap that goes on past the hours read after the month (``read_end``, an index
+    from the month's first hour) says ``continues``: its ``to`` and ``gap_hours`` are then
+    lower bounds (its value depends only on the hours before it)."""
+
+    def at(index: int) -> str:
+        return from_us(lo + index * HOUR_US).isoformat()
+
+    own = min(step.end, hours) - max(step.start, 0)
+    out: dict[str, Any] = {
+        "from": at(step.start),
+        "to": at(step.end),
+        "gap_hours": step.hours,
+        "hours_in_period": own,
+        "rule": f"HJ 75-2017 {step.rule}",
+        "value": step.value,
+        "window": {
+            "from": at(step.window[0]),
+            "to": at(step.window[1]),
+            "valid_hours": step.window_valid_hours,
+        },
+    }
+    if step.end >= read_end:
+        out["continues"] = True
+    return out
+
+
+def fill(rule: GapFill, values: np.ndarray) -> gaps.Filled:
+    """Hourly values filled by a non-HJ 75 rule (``interpolate`` or none)."""
     if rule == GapFill.interpolate:
         return gaps.fill_interpolate(values, MAX_INTERPOLATED_HOURS)
-    if rule == GapFill.cems_conservative or (rule == GapFill.none and default_rule == "cems"):
-        return gaps.fill_cems_conservative(values)
     return gaps.Filled(values, np.zeros(values.shape, dtype=bool), "none")
 
 
