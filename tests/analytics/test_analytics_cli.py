@@ -303,7 +303,8 @@ def test_emissions_forecast_and_position_from_accounting_results(
     """Accounting results (one source) 2023-01 … 2026-08: 10 000 + 50·t + 1 500·sin tCO2e.
     The 2026 outlook = 8 accounted months + 4 forecast ones; the entity holds exactly the
     expected total minus 5 000 t, so it is short by about 5 000 t. Rules are given in the file
-    (none are shipped for 2026)."""
+    (none are shipped for 2026). Each month also has 20 000 t of market-based Scope 2, which
+    is reported beside the total and never added: neither forecast nor position sees it."""
     from tansuan.accounting import results
     from tansuan.accounting.results import ResultLine, ResultSet
 
@@ -318,7 +319,9 @@ def test_emissions_forecast_and_position_from_accounting_results(
             results.save(
                 conn,
                 ResultSet("site", "boiler", month, "combustion",
-                          (ResultLine("CO2", "1", grams, grams),), {"i": i}, {}, "A", 1.0, 0.0),
+                          (ResultLine("CO2", "1", grams, grams),
+                           ResultLine("CO2", "2-market", 20_000_000_000, 20_000_000_000)),
+                          {"i": i}, {}, "A", 1.0, 0.0),
             )  # fmt: skip
     out = json.loads(
         run(

@@ -262,7 +262,12 @@ def forecast(
     emissions: bool = typer.Option(
         False, "--emissions", help="forecast the site's accounted tCO2e"
     ),
-    scope: str | None = typer.Option(None, "--scope", help="with --emissions: only this scope"),
+    scope: str | None = typer.Option(
+        None,
+        "--scope",
+        help="with --emissions: only this scope (1, 2-location, 2-market, 3); default: the "
+        "total, market-based Scope 2 left out (it is reported beside, never added)",
+    ),
     calendar: str | None = typer.Option(
         None,
         "--calendar",
@@ -283,7 +288,12 @@ def forecast(
     from tansuan.analytics.findings import ShiftCalendar
     from tansuan.settings import get_settings
     from tansuan.views.energy import point_series
-    from tansuan.views.forecast import emission_history, plan_drivers, series_forecast
+    from tansuan.views.forecast import (
+        LOCATION_BASED,
+        emission_history,
+        plan_drivers,
+        series_forecast,
+    )
 
     try:
         if not 1 <= horizon <= 36:
@@ -300,7 +310,8 @@ def forecast(
             last = hi - dt.timedelta(days=1)
             with console.status("读取核算结果 / reading accounting results …"):
                 first, final = f"{lo:%Y-%m}", f"{last:%Y-%m}"
-                by_month = _read(lambda c: emission_history(c, site, first, final, scope=scope))
+                chosen = scope or LOCATION_BASED
+                by_month = _read(lambda c: emission_history(c, site, first, final, scope=chosen))
             months = list(by_month)
             values = np.array(list(by_month.values()))
 

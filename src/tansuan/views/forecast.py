@@ -59,9 +59,8 @@ def emission_history(
 ) -> dict[str, float]:
     """Monthly tCO2e of a site's current accounting results from the first to the last
     month that has any in [first, last]; a month without results in between counts as
-    missing. ``scope``: :data:`LOCATION_BASED` (Scope 2 market-based lines left out), one
-    scope's lines only, or None for every line (``tansuan forecast --emissions`` without
-    ``--scope``).
+    missing. ``scope``: :data:`LOCATION_BASED` (Scope 2 market-based lines left out: the
+    total), one scope's lines only, or None for every line.
 
     Raises
     ------
