@@ -9,19 +9,24 @@ commands appear in ``tansuan --help``.
 
 from __future__ import annotations
 
-# Each of these registers its commands on ``app`` (or a sub-app) when imported.
-from tansuan.cli import calc, config, data, gateway, ledger, site  # noqa: E402, F401, I001
-from tansuan.cli.account import account  # noqa: E402
-from tansuan.cli.alerts import alerts  # noqa: E402
-from tansuan.cli.analyse import analyse, forecast  # noqa: E402
 from tansuan.cli.app import app, console, err_console, fail
-from tansuan.cli.demo import demo  # noqa: E402
-from tansuan.cli.enpi import enpi  # noqa: E402
-from tansuan.cli.findings import findings  # noqa: E402
-from tansuan.cli.position import position_app  # noqa: E402
-from tansuan.cli.report import report_app  # noqa: E402
-from tansuan.cli.serve import register as _register_serve  # noqa: E402
-from tansuan.cli.twin import twin_app  # noqa: E402
+
+# isort: off
+# Each of these registers its commands on ``app`` (or a sub-app) when imported, in the
+# order ``tansuan --help`` lists them.
+from tansuan.cli import gateway, config, ledger, calc, site, data  # noqa: F401
+from tansuan.cli.account import account
+from tansuan.cli.report import report_app
+from tansuan.cli.analyse import analyse, forecast
+from tansuan.cli.position import position_app
+from tansuan.cli.findings import findings
+from tansuan.cli.enpi import enpi
+from tansuan.cli.alerts import alerts
+from tansuan.cli.serve import register as _register_serve
+from tansuan.cli.twin import twin_app
+from tansuan.cli.demo import demo
+
+# isort: on
 
 app.command("account")(account)
 app.add_typer(report_app, name="report")
