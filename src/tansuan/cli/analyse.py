@@ -243,6 +243,16 @@ def _print_analysis(out: dict[str, Any]) -> None:
             f"节能量 / avoided energy: {s['avoided']:.1f} ({s['fraction']:.1%}; "
             f"{s['confidence']:.0%} 区间 / interval {lo:.1%} … {hi:.1%})"
         )
+        if not s["verifiable"]:
+            console.print(
+                f"{s['verification']['message']}: 未核证 / not verified — "
+                + "; ".join(
+                    f"{f['criterion']} {f['value']:.4g} (限值 / limit {f['limit']})"
+                    for f in s["failing"]
+                ),
+                style="bold red",
+                markup=False,
+            )
 
 
 # --- tansuan forecast -------------------------------------------------------------------

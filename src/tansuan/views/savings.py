@@ -16,6 +16,7 @@ import numpy as np
 from tansuan.analytics.baseline import Baseline, day_type_drivers, fit_baseline, summary
 from tansuan.analytics.cusum import cusum, degradation
 from tansuan.analytics.savings import avoided_energy
+from tansuan.analytics.verification import verdict
 from tansuan.errors import InputError
 from tansuan.views.energy import node_days
 
@@ -36,6 +37,10 @@ def savings_report(
     The baseline is the mean daily energy with a weekday/weekend driver when both occur
     before the intervention (no external drivers are read here; the CLI ``tansuan analyse``
     takes any).
+
+    ``verifiable`` and ``failing`` say whether the baseline meets ASHRAE Guideline 14's
+    calibration criteria for daily data (:func:`tansuan.analytics.verification.verdict`);
+    when it does not, the figures are still given but are not verified savings (IPMVP).
     """
     if option not in ("B", "C"):
         raise InputError(f"IPMVP option must be B or C, got {option!r}", field="option")
@@ -63,9 +68,10 @@ def savings_report(
     expected = model.predict(rep)
     # The band of the adjusted baseline per day: the interval of the total, spread evenly.
     half = (result.interval[1] - result.interval[0]) / 2.0 / max(1, int((~base).sum()))
+    base_summary = summary(model)
     return {
         "intervention": intervention.isoformat(),
-        "baseline": summary(model),
+        "baseline": base_summary,
         "option": result.option,
         "adjusted_baseline_kwh": result.adjusted_baseline,
         "reporting_kwh": result.reporting,
@@ -77,6 +83,7 @@ def savings_report(
         "fsu": result.fsu,
         "avoided_tco2e": result.avoided_tco2e,
         "method": result.method,
+        **verdict(base_summary, "daily").as_dict(),
         "chart": {
             "dates": order,
             "actual_kwh": [float(v) for v in energy],
@@ -102,7 +109,8 @@ def series_analysis(
     """Baseline, CUSUM and savings of one daily energy series (``tansuan analyse``): the
     ISO 50006 regression on ``drivers`` (else the day type) fitted on the days before
     ``cut``, its criteria, the CUSUM of the days after it with any sustained degradation,
-    and with ``intervention`` the IPMVP avoided energy and its G14 uncertainty."""
+    and with ``intervention`` the IPMVP avoided energy and its G14 uncertainty, with the
+    G14 verdict on the baseline (``savings.verifiable``, ``savings.failing``)."""
     dates = [dt.date.fromisoformat(d) for d in days]
     base_mask = np.array([d < cut for d in dates])
     if base_mask.sum() < 3 or (~base_mask).sum() < 1:
@@ -155,6 +163,7 @@ def series_analysis(
     if intervention is not None:
         out["savings"] = _series_savings(model, energy, drivers, dates, intervention,
                                          option, confidence, factor_t_per_mwh)  # fmt: skip
+        out["savings"] |= verdict(out["baseline"], "daily").as_dict()
     return out
 
 

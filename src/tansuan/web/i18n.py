@@ -148,6 +148,15 @@ TEXT: dict[str, tuple[str, str]] = {
     # --- insights ---
     "findings": ("能效发现", "Findings"),
     "savings": ("节能核证", "Savings"),
+    "not_verifiable": ("此基线模型不足以核证节能量", "Not verifiable with this model"),
+    "not_verified": ("未核证", "not verified"),
+    "not_verifiable_hint": (
+        "基线未达到 ASHRAE Guideline 14 校准判据；以下数值仅供参考，不是经核证的节能量",
+        "The baseline fails ASHRAE Guideline 14's calibration criteria; the figures below "
+        "are shown for reference and are not verified savings",
+    ),
+    "criterion": ("判据", "Criterion"),
+    "limit": ("限值", "Limit"),
     "enpi": ("能效指标", "EnPIs"),
     "baseline_end": ("报告期起始日", "Reporting from"),
     "specific": ("单耗", "Specific consumption"),

@@ -147,6 +147,11 @@ class SavingsOut(Out):
     avoided_tco2e: Num | None
     method: str
     factor_source: str
+    verifiable: bool = Field(
+        description="the baseline meets ASHRAE Guideline 14 calibration criteria (daily data)"
+    )
+    failing: list[dict[str, Any]] = Field(description="failed criteria: criterion, value, limit")
+    verification: dict[str, Any]
     chart: dict[str, Any] | None = Field(description="withheld under a monthly-only grant")
 
 
