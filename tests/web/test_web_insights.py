@@ -280,3 +280,23 @@ def test_enpi_api_and_page(deployment: Deployment) -> None:
     assert 'id="enpi-table"' in page.text and "demo-site" in page.text
     bad = client.get("/api/v1/enpi", params={"site": "demo-site", "baseline_end": "1999-01-01"})
     assert bad.status_code == 400 and bad.json()["field"] == "baseline_end"
+
+
+def test_savings_say_whether_the_baseline_can_verify_them(
+    planted_deployment: Deployment,
+) -> None:
+    """The planted counter is flat but for its ±3 % wave: the weekday/weekend baseline has a
+    small CV(RMSE) but explains none of the wave (R² ≈ 0 < 0.5), so the API and the page
+    say the saving is not verifiable with this model and name the failing criterion."""
+    client = planted_deployment.client("alice")
+    params = {"site": "demo-site", "node": "fan-001", "intervention": "2025-07-01"}
+    body = client.get("/api/v1/savings", params=params).json()
+    assert body["baseline"]["r2"] < 0.5 and body["baseline"]["cv_rmse_pct"] < 30
+    assert body["verifiable"] is False
+    assert [f["criterion"] for f in body["failing"]] == ["R²"]
+    assert body["failing"][0]["limit"] == "≥ 0.5"
+    assert body["fraction"] == pytest.approx(0.30, abs=0.03)  # still shown
+    page = client.get("/insights/savings", params=params)
+    assert page.status_code == 200, page.text
+    assert 'id="not-verifiable"' in page.text
+    assert "此基线模型不足以核证节能量" in page.text and "R²" in page.text
