@@ -17,7 +17,8 @@ same meter.
 
 Checks: the true saving is the demo's ~30 % (between 25 % and 35 %); the measured
 fraction is within ±3 percentage points of the truth; the interval holds the true
-avoided kWh.
+avoided kWh; and both say the saving is not verifiable with this model (ASHRAE G14
+calibration passes, R² ≥ 0.5 does not: see docs/analytics.md "Savings on the demo").
 """
 
 from __future__ import annotations
@@ -97,6 +98,13 @@ def test_fan_control_saving_is_measured_with_its_interval(
     out = json.loads(result.output)
     saving = out["savings"]
     assert out["drivers"] == ["weekend"]
+    # The weekday/weekend baseline is tight (CV(RMSE) ≈ 2.7 %, NMBE 0) but the fans' daily
+    # energy before control hardly varies except by the day's random share of fans left on
+    # (90 % each), which no driver explains: R² ≈ 0.20 < 0.5, so the saving is measured but
+    # not verifiable with this model, and says so.
+    assert out["baseline"]["cv_rmse_pct"] < 5 and out["baseline"]["r2"] < 0.5
+    assert saving["verifiable"] is False
+    assert [f["criterion"] for f in saving["failing"]] == ["R²"]
     assert abs(saving["fraction"] - fraction) <= 0.03
     low, high = saving["interval"]
     assert low <= avoided <= high
@@ -116,6 +124,7 @@ def test_fan_control_saving_is_measured_with_its_interval(
         platform.close()
     assert page["avoided_kwh"] == pytest.approx(saving["avoided"], rel=1e-9)
     assert page["interval_kwh"][0] <= avoided <= page["interval_kwh"][1]
+    assert page["verifiable"] is False and page["failing"] == saving["failing"]
     get_settings.cache_clear()
 
 

@@ -237,6 +237,10 @@ def demo(
             link := _savings_link(settings.data_dir, site, base)
         ):
             console.print(f"  风机改造节能量 / fan-control saving: {link}")
+            console.print(
+                "    日型基线 R² < 0.5，页面标为“此基线模型不足以核证节能量” / the day-type "
+                "baseline's R² is below 0.5: the page marks the saving not verifiable"
+            )
         console.print(f"  日志 / logs: {logs}/serve.log, {logs}/twin.log")
         console.print("  Ctrl-C 停止 / stop")
         while not stopping and all(child.poll() is None for child in children):
