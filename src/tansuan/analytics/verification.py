@@ -54,8 +54,7 @@ class Verdict:
         return {
             "verifiable": self.verifiable,
             "failing": [
-                {"criterion": f.criterion, "value": f.value, "limit": f.limit}
-                for f in self.failing
+                {"criterion": f.criterion, "value": f.value, "limit": f.limit} for f in self.failing
             ],
             "verification": {
                 "basis": "ASHRAE Guideline 14 calibration (CV(RMSE), NMBE) at "

@@ -149,7 +149,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "findings": ("能效发现", "Findings"),
     "savings": ("节能核证", "Savings"),
     "not_verifiable": ("此基线模型不足以核证节能量", "Not verifiable with this model"),
-    "not_verified": ("未核证", "not verified"),
+    "savings_not_verified": ("未核证", "not verified"),
     "not_verifiable_hint": (
         "基线未达到 ASHRAE Guideline 14 校准判据；以下数值仅供参考，不是经核证的节能量",
         "The baseline fails ASHRAE Guideline 14's calibration criteria; the figures below "
