@@ -147,6 +147,8 @@ def test_the_year_under_way_is_computed_to_today_and_provisional(
     assert months == [f"2026-{m:02d}" for m in range(1, 12)]
     assert out["outcomes"] == {"created": 11}
     assert _result_sets(db_url) == before + 11
+    table = run("account", "--site", "plant", "--period", "2026", "--source", "coal")
+    assert "临时数据" in table and "provisional" in table
 
     past = json.loads(
         run("account", "--site", "plant", "--period", "2026-10", "--source", "coal", "--json")
