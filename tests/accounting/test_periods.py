@@ -50,3 +50,22 @@ def test_previous_periods() -> None:
 def test_bad_periods_are_input_errors(bad: str) -> None:
     with pytest.raises(InputError, match="period"):
         parse_period(bad)
+
+
+def test_future_elapsed_and_provisional_periods() -> None:
+    """Against a fixed day (no clock): a period after it is refused, one running over it is
+    provisional and only its begun months are computed, one before it is complete."""
+    from tansuan.accounting.periods import elapsed_months, is_provisional, refuse_future
+
+    today = dt.date(2026, 11, 18)
+    with pytest.raises(InputError, match="has not started yet"):
+        refuse_future(parse_period("2026-12"), today)
+    refuse_future(parse_period("2026"), today)  # under way: accepted
+    year = parse_period("2026")
+    assert is_provisional(year, today)
+    assert [m.label for m in elapsed_months(year, today)][-1] == "2026-11"
+    assert len(elapsed_months(year, today)) == 11
+    assert not is_provisional(parse_period("2026-10"), today)
+    assert not is_provisional(parse_period("2025"), today)
+    assert is_provisional(parse_period("2026-11"), today)
+    assert is_provisional(parse_period("2026-11-17..2026-11-19"), dt.date(2026, 11, 18))

@@ -249,3 +249,17 @@ def test_reports_are_issued_to_the_owner_and_under_a_reports_grant(
     assert vera.get("/api/v1/emissions",
                     params={"node": "demo-site", "period": deployment.built["month"]}
                     ).status_code == 403  # fmt: skip
+
+
+def test_emissions_say_whether_the_period_is_provisional(deployment: Deployment) -> None:
+    """The clock is frozen at 2026-11-18 (tests/conftest.py): 2026 is not complete, the
+    planted month a year before the deployment's hour is."""
+    alice = deployment.client("alice")
+    month = deployment.built["month"]
+    done = alice.get("/api/v1/emissions", params={"node": "demo-site", "period": month})
+    assert done.status_code == 200, done.text
+    assert done.json()["provisional"] is False and done.json()["provisional_reason"] is None
+    under_way = alice.get("/api/v1/emissions", params={"node": "demo-site", "period": "2026"})
+    assert under_way.status_code == 200, under_way.text
+    assert under_way.json()["provisional"] is True
+    assert "临时数据" in under_way.json()["provisional_reason"]

@@ -28,6 +28,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import select
@@ -38,7 +39,14 @@ from tansuan.accounting.activity_file import read_inputs
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
 from tansuan.accounting.dispatch import SourceOutcome, compute
 from tansuan.accounting.method_inputs import Context, ElectricityInputs, Measure
-from tansuan.accounting.periods import Period, parse_period
+from tansuan.accounting.periods import (
+    PROVISIONAL_REASON,
+    Period,
+    elapsed_months,
+    is_provisional,
+    parse_period,
+    refuse_future,
+)
 from tansuan.accounting.quality import grade
 from tansuan.accounting.rollup import Line, tonnes_to_grams
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
@@ -66,6 +74,10 @@ class RunReport:
     computed: list[results.ResultSet] = field(default_factory=list)
     saved: list[results.SavedVersion] = field(default_factory=list)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # source, month, error
+    #: True when the period is not complete yet (it ends after today in the site's zone):
+    #: its results can still change, and every report of it says so.
+    provisional: bool = False
+    provisional_reason: str | None = None
 
     def outcomes(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -101,12 +113,24 @@ class Accountant:
         sources: Iterable[str] | None = None,
         progress: Progress | None = None,
     ) -> RunReport:
-        """Compute and save every (chosen) source of ``site_key`` for every month of ``period``."""
+        """Compute and save every (chosen) source of ``site_key`` for every month of ``period``
+        that has begun.
+
+        A period that starts after today (in the site's time zone) is refused before anything
+        is read or written; one that ends after today is computed up to today's month only and
+        the report is marked provisional.
+        """
         site = self.model.site(site_key)
+        today = clock.today(ZoneInfo(site.timezone))
+        refuse_future(period, today)
         chosen = self._sources(site, sources)
         report = RunReport(site_key, period)
+        if is_provisional(period, today):
+            report.provisional, report.provisional_reason = True, PROVISIONAL_REASON
         with self.store.read() as conn:
-            report.computed, report.errors = self._compute(conn, site, chosen, period, progress)
+            report.computed, report.errors = self._compute(
+                conn, site, chosen, period, progress, months=elapsed_months(period, today)
+            )
         with self.store.write() as conn:
             report.saved = results.save_many(conn, report.computed, hooks=self.hooks)
             for result in report.computed:
@@ -293,13 +317,16 @@ class Accountant:
         sources: Sequence[EmissionSource],
         period: Period,
         progress: Progress | None,
+        *,
+        months: list[Period] | None = None,
     ) -> tuple[list[results.ResultSet], list[tuple[str, str, str]]]:
+        """Compute ``sources`` for ``months`` (default: every month of ``period``)."""
         site_db = data.site_id(conn, site.id)
         if site_db is None:
             raise NotFound(f"site {site.id!r} is not loaded in the store: run `tansuan site load`")
         points = data.points(conn, site.id)
         series = {s.id: s for s in site.series}
-        months = period.months()
+        months = period.months() if months is None else months
         meter_ids = sorted(
             {
                 points[ref.point].id

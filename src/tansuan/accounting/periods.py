@@ -145,3 +145,31 @@ def parse_period(text: str) -> Period:
         f"cannot read period {text!r}: use 2025, 2025-03, 2025-Q1 or 2025-01-01..2025-02-01",
         field="period",
     )
+
+
+#: The reason an incomplete period's results are provisional, in both languages.
+PROVISIONAL_REASON = "provisional — period not complete / 临时数据：报告期未结束"
+
+
+def refuse_future(period: Period, today: dt.date) -> None:
+    """Refuse a period that starts after ``today`` (the site's local date): nothing can be
+    measured in it yet, and accounting it would only write zero results that look real."""
+    if period.start > today:
+        raise InputError(
+            f"报告期 {period.label} 尚未开始（今天是 {today}），不能核算 / "
+            f"period {period.label} has not started yet (today is {today}); "
+            "a future period cannot be accounted",
+            field="period",
+        )
+
+
+def is_provisional(period: Period, today: dt.date) -> bool:
+    """Whether ``period`` is not yet complete on ``today``: its last day is today or later,
+    so its results can still change and are provisional."""
+    return period.end > today
+
+
+def elapsed_months(period: Period, today: dt.date) -> list[Period]:
+    """The months of ``period`` that have begun by ``today``; months entirely after today
+    are left out so that no zero result is written for them."""
+    return [month for month in period.months() if month.start <= today]

@@ -144,6 +144,8 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
             str(row["notes"]) if row["notes"] else "–",
         )
     console.print(table)
+    if report.provisional:  # the period is not complete: its figures can still change
+        console.print(f"[yellow]⚠ {report.provisional_reason}[/]")
     if by != "source":
         totals = rollup([ln for ln in lines if in_total(ln.scope)], by)
         grouped = Table(f"按 {by} / by {by}", "CO2e t")

@@ -8,12 +8,15 @@ buttons call (a draft: not logged, marked as such); ``issue_report`` is what
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
+from tansuan import clock
+from tansuan.accounting.periods import is_provisional, refuse_future
 from tansuan.errors import InputError
 from tansuan.ledger.log import Ledger
 from tansuan.reports import annual, energy, inventory
 from tansuan.reports.formats import FORMATS, render_format
-from tansuan.reports.gather import gather
+from tansuan.reports.gather import gather, period_of
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Report
 from tansuan.reports.receipt import Issued, issue
@@ -47,15 +50,22 @@ def build(
         raise InputError(
             f"未知报告类型 / unknown report {kind!r}; use {', '.join(KINDS)}", field="kind"
         )
+    if kind == "annual" and layout not in annual.LAYOUTS:
+        raise InputError(
+            f"未知版式 / unknown layout {layout!r}; use power or generic", field="layout"
+        )
+    # A future period is refused; one not yet complete is reported, marked provisional.
+    period = period_of(year, month)
+    today = clock.today(ZoneInfo(model.site(site).timezone))
+    refuse_future(period, today)
     if kind == "annual":
-        if layout not in annual.LAYOUTS:
-            raise InputError(
-                f"未知版式 / unknown layout {layout!r}; use power or generic", field="layout"
-            )
-        return annual.build(gather(store, model, site, year, month), tx, layout)
-    if kind == "inventory":
-        return inventory.build(gather(store, model, site, year, month), tx)
-    return energy.build(gather(store, model, site, year, month, through_month=True), tx)
+        report = annual.build(gather(store, model, site, year, month), tx, layout)
+    elif kind == "inventory":
+        report = inventory.build(gather(store, model, site, year, month), tx)
+    else:
+        report = energy.build(gather(store, model, site, year, month, through_month=True), tx)
+    report.provisional = is_provisional(period, today)
+    return report
 
 
 def _check_format(fmt: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from tansuan.accounting.periods import PROVISIONAL_REASON
 from tansuan.errors import ConfigError, InputError
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Report, Table
@@ -103,6 +104,7 @@ def html_content(report: Report, fmt: str = "html", *, draft: str = "") -> str:
             ),
             css=css(),
             draft=draft,
+            provisional_mark=PROVISIONAL_REASON,
             appendix_title=tx("附录：数据溯源", "Appendix: traceability"),
             ledger_title=tx("账本回执", "Ledger receipt"),
             ledger_notes=ledger_notes(report, fmt, tx),
@@ -165,6 +167,8 @@ def xlsx(report: Report) -> bytes:
     about = book.create_sheet("report")
     about.append([report.title])
     about.append([report.subtitle, report.site_id, report.period])
+    if report.provisional:
+        about.append([PROVISIONAL_REASON])
     for section in report.sections:
         for label, value in section.facts:
             about.append([label, value])

@@ -104,6 +104,9 @@ class Report:
     trace: list[Table] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
     generated_at: str = ""
+    #: The period is not complete (it ends after today in the site's zone): the report's
+    #: first page says so and its ledger leaf records ``provisional: true``.
+    provisional: bool = False
 
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables] + list(self.trace)

@@ -106,6 +106,7 @@ def issue(store: Store, ledger: Ledger, report: Report, fmt: str) -> Issued:
         "period": report.period,
         "lang": report.lang,
         "totals": _json_safe(report.totals),
+        "provisional": report.provisional,
     }
     with store.write() as conn:
         index = ledger.append(conn, "report", f"report/{ident}", payload)

@@ -11,12 +11,14 @@ the per-result rows and traces are withheld. A read under a grant is logged.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from tansuan import clock
 from tansuan.accounting import results
 from tansuan.accounting.engine import Accountant, RunReport
-from tansuan.accounting.periods import Period, parse_period
+from tansuan.accounting.periods import PROVISIONAL_REASON, Period, is_provisional, parse_period
 from tansuan.accounting.registry import Accountants
 from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
 from tansuan.domain.scope import Scope as EmissionScope
@@ -158,6 +160,7 @@ def node_emissions(
         items, trace_map = [], {}
     counted = [ln for ln in lines if in_total(ln.scope)]
     groups = rollup(counted, by)
+    provisional = is_provisional(chosen, clock.today(ZoneInfo(default_tz)))
     return {
         "node": node,
         "period": chosen.label,
@@ -170,6 +173,9 @@ def node_emissions(
         ),
         "results": items,
         "traces": {str(k): v for k, v in trace_map.items()},
+        # An incomplete period (ending after today) holds results that can still change.
+        "provisional": provisional,
+        "provisional_reason": PROVISIONAL_REASON if provisional else None,
     }
 
 
@@ -254,4 +260,8 @@ def run_record(
             ]
             for pair, found in checks.items()
         },
+        # Added last so that earlier fields keep their place: an incomplete period's results
+        # are provisional, and say why.
+        "provisional": report.provisional,
+        "provisional_reason": report.provisional_reason,
     }

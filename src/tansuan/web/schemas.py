@@ -85,6 +85,10 @@ class EmissionsOut(Out):
     market_based_co2e_t: Num
     results: list[ResultRow]
     traces: dict[str, Any] = Field(description="trace of each result set, by its id")
+    provisional: bool = Field(
+        False, description="the period is not complete yet: its results can still change"
+    )
+    provisional_reason: str | None = None
 
 
 class TraceOut(Out):
