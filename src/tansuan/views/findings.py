@@ -185,13 +185,10 @@ def _aligned(
     return stamps, np.array([heat[t] for t in stamps]), np.array([cool[t] for t in stamps])
 
 
-def finding_record(item: Costed, hourly: Hourly | None = None) -> dict[str, Any]:
-    """A ranked finding as JSON, with its evidence chart series when ``hourly`` is given:
-    the device's hourly kWh and the hours the finding flags, or for a degradation the
-    daily kWh against the baseline and the CUSUM."""
+def _figures(item: Costed) -> dict[str, Any]:
+    """What every record of a ranked finding starts with: who, what, how much it costs."""
     f = item.finding
-    flagged = [str(h)[:13] for h in f.evidence.get("hours", [])]
-    out: dict[str, Any] = {
+    return {
         "device": f.device,
         "kind": f.kind,
         "waste_kwh": f.waste_kwh,
@@ -199,8 +196,16 @@ def finding_record(item: Costed, hourly: Hourly | None = None) -> dict[str, Any]
         "annual_tco2e": item.annual_tco2e,
         "annual_cost": item.annual_cost,
         "message": f.message,
-        "flagged_hours": flagged,
     }
+
+
+def finding_record(item: Costed, hourly: Hourly | None = None) -> dict[str, Any]:
+    """A ranked finding as JSON, with its evidence chart series when ``hourly`` is given:
+    the device's hourly kWh and the hours the finding flags, or for a degradation the
+    daily kWh against the baseline and the CUSUM."""
+    f = item.finding
+    flagged = [str(h)[:13] for h in f.evidence.get("hours", [])]
+    out = _figures(item) | {"flagged_hours": flagged}
     if f.kind == "peer_outlier":
         out["evidence"] = {
             "specific": float(f.evidence.get("specific", 0.0)),
@@ -258,14 +263,5 @@ def cli_record(item: Costed) -> dict[str, Any]:
     """A ranked finding as ``tansuan findings --json`` prints it: the figures and up to 50
     of the flagged hours, with the start of a degradation."""
     f = item.finding
-    out: dict[str, Any] = {
-        "device": f.device,
-        "kind": f.kind,
-        "waste_kwh": f.waste_kwh,
-        "annual_kwh": item.annual_kwh,
-        "annual_tco2e": item.annual_tco2e,
-        "annual_cost": item.annual_cost,
-        "message": f.message,
-        "evidence_hours": [str(h) for h in f.evidence.get("hours", [])[:50]],
-    }
+    out = _figures(item) | {"evidence_hours": [str(h) for h in f.evidence.get("hours", [])[:50]]}
     return out | ({"start": str(f.evidence["start"])} if f.kind == "degradation" else {})
