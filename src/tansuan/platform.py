@@ -82,22 +82,23 @@ def ledger_result_hook(ledger: Ledger) -> Any:
     """Accounting hook: one ledger leaf per saved emission-result version."""
 
     def hook(connection: Connection, set_id: int, result: ResultSet, version: int) -> None:
+        payload: dict[str, object] = {
+            "result_set": set_id,
+            "site": result.site_id,
+            "source": result.source_id,
+            "period": result.period,
+            "version": version,
+            "method": result.method,
+            "inputs_digest": result.digest(),
+            "lines": [[line.gas, line.scope, line.mass_g, line.co2e_g] for line in result.lines],
+        }
+        if result.state != "computed":  # failed / missing / inactive: no lines, says why
+            payload.update(state=result.state, problem=result.problem)
         ledger.append(
             connection,
             "emission_result",
             f"{result.site_id}/{result.source_id}/{result.period}/v{version}",
-            {
-                "result_set": set_id,
-                "site": result.site_id,
-                "source": result.source_id,
-                "period": result.period,
-                "version": version,
-                "method": result.method,
-                "inputs_digest": result.digest(),
-                "lines": [
-                    [line.gas, line.scope, line.mass_g, line.co2e_g] for line in result.lines
-                ],
-            },
+            payload,
         )
 
     return hook

@@ -423,11 +423,14 @@ def test_cems_month_with_a_gap_and_the_cross_check(db_url: str) -> None:
         (check,) = accountant.cross_checks("yard", parse_period("2024-03"))["oil~stack"]
         assert check.relative_difference == pytest.approx(-0.005679718, abs=1e-8)
         assert not check.flagged
-        # April has no CEMS data at all: nothing is invented, the result says so (grade D).
+        # April has no CEMS data at all: nothing is invented and it is not a zero — the
+        # month is recorded as missing (no lines, grade D) with its reason and fix.
         april = accountant.run("yard", parse_period("2024-04"), sources=["stack"])
         (empty,) = april.computed
-        assert (empty.co2e_g, empty.grade) == (0, "D")
-        assert any("720 小时无有效数据" in note for note in empty.notes)  # 30 days × 24 h
+        assert (empty.state, empty.lines, empty.grade) == ("missing", (), "D")
+        assert empty.problem is not None and "no activity data" in empty.problem
+        assert empty.fix is not None and "tansuan declare shutdown" in empty.fix
+        assert april.problems() == [empty]
     finally:
         store.close()
 

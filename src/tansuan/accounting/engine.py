@@ -34,11 +34,11 @@ import numpy as np
 from sqlalchemy import select
 
 from tansuan import clock
-from tansuan.accounting import data, gaps, inputs, results
+from tansuan.accounting import data, gaps, inputs, problems, results
 from tansuan.accounting.activity_file import read_inputs
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
 from tansuan.accounting.dispatch import SourceOutcome, compute
-from tansuan.accounting.method_inputs import Context, ElectricityInputs, Measure
+from tansuan.accounting.method_inputs import Context, ElectricityInputs, Hourly, Measure
 from tansuan.accounting.periods import (
     PROVISIONAL_REASON,
     Period,
@@ -55,6 +55,7 @@ from tansuan.domain.result import EmissionResult
 from tansuan.domain.scope import Scope
 from tansuan.errors import ConfigError, NotFound, TansuanError
 from tansuan.site.model import EmissionSource, Site, SiteModel
+from tansuan.store import declarations
 from tansuan.store import schema as store_schema
 from tansuan.store.database import Store
 from tansuan.store.timeutil import DAY_US, HOUR_US, local_days
@@ -78,6 +79,10 @@ class RunReport:
     #: its results can still change, and every report of it says so.
     provisional: bool = False
     provisional_reason: str | None = None
+
+    def problems(self) -> list[results.ResultSet]:
+        """The source-months that are failed or missing (each with its problem and fix)."""
+        return [r for r in self.computed if r.state in problems.PROBLEM_STATES]
 
     def outcomes(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -226,17 +231,26 @@ class Accountant:
         pairs = [(s.id, s.cross_check) for s in site.sources if s.cross_check]
         if not pairs:
             return {}
+        labels = [m.label for m in period.months()]
         with self.store.read() as conn:
-            rows = results.current_lines(
-                conn, site_key, [m.label for m in period.months()], include_checks=True
-            )
+            rows = results.current_lines(conn, site_key, labels, include_checks=True)
+            unresolved = results.problem_sets(conn, site_key, labels, include_checks=True)
         co2: dict[str, dict[str, int]] = {}
         for row in rows:
             if row["gas"] == "CO2":
                 by_month = co2.setdefault(row["source_id"], {})
                 by_month[row["period"]] = by_month.get(row["period"], 0) + int(row["mass_g"])
+        bad: dict[str, set[str]] = {}
+        for row in unresolved:
+            if row["state"] in problems.PROBLEM_STATES:
+                bad.setdefault(row["source_id"], set()).add(row["period"])
         return {
-            f"{calc}~{cems}": cross_check(co2.get(calc, {}), co2.get(cems, {}), threshold)
+            f"{calc}~{cems}": cross_check(
+                co2.get(calc, {}),
+                co2.get(cems, {}),
+                threshold,
+                bad.get(calc, set()) | bad.get(cems, set()),
+            )
             for calc, cems in pairs
             if cems is not None
         }
@@ -340,6 +354,10 @@ class Accountant:
         stats = data.monthly_stats(conn, site_db, meter_ids, period)
         entries: dict[str, dict[str, list[tuple[data.Entry, float]]]] = {}
         context = inputs.Context(conn, site, site_db, points, series, stats, entries, months)
+        declared: dict[str, list[declarations.Declaration]] = {}
+        for declaration in declarations.listed(conn, site.id):
+            declared.setdefault(declaration.source_id, []).append(declaration)
+        checks = {s.cross_check for s in site.sources if s.cross_check}
         out: list[results.ResultSet] = []
         errors: list[tuple[str, str, str]] = []
         total = len(sources) * len(months)
@@ -348,17 +366,41 @@ class Accountant:
             previous: list[float] = []
             for month in months:
                 try:
-                    out.extend(self._source_month(context, source, month, previous))
+                    out.extend(
+                        self._source_month(
+                            context, source, month, previous, declared.get(source.id, [])
+                        )
+                    )
                 except TansuanError as error:
+                    # Never dropped: the month is recorded as failed, with why and the fix.
                     errors.append((source.id, month.label, str(error)))
+                    problem = problems.failed(error)
+                    out.append(
+                        _unresolved(
+                            site.id, source, month, problem, {}, counted=source.id not in checks
+                        )
+                    )
                 done += 1
                 if progress is not None:
                     progress(done, total)
         return out, errors
 
     def _source_month(
-        self, ctx: inputs.Context, source: EmissionSource, month: Period, previous: list[float]
+        self,
+        ctx: inputs.Context,
+        source: EmissionSource,
+        month: Period,
+        previous: list[float],
+        declared: Sequence[declarations.Declaration] = (),
     ) -> list[results.ResultSet]:
+        checks = {s.cross_check for s in ctx.site.sources if s.cross_check}
+        counted = source.id not in checks
+        days = _days(month)
+        operating = [d for d in days if source.active is None or source.active.covers(d)]
+        if not operating:
+            return [_unresolved(ctx.site.id, source, month, _inactive(source), {}, counted=counted)]
+        # Days the source runs and no declared shutdown covers: where data are expected.
+        expected_days = [d for d in operating if not any(x.covers(d) for x in declared)]
         notes: list[str] = []
         # Typed values (amounts, measured parameters, hourly arrays) and the site model's
         # fixed values as written (read once by the activity-file reader), by key.
@@ -372,6 +414,8 @@ class Accountant:
         provenance: dict[str, Any] = {}
         if source.method == "cems":
             activity = inputs.cems_inputs(ctx, source, month, typed)
+            if activity.value == 0:  # not one usable hour: no data, not a zero
+                activity = dataclasses.replace(activity, value=None)
         elif source.method in ("mass_balance",):
             raise ConfigError(
                 "mass-balance sources need stream lists; compute them with `tansuan calc`",
@@ -379,10 +423,39 @@ class Accountant:
             )
         else:
             activity = inputs.activity(ctx, source, month, previous)
-            if activity.value is None:
-                notes.append(
-                    f"{month.label}: 无活动数据 / no activity data — the month counts as 0"
-                )
+        share = len(expected_days) / len(days)
+        if activity.value is None:
+            provenance["activity"] = list(activity.sources)
+            if expected_days:  # no data where data are expected, and no declaration
+                return [
+                    _unresolved(
+                        ctx.site.id, source, month, problems.missing(), provenance, counted=counted
+                    )
+                ]
+            # Every operating day is declared shut down: a true, declared zero.
+            used = [x for x in declared if any(x.covers(d) for d in operating)]
+            provenance["declarations"] = [
+                {"id": x.id, "from": x.date_from.isoformat(), "to": x.date_to.isoformat(),
+                 "reason": x.reason, "evidence_sha256": x.evidence_sha256}
+                for x in used
+            ]  # fmt: skip
+            notes.append(
+                f"{month.label}: 声明停运，本月计为 0 / declared shutdown "
+                f"({', '.join(f'#{x.id} {x.reason}' for x in used)}): the month counts as 0"
+            )
+            activity = dataclasses.replace(activity, coverage=1.0, missing_share=0.0)
+            if source.method == "cems":
+                for key in list(typed):
+                    hourly_in = typed[key]
+                    if isinstance(hourly_in, Hourly):
+                        typed[key] = Hourly((0.0,), hourly_in.unit)
+        elif share < 1:
+            # Coverage counts only the days the source runs and no declaration covers.
+            activity = dataclasses.replace(
+                activity, coverage=min(1.0, activity.coverage / share) if share else 1.0
+            )
+            provenance["operating_share"] = round(share, 6)
+        if source.method != "cems":
             amount = Measure(0.0 if activity.value is None else activity.value, activity.unit)
             if source.method == "direct":
                 typed["gases"] = ((source.material or "CO2", amount),)
@@ -444,8 +517,6 @@ class Accountant:
             "gwp": self.gwp.name,
             "month": month.label,
         }
-        checks = {s.cross_check for s in ctx.site.sources if s.cross_check}
-        counted = source.id not in checks
         if not counted:
             notes.append(
                 "交叉核验源，不计入合计 / a cross-check of a calculated source: "
@@ -484,6 +555,72 @@ class Accountant:
         base = self._site_path(site)
         devices = {device.id: (*base, *areas, device.id) for areas, device in site.iter_devices()}
         return {s.id: devices.get(s.device or "", (*base, "(site)")) for s in site.sources}
+
+
+def _unresolved(
+    site_id: str,
+    source: EmissionSource,
+    month: Period,
+    problem: problems.Problem,
+    provenance: Mapping[str, Any],
+    *,
+    counted: bool,
+) -> results.ResultSet:
+    """A source-month that has no emissions figure: failed, missing or inactive.
+
+    It has no lines (its CO2e is unknown — never 0), says why and what to do, and is saved
+    and versioned like any result, so it is listed wherever its month is shown.
+    """
+    inputs_digest = {
+        "data": dict(provenance),
+        "month": month.label,
+        "state": problem.state,
+        "problem": problem.problem,
+    }
+    trace = {
+        "period": month.label,
+        "method": source.method,
+        "state": problem.state,
+        "problem": problem.problem,
+        "fix": problem.fix,
+        "data": dict(provenance),
+    }
+    coverage = 1.0 if problem.state == "inactive" else 0.0
+    return results.ResultSet(
+        site_id=site_id,
+        source_id=source.id,
+        period=month.label,
+        method=source.method,
+        lines=(),
+        inputs=inputs_digest,
+        trace=trace,
+        grade="-" if problem.state == "inactive" else "D",
+        coverage=coverage,
+        substituted_share=0.0,
+        notes=(f"{month.label}: {problem.problem}",),
+        counted=counted,
+        state=problem.state,
+        problem=problem.problem,
+        fix=problem.fix or None,
+    )
+
+
+def _inactive(source: EmissionSource) -> problems.Problem:
+    active = source.active
+    assert active is not None
+    span = f"{active.from_ or '…'}..{active.to or '…'}"
+    return problems.Problem(
+        "inactive",
+        "inactive",
+        f"不在运行期内（{span}） / outside the source's active period ({span})",
+        "",
+    )
+
+
+def _days(month: Period) -> list[dt.date]:
+    """The local days of ``month`` (``[start, end)``)."""
+    count = (month.end - month.start).days
+    return [month.start + dt.timedelta(days=i) for i in range(count)]
 
 
 def _scope(source: EmissionSource, basis: str) -> str:

@@ -126,14 +126,8 @@ def activity(
     share = float(np.mean(substituted)) if substituted else 0.0
     if not seen_any:
         unit = unit or activity_unit(ctx, source)
-        if source.gap_fill == GapFill.previous_average and previous:
-            notes.append(
-                f"{month.label}: 无数据，取此前各月平均 / "
-                "no data, the previous months' average is used"
-            )
-            return Activity(
-                float(np.mean(previous)), unit, coverage, 1.0, tuple(origins), tuple(notes)
-            )
+        # No data is missing, never a guess: no rule invents a month (site validation
+        # refuses ``previous_average`` and ``default``); the engine records it as missing.
         return Activity(None, unit, coverage, 0.0, tuple(origins), tuple(notes))
     assert unit is not None
     hourly = [o for o in origins if o.get("rollup") == "hour" and o.get("hours")]

@@ -56,6 +56,11 @@ class ResultSet:
     substituted_share: float
     notes: tuple[str, ...] = field(default=())
     counted: bool = True  #: False: a cross-check measurement, never added into totals
+    #: ``computed``, or ``failed`` / ``missing`` (no lines: the CO2e is unknown, never 0,
+    #: with ``problem`` and ``fix``), or ``inactive`` (outside the source's active period).
+    state: str = "computed"
+    problem: str | None = None
+    fix: str | None = None
 
     @property
     def co2e_g(self) -> int:
@@ -69,6 +74,8 @@ class ResultSet:
             "lines": sorted((ln.gas, ln.scope, ln.mass_g, ln.co2e_g) for ln in self.lines),
             "method": self.method,
         }
+        if self.state != "computed":  # computed sets keep the digest they always had
+            body["state"] = self.state
         return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
@@ -168,6 +175,9 @@ def save(
             computed_at=dt.datetime.now(dt.UTC),
             software_version=__version__,
             counted=result.counted,
+            state=result.state,
+            problem=result.problem,
+            fix=result.fix,
         )
         .returning(rs.c.id)
     ).scalar_one()
@@ -305,6 +315,44 @@ def current_lines(
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
+def problem_sets(
+    conn: sa.Connection, site_id: str, periods: Sequence[str], *, include_checks: bool = False
+) -> list[dict[str, Any]]:
+    """The current result sets of a site for the given months that are not computed.
+
+    Each as ``{id, source_id, period, version, method, state, problem, fix, grade,
+    coverage, counted}``, ordered by source and month. ``failed`` and ``missing`` sets
+    make any total over them incomplete; ``inactive`` ones (outside the source's active
+    period) are listed too and do not.
+    """
+    rs = result_sets
+    query = (
+        sa.select(
+            rs.c.id,
+            rs.c.source_id,
+            rs.c.period,
+            rs.c.version,
+            rs.c.method,
+            rs.c.state,
+            rs.c.problem,
+            rs.c.fix,
+            rs.c.grade,
+            rs.c.coverage,
+            rs.c.counted,
+        )
+        .where(
+            rs.c.site_id == site_id,
+            rs.c.status == "current",
+            rs.c.state != "computed",
+            rs.c.period.in_(list(periods)),
+        )
+        .order_by(rs.c.source_id, rs.c.period)
+    )
+    if not include_checks:
+        query = query.where(rs.c.counted.is_(True))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
 def computed_pairs(
     conn: sa.Connection, site_id: str, periods: Sequence[str]
 ) -> set[tuple[str, str]]:
@@ -424,6 +472,9 @@ def save_many(
                     "computed_at": now,
                     "software_version": __version__,
                     "counted": result.counted,
+                    "state": result.state,
+                    "problem": result.problem,
+                    "fix": result.fix,
                 },
             )
         )

@@ -16,6 +16,7 @@ from tansuan.cli.app import app, console, err_console, fail
 # order ``tansuan --help`` lists them.
 from tansuan.cli import gateway, config, ledger, calc, site, data  # noqa: F401
 from tansuan.cli.account import account
+from tansuan.cli.declare import declare_app
 from tansuan.cli.report import report_app
 from tansuan.cli.analyse import analyse, forecast
 from tansuan.cli.position import position_app
@@ -29,6 +30,7 @@ from tansuan.cli.demo import demo
 # isort: on
 
 app.command("account")(account)
+app.add_typer(declare_app, name="declare")
 app.add_typer(report_app, name="report")
 app.command("analyse")(analyse)
 app.command("forecast")(forecast)

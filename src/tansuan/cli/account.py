@@ -32,7 +32,8 @@ def account(
     """Compute emissions from stored data, month by month / 按月核算排放量.
 
     Each source-month is saved as a new version only if its inputs changed; filed
-    months get a proposal that must be accepted.
+    months get a proposal that must be accepted. Exits 3 when any source-month failed
+    or is missing (each is listed with its reason and fix) / 有核算失败或缺数据的月份时退出码为 3.
     """
     from tansuan.accounting.engine import Accountant
     from tansuan.accounting.periods import parse_period
@@ -55,6 +56,7 @@ def account(
     if as_json:
         out = run_record(report, lines, by, checks)
         typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
+        _exit_if_incomplete(report)
         return
     _print(console, report, lines, by)
     for pair, found in checks.items():
@@ -69,14 +71,50 @@ def account(
         )
         for c in found:
             diff = "–" if c.relative_difference is None else f"{c.relative_difference:+.2%}"
+            if c.state != "compared":
+                verdict = "[red]缺失 missing[/]"  # an unknown value never passes
+            else:
+                verdict = "[red]⚠ 超限 flagged[/]" if c.flagged else "✓"
             table.add_row(
                 c.period,
-                f"{grams_to_tonnes(c.calculated_co2_g):,.3f}",
-                f"{grams_to_tonnes(c.measured_co2_g):,.3f}",
+                "–"
+                if c.calculated_co2_g is None
+                else f"{grams_to_tonnes(c.calculated_co2_g):,.3f}",
+                "–" if c.measured_co2_g is None else f"{grams_to_tonnes(c.measured_co2_g):,.3f}",
                 diff,
-                "[red]⚠ 超限 flagged[/]" if c.flagged else "✓",
+                verdict,
             )
         console.print(table)
+    _print_problems(console, report)
+    _exit_if_incomplete(report)
+
+
+#: Exit code of `tansuan account` when a source-month failed or is missing (docs/accounting.md).
+INCOMPLETE_EXIT = 3
+
+
+def _print_problems(console: Console, report: RunReport) -> None:
+    """Each failed or missing source-month, with its reason and its fix."""
+    found = report.problems()
+    if not found:
+        return
+    table = Table(
+        "来源 source",
+        "月份 month",
+        "状态 state",
+        "原因 reason",
+        "处理 fix",
+        title="[red]未核算的月份 / months not computed — 数据不完整 incomplete[/]",
+    )
+    for r in found:
+        state = {"failed": "失败 failed", "missing": "缺失 missing"}.get(r.state, r.state)
+        table.add_row(r.source_id, r.period, state, r.problem or "", r.fix or "")
+    console.print(table)
+
+
+def _exit_if_incomplete(report: RunReport) -> None:
+    if report.problems():
+        raise typer.Exit(INCOMPLETE_EXIT)
 
 
 def _model(store: Any, model_file: Path | None) -> Any:
@@ -120,6 +158,9 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
              "counted": r.counted},
         )  # fmt: skip
         row["g"] += sum(ln.co2e_g for ln in r.lines if in_total(ln.scope))
+        if r.state in ("failed", "missing"):
+            row["grades"].add("✗")  # a month without a figure: the sum is incomplete
+        row["known"] = row.get("known", False) or r.state == "computed"
         row["grades"].add(r.grade)
         row["notes"] += len(r.notes)
         row["cov"].append(r.coverage)
@@ -127,7 +168,10 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
     table.add_column("来源 source", footer="合计 total")
     table.add_column("方法 method")
     total_g = sum(v["g"] for v in per_source.values() if v["counted"])
-    table.add_column("CO2e t", justify="right", footer=f"{grams_to_tonnes(total_g):,.3f}")
+    incomplete = " ✗" if report.problems() else ""  # months without a figure are not in it
+    table.add_column(
+        "CO2e t", justify="right", footer=f"{grams_to_tonnes(total_g):,.3f}{incomplete}"
+    )
     table.add_column("质量 grade")
     table.add_column("覆盖 coverage", justify="right")
     table.add_column("说明 notes", justify="right")
@@ -138,7 +182,7 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
             if row["counted"]
             else f"{source_id} [dim](核验 check, 不计入 not in total)[/]",
             row["method"],
-            f"{grams_to_tonnes(row['g']):,.3f}",
+            f"{grams_to_tonnes(row['g']):,.3f}" if row.get("known") else "–",
             "/".join(sorted(row["grades"])),
             f"{coverage:.1%}",
             str(row["notes"]) if row["notes"] else "–",

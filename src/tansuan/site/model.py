@@ -213,6 +213,27 @@ class GapFill(StrEnum):
     cems_conservative = "cems_conservative"
 
 
+class Active(_Model):
+    """The days a source operates: ``from`` (first local day) to ``to`` (last, inclusive).
+
+    Months entirely outside are ``inactive`` (neither missing nor zero); either end may be
+    open (commissioned before the data, or not decommissioned).
+    """
+
+    from_: dt.date | None = Field(default=None, alias="from", description="first day")
+    to: dt.date | None = Field(default=None, description="last day (inclusive)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Active:
+        if self.from_ is not None and self.to is not None and self.to < self.from_:
+            raise ValueError(f"active.to {self.to} is before active.from {self.from_}")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether the source operates on local day ``day``."""
+        return (self.from_ is None or day >= self.from_) and (self.to is None or day <= self.to)
+
+
 class EmissionSource(_Model):
     """An emission source: which method, fed by which points or series, with what parameters."""
 
@@ -237,6 +258,9 @@ class EmissionSource(_Model):
     monthly: bool = Field(default=False, description="compute month by month and sum")
     gap_fill: GapFill = GapFill.none
     cross_check: Slug | None = Field(default=None, description="id of a CEMS source to compare")
+    active: Active | None = Field(
+        default=None, description="operating period {from, to}; months outside are inactive"
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> EmissionSource:

@@ -11,7 +11,11 @@ import yaml
 from pydantic import ValidationError
 
 from tansuan.errors import InputError, Issue, ValidationFailed
-from tansuan.site.model import Site, SiteModel
+from tansuan.site.model import GapFill, Site, SiteModel
+
+#: Gap-fill styles that make up a value for a month without data (missing is not zero,
+#: and not a guess either): refused by validation (docs/accounting.md, "Missing is not zero").
+INVENTING_GAP_FILLS = frozenset({GapFill.default, GapFill.previous_average})
 
 
 def _loc_to_path(loc: Iterable[int | str]) -> str:
@@ -130,6 +134,17 @@ def _check_site(site: Site, base: str) -> list[Issue]:
                     "unknown.source",
                     f"{source_path}.cross_check",
                     f"no source {source.cross_check!r} in this site",
+                )
+            )
+        if source.gap_fill in INVENTING_GAP_FILLS:
+            issues.append(
+                Issue(
+                    "gap_fill.invents_data",
+                    f"{source_path}.gap_fill",
+                    f"gap_fill {source.gap_fill.value!r} invents data for a month without any: "
+                    "use the guideline's rule (cems_conservative, HJ 75), interpolate or none, "
+                    "and declare a shutdown where the source did not run / 该填补方式会凭空"
+                    "生成数据：请使用指南规定的方法或 none，停运请声明",
                 )
             )
         refs = [(f"{source_path}.activity[{i}]", ref) for i, ref in enumerate(source.activity)]

@@ -239,11 +239,13 @@ def run_record(
                 "source": r.source_id,
                 "month": r.period,
                 "method": r.method,
-                "co2e_t": grams_to_tonnes(r.co2e_g),
+                # a failed or missing month's CO2e is unknown: null, never 0
+                "co2e_t": grams_to_tonnes(r.co2e_g) if r.state == "computed" else None,
                 "grade": r.grade,
                 "coverage": r.coverage,
                 "substituted_share": r.substituted_share,
                 "notes": list(r.notes),
+                "state": r.state,
             }
             for r in report.computed
         ],
@@ -251,10 +253,11 @@ def run_record(
             pair: [
                 {
                     "month": c.period,
-                    "calculated_co2_t": grams_to_tonnes(c.calculated_co2_g),
-                    "measured_co2_t": grams_to_tonnes(c.measured_co2_g),
+                    "calculated_co2_t": _tonnes(c.calculated_co2_g),
+                    "measured_co2_t": _tonnes(c.measured_co2_g),
                     "relative_difference": c.relative_difference,
                     "flagged": c.flagged,
+                    "state": c.state,
                 }
                 for c in found
             ]
@@ -264,4 +267,20 @@ def run_record(
         # are provisional, and say why.
         "provisional": report.provisional,
         "provisional_reason": report.provisional_reason,
+        # Every failed or missing source-month, with why and what to do (exit code 3).
+        "problems": [
+            {
+                "source": r.source_id,
+                "month": r.period,
+                "state": r.state,
+                "problem": r.problem,
+                "fix": r.fix,
+            }
+            for r in report.problems()
+        ],
+        "complete": not report.problems(),
     }
+
+
+def _tonnes(grams: int | None) -> float | None:
+    return None if grams is None else grams_to_tonnes(grams)

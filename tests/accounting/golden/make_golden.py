@@ -226,7 +226,7 @@ def _environment(workdir: Path) -> Iterator[str]:
         get_settings.cache_clear()
 
 
-def _invoke(args: list[str]) -> str:
+def _invoke(args: list[str], code: int = 0) -> str:
     """Run the ``tansuan`` console-script entry point in a fresh process; its stdout.
 
     A fresh process gives the Rich console a fixed width (``COLUMNS``) and no terminal.
@@ -239,7 +239,7 @@ def _invoke(args: list[str]) -> str:
         env=env,
         check=False,
     )
-    assert result.returncode == 0, result.stderr.decode()
+    assert result.returncode == code, result.stderr.decode()
     return result.stdout.decode("utf-8")
 
 
@@ -276,8 +276,9 @@ def outputs(workdir: Path) -> dict[str, str]:
     with _environment(workdir) as db_url:
         build_store(db_url, model_file)
         model = ["--model", str(model_file)]
-        out["account_gold.json"] = _invoke([*ACCOUNT_ARGS, *model, "--json"])
-        out["account_gold.txt"] = _invoke([*ACCOUNT_ARGS, *model, "--by", "scope"])
+        # exit 3: the mass balance is refused by the engine, so its months are failed
+        out["account_gold.json"] = _invoke([*ACCOUNT_ARGS, *model, "--json"], code=3)
+        out["account_gold.txt"] = _invoke([*ACCOUNT_ARGS, *model, "--by", "scope"], code=3)
         # The stored result sets themselves: traces, digest inputs and lines per month.
         store = Store(db_url)
         try:
@@ -295,6 +296,9 @@ def outputs(workdir: Path) -> dict[str, str]:
                 "substituted_share": r.substituted_share,
                 "notes": list(r.notes),
                 "counted": r.counted,
+                "state": r.state,
+                "problem": r.problem,
+                "fix": r.fix,
                 "digest": r.digest(),
                 "inputs": r.inputs,
                 "trace": r.trace,

@@ -49,7 +49,13 @@ from tansuan.store.schema.readings import (
     rollup_hour,
     series_entry,
 )
-from tansuan.store.schema.results import period_locks, result_lines, result_sets, stale_marks
+from tansuan.store.schema.results import (
+    declaration,
+    period_locks,
+    result_lines,
+    result_sets,
+    stale_marks,
+)
 from tansuan.store.schema.site import (
     entity,
     entity_history,
@@ -70,6 +76,7 @@ __all__ = [
     "allowance_account",
     "allowance_trade",
     "api_token",
+    "declaration",
     "entity",
     "entity_history",
     "grant_read",

@@ -39,6 +39,16 @@ result_sets = sa.Table(
         server_default=sa.true(),
         doc="False for a CEMS source that only cross-checks a calculated one",
     ),
+    sa.Column(
+        "state",
+        sa.String(16),
+        nullable=False,
+        default="computed",
+        server_default="computed",
+        doc="computed | failed | missing | inactive (migration 0006); only computed has lines",
+    ),
+    sa.Column("problem", sa.Text, nullable=True, doc="why the month is failed or missing"),
+    sa.Column("fix", sa.Text, nullable=True, doc="what to do about it"),
     sa.UniqueConstraint("site_id", "source_id", "period", "version"),
     sa.Index("ix_result_sets_current", "site_id", "period", "status"),
 )
@@ -71,4 +81,22 @@ stale_marks = sa.Table(
     sa.Column("period", sa.String(32), primary_key=True),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+declaration = sa.Table(
+    "declaration",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, doc="shutdown"),
+    sa.Column("date_from", sa.String(10), nullable=False, doc="first local day, inclusive"),
+    sa.Column("date_to", sa.String(10), nullable=False, doc="last local day, inclusive"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("evidence_name", sa.Text, nullable=True),
+    sa.Column("evidence_sha256", sa.String(64), nullable=True),
+    sa.Column("declared_by", sa.String(128), nullable=False),
+    sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("leaf_index", sa.BigInteger, nullable=True),
+    sa.Index("ix_declaration_site_source", "site_id", "source_id"),
 )
