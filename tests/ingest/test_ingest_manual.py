@@ -96,3 +96,18 @@ def test_cli_import_and_template(tmp_path: Path, monkeypatch, db_url: str, store
         assert "bad_value" in done.output and "1 新增 new" in done.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_zero_needs_a_note(store: Store) -> None:
+    """Missing is not zero: a manual 0 without a note is rejected (``zero_without_reason``)
+    and nothing is stored for that row; with a note saying why, it is a true 0."""
+    header = ["site", "series", "period_start", "period_end", "value", "unit", "document_ref"]
+    rows = [
+        [*header, "product", "note"],
+        ["site", "output", "2026-09", "", "0", "", "P-09", "plate", ""],
+        ["site", "output", "2026-08", "", "0", "", "P-08", "plate", "line stopped all month"],
+    ]
+    done = manual.import_table(store, rows)
+    assert [(e.index, e.code) for e in done.errors] == [(2, "zero_without_reason")]
+    assert "note" in done.errors[0].detail and "原因" in done.errors[0].detail
+    assert done.new == 1

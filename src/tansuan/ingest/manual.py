@@ -221,6 +221,13 @@ def import_table(
                 raise _Reject("bad_value", f"value {value_raw!r} is not finite")
             if value < 0 and series.kind != "stock_change":
                 raise _Reject("bad_value", "negative value (only stock changes may be < 0)")
+            if value == 0 and series.kind != "stock_change" and not str(get("note") or "").strip():
+                # Missing is not zero: a 0 is a statement that needs its reason.
+                raise _Reject(
+                    "zero_without_reason",
+                    "a value of 0 needs a note saying why (e.g. no deliveries, shut down) / "
+                    "数值为 0 须在 note 栏说明原因",
+                )
             unit = str(get("unit") or "").strip() or series.unit
             if unit != series.unit:
                 try:

@@ -214,11 +214,13 @@ def _manual(
             ref = f"TWIN-{series.id}-{month}"
             row: list[Any] = [site.id, series.id, start.isoformat(), stop.isoformat(),
                               f"{value:.6g}", series.unit, ref]  # fmt: skip
+            if f"{value:.6g}" in ("0", "-0"):  # a zero needs its reason (zero_without_reason)
+                row.append("twin: nothing simulated in the month / 孪生模型本月模拟值为 0")
             by_kind[kind].append(row)
     by_kind["production"] += _plan_rows(site, spec, end)
     count = 0
     for kind, rows in by_kind.items():
-        header = list(manual.COMMON)
+        header = [*manual.COMMON, "note"]
         result = manual.import_table(
             platform.store, [header, *rows], kind=kind, source="twin",
             hooks=platform.manual_hooks,
