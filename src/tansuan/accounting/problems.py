@@ -38,6 +38,8 @@ from tansuan.errors import (
 State = Literal["computed", "failed", "missing", "inactive"]
 #: States that make a run, and any report containing them, incomplete.
 PROBLEM_STATES: frozenset[str] = frozenset({"failed", "missing"})
+#: What every total, page and report over a failed or missing source-month says.
+INCOMPLETE_REASON = "数据不完整，不可报送 / incomplete — not for submission"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from tansuan import clock
 from tansuan.accounting import results
 from tansuan.accounting.engine import Accountant, RunReport
 from tansuan.accounting.periods import PROVISIONAL_REASON, Period, is_provisional, parse_period
+from tansuan.accounting.problems import INCOMPLETE_REASON, PROBLEM_STATES
 from tansuan.accounting.registry import Accountants
 from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
 from tansuan.domain.scope import Scope as EmissionScope
@@ -112,8 +113,21 @@ def node_results(
 ) -> tuple[list[Line], list[dict[str, Any]], dict[int, Any]]:
     """The current result lines under ``node`` in ``months``, each as a row, and the
     traces of their result sets (when ``traces``)."""
+    lines, items, trace_map, _ = node_results_and_problems(
+        connection, accountant, node, months, traces
+    )
+    return lines, items, trace_map
+
+
+def node_results_and_problems(
+    connection: Any, accountant: Accountant, node: str, months: list[str], traces: bool
+) -> tuple[list[Line], list[dict[str, Any]], dict[int, Any], list[dict[str, Any]]]:
+    """:func:`node_results` and the source-months under ``node`` that are failed or
+    missing (each ``{site, source, month, result_set, method, state, co2e_t: None,
+    problem, fix}``): no month is left out of what a node shows."""
     lines: list[Line] = []
     items: list[dict[str, Any]] = []
+    unresolved: list[dict[str, Any]] = []
     trace_ids: set[int] = set()
     for site in sites_under(accountant, node):
         placement = accountant.placement(site.id)
@@ -126,8 +140,28 @@ def node_results(
             lines.append(line)
             items.append(_item(site.id, row, line))
             trace_ids.add(int(row["id"]))
+        for row in results.problem_sets(connection, site.id, months):
+            if node not in placement.get(row["source_id"], ()):
+                continue
+            if row["state"] not in PROBLEM_STATES:
+                continue
+            unresolved.append(
+                {
+                    "site": site.id,
+                    "source": row["source_id"],
+                    "month": row["period"],
+                    "result_set": row["id"],
+                    "version": row["version"],
+                    "method": row["method"],
+                    "state": row["state"],
+                    "co2e_t": None,  # unknown, never 0
+                    "grade": row["grade"],
+                    "problem": row["problem"],
+                    "fix": row["fix"],
+                }
+            )
     trace_map = {i: results.trace_of(connection, i) for i in sorted(trace_ids)} if traces else {}
-    return lines, items, trace_map
+    return lines, items, trace_map, unresolved
 
 
 def node_emissions(
@@ -151,13 +185,16 @@ def node_emissions(
     accountant = accountants.of(org)
     months = [m.label for m in chosen.months()]
     with store.read() as conn:
-        lines, items, trace_map = node_results(conn, accountant, node, months, traces)
+        lines, items, trace_map, unresolved = node_results_and_problems(
+            conn, accountant, node, months, traces
+        )
     if access.grant is not None:
         with store.write() as conn:
             scope.log(conn, access, f"emissions node={node} period={period} by={by}",
                       "annual" if annual_only else "monthly")  # fmt: skip
     if annual_only:
         items, trace_map = [], {}
+        unresolved = [{k: v for k, v in p.items() if k != "result_set"} for p in unresolved]
     counted = [ln for ln in lines if in_total(ln.scope)]
     groups = rollup(counted, by)
     provisional = is_provisional(chosen, clock.today(ZoneInfo(default_tz)))
@@ -176,6 +213,11 @@ def node_emissions(
         # An incomplete period (ending after today) holds results that can still change.
         "provisional": provisional,
         "provisional_reason": PROVISIONAL_REASON if provisional else None,
+        # Failed or missing source-months: the total above leaves them out, so it is
+        # incomplete — not for submission — until each is fixed.
+        "problems": unresolved,
+        "complete": not unresolved,
+        "incomplete_reason": None if not unresolved else INCOMPLETE_REASON,
     }
 
 

@@ -84,8 +84,24 @@ def site_quality(connection: Connection, site: str, day: dt.date | None = None) 
                 "coverage": line["coverage"],
                 "substituted_share": line["substituted_share"],
                 "result_set": line["id"],
+                "state": "computed",
+                "problem": None,
+                "fix": None,
             },
         )
+    # Failed or missing months are shown as such, with their reason (never as absent).
+    for row in results.problem_sets(connection, site, [month], include_checks=True):
+        by_source[row["source_id"]] = {
+            "source": row["source_id"],
+            "month": month,
+            "grade": row["grade"],
+            "coverage": row["coverage"],
+            "substituted_share": 0.0,
+            "result_set": row["id"],
+            "state": row["state"],
+            "problem": row["problem"],
+            "fix": row["fix"],
+        }
     q, b = schema.quarantine, schema.ingest_batch
     since = now_us - 24 * 3600 * 1_000_000
     rejected = [
