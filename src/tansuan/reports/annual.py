@@ -413,6 +413,7 @@ def _production(inputs: Inputs, tx: Lang, title: str) -> Table:
             )
         )
     table = Table(id="production", title=title, columns=columns)
+    incomplete = {str(p["period"]) for p in inputs.problems}
     by = sum_by(inputs.lines, "period", "scope")
     year_direct = year_indirect = 0
     year_output: dict[str, float] = defaultdict(float)
@@ -434,7 +435,9 @@ def _production(inputs: Inputs, tx: Lang, title: str) -> Table:
             t(direct + indirect),
         ]
         if series:
-            row.append(t(direct + indirect) / outputs[0] if outputs[0] else None)
+            # a month with a failed or missing source has no intensity (not a too-small one)
+            known = m not in incomplete
+            row.append(t(direct + indirect) / outputs[0] if outputs[0] and known else None)
         table.add(row)
     total_row: list[str | int | float | None] = [
         _total_label(inputs, tx),
@@ -445,8 +448,18 @@ def _production(inputs: Inputs, tx: Lang, title: str) -> Table:
     ]
     if series:
         first = year_output[series[0]]
-        total_row.append(t(year_direct + year_indirect) / first if first else None)
+        total_row.append(
+            t(year_direct + year_indirect) / first if first and not incomplete else None
+        )
     table.add(total_row, total=True)
+    if incomplete and series:
+        table.notes.append(
+            tx(
+                f"{', '.join(sorted(incomplete))} 有排放源未能核算，该月及全年不给出排放强度。",
+                f"{', '.join(sorted(incomplete))}: a source could not be computed, so no "
+                "intensity is given for the month or the year.",
+            )
+        )
     if not series:
         table.notes.append(
             tx(

@@ -14,7 +14,7 @@ from tansuan import clock
 from tansuan.accounting.periods import is_provisional, refuse_future
 from tansuan.errors import InputError
 from tansuan.ledger.log import Ledger
-from tansuan.reports import annual, energy, inventory
+from tansuan.reports import annual, completeness, energy, inventory
 from tansuan.reports.formats import FORMATS, render_format
 from tansuan.reports.gather import gather, period_of
 from tansuan.reports.i18n import Lang
@@ -59,12 +59,17 @@ def build(
     today = clock.today(ZoneInfo(model.site(site).timezone))
     refuse_future(period, today)
     if kind == "annual":
-        report = annual.build(gather(store, model, site, year, month), tx, layout)
+        inputs = gather(store, model, site, year, month)
+        report = annual.build(inputs, tx, layout)
     elif kind == "inventory":
-        report = inventory.build(gather(store, model, site, year, month), tx)
+        inputs = gather(store, model, site, year, month)
+        report = inventory.build(inputs, tx)
     else:
-        report = energy.build(gather(store, model, site, year, month, through_month=True), tx)
+        inputs = gather(store, model, site, year, month, through_month=True)
+        report = energy.build(inputs, tx)
     report.provisional = is_provisional(period, today)
+    # Failed or missing months: "incomplete — not for submission"; substituted share named.
+    completeness.apply(report, completeness.of(inputs), tx)
     return report
 
 

@@ -129,8 +129,35 @@ def quality(inputs: Inputs, tx: Lang) -> Section:
                     ),
                 ]
             )
+    for p in inputs.problems:  # failed or missing: no figure, never a zero
+        state = tx("失败", "failed") if p["state"] == "failed" else tx("缺失", "missing")
+        table.add([p["source_id"], p["period"], state, None, None, f"{p['problem']} — {p['fix']}"])
     n = len(inputs.sets)
     counts = ", ".join(f"{g}: {grades[g]}" for g in sorted(grades))
+    rules = sorted(
+        {
+            str(fill.get("rule"))
+            for info in inputs.sets.values()
+            if info.substituted_share > 0
+            for item in info.trace.get("data", {}).get("activity", [])
+            if isinstance(item, dict)
+            for fill in item.get("fills", [])
+        }
+    )
+    if rules:
+        handled = tx(
+            f"替代数据按 {'、'.join(rules)} 处理，见下表及附录 A。",
+            f"Substituted data follow {', '.join(rules)}; see the table and Appendix A.",
+        )
+    else:
+        handled = tx("本期无替代数据。", "No data were substituted this period.")
+    missing = len(inputs.problems)
+    if missing:
+        handled += tx(
+            f"另有 {missing} 个排放源-月份未能核算（失败或缺少数据），不计入合计，数据不完整。",
+            f" {missing} source-months could not be computed (failed or without data): they "
+            "are not in the totals, and the data are incomplete.",
+        )
     section = Section(
         title=tx("数据质量与缺失数据说明", "Data quality and missing-data statement"),
         paragraphs=[
@@ -138,14 +165,13 @@ def quality(inputs: Inputs, tx: Lang) -> Section:
                 f"本期共 {n} 个排放源-月份核算结果，质量等级分布：{counts}。"
                 f"其中 {defaults} 个因缺少实测值而按指南缺省值计算（仅限该月）。"
                 "等级为 tansuan 约定：A 无替代且覆盖率 ≥ 99%，B 替代 ≤ 5%，C ≤ 20%，"
-                "D 更多或仍有缺失。"
-                "缺失数据按保守原则处理，处理方式见下表及附录 A。",
+                "D 更多或仍有缺失。",
                 f"{n} source-month results this period; grades: {counts}. "
                 f"{defaults} use the guideline default for a missing measured value (that "
                 "month only). Grades are tansuan's convention: A no substitution and coverage "
-                "≥ 99 %, B substituted ≤ 5 %, C ≤ 20 %, D more or data still missing. Missing "
-                "data are handled conservatively; see the table and Appendix A.",
+                "≥ 99 %, B substituted ≤ 5 %, C ≤ 20 %, D more or data still missing. ",
             )
+            + handled
         ],
     )
     if table.rows:

@@ -237,6 +237,7 @@ def _monthly(
         columns=columns,
     )
     budget = inputs.site.energy_budget_tce
+    incomplete = {str(p["period"]) for p in inputs.problems}  # no intensity for those months
     days_in_year = (dt.date(inputs.year + 1, 1, 1) - dt.date(inputs.year, 1, 1)).days
     cumulative: list[float] = []
     budget_line: list[float] = []
@@ -258,7 +259,8 @@ def _monthly(
             budget_line.append(allowed)
         output = inputs.production.get(series, {}).get(month) if series else None
         table.add([
-            tx.month(month), tce, equal, output, tce / output if output else None, running,
+            tx.month(month), tce, equal, output,
+            tce / output if output and month not in incomplete else None, running,
             allowed, running / budget * 100 if budget else None,
         ])  # fmt: skip
     if series is None:

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from tansuan.accounting.periods import PROVISIONAL_REASON
+from tansuan.accounting.problems import INCOMPLETE_REASON
 from tansuan.errors import ConfigError, InputError
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Report, Table
@@ -105,6 +106,7 @@ def html_content(report: Report, fmt: str = "html", *, draft: str = "") -> str:
             css=css(),
             draft=draft,
             provisional_mark=PROVISIONAL_REASON,
+            incomplete_mark=INCOMPLETE_REASON,
             appendix_title=tx("附录：数据溯源", "Appendix: traceability"),
             ledger_title=tx("账本回执", "Ledger receipt"),
             ledger_notes=ledger_notes(report, fmt, tx),
@@ -169,6 +171,8 @@ def xlsx(report: Report) -> bytes:
     about.append([report.subtitle, report.site_id, report.period])
     if report.provisional:
         about.append([PROVISIONAL_REASON])
+    if report.incomplete:
+        about.append([INCOMPLETE_REASON])
     for section in report.sections:
         for label, value in section.facts:
             about.append([label, value])

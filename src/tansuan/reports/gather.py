@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tansuan.accounting import data, results
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import Period, month_period, year_period
+from tansuan.accounting.problems import PROBLEM_STATES
 from tansuan.accounting.rollup import Line
 from tansuan.domain.months import first_day, index
 from tansuan.domain.scope import in_total
@@ -57,6 +58,8 @@ class Inputs:
     production: dict[str, dict[str, float]] = field(default_factory=dict)  #: series → month → v
     production_units: dict[str, str] = field(default_factory=dict)
     production_docs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: failed or missing source-months (``results.problem_sets`` rows): never left out
+    problems: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -114,7 +117,10 @@ def gather(
         set_ids = sorted({int(r["id"]) for r in rows})
         traces = _traces(conn, set_ids)
         production, units, docs = _production(conn, site, read_period, months)
-    if not rows:
+        problems = [
+            p for p in results.problem_sets(conn, site_id, months) if p["state"] in PROBLEM_STATES
+        ]
+    if not rows and not problems:
         raise NotFound(
             f"站点 {site_id} 在 {period.label} 没有核算结果，请先运行 tansuan account / no "
             f"accounting results for site {site_id!r} in {period.label}: run `tansuan account "
@@ -152,6 +158,7 @@ def gather(
         production=production,
         production_units=units,
         production_docs=docs,
+        problems=problems,
     )
 
 

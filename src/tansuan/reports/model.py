@@ -107,6 +107,10 @@ class Report:
     #: The period is not complete (it ends after today in the site's zone): the report's
     #: first page says so and its ledger leaf records ``provisional: true``.
     provisional: bool = False
+    #: A source-month of the period is failed or missing: the first page says "incomplete —
+    #: not for submission" and the ledger leaf records ``incomplete: true``
+    #: (:mod:`tansuan.reports.completeness`).
+    incomplete: bool = False
 
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables] + list(self.trace)

@@ -107,6 +107,7 @@ def issue(store: Store, ledger: Ledger, report: Report, fmt: str) -> Issued:
         "lang": report.lang,
         "totals": _json_safe(report.totals),
         "provisional": report.provisional,
+        "incomplete": report.incomplete,
     }
     with store.write() as conn:
         index = ledger.append(conn, "report", f"report/{ident}", payload)
