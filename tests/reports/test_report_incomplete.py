@@ -139,3 +139,19 @@ def test_a_complete_year_is_not_marked(plant: Store, model: SiteModel) -> None:
     report = build(plant, model, "annual", "plant", 2024, None, "zh")
     assert not report.incomplete and report.totals["incomplete"] is False
     assert INCOMPLETE_REASON not in formats.html_content(report)
+
+
+def test_the_forecast_refuses_a_history_with_a_missing_month(
+    gappy: tuple[Store, SiteModel],
+) -> None:
+    """The forecast reads the monthly totals: May without ``boiler2`` would read as a
+    too-small month, so the history is refused, naming the month, its reason and the fix."""
+    from tansuan.errors import InputError
+    from tansuan.views import forecast
+
+    store, _ = gappy
+    with store.read() as conn, pytest.raises(InputError) as caught:
+        forecast.emission_history(conn, "plant", "2024-01", "2024-12")
+    message = caught.value.message
+    assert "boiler2 2024-05" in message and "incomplete accounting" in message
+    assert "declare shutdown" in message

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from tansuan import clock
-from tansuan.accounting.results import current_lines
+from tansuan.accounting.problems import PROBLEM_STATES
+from tansuan.accounting.results import current_lines, problem_sets
 from tansuan.analytics.forecast import (
     BackTest,
     Forecast,
@@ -67,7 +68,8 @@ def emission_history(
     NotFound
         No results at all in the window.
     InputError
-        A month without results between two that have them.
+        A month without results between two that have them, or a month with a failed or
+        missing source-month (its total would be too small: never read as 0).
     """
     window = month_span(first, last)
     totals: dict[str, float] = {}
@@ -85,6 +87,15 @@ def emission_history(
             "run `tansuan account`"
         )
     span = [m for m in window if min(totals) <= m <= max(totals)]
+    # A month with a failed or missing source would read as a too-small total: refused.
+    unresolved = [p for p in problem_sets(connection, site, span) if p["state"] in PROBLEM_STATES]
+    if unresolved:
+        listed = "; ".join(f"{p['source_id']} {p['period']}: {p['problem']}" for p in unresolved)
+        raise InputError(
+            f"核算不完整，不能预测 / incomplete accounting, no forecast: {listed} — "
+            f"{unresolved[0]['fix']}",
+            field="site",
+        )
     if missing := [m for m in span if m not in totals]:
         raise InputError(
             f"缺少核算结果 / no accounting results for {', '.join(missing)}: run `tansuan account`",
