@@ -92,6 +92,7 @@ MODEL: dict[str, Any] = {
                                 "combustion",
                                 fuel="no_such_fuel",
                                 activity=[{"value": "100 t"}],
+                                cross_check="stack",
                             ),
                             _source(
                                 "kiln",
@@ -333,3 +334,16 @@ def test_account_exits_3_and_lists_every_problem(workdir: Path) -> None:
     assert states["idle"] == ("computed", 0.0)
     assert states["new"] == ("inactive", None)
     assert body["complete"] is False
+
+
+def test_the_cross_check_of_two_unknown_months_is_missing_not_a_pass(
+    plant: tuple[Store, Accountant, SiteModel],
+) -> None:
+    """``coal`` (failed) is cross-checked against ``stack`` (failed): no figure on either
+    side, so the month shows ``missing`` — no difference, not flagged, never "0 vs 0 ✓"."""
+    _, accountant, _ = plant
+    accountant.run("p", parse_period("2024-03"), sources=["coal", "stack"])
+    (check,) = accountant.cross_checks("p", parse_period("2024-03"))["coal~stack"]
+    assert (check.period, check.state) == ("2024-03", "missing")
+    assert (check.calculated_co2_g, check.measured_co2_g) == (None, None)
+    assert (check.relative_difference, check.flagged) == (None, False)
