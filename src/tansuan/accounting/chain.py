@@ -125,6 +125,7 @@ class Chain:
     """What the chain decided for one source-month: the series and each parameter's step."""
 
     choice: SeriesChoice
+    source: str = ""  #: the source's id
     steps: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -146,7 +147,7 @@ def resolve(
     inputs digest) and the chain's decisions; the defaults (step 3) are filled by the
     method dispatch from the series chosen here.
     """
-    chain = Chain(choose_series(ctx.site, source))
+    chain = Chain(choose_series(ctx.site, source), source.id)
     own = source.site_values()
     used: dict[str, Any] = {}
     for name, ref in source.parameters.items():
@@ -216,6 +217,8 @@ def annotate(trace: dict[str, Any], chain: Chain, catalog: FactorCatalog) -> Non
             key = str(item.get("field") or "").rsplit(".", 1)[-1]
             if key in chain.steps:
                 item["step"] = chain.steps[key]
+            if chain.steps.get(key) == SITE_MODEL:
+                item["source"] = f"site model: sources.{chain.source}.{key}"
         elif origin == "default":
             factor = by_id.get(str(item.get("factor_id")))
             sector_row = factor is not None and factor.series in chosen
