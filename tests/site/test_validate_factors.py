@@ -177,3 +177,14 @@ def test_ambiguous_site_values_are_schema_errors() -> None:
     assert model is None
     assert any("oxidation is given twice" in issue.detail for issue in issues)
     assert SiteModel.model_validate(DOC)  # the unchanged document is fine
+
+
+def test_every_chain_field_is_documented() -> None:
+    """docs/accounting.md's table of site-model fields names every first-class parameter
+    and every chain field (a field added without its documentation fails here)."""
+    from tansuan.site.model import PARAMETER_FIELDS, TEXT_FIELDS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "accounting.md").read_text("utf-8")
+    section = text.split("### Site-model fields of the chain", 1)[1]
+    for name in (*PARAMETER_FIELDS, *TEXT_FIELDS, "sector", "gwp", "ch4_n2o"):
+        assert f"`{name}`" in section, name
