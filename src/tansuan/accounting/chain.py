@@ -202,7 +202,6 @@ def _measured(
 
 def annotate(trace: dict[str, Any], chain: Chain, catalog: FactorCatalog) -> None:
     """Write each parameter's ``step`` into a result's trace, and the ``factor_chain``."""
-    by_id = {f.id: f for f in catalog.factors()}
     chosen = {
         s
         for s, who in (
@@ -220,7 +219,7 @@ def annotate(trace: dict[str, Any], chain: Chain, catalog: FactorCatalog) -> Non
             if chain.steps.get(key) == SITE_MODEL:
                 item["source"] = f"site model: sources.{chain.source}.{key}"
         elif origin == "default":
-            factor = by_id.get(str(item.get("factor_id")))
+            factor = catalog.by_id(str(item.get("factor_id")))
             sector_row = factor is not None and factor.series in chosen
             item["step"] = SECTOR_DEFAULT if sector_row else DEFAULT
     trace["factor_chain"] = chain.as_dict()
