@@ -188,3 +188,29 @@ def test_every_chain_field_is_documented() -> None:
     section = text.split("### Site-model fields of the chain", 1)[1]
     for name in (*PARAMETER_FIELDS, *TEXT_FIELDS, "sector", "gwp", "ch4_n2o"):
         assert f"`{name}`" in section, name
+
+
+def test_choices_a_method_cannot_read() -> None:
+    """A CEMS source reads no factor series and no CH4/N2O category (the run would refuse
+    them): errors; ``ch4_n2o: true`` on it is ignored: a warning."""
+    doc = _doc()
+    _site(doc)["sources"].append(
+        {
+            "id": "stack",
+            "method": "cems",
+            "factor_series": "mee_power",
+            "ch4_n2o_category": "manufacturing",
+        }
+    )
+    errors, _ = _issues(doc)
+    assert {(e.code, e.path) for e in errors} == {
+        ("unused.factor_series", f"{BASE}.sources[2].factor_series"),
+        ("unused.ch4_n2o_category", f"{BASE}.sources[2].ch4_n2o_category"),
+    }
+    doc = _doc()
+    _site(doc)["sources"].append({"id": "stack", "method": "cems", "ch4_n2o": True})
+    errors, warnings = _issues(doc)
+    assert errors == []
+    assert [(w.code, w.path) for w in warnings] == [
+        ("unused.ch4_n2o", f"{BASE}.sources[2].ch4_n2o")
+    ]

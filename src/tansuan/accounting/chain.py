@@ -274,8 +274,10 @@ def check_model(
     value that is not a number with a known unit, or out of range (oxidation not in
     (0, 1]); a parameter the source's method does not read; a fuel parameter with no
     measured data, no site-model value and no default in the chosen series.
-    Warnings: a fuel parameter read only from measured data, with no fallback — a month
-    without a lab value will fail; a choice that the method does not use.
+    A factor series or CH4/N2O category on a source whose method reads none is an error
+    too (the run would refuse it). Warnings: a fuel parameter read only from measured
+    data, with no fallback — a month without a lab value will fail; ``ch4_n2o: true`` on
+    a source that is not a combustion source (ignored).
     """
     sites = list(base) if base is not None else _site_paths(model)
     errors: list[Issue] = []
@@ -342,11 +344,12 @@ def _check_source(
     table = SERIES_TABLES.get(source.method)
     if series is not None:
         if table is None:
-            warnings.append(
+            errors.append(
                 Issue(
                     "unused.factor_series",
                     f"{where}.factor_series",
-                    f"a {source.method} source reads no factor series; {series!r} is not used",
+                    f"a {source.method} source reads no factor series ({series!r}); only "
+                    f"{', '.join(SERIES_TABLES)} sources do",
                 )
             )
         elif str(series) not in _series_of(catalog, table):
@@ -367,7 +370,15 @@ def _check_source(
                 f"no CH4/N2O category {category!r}; known: {', '.join(sorted(categories))}",
             )
         )
-    if (source.ch4_n2o or category is not None) and source.method != "combustion":
+    if category is not None and source.method != "combustion":
+        errors.append(
+            Issue(
+                "unused.ch4_n2o_category",
+                f"{where}.ch4_n2o_category",
+                f"CH4/N2O categories apply to combustion only, not to a {source.method} source",
+            )
+        )
+    elif source.ch4_n2o and source.method != "combustion":
         warnings.append(
             Issue(
                 "unused.ch4_n2o",
