@@ -91,17 +91,23 @@ def test_a_complete_chain_has_no_issue() -> None:
 
 
 def test_unknown_names_are_errors() -> None:
+    """An unknown sector or GWP set is refused by the schema (nothing can run with it);
+    an unknown factor series or CH4/N2O category by the chain check."""
     doc = _doc()
     site = _site(doc)
     site["sector"] = "fishing"
     site["gwp"] = "AR7"
+    model, schema = check(doc)
+    assert model is None
+    by_path = {issue.path: issue.detail for issue in schema}
+    assert "power" in by_path[f"{BASE}.sector"] and "fishing" in by_path[f"{BASE}.sector"]
+    assert "AR6" in by_path[f"{BASE}.gwp"]
+    doc = _doc()
+    site = _site(doc)
     site["sources"][1]["factor_series"] = "mee_1999"
     site["sources"][1]["ch4_n2o_category"] = "households"
     errors, _ = _issues(doc)
     by_code = {issue.code: issue for issue in errors}
-    assert by_code["unknown.sector"].path == f"{BASE}.sector"
-    assert "power" in by_code["unknown.sector"].detail
-    assert by_code["unknown.gwp"].path == f"{BASE}.gwp"
     assert by_code["unknown.factor_series"].path == f"{BASE}.sources[1].factor_series"
     assert "mee_power" in by_code["unknown.factor_series"].detail
     assert by_code["unknown.ch4_n2o_category"].path == f"{BASE}.sources[1].ch4_n2o_category"
@@ -162,12 +168,18 @@ def test_cli_reports_errors_and_warnings(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["site", "validate", str(warned)])
     assert ok.exit_code == 0, ok.output
     assert "warning" in ok.output and "chain.no_fallback" in ok.output
-    _site(doc)["sector"] = "fishing"
+    _site(doc)["sources"][1]["factor_series"] = "mee_1999"
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    result = runner.invoke(app, ["site", "validate", str(broken)])
+    result = runner.invoke(app, ["site", "validate", str(broken)], env={"COLUMNS": "200"})
     assert result.exit_code == 1
-    assert "unknown.sector" in result.output and f"{BASE}.sector" in result.output
+    assert "unknown.factor_series" in result.output
+    assert f"{BASE}.sources[1].factor_series" in result.output
+    _site(doc)["sector"] = "fishing"
+    broken.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["site", "validate", str(broken)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "unknown sector 'fishing'" in result.output and f"{BASE}.sector" in result.output
 
 
 def test_ambiguous_site_values_are_schema_errors() -> None:

@@ -31,8 +31,7 @@ from tansuan.accounting.method_inputs import Measure
 from tansuan.accounting.periods import Period
 from tansuan.domain import sectors, tables, units
 from tansuan.domain.catalog import FactorCatalog
-from tansuan.domain.gases import GWP_SETS
-from tansuan.errors import Issue, MissingParameter, UnitError, UnknownFactor
+from tansuan.errors import Issue, MissingParameter, UnitError
 from tansuan.site.model import PARAMETER_FIELDS, EmissionSource, Site, SiteModel
 
 MEASURED = "measured"
@@ -93,8 +92,7 @@ class SeriesChoice:
 
 def choose_series(site: Site, source: EmissionSource) -> SeriesChoice:
     """Which series the source's defaults come from: its own choice, its site's sector's,
-    or none (the catalog's default series). An unknown sector raises
-    :class:`~tansuan.errors.UnknownFactor`."""
+    or none (the catalog's default series)."""
     own = source.site_values()
     sector = sectors.sector(site.sector) if site.sector else None
     series, series_from = own.get("series"), "source"
@@ -270,7 +268,8 @@ def check_model(
 ) -> tuple[list[Issue], list[Issue]]:
     """The factor-chain problems of a site model: ``(errors, warnings)``.
 
-    Errors: an unknown sector, factor series, CH4/N2O category or GWP set; a parameter
+    (An unknown sector or GWP set is refused by the schema, :mod:`tansuan.site.model`.)
+    Errors: an unknown factor series or CH4/N2O category; a parameter
     value that is not a number with a known unit, or out of range (oxidation not in
     (0, 1]); a parameter the source's method does not read; a fuel parameter with no
     measured data, no site-model value and no default in the chosen series.
@@ -304,23 +303,6 @@ def _series_of(catalog: FactorCatalog, table: str) -> frozenset[str]:
 def _check_site(site: Site, path: str, catalog: FactorCatalog) -> tuple[list[Issue], list[Issue]]:
     errors: list[Issue] = []
     warnings: list[Issue] = []
-    if site.sector is not None and site.sector not in sectors.sectors():
-        known = ", ".join(sectors.sectors())
-        errors.append(
-            Issue(
-                "unknown.sector",
-                f"{path}.sector",
-                f"unknown sector {site.sector!r}; known: {known}",
-            )
-        )
-    if site.gwp is not None and site.gwp.strip().upper() not in GWP_SETS:
-        errors.append(
-            Issue(
-                "unknown.gwp",
-                f"{path}.gwp",
-                f"unknown GWP set {site.gwp!r}; choose one of {', '.join(GWP_SETS)}",
-            )
-        )
     categories = _series_of(catalog, "combustion_ch4_n2o")
     for index, source in enumerate(site.sources):
         where = f"{path}.sources[{index}]"
@@ -447,10 +429,7 @@ def _check_fuel(
     warnings: list[Issue] = []
     own = source.site_values()
     measured = source.measured_refs()
-    try:
-        choice = choose_series(site, source)
-    except UnknownFactor:
-        return errors, warnings  # the unknown sector is reported once, on the site
+    choice = choose_series(site, source)
     fuel = str(source.fuel)
     given = set(own) | set(measured)
     needed: list[str] = []

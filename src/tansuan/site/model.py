@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tansuan.domain import units
+from tansuan.domain import sectors, units
+from tansuan.domain.gases import GWP_SETS
 from tansuan.errors import NotFound
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
@@ -378,6 +379,22 @@ class Site(_Model):
         gt=0,
         description="annual energy-consumption budget (能耗双控) [tce], for the energy report",
     )
+
+    @field_validator("sector")
+    @classmethod
+    def _known_sector(cls, value: str | None) -> str | None:
+        if value is not None and value not in sectors.sectors():
+            raise ValueError(
+                f"unknown sector {value!r}; choose one of {', '.join(sectors.sectors())}"
+            )
+        return value
+
+    @field_validator("gwp")
+    @classmethod
+    def _known_gwp(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().upper() not in GWP_SETS:
+            raise ValueError(f"unknown GWP set {value!r}; choose one of {', '.join(GWP_SETS)}")
+        return value
 
     @field_validator("timezone")
     @classmethod
