@@ -13,6 +13,7 @@ February 200 000 GJ × 0.03085 × 0.99 × 44/12 = **22 397.1 t**; together **41 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,8 @@ def _load(workdir: Path, model: dict[str, Any]) -> Path:
 
 def test_account_trace_names_the_step_of_each_parameter(workdir: Path) -> None:
     """The table shows 41 999.1 t; the trace of each month names measured, sector
-    default (with the mee_power row id) and default (44/12, GWP) steps."""
+    default (with the mee_power row id) and default (44/12, GWP) steps; ``--json`` gives
+    the same steps per parameter."""
     _load(workdir, _model({"sector": "power"}))
     out = _run("account", "--site", "works", "--period", "2024-01-01..2024-03-01", "--trace")
     assert "41,999.100" in out
@@ -71,6 +73,19 @@ def test_account_trace_names_the_step_of_each_parameter(workdir: Path) -> None:
     assert "行业缺省 sector default" in out
     assert "fuel.mee_power.raw_coal.oxidation" in out
     assert "fuel.mee_power.raw_coal.carbon_per_heat.2022" in out  # February's carbon
+    record = json.loads(
+        _run("account", "--site", "works", "--period", "2024-02", "--trace", "--json")
+    )
+    (traced,) = record["traces"]
+    steps = {f["name"]: f["step"] for f in traced["factors"]}
+    assert steps == {
+        "ncv": "measured",
+        "carbon_per_heat": "sector_default",
+        "oxidation": "sector_default",
+        "co2_per_c": "default",
+        "gwp_CO2": "default",
+    }
+    assert traced["factor_chain"]["factor_series"] == "mee_power"
 
 
 def test_validate_and_account_without_sector_say_what_to_fix(workdir: Path) -> None:

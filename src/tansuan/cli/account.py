@@ -57,6 +57,16 @@ def account(
         checks = accountant.cross_checks(site, chosen, platform.settings.crosscheck_threshold)
     if as_json:
         out = run_record(report, lines, by, checks)
+        if trace:  # each source-month's parameters with the step that supplied them
+            out["traces"] = [
+                {
+                    "source": r.source_id,
+                    "month": r.period,
+                    "factor_chain": r.trace.get("factor_chain"),
+                    "factors": r.trace.get("factors", []),
+                }
+                for r in report.computed
+            ]
         typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
     _print(console, report, lines, by)
