@@ -226,3 +226,27 @@ def test_choices_a_method_cannot_read() -> None:
     assert [(w.code, w.path) for w in warnings] == [
         ("unused.ch4_n2o", f"{BASE}.sources[2].ch4_n2o")
     ]
+
+
+def test_what_a_fuel_needs_depends_on_what_is_given() -> None:
+    """Raw coal with its carbon per tonne and its oxidation given, no sector: the
+    formula FC × C_ar × OF × 44/12 needs no NCV and no carbon per heat — no issue. Asking
+    for CH4/N2O needs the fuel's energy, hence an NCV, which raw coal has in no series:
+    an error on ``ncv``."""
+    doc = _doc()
+    site = _site(doc)
+    del site["sector"]
+    site["sources"][0] = {
+        "id": "coal",
+        "method": "combustion",
+        "fuel": "raw_coal",
+        "activity": [{"series": "coal-use"}],
+        "carbon_content": "0.55 tC/t",
+        "oxidation": 0.99,
+    }
+    del site["sources"][1]
+    assert _issues(doc) == ([], [])
+    site["sources"][0]["ch4_n2o"] = True
+    errors, _ = _issues(doc)
+    assert [(e.code, e.path) for e in errors] == [("chain.no_value", f"{BASE}.sources[0].ncv")]
+    assert "series with a default for raw_coal: none" in errors[0].detail

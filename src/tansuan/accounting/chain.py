@@ -433,13 +433,14 @@ def _check_fuel(
     fuel = str(source.fuel)
     given = set(own) | set(measured)
     needed: list[str] = []
-    has_carbon = "carbon_content" in given
+    has_carbon = bool({"carbon_content", "carbon_content_ad"} & given)
+    non_co2 = source.ch4_n2o or bool({"ch4_n2o", "ch4_factor", "n2o_factor"} & given)
     if "co2_factor" not in given:
         needed.append("oxidation")
         if not has_carbon:
             needed.append("carbon_content_per_heat")
     if not _activity_is_energy(site, source) and (
-        not has_carbon or "co2_factor" in given or source.ch4_n2o or "ch4_n2o" in own
+        not has_carbon or "co2_factor" in given or non_co2
     ):
         needed.append("ncv")
     for key in needed:
