@@ -253,3 +253,28 @@ def test_two_site_model_values_of_one_parameter_are_refused() -> None:
                 parameters={**SOURCE["parameters"], "series": {"value": "mee_2013"}},
             )
         )
+
+
+def test_activity_file_sector_chooses_the_series() -> None:
+    """``tansuan calc`` files take ``sector:`` like a site model.
+
+    10 000 t raw coal, NCV 20 GJ/t given, sector power: carbon 0.03085 tC/GJ and OF 99 %
+    from mee_power (2024 → the 2022 row): 200 000 × 0.03085 × 0.99 × 44/12 =
+    **22 397.1 t CO2**; ``ch4_n2o: true`` → energy_industries: 200 TJ × 1 kg/TJ = 0.2 t
+    CH4, × 1.5 = 0.3 t N2O; AR5 (CH4 28, N2O 265): 22 397.1 + 5.6 + 79.5 = **22 482.2 t**.
+    Without the sector the series is mee_2013, which has no raw coal: a clear error.
+    """
+    from tansuan.accounting.activity_file import calculate
+    from tansuan.errors import MissingParameter, UnknownFactor
+
+    source = {"id": "b", "method": "combustion", "fuel": "raw_coal", "amount": "10000 t",
+              "ncv": "20 GJ/t", "ch4_n2o": True}  # fmt: skip
+    doc = {"gwp": "AR5", "year": 2024, "sector": "power", "sources": [source]}
+    (outcome,) = calculate(doc).sources
+    assert outcome.gases_t["CO2"] == pytest.approx(22_397.1, abs=1e-6)
+    assert outcome.co2e_t == pytest.approx(22_482.2, abs=1e-6)
+    with pytest.raises(MissingParameter, match="mee_2013"):
+        calculate({**doc, "sector": None})
+    with pytest.raises(UnknownFactor, match="unknown sector 'mining'") as caught:
+        calculate({**doc, "sector": "mining"})
+    assert caught.value.field == "sector"
