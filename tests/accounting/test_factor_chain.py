@@ -278,3 +278,14 @@ def test_activity_file_sector_chooses_the_series() -> None:
     with pytest.raises(UnknownFactor, match="unknown sector 'mining'") as caught:
         calculate({**doc, "sector": "mining"})
     assert caught.value.field == "sector"
+
+
+def test_report_appendix_names_a_site_model_value(store: Store) -> None:
+    """The reports' traceability appendix reads the step: a site-model oxidation (0.98)
+    is described with where it is written, not with lab evidence it does not have."""
+    from tansuan.reports.traces import parameter_items
+
+    january = _run(store, _model({"sector": "power"}, oxidation=0.98), "2024-01")
+    items = {item.name: item for item in parameter_items(january.trace)}
+    assert items["oxidation"].evidence == "site model: sources.boiler.oxidation"
+    assert items["ncv"].evidence.startswith("coal-ncv: ")  # the lab series' documents
