@@ -16,6 +16,10 @@ this (``examples/plant.yaml``)::
          carbon_content: 0.55 tC/t, oxidation: 0.99}
       - {id: grid, method: electricity, amount: 8000000 kWh, factor: 0.5810 tCO2/MWh}
 
+A ``sector:`` (power, steel, cement, …; data/sectors.csv) chooses the fuel factor series
+of the combustion sources that name none, and the CH4/N2O category of ``ch4_n2o: true``,
+as a site model's sector does (docs/accounting.md, "Factor chain").
+
 A parameter written in the file is plant data and counts as ``measured``; write
 ``{value: 0.5810 tCO2/MWh, origin: supplier}`` for a supplier's figure. Anything left
 out comes from the catalog (origin ``default``), and the trace says so.
@@ -47,7 +51,7 @@ from tansuan.accounting.method_inputs import (
     SourceInputs,
     Stream,
 )
-from tansuan.domain import units
+from tansuan.domain import sectors, tables, units
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
 from tansuan.domain.gases import gwp_set
 from tansuan.domain.result import Origin
@@ -286,6 +290,39 @@ def read_source(raw: Any, index: int) -> tuple[str, SourceInputs]:
     return source_id, read_inputs(str(method), values, path=path)
 
 
+def _sector(doc: Doc) -> sectors.Sector | None:
+    """The document's ``sector:`` (data/sectors.csv), if any; an unknown one is refused."""
+    name = doc.get("sector")
+    if name is None:
+        return None
+    try:
+        return sectors.sector(str(name))
+    except UnknownFactor as exc:
+        raise UnknownFactor(exc.message, field="sector") from None
+
+
+def with_sector(raw: Any, sector: sectors.Sector | None) -> Any:
+    """A combustion source with the factor chain's choices of a ``sector:`` filled in.
+
+    As in a site model (docs/accounting.md, "Factor chain"): a source without its own
+    ``series`` takes its sector's fuel factor series; ``ch4_n2o: true`` takes the sector's
+    CH4/N2O category, or the table's default category when no sector is given.
+    """
+    if not isinstance(raw, Mapping) or raw.get("method") != "combustion":
+        return raw
+    out = dict(raw)
+    if sector is not None:
+        out.setdefault("series", sector.factor_series)
+    if out.get("ch4_n2o") is True:
+        default = (tables.metadata("combustion_ch4_n2o").get("default_series") or {}).get(
+            "ch4_combustion"
+        )
+        out["ch4_n2o"] = sector.ch4_n2o_category if sector is not None else default
+    elif out.get("ch4_n2o") is False:
+        out.pop("ch4_n2o")
+    return out
+
+
 def calculate(doc: Doc, *, catalog: FactorCatalog | None = None) -> Calculation:
     """Run every source of an activity-data document (already parsed from YAML)."""
     if not isinstance(doc, Mapping):
@@ -295,9 +332,11 @@ def calculate(doc: Doc, *, catalog: FactorCatalog | None = None) -> Calculation:
     if not isinstance(raw_sources, list) or not raw_sources:
         raise MissingParameter("sources must be a non-empty list", field="sources")
 
+    sector = _sector(doc)
+
     def sources() -> Iterator[tuple[str, SourceInputs]]:
         for index, raw in enumerate(raw_sources):
-            yield read_source(raw, index)
+            yield read_source(with_sector(raw, sector), index)
 
     return dispatch.calculate(ctx, sources())
 

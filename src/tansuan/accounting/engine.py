@@ -34,7 +34,7 @@ import numpy as np
 from sqlalchemy import select
 
 from tansuan import clock
-from tansuan.accounting import data, gaps, inputs, problems, results
+from tansuan.accounting import chain, data, gaps, inputs, problems, results
 from tansuan.accounting.activity_file import read_inputs
 from tansuan.accounting.crosscheck import CrossCheck, cross_check
 from tansuan.accounting.dispatch import SourceOutcome, compute
@@ -50,10 +50,10 @@ from tansuan.accounting.periods import (
 from tansuan.accounting.quality import grade
 from tansuan.accounting.rollup import Line, tonnes_to_grams
 from tansuan.domain.catalog import FactorCatalog, shipped_catalog
-from tansuan.domain.gases import gwp_set
+from tansuan.domain.gases import GwpSet, gwp_set
 from tansuan.domain.result import EmissionResult
 from tansuan.domain.scope import Scope
-from tansuan.errors import ConfigError, NotFound, TansuanError
+from tansuan.errors import ConfigError, MissingParameter, NotFound, TansuanError
 from tansuan.site.model import EmissionSource, Site, SiteModel
 from tansuan.store import declarations
 from tansuan.store import schema as store_schema
@@ -100,13 +100,15 @@ class Accountant:
         model: SiteModel,
         *,
         catalog: FactorCatalog | None = None,
-        gwp: str = "AR5",
+        gwp: str | None = None,
         hooks: Sequence[results.VersionHook] = (),
     ) -> None:
         self.store = store
         self.model = model
         self.catalog = catalog or shipped_catalog()
-        self.gwp = gwp_set(gwp)
+        #: The GWP set asked for; ``None``: each site's ``gwp:``, else AR5.
+        self.gwp_choice = gwp
+        self.gwp = gwp_set(gwp or "AR5")
         self.hooks = tuple(hooks)
 
     # -- public ---------------------------------------------------------------------------
@@ -314,6 +316,12 @@ class Accountant:
         return out
 
     # -- computing ------------------------------------------------------------------------
+    def _gwp(self, site: Site) -> GwpSet:
+        """The GWP set of a site's results: the one asked for, else the site's ``gwp:``."""
+        if self.gwp_choice is None and site.gwp is not None:
+            return gwp_set(site.gwp)
+        return self.gwp
+
     def _sources(self, site: Site, chosen: Iterable[str] | None) -> list[EmissionSource]:
         if chosen is None:
             return list(site.sources)
@@ -466,10 +474,13 @@ class Accountant:
                 previous.append(activity.value)
         notes += activity.notes
         provenance["activity"] = list(activity.sources)
-        provenance["parameters"] = inputs.parameters(ctx, source, month, typed, written, notes)
+        provenance["parameters"], factor_chain = chain.resolve(
+            ctx, source, month, typed, written, notes
+        )
+        gwp = self._gwp(ctx.site)
         run = Context(
             catalog=self.catalog,
-            gwp=self.gwp,
+            gwp=gwp,
             year=month.start.year,
             on=month.start,
             region=ctx.site.grid_region,
@@ -486,20 +497,24 @@ class Accountant:
         for basis in bases:
             if isinstance(source_inputs, ElectricityInputs):
                 source_inputs = dataclasses.replace(source_inputs, basis=basis)
-            result = compute(run, source_inputs, path=SOURCE_PATH)
+            try:
+                result = compute(run, source_inputs, path=SOURCE_PATH)
+            except MissingParameter as error:
+                raise chain.explain_missing(error, source, factor_chain, self.catalog) from None
             if not isinstance(result, EmissionResult):
                 raise ConfigError("energy sources carry no emissions", field=source.id)
             scope = _scope(source, basis)
             traces[scope] = SourceOutcome(source.id, source.method, result).as_dict()["trace"]
+            chain.annotate(traces[scope], factor_chain, self.catalog)
             factors += [
                 (scope, p.name, p.factor_id or p.origin.value, p.value, p.unit)
                 for p in (*result.trace.inputs, *result.trace.factors)
             ]
             for gas, mass_t in sorted(result.gases_t.items()):
-                gwp = self.gwp.gwp(gas).value
+                gwp_value = gwp.gwp(gas).value
                 lines.append(
                     results.ResultLine(
-                        gas, scope, tonnes_to_grams(mass_t), tonnes_to_grams(mass_t * gwp)
+                        gas, scope, tonnes_to_grams(mass_t), tonnes_to_grams(mass_t * gwp_value)
                     )
                 )
         quality = grade(
@@ -514,7 +529,7 @@ class Accountant:
         digest_inputs = {
             "data": provenance,
             "factors": sorted(factors),
-            "gwp": self.gwp.name,
+            "gwp": gwp.name,
             "month": month.label,
         }
         if not counted:

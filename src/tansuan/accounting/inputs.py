@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tansuan.accounting import data, gaps
-from tansuan.accounting.method_inputs import Hourly, Measure
+from tansuan.accounting.method_inputs import Hourly
 from tansuan.accounting.periods import Period
 from tansuan.domain import units
 from tansuan.domain.catalog import shipped_catalog
@@ -207,50 +207,6 @@ def series_amount(
         value = sign * sum(e.value * share for e, share in parts)
     origin["value"] = value
     return value, series.unit, origin
-
-
-def parameters(
-    ctx: Context,
-    source: EmissionSource,
-    month: Period,
-    typed: dict[str, object],
-    written: dict[str, Any],
-    notes: list[str],
-) -> dict[str, Any]:
-    """The source's parameters for ``month``, into ``typed`` or ``written`` by name.
-
-    A measured value (a series or a point) goes into ``typed`` as a
-    :class:`~tansuan.accounting.method_inputs.Measure` in its own unit; a fixed value of the
-    site model into ``written`` as written there (the activity-file reader reads it).
-    Returns where each parameter came from, for the trace.
-    """
-    used: dict[str, Any] = {}
-    for name, ref in source.parameters.items():
-        if source.method == "cems" and name in CEMS_HOURLY and ref.point is not None:
-            continue  # already given hour by hour with the concentration and flow
-        if ref.value is not None:
-            typed.pop(name, None)
-            written[name] = ref.value
-            used[name] = {"value": ref.value}
-            continue
-        if ref.series is not None:
-            value, unit, origin = series_amount(ctx, ref.series, month)
-        else:
-            assert ref.point is not None
-            value, unit, _, _, origin = point_amount(ctx, source, ref.point, month)
-            if unit.endswith("*h") and value is not None:  # a property: use the mean
-                hours = origin.get("valid_hours") or 1
-                value, unit = value / hours, ctx.points[ref.point].unit
-        used[name] = origin
-        if value is None:
-            notes.append(
-                f"{month.label}: 无实测 {name}，使用指南缺省值 / no measured {name}, "
-                "the guideline default is used for this month"
-            )
-            continue
-        written.pop(name, None)
-        typed[name] = Measure(value, unit)
-    return used
 
 
 def cems_inputs(

@@ -28,6 +28,9 @@ def account(
     by: str = typer.Option("source", "--by", help="group totals by source|scope|gas|node|carrier"),
     stale_only: bool = typer.Option(False, "--stale", help="recalculate stale months only"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+    trace: bool = typer.Option(
+        False, "--trace", help="print where each parameter came from (the factor chain)"
+    ),
 ) -> None:
     """Compute emissions from stored data, month by month / 按月核算排放量.
 
@@ -55,10 +58,22 @@ def account(
         checks = accountant.cross_checks(site, chosen, platform.settings.crosscheck_threshold)
     if as_json:
         out = run_record(report, lines, by, checks)
+        if trace:  # each source-month's parameters with the step that supplied them
+            out["traces"] = [
+                {
+                    "source": r.source_id,
+                    "month": r.period,
+                    "factor_chain": r.trace.get("factor_chain"),
+                    "factors": r.trace.get("factors", []),
+                }
+                for r in report.computed
+            ]
         typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         _exit_if_incomplete(report)
         return
     _print(console, report, lines, by)
+    if trace:
+        _print_trace(console, report)
     for pair, found in checks.items():
         calc, cems = pair.split("~")
         table = Table(
@@ -200,3 +215,38 @@ def _print(console: Console, report: RunReport, lines: list[Any], by: str) -> No
     console.print(f"版本 / versions: {outcomes or 'none'}")
     for source_id, month, error in report.errors:
         console.print(f"[red]✗[/] {source_id} {month}: {error}")
+
+
+#: How each step of the factor chain is named in ``--trace`` (docs/accounting.md).
+STEP_LABELS = {
+    "measured": "实测 measured",
+    "site_model": "站点模型 site model",
+    "sector_default": "行业缺省 sector default",
+    "default": "缺省 default",
+}
+
+
+def _print_trace(console: Console, report: RunReport) -> None:
+    """One table per source-month: each parameter, its value, the step that supplied it."""
+    for r in report.computed:
+        chain = r.trace.get("factor_chain") or {}
+        series = chain.get("factor_series") or "–"
+        table = Table(
+            "参数 parameter",
+            "值 value",
+            "单位 unit",
+            "步骤 step",
+            "来源 source",
+            title=f"{r.source_id} {r.period} — 参数来源 factor chain "
+            f"(series {series}, {chain.get('factor_series_from', '–')})",
+        )
+        for item in r.trace.get("factors", ()):
+            step = item.get("step")
+            table.add_row(
+                str(item.get("name")),
+                f"{item.get('value'):g}",
+                str(item.get("unit")),
+                STEP_LABELS.get(str(step), str(step or "–")),
+                str(item.get("factor_id") or item.get("source") or ""),
+            )
+        console.print(table)

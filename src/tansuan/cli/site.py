@@ -12,18 +12,36 @@ from tansuan.errors import TansuanError
 
 @site_app.command("validate")
 def site_validate(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
-    """Report every problem in a site model, with its path / 校验站点模型并列出全部问题."""
+    """Report every problem in a site model, with its path / 校验站点模型并列出全部问题.
+
+    Besides the schema and the references, the factor chain of every source is checked
+    (docs/accounting.md, "Factor chain"): an unknown sector, factor series, CH4/N2O
+    category or GWP set, a parameter out of range or not read by its method, and a fuel
+    parameter with no measured data, no site-model value and no default in the chosen
+    series are errors (exit 1); a fuel parameter read only from measured data, with no
+    fallback, is a warning.
+    """
+    from tansuan.accounting.chain import check_model
+    from tansuan.domain.catalog import shipped_catalog
+    from tansuan.errors import ValidationFailed
     from tansuan.site.validate import load
 
     try:
         model = load(file)
+        errors, warnings = check_model(model, shipped_catalog())
     except TansuanError as error:
         fail(error, code=1)
+    for issue in warnings:
+        console.print(
+            f"[yellow]⚠ 警告 / warning[/] {issue.path}: {issue.detail} [dim]({issue.code})[/]"
+        )
+    if errors:
+        fail(ValidationFailed(errors, what=str(file)), code=1)
     sites = model.sites()
     n_points = sum(len(site.points()) for site in sites)
+    problems = f"{len(warnings)} 个警告 warning(s)" if warnings else "没有问题 / no problems"
     console.print(
-        f"[green]✓[/] {file}: {len(sites)} 个站点 site(s), {n_points} 个测点 point(s) — "
-        "没有问题 / no problems"
+        f"[green]✓[/] {file}: {len(sites)} 个站点 site(s), {n_points} 个测点 point(s) — {problems}"
     )
 
 

@@ -166,11 +166,11 @@ class FactorCatalog:
         carry_forward: Iterable[tuple[str, str]] = (),
     ) -> None:
         self._by_kind_key: dict[tuple[str, str], list[Factor]] = {}
-        ids: set[str] = set()
+        self._by_id: dict[str, Factor] = {}
         for factor in factors:
-            if factor.id in ids:
+            if factor.id in self._by_id:
                 raise ReferenceDataError(f"duplicate factor id {factor.id}")
-            ids.add(factor.id)
+            self._by_id[factor.id] = factor
             self._by_kind_key.setdefault((factor.kind, factor.key), []).append(factor)
         self._default_series = MappingProxyType(dict(default_series or {}))
         self._refrigerants = MappingProxyType(dict(refrigerants or {}))
@@ -180,6 +180,10 @@ class FactorCatalog:
     def factors(self) -> tuple[Factor, ...]:
         """Every row of the catalog."""
         return tuple(f for group in self._by_kind_key.values() for f in group)
+
+    def by_id(self, factor_id: str) -> Factor | None:
+        """The row with id ``factor_id``, or ``None``."""
+        return self._by_id.get(factor_id)
 
     def kinds(self) -> frozenset[str]:
         return frozenset(kind for kind, _ in self._by_kind_key)

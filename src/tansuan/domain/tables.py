@@ -42,7 +42,14 @@ FACTOR_TABLES = (
     "cems",
 )
 #: Every shipped table, generic or not.
-ALL_TABLES = (*FACTOR_TABLES, "gwp", "refrigerants", "analytics_criteria", "ets_power")
+ALL_TABLES = (
+    *FACTOR_TABLES,
+    "gwp",
+    "refrigerants",
+    "analytics_criteria",
+    "ets_power",
+    "sectors",
+)
 
 FACTOR_COLUMNS = (
     "id",

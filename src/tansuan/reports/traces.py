@@ -121,6 +121,8 @@ def parameter_items(trace: dict[str, Any]) -> list[Item]:
                 if isinstance(entry, dict) and (wanted.startswith(name) or name.startswith(wanted)):
                     evidence = _evidence(entry)
                     data_kind = _data_kind(entry)
+            if f.get("step") == "site_model":  # the factor chain's step 2: no data behind it
+                evidence = str(f.get("source", ""))
         out.append(
             Item(
                 name=str(f.get("name")),

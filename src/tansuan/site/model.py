@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tansuan.domain import units
+from tansuan.domain import sectors, units
+from tansuan.domain.gases import GWP_SETS
 from tansuan.errors import NotFound
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
@@ -232,10 +233,38 @@ class Active(_Model):
     def covers(self, day: dt.date) -> bool:
         """Whether the source operates on local day ``day``."""
         return (self.from_ is None or day >= self.from_) and (self.to is None or day <= self.to)
+#: The numeric parameters a source may give as first-class site-model fields (each also
+#: accepted in the older form ``parameters: {name: {value: …}}``). The unit each is read
+#: in when written as a bare number is the one its method expects (docs/accounting.md,
+#: "Factor chain"); ``"98 %"``, ``"20.9 GJ/t"`` and the like are converted.
+PARAMETER_FIELDS: dict[str, str] = {
+    "ncv": "net calorific value [GJ/t, or GJ/10^4 Nm3 for gases]",
+    "carbon_content": "carbon content per unit of fuel [tC/t, or tC/10^4 Nm3]",
+    "carbon_content_per_heat": "carbon content per unit of heat [tC/GJ]",
+    "oxidation": "carbon oxidation rate [fraction, 0 < OF <= 1; '98 %' accepted]",
+    "co2_factor": "CO2 emission factor per unit of energy [tCO2/TJ]",
+    "density": "density of a liquid fuel given by volume [t/m3]",
+    "ch4_factor": "plant-specific CH4 emission factor [kg/TJ]",
+    "n2o_factor": "plant-specific N2O emission factor [kg/TJ]",
+    "factor": "emission factor of the method: grid [tCO2/MWh], heat [tCO2/GJ], process [tCO2/t]",
+    "residual_factor": "market-based residual-mix factor [tCO2/MWh]",
+    "carbonate_fraction": "carbonate fraction of an FGD sorbent [fraction]",
+    "conversion": "conversion rate of an FGD sorbent [fraction]",
+}
+#: Site-model text fields and the ``parameters:`` key each replaces.
+TEXT_FIELDS: dict[str, str] = {"factor_series": "series", "ch4_n2o_category": "ch4_n2o"}
+
+ParameterValue = float | str
 
 
 class EmissionSource(_Model):
-    """An emission source: which method, fed by which points or series, with what parameters."""
+    """An emission source: which method, fed by which points or series, with what parameters.
+
+    Parameters follow the factor chain (docs/accounting.md): a measured value named in
+    ``parameters:`` (a series or point) for the month → the source's own value
+    (``oxidation: 0.98``) → the default of the factor series its site's ``sector:`` (or
+    its own ``factor_series:``) chooses → an error naming what to give.
+    """
 
     id: Slug
     name: str | None = None
@@ -261,6 +290,47 @@ class EmissionSource(_Model):
     active: Active | None = Field(
         default=None, description="operating period {from, to}; months outside are inactive"
     )
+    factor_series: str | None = Field(
+        default=None,
+        description="factor series of the defaults (mee_2013, mee_power; grid or heat series "
+        "for electricity and heat); overrides the site's sector",
+    )
+    ch4_n2o: bool = Field(default=False, description="also account CH4 and N2O (combustion)")
+    ch4_n2o_category: str | None = Field(
+        default=None,
+        description="IPCC category of the CH4/N2O defaults: energy_industries or "
+        "manufacturing; overrides the site's sector",
+    )
+    ncv: ParameterValue | None = Field(default=None, description=PARAMETER_FIELDS["ncv"])
+    carbon_content: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["carbon_content"]
+    )
+    carbon_content_per_heat: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["carbon_content_per_heat"]
+    )
+    oxidation: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["oxidation"]
+    )
+    co2_factor: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["co2_factor"]
+    )
+    density: ParameterValue | None = Field(default=None, description=PARAMETER_FIELDS["density"])
+    ch4_factor: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["ch4_factor"]
+    )
+    n2o_factor: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["n2o_factor"]
+    )
+    factor: ParameterValue | None = Field(default=None, description=PARAMETER_FIELDS["factor"])
+    residual_factor: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["residual_factor"]
+    )
+    carbonate_fraction: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["carbonate_fraction"]
+    )
+    conversion: ParameterValue | None = Field(
+        default=None, description=PARAMETER_FIELDS["conversion"]
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> EmissionSource:
@@ -269,6 +339,37 @@ class EmissionSource(_Model):
         if self.method == "process" and not self.material:
             raise ValueError("a process source needs a material")
         return self
+
+    @model_validator(mode="after")
+    def _one_site_value(self) -> EmissionSource:
+        """Two site-model values of one parameter are ambiguous: refuse them."""
+        pairs = [(name, name) for name in PARAMETER_FIELDS] + list(TEXT_FIELDS.items())
+        for name, legacy in pairs:
+            old = self.parameters.get(legacy)
+            if getattr(self, name) is not None and old is not None and old.value is not None:
+                raise ValueError(
+                    f"{name} is given twice, as {name}: and as parameters.{legacy}.value; keep one"
+                )
+        return self
+
+    def site_values(self) -> dict[str, ParameterValue]:
+        """The source's own (site-model) parameter values by key, both forms merged."""
+        out: dict[str, ParameterValue] = {
+            name: ref.value for name, ref in self.parameters.items() if ref.value is not None
+        }
+        for name in PARAMETER_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        for name, key in TEXT_FIELDS.items():
+            value = getattr(self, name)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def measured_refs(self) -> dict[str, DataRef]:
+        """The parameters read from measured data (a series or point), by key."""
+        return {name: ref for name, ref in self.parameters.items() if ref.value is None}
 
 
 class Location(_Model):
@@ -283,6 +384,14 @@ class Site(_Model):
     timezone: str = "Asia/Shanghai"
     location: Location = Location()
     grid_region: str | None = Field(default=None, description="grid region code, e.g. east")
+    sector: str | None = Field(
+        default=None,
+        description="sector (data/sectors.csv: power, steel, cement, aluminium, chemicals, "
+        "machinery, general): chooses the guideline whose default factors apply",
+    )
+    gwp: str | None = Field(
+        default=None, description="GWP set of the site's results (SAR, AR4, AR5, AR6)"
+    )
     areas: tuple[Area, ...] = ()
     connections: tuple[Connection, ...] = ()
     series: tuple[Series, ...] = ()
@@ -292,6 +401,22 @@ class Site(_Model):
         gt=0,
         description="annual energy-consumption budget (能耗双控) [tce], for the energy report",
     )
+
+    @field_validator("sector")
+    @classmethod
+    def _known_sector(cls, value: str | None) -> str | None:
+        if value is not None and value not in sectors.sectors():
+            raise ValueError(
+                f"unknown sector {value!r}; choose one of {', '.join(sectors.sectors())}"
+            )
+        return value
+
+    @field_validator("gwp")
+    @classmethod
+    def _known_gwp(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().upper() not in GWP_SETS:
+            raise ValueError(f"unknown GWP set {value!r}; choose one of {', '.join(GWP_SETS)}")
+        return value
 
     @field_validator("timezone")
     @classmethod
