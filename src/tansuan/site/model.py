@@ -91,7 +91,20 @@ class Point(_Model):
         default=None, description="[min, max] in the canonical unit"
     )
     rollover: float | None = Field(
-        default=None, gt=0, description="register maximum after which a counter wraps to 0"
+        default=None,
+        gt=0,
+        description=(
+            "wrap modulus of a counter: the value at which the register returns to 0 "
+            "(2^32 × scale for a uint32 register; 100000000 for an 8-digit kWh meter)"
+        ),
+    )
+    max_per_hour: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "plausibility limit of a counter: the largest credible increase per hour [unit]; "
+            "default: the device's rated_power_kw for an energy counter"
+        ),
     )
     protocol: ProtocolAddresses = ProtocolAddresses()
 

@@ -40,6 +40,7 @@ from tansuan.store.schema.ledger import (
 )
 from tansuan.store.schema.market import alert_event, allowance_account, allowance_trade
 from tansuan.store.schema.readings import (
+    counter_flag,
     ingest_batch,
     quarantine,
     reading,
@@ -70,6 +71,7 @@ __all__ = [
     "allowance_account",
     "allowance_trade",
     "api_token",
+    "counter_flag",
     "entity",
     "entity_history",
     "grant_read",

@@ -89,6 +89,23 @@ quarantine = sa.Table(
     sa.Index("ix_quarantine_batch", "batch_id"),
 )
 
+#: What the counter classifier (``store/counters.py``) decided about a stored counter
+#: reading that is not a plain increase: ``glitch``, ``spike`` and ``pending`` readings are
+#: kept in ``reading`` but carry no consumption; ``reset`` and ``rollover`` are accepted.
+#: Rebuilt for a point's window whenever its rollups are recomputed.
+counter_flag = sa.Table(
+    "counter_flag",
+    metadata,
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("point_id", sa.Integer, nullable=False),
+    sa.Column("ts_us", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.Float, nullable=False, doc="the reading [canonical unit]"),
+    sa.Column("level", sa.Float, nullable=True, doc="last accepted value before it"),
+    sa.Column("kind", sa.String(16), nullable=False, doc="glitch, spike, pending, reset, rollover"),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "ts_us", name="pk_counter_flag"),
+)
+
 
 def _rollup_columns() -> list[sa.Column[object]]:
     return [
