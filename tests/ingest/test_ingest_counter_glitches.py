@@ -11,13 +11,20 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tansuan.accounting import results
+from tansuan.accounting.periods import parse_period
+from tansuan.errors import InputError
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import Reading
+from tansuan.platform import open_platform
+from tansuan.settings import Settings
 from tansuan.site.model import SiteModel
+from tansuan.site.validate import load
 from tansuan.store import Store
 from tansuan.store.queries import series
 from tansuan.views.quality import site_quality
@@ -182,3 +189,105 @@ def test_flags_are_on_the_quality_page_data(meters: Store) -> None:
     shown = {(f["point"], f["kind"]) for f in report["counter_flags"]}
     assert shown == {("energy", "glitch"), ("limited", "spike")}
     assert all(f["detail"] and f["ts"] for f in report["counter_flags"])
+
+
+# --- declared replacements ------------------------------------------------------------
+#: The old meter reads good(i) up to reading 19 (100,950 at 19 h); it is replaced at
+#: 19 h 30 min, reading 100,975 then; the new meter starts at 0 and reads
+#: 25 + 50 (i − 20) from reading 20 (25 at 20 h, 50 kWh per hour as before).
+REPLACED_AT = T0 + dt.timedelta(hours=19, minutes=30)
+REPLACED_US = int(REPLACED_AT.timestamp() * 1_000_000)
+
+
+def replaced_series() -> dict[int, float]:
+    return {i: good(i) if i < 20 else 25.0 + 50.0 * (i - 20) for i in range(48)}
+
+
+def test_replacement_declared_afterwards_restores_the_lost_interval(meters: Store) -> None:
+    """Undeclared, reading 20 (25) continues from the new level: a reset, its interval
+    counts 0 — 950 + 27 × 50 = 2,300 kWh. Declared (final 100,975, initial 0): the old
+    meter's (19 h, 19.5 h] counts 100,975 − 100,950 = 25, the new meter's (19.5 h, 20 h]
+    counts 25 − 0 = 25: 950 + 25 + 25 + 1,350 = 2,350 kWh, and no reset is flagged."""
+    send(meters, "energy", replaced_series())
+    assert total(meters, "energy") == pytest.approx(2300.0)
+    assert [f[:2] for f in flags(meters, "energy")] == [(20, "reset")]
+    Ingestor(meters).replace_meter(
+        "site", "energy", REPLACED_US, 100_975.0, 0.0, "meter swapped, work order 7"
+    )
+    assert total(meters, "energy") == pytest.approx(TRUE_TOTAL)
+    assert flags(meters, "energy") == []
+    with meters.read() as connection:
+        report = site_quality(connection, "site", dt.date(2026, 10, 2))
+    [shown] = [f for f in report["counter_flags"] if f["kind"] == "replacement"]
+    assert shown["point"] == "energy" and "work order 7" in shown["detail"]
+
+
+def test_replacement_declared_before_the_new_readings(meters: Store) -> None:
+    """The same declaration made between the old meter's readings and the new one's: the
+    new readings count from the initial reading — 2,350 kWh."""
+    values = replaced_series()
+    ingestor = Ingestor(meters)
+    ingestor.ingest(
+        [Reading("site", "energy", T0 + dt.timedelta(hours=i), values[i]) for i in range(20)]
+    )
+    ingestor.replace_meter("site", "energy", REPLACED_US, 100_975.0, 0.0, "swap")
+    ingestor.ingest(
+        [Reading("site", "energy", T0 + dt.timedelta(hours=i), values[i]) for i in range(20, 48)]
+    )
+    assert total(meters, "energy") == pytest.approx(TRUE_TOTAL)
+    assert flags(meters, "energy") == []
+
+
+def test_bad_replacement_is_refused_and_changes_nothing(meters: Store) -> None:
+    """A final reading below the old meter's last reading (100,900 < 100,950), a point
+    that does not exist and an empty reason are refused; the total stays 2,300."""
+    send(meters, "energy", replaced_series())
+    ingestor = Ingestor(meters)
+    with pytest.raises(InputError, match="below the old meter's reading 100950"):
+        ingestor.replace_meter("site", "energy", REPLACED_US, 100_900.0, 0.0, "swap")
+    with pytest.raises(InputError, match="no point 'nowhere'"):
+        ingestor.replace_meter("site", "nowhere", REPLACED_US, 100_975.0, 0.0, "swap")
+    with pytest.raises(InputError, match="reason"):
+        ingestor.replace_meter("site", "energy", REPLACED_US, 100_975.0, 0.0, "  ")
+    ingestor.replace_meter("site", "energy", REPLACED_US, 100_975.0, 0.0, "swap")
+    with pytest.raises(InputError, match="already declared"):
+        ingestor.replace_meter("site", "energy", REPLACED_US, 100_975.0, 0.0, "again")
+    with meters.read() as connection:
+        count = connection.exec_driver_sql("SELECT count(*) FROM meter_replacement").scalar()
+    assert count == 1
+    assert total(meters, "energy") == pytest.approx(TRUE_TOTAL)
+
+
+def test_replace_meter_command_logs_and_marks_stale(
+    db_url: str, tmp_path: Path, examples: Path
+) -> None:
+    """`tansuan replace-meter` through the platform: a `meter_replacement` ledger leaf and
+    the month it touches (2024-03, already computed) marked stale. Readings 1,000, 1,100,
+    1,200 at 00:00–02:00 UTC; replaced at 01:30 (final 1,150, initial 0)."""
+    settings = Settings(data_dir=tmp_path / "var", database_url=db_url)
+    store = Store(db_url)
+    store.load_model(load(examples / "site.yaml"))
+    store.close()
+    platform = open_platform(settings)
+    try:
+        assert platform.accountant is not None
+        t0 = dt.datetime(2024, 3, 10, 0, tzinfo=dt.UTC)
+        platform.sink(
+            [
+                Reading("demo-site", "grid.energy", t0 + dt.timedelta(hours=h), 1000.0 + 100 * h)
+                for h in range(3)
+            ]
+        )
+        platform.accountant.run("demo-site", parse_period("2024-03"), sources=["grid-power"])
+        at_us = int((t0 + dt.timedelta(hours=1, minutes=30)).timestamp() * 1_000_000)
+        payload = platform.replace_meter(
+            "demo-site", "grid.energy", at_us, 1150.0, 0.0, "swap", by="tester"
+        )
+        assert payload["unit"] == "kWh"
+        with platform.store.read() as conn:
+            kinds = [r[0] for r in conn.exec_driver_sql("SELECT kind FROM ledger_leaves")]
+            stale = results.stale(conn, "demo-site")
+        assert kinds[-1] == "meter_replacement"
+        assert [(s, p) for s, p, _ in stale] == [("grid-power", "2024-03")]
+    finally:
+        platform.close()

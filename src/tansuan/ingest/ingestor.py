@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -261,6 +261,94 @@ class Ingestor:
         self._commit(catalog, rows, quarantined, result, source)
         return result
 
+    def replace_meter(
+        self,
+        site: str,
+        point: str,
+        at_us: int,
+        final: float,
+        initial: float,
+        reason: str,
+        *,
+        by: str = "",
+        hooks: Sequence[Callable[[Connection, dict[str, Any]], None]] = (),
+    ) -> dict[str, Any]:
+        """Declare that a counter's meter was replaced at ``at_us``: the old register read
+        ``final`` then, the new one ``initial`` [the point's unit]. Rebuilds the point's
+        rollups around it and calls ``hooks(connection, payload)`` (ledger leaf, stale
+        marks) in the same transaction. Bad input raises :class:`InputError` and stores
+        nothing."""
+        catalog = self._fresh_catalog(force=True)
+        c = catalog.index.get(site, {}).get(point)
+        if c is None:
+            raise InputError(f"no point {point!r} in site {site!r}", field="point")
+        if catalog.kind[c] != TOTAL_INCREASING:
+            raise InputError(
+                f"{point} is not a counter (kind total_increasing): nothing to replace",
+                field="point",
+            )
+        reason = reason.strip()
+        if not reason:
+            raise InputError("give the reason of the replacement", field="reason")
+        unit = catalog.unit[c]
+        for name, value in (("final", final), ("initial", initial)):
+            if not np.isfinite(value) or value < 0:
+                raise InputError(f"{name} must be a reading ≥ 0, got {value!r}", field=name)
+            wrap = float(catalog.rollover[c])
+            if not np.isnan(wrap) and value >= wrap:
+                raise InputError(
+                    f"{name} {value:g} {unit} is not below the register's rollover {wrap:g}",
+                    field=name,
+                )
+        if at_us > time.time_ns() // 1000 + self.max_future_us:
+            raise InputError(f"{from_us(at_us).isoformat()} is in the future", field="at")
+        p, site_id = int(catalog.point_id[c]), int(catalog.site_id[c])
+        payload: dict[str, Any] = {
+            "site": site,
+            "point": point,
+            "at_us": at_us,
+            "final": final,
+            "initial": initial,
+            "unit": unit,
+            "reason": reason,
+            "by": by,
+        }
+        with self._lock:
+            try:
+                with self.store.write() as connection:
+                    rs.compact(connection)
+                    self._staged = 0
+                    if rs.replacements(connection, site_id, p, at_us - 1, at_us + 1):
+                        raise InputError(
+                            f"a replacement of {point} at {from_us(at_us).isoformat()} is "
+                            "already declared",
+                            field="at",
+                        )
+                    before = rs.prev_accepted(connection, site_id, p, at_us + 1, 1)
+                    if before and before[0][1] > final:
+                        raise InputError(
+                            f"final reading {final:g} {unit} is below the old meter's reading "
+                            f"{before[0][1]:g} {unit} at {from_us(before[0][0]).isoformat()}",
+                            field="final",
+                        )
+                    connection.execute(
+                        schema.meter_replacement.insert().values(
+                            site_id=site_id,
+                            point_id=p,
+                            at_us=at_us,
+                            final=final,
+                            initial=initial,
+                            reason=reason,
+                            recorded_at_us=time.time_ns() // 1000,
+                        )
+                    )
+                    self._recompute(connection, catalog, c, at_us, at_us)
+                    for hook in hooks:
+                        hook(connection, payload)
+            finally:
+                self._state.pop(p, None)
+        return payload
+
     # --- validation helpers -----------------------------------------------------------
 
     def _fresh_catalog(self, *, force: bool = False) -> Catalog:
@@ -468,7 +556,12 @@ class Ingestor:
         c = catalog.by_point_id[p]
         site_id = int(catalog.site_id[c])
         newest, accepted = rs.high_water(connection, site_id, p)
-        pending = catalog.kind[c] == TOTAL_INCREASING and rs.has_pending(connection, site_id, p)
+        pending = catalog.kind[c] == TOTAL_INCREASING and (
+            rs.has_pending(connection, site_id, p)
+            or rs.replaced_after(
+                connection, site_id, p, MISSING if accepted is None else accepted[0]
+            )
+        )
         return (
             MISSING if newest is None else newest,
             MISSING if accepted is None else accepted[0],
@@ -521,6 +614,7 @@ class Ingestor:
         hour_window: tuple[int, int] | None = None,
         day_window: tuple[int, int] | None = None,
         classified: tuple[F64, I64, npt.NDArray[np.bool_]] | None = None,
+        extra: list[tuple[int, int, float]] | None = None,
     ) -> None:
         """Roll ``rows`` up into hour and day buckets; a counter's delta goes to the time
         it covers, ``(previous reading, reading]``, split pro rata over buckets.
@@ -545,6 +639,12 @@ class Ingestor:
         c_pid, c_start, c_delta = pid[counter], start[counter], delta[counter]
         c_end = rows.ts[counter]
         c_zones = [z for z, k in zip(zones, counter.tolist(), strict=True) if k]
+        if extra:  # deltas of no reading (a declared replacement), all of the one point
+            c_pid = np.concatenate([c_pid, np.full(len(extra), pid[0], dtype=np.int64)])
+            c_start = np.concatenate([c_start, np.array([e[0] for e in extra], dtype=np.int64)])
+            c_end = np.concatenate([c_end, np.array([e[1] for e in extra], dtype=np.int64)])
+            c_delta = np.concatenate([c_delta, np.array([e[2] for e in extra])])
+            c_zones = c_zones + [zones[0]] * len(extra)
         t_keep = total & ~np.isnan(delta)
         hour_p = hour_parts(c_pid, c_start, c_end, c_delta)
         day_p = day_parts(
@@ -686,8 +786,15 @@ class Ingestor:
             valid=np.array([r[2] not in INVALID_FLAGS for r in stored], dtype=bool),
         )
         classified = None
+        extra: list[tuple[int, int, float]] = []
         if counter:
             context = rs.prev_accepted(connection, site_id, p, start, 2)
+            swaps = rs.replacements(
+                connection, site_id, p, context[0][0] if context else MISSING, end
+            )
+            if context and any(at <= context[-1][0] for at, _, _ in swaps):
+                context = context[-1:]  # the reading before it was the old meter's
+            swaps = [r for r in swaps if not context or r[0] > context[-1][0]]
             result = classify(
                 rows.ts,
                 rows.value,
@@ -695,9 +802,11 @@ class Ingestor:
                 rollover=float(catalog.rollover[c]),
                 max_per_hour=float(catalog.max_per_hour[c]),
                 before=context,
+                replacements=swaps,
             )
             reset = np.isin(result.code, (4, 5))  # reset, rollover
             classified = (result.delta, result.start, reset)
+            extra = result.extra
             # flags of every row read up to the last valid one, which is the look-ahead
             # row unless no valid reading follows it (its class needs the next)
             valid_ts = rows.ts[rows.valid]
@@ -732,4 +841,5 @@ class Ingestor:
             hour_window=(hour_lo, hour_hi),
             day_window=(day_lo, day_hi),
             classified=classified,
+            extra=extra,
         )

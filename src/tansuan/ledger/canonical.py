@@ -53,6 +53,8 @@ KINDS = frozenset(
 )
 #: Allowance accounts: account versions, trades and their cancellations.
 KINDS = KINDS | {"allowance"}
+#: Declared meter replacements (``tansuan replace-meter``).
+KINDS = KINDS | {"meter_replacement"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"

@@ -26,6 +26,11 @@ is lower, with the reading after it:
 * **pending** — a drop that no later reading confirms yet: no consumption until a later
   reading decides between glitch and reset.
 
+* **declared replacement** — ``tansuan replace-meter`` recorded that at ``at`` the old
+  register read ``final`` and the new one ``initial``: the first reading after ``at``
+  counts ``final − level`` over ``(t_level, at]`` plus ``value − initial`` over
+  ``(at, t]``, and is then classified against ``initial`` like any other.
+
 The first reading of a point carries 0.
 """
 
@@ -62,6 +67,9 @@ class Classified:
     delta: F64
     start: I64
     level: F64
+    #: deltas that belong to no reading: the old register's last part up to a declared
+    #: replacement, as (start, end, amount)
+    extra: list[tuple[int, int, float]]
 
     def detail(self, i: int, value: float, unit: str = "") -> str:
         """Why row ``i`` was flagged, for the quality page and ``counter_flag.detail``."""
@@ -91,6 +99,7 @@ def classify(
     rollover: float = float("nan"),
     max_per_hour: float = float("nan"),
     before: list[tuple[int, float]] | None = None,
+    replacements: list[tuple[int, float, float]] | None = None,
 ) -> Classified:
     """Classify the readings of one counter, sorted by time.
 
@@ -101,6 +110,8 @@ def classify(
     max_per_hour : plausibility limit of an increase per hour [unit/h], NaN when none.
     before : accepted readings ``(ts, value)`` before the first row, oldest first (the
         last two are used), empty when none.
+    replacements : declared replacements ``(at, final, initial)`` after ``before``'s last
+        reading, in time order.
     """
     n = ts.size
     code = np.full(n, -1, dtype=np.int64)
@@ -114,8 +125,20 @@ def classify(
     stamps = ts.tolist()
     limited = not np.isnan(max_per_hour)
     wraps = not np.isnan(rollover)
+    extra: list[tuple[int, int, float]] = []
+    pending_swaps = list(replacements or [])
+
+    def swap(at: int, final: float, initial: float) -> None:
+        if acc:
+            ta, va, _ = acc[-1]
+            extra.append((ta, at, max(final - va, 0.0)))
+        acc.clear()
+        acc.append((at, initial, -1))
+
     for k, i in enumerate(rows):
         t, v = stamps[i], vals[i]
+        while pending_swaps and pending_swaps[0][0] < t:
+            swap(*pending_swaps.pop(0))
         if not acc:
             code[i], delta[i] = FIRST, 0.0
             acc.append((t, v, i))
@@ -151,4 +174,6 @@ def classify(
         else:
             code[i], delta[i], start[i] = RESET, 0.0, ta
         acc.append((t, v, i))
-    return Classified(code, delta, start, level_of)
+    for at, final, initial in pending_swaps:
+        swap(at, final, initial)
+    return Classified(code, delta, start, level_of, extra)

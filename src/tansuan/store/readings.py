@@ -225,6 +225,30 @@ def has_pending(connection: Connection, site_id: int, point_id: int) -> bool:
     )
 
 
+def replacements(
+    connection: Connection, site_id: int, point_id: int, after_us: int, before_us: int
+) -> list[tuple[int, float, float]]:
+    """Declared replacements ``(at, final, initial)`` of a point with
+    ``after < at < before``, in time order."""
+    m = schema.meter_replacement
+    rows = connection.execute(
+        select(m.c.at_us, m.c.final, m.c.initial)
+        .where(
+            m.c.site_id == site_id,
+            m.c.point_id == point_id,
+            m.c.at_us > after_us,
+            m.c.at_us < before_us,
+        )
+        .order_by(m.c.at_us)
+    ).all()
+    return [(int(r[0]), float(r[1]), float(r[2])) for r in rows]
+
+
+def replaced_after(connection: Connection, site_id: int, point_id: int, after_us: int) -> bool:
+    """Whether a replacement of the point is declared after ``after_us``."""
+    return bool(replacements(connection, site_id, point_id, after_us, 2**62))
+
+
 def replace_flags(
     connection: Connection,
     site_id: int,

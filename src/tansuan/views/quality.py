@@ -125,6 +125,25 @@ def site_quality(connection: Connection, site: str, day: dt.date | None = None) 
             .limit(MAX_FLAGS)
         )
     ]
+    m = schema.meter_replacement
+    counter_flags += [
+        {
+            "point": keys.get(r.point_id, str(r.point_id)),
+            "ts": from_us(r.at_us).isoformat(),
+            "value": r.initial,
+            "level": r.final,
+            "kind": "replacement",
+            "detail": f"meter replaced: final {r.final:g}, initial {r.initial:g} — {r.reason}",
+        }
+        for r in connection.execute(
+            select(m.c.point_id, m.c.at_us, m.c.final, m.c.initial, m.c.reason)
+            .where(m.c.site_id == site_id, m.c.at_us >= lo - FLAG_DAYS * 86_400_000_000)
+            .where(m.c.at_us < hi)
+            .order_by(m.c.at_us.desc())
+            .limit(MAX_FLAGS)
+        )
+    ]
+    counter_flags.sort(key=lambda flag: str(flag["ts"]), reverse=True)
     return {
         "counter_flags": counter_flags,
         "rejected_24h": rejected,

@@ -142,6 +142,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "reset: the readings continue from the new level",
     ),
     "counter_rollover": ("翻转：寄存器回零", "rollover: the register wrapped to 0"),
+    "counter_replacement": (
+        "换表：已登记旧表末读数与新表初读数",
+        "replacement: declared with final and initial readings",
+    ),
     "flag": ("标记", "Flag"),
     "rows": ("行数", "Rows"),
     "example": ("示例", "Example"),

@@ -42,6 +42,7 @@ from tansuan.store.schema.market import alert_event, allowance_account, allowanc
 from tansuan.store.schema.readings import (
     counter_flag,
     ingest_batch,
+    meter_replacement,
     quarantine,
     reading,
     reading_staging,
@@ -81,6 +82,7 @@ __all__ = [
     "ledger_state",
     "ledger_sth",
     "metadata",
+    "meter_replacement",
     "model_document",
     "model_version",
     "period_locks",

@@ -145,6 +145,22 @@ rollup_day = sa.Table(
     sqlite_with_rowid=False,
 )
 
+#: A declared meter replacement (``tansuan replace-meter``): at ``at_us`` the old
+#: register read ``final`` and the new one ``initial``. A counter's delta across it is
+#: (final − level) over (level's ts, at] plus (value − initial) over (at, ts].
+meter_replacement = sa.Table(
+    "meter_replacement",
+    metadata,
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("point_id", sa.Integer, nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+    sa.Column("final", sa.Float, nullable=False, doc="old register's last value [unit]"),
+    sa.Column("initial", sa.Float, nullable=False, doc="new register's first value [unit]"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_at_us", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "at_us", name="pk_meter_replacement"),
+)
+
 # --- manual data --------------------------------------------------------------------------
 
 series_entry = sa.Table(
