@@ -28,6 +28,7 @@ from tansuan.settings import Settings, get_settings
 from tansuan.site.model import SiteModel
 from tansuan.store import Store
 from tansuan.store.documents import current_model
+from tansuan.store.timeutil import from_us
 
 
 @dataclass
@@ -64,6 +65,47 @@ class Platform:
     def manual_hooks(self) -> list[Any]:
         """Hooks for manual-data imports (accounting stale marks, every organisation)."""
         return [self.accountants.manual_hook]
+
+    def replace_meter(
+        self,
+        site: str,
+        point: str,
+        at_us: int,
+        final: float,
+        initial: float,
+        reason: str,
+        *,
+        by: str = "",
+    ) -> dict[str, Any]:
+        """Declare a meter replacement (``tansuan replace-meter``): stored with a ledger
+        leaf, the point's rollups rebuilt and the months it touches marked stale, in one
+        transaction."""
+        ledger, accountants = self.ledger, self.accountants
+
+        def leaf(connection: Connection, payload: dict[str, Any]) -> None:
+            ledger.append(
+                connection,
+                "meter_replacement",
+                f"meter/{payload['site']}/{payload['point']}/{payload['at_us']}",
+                payload,
+            )
+
+        def stale(connection: Connection, payload: dict[str, Any]) -> None:
+            for accountant in accountants.all().values():
+                if accountant.model is None:
+                    continue
+                if payload["site"] in {s.id for s in accountant.model.sites()}:
+                    accountant.mark_stale_for_points(
+                        connection,
+                        payload["site"],
+                        {payload["point"]: [payload["at_us"]]},
+                        f"meter {payload['point']} replaced at "
+                        f"{from_us(payload['at_us']).isoformat()}",
+                    )
+
+        return self.ingestor.replace_meter(
+            site, point, at_us, final, initial, reason, by=by, hooks=[leaf, stale]
+        )
 
     def close(self) -> None:
         self.store.close()

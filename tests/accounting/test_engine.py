@@ -125,14 +125,17 @@ def _month_hours(month: int) -> int:
 
 
 def _grid_month_kwh(month: int) -> float:
-    """Each reading carries the hour before it, bucketed at its own timestamp.
+    """Each reading carries the hour before it: readings at t1 and t2 give (t1, t2].
 
-    Readings run from local 2024-01-01 00:00 (the first carries 100 kWh: a reading at
-    2023-12-31 23:00 precedes it) to 2024-12-31 23:00, so every month gets one reading
-    per local hour: hours × 100 kWh. June loses the 100 kWh of the reset hour.
+    Readings run hourly from local 2023-12-31 23:00 to 2024-12-31 23:00. The reading at
+    2024-01-01 00:00 closes 2023's last hour (not January's); each month then gets the
+    hours that start in it: hours × 100 kWh — except December, whose last hour (23:00 to
+    2025-01-01 00:00) has no closing reading yet: 743 × 100 kWh. June loses the 100 kWh
+    of the reset hour. The August gap (72 missing readings) is closed by the reading at
+    08-08 00:00, whose 7,300 kWh over (08-04 23:00, 08-08 00:00] all lie in August.
     """
     kwh = _month_hours(month) * 100.0
-    return kwh - 100.0 if month == 6 else kwh
+    return kwh - 100.0 if month in (6, 12) else kwh
 
 
 GRID_FACTOR = 0.5703  # tCO2/MWh, ETS 2023–2025 (grid.csv grid.ets.national.2023)
@@ -256,12 +259,14 @@ def test_late_correction_makes_a_new_version_and_filed_months_need_acceptance(
     assert [(v["version"], v["status"]) for v in versions] == [(1, "superseded"), (2, "current")]
     assert "inputs changed" in versions[0]["reason"]
 
-    # File the year, then a corrected meter reading arrives for the last hour of October:
-    # the register read 50 kWh more at local 2024-10-31 23:00. That reading carries 50 kWh
-    # more (October), the next one (2024-11-01 00:00, November) 50 kWh less.
+    # File the year, then a corrected meter reading arrives for the end of October: the
+    # register read 50 kWh more at local 2024-11-01 00:00. That reading closes October's
+    # last hour (2024-10-31 23:00, 11-01 00:00], which carries 50 kWh more; the next
+    # reading's hour (00:00, 01:00] (November) carries 50 kWh less. Both months go stale,
+    # October through the month of ts − 1 µs.
     with plant.write() as conn:
         results.lock(conn, "plant", [f"2024-{m:02d}" for m in range(1, 13)], by="accountant")
-    ts = dt.datetime(2024, 10, 31, 23, tzinfo=TZ)
+    ts = dt.datetime(2024, 11, 1, 0, tzinfo=TZ)
     stamps, values = _grid_readings()
     corrected = values[stamps.index(to_us(ts))] + 50.0
     ingestor = Ingestor(plant, batch_hooks=[accountant.stale_hook])

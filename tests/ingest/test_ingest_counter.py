@@ -57,21 +57,26 @@ def test_reset_across_batches_and_late_reading_keeps_no_phantom_energy(store) ->
 
 
 def test_meter_deltas_by_kind() -> None:
-    """Two groups: a counter (rows 0-2, previous valid value 10) and a total (rows 3-4)."""
-    delta, reset = meter_deltas(
+    """Two groups: a counter (rows 0-2 at t = 10, 20, 30, previous valid value 10 at t = 5)
+    and a total (rows 3-4 at t = 10, 20, no previous reading)."""
+    delta, start, reset = meter_deltas(
         group=np.array([1, 1, 1, 2, 2]),
+        ts=np.array([10, 20, 30, 10, 20]),
         values=np.array([12.0, 11.0, 14.0, 3.0, 4.0]),
         valid=np.array([True, True, True, True, False]),
         kind=np.array([TOTAL_INCREASING] * 3 + [TOTAL] * 2),
         rollover=np.full(5, np.nan),
+        prev_ts=np.array([5, 5, 5, 0, 0]),
         previous=np.array([10.0, 10.0, 10.0, np.nan, np.nan]),
     )
     # 10 -> 12: 2; 12 -> 11 without rollover: reset, 0; 11 -> 14: 3; total 3; invalid: NaN.
     np.testing.assert_array_equal(delta[:4], [2.0, 0.0, 3.0, 3.0])
     assert np.isnan(delta[4])
     assert reset.tolist() == [False, True, False, False, False]
-    inst, _ = meter_deltas(
-        np.array([1]), np.array([5.0]), np.array([True]), np.array([INSTANTANEOUS]),
-        np.array([np.nan]), np.array([np.nan]),
+    # each counter delta covers (previous reading, reading]; a total's row has no interval
+    assert start.tolist() == [5, 10, 20, 10, 20]
+    inst, _, _ = meter_deltas(
+        np.array([1]), np.array([7]), np.array([5.0]), np.array([True]),
+        np.array([INSTANTANEOUS]), np.array([np.nan]), np.array([0]), np.array([np.nan]),
     )  # fmt: skip
     assert np.isnan(inst[0])

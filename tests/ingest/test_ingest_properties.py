@@ -17,7 +17,7 @@ from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import INVALID_FLAGS
 from tansuan.site.model import SiteModel
 from tansuan.store import Store, batch_rows
-from tansuan.store.timeutil import HOUR_US, local_day
+from tansuan.store.timeutil import HOUR_US, day_start_us, local_day, next_day
 from tests.conftest import DEFAULT_POINTS, pg_url, site_document
 
 T0_US = 1_793_491_200_000_000  # 2026-11-01T00:00:00Z
@@ -81,36 +81,105 @@ def expected_state(sent: list[list[tuple]]) -> dict[tuple[str, int], tuple[float
     return state
 
 
+def counter_intervals(
+    readings: list[tuple[int, float]], rollover: float
+) -> tuple[list[tuple[int, int, float]], list[int]]:
+    """The documented counter rules (docs/store.md) by plain loops over the valid readings
+    ``(ts, value)`` of one counter: the deltas as ``(start, end, amount)`` and the
+    timestamps of resets and rollovers. A reading below the level is a glitch when the
+    next one returns to the level; else, when it is at or above the accepted reading
+    before the level and the next one continues from it, the level was a spike; else a
+    rollover (wrap ≤ 10 % of the modulus) or a reset (0); with no next reading, pending."""
+    accepted: list[tuple[int, float, int]] = []  # (ts, value, index in intervals or -1)
+    intervals: list[tuple[int, int, float]] = []
+    resets: list[int] = []
+    for k, (ts, value) in enumerate(readings):
+        if not accepted:
+            accepted.append((ts, value, -1))
+            continue
+        level_ts, level, where = accepted[-1]
+        if value >= level:
+            intervals.append((level_ts, ts, value - level))
+            accepted.append((ts, value, len(intervals) - 1))
+            continue
+        if k + 1 == len(readings):
+            continue  # pending
+        following = readings[k + 1][1]
+        if following >= level:
+            continue  # glitch
+        if where >= 0 and len(accepted) >= 2 and following >= value >= accepted[-2][1]:
+            intervals[where] = (level_ts, level_ts, 0.0)  # the level was a spike
+            accepted.pop()
+            before_ts, before, _ = accepted[-1]
+            intervals.append((before_ts, ts, value - before))
+            accepted.append((ts, value, len(intervals) - 1))
+            continue
+        wrapped = rollover - level + value
+        amount = wrapped if 0 <= wrapped <= 0.1 * rollover else 0.0
+        intervals.append((level_ts, ts, amount))
+        resets.append(ts)
+        accepted.append((ts, value, len(intervals) - 1))
+    return intervals, resets
+
+
+def spread(start: int, end: int, amount: float) -> list[tuple[str, int, float]]:
+    """``amount`` over ``(start, end]`` split over hours and local days pro rata by time."""
+    out: list[tuple[str, int, float]] = []
+    if end <= start:
+        return out
+    hour = start // HOUR_US * HOUR_US
+    while hour < end:
+        overlap = min(end, hour + HOUR_US) - max(start, hour)
+        if overlap > 0:
+            out.append(("hour", hour, amount * overlap / (end - start)))
+        hour += HOUR_US
+    day = local_day(start, TZ)
+    while day_start_us(day, TZ) < end:
+        lo, hi = day_start_us(day, TZ), day_start_us(next_day(day), TZ)
+        overlap = min(end, hi) - max(start, lo)
+        if overlap > 0:
+            out.append(("day", day, amount * overlap / (end - start)))
+        day = next_day(day)
+    return out
+
+
 def recompute(state: dict[tuple[str, int], tuple[float, str]]) -> dict[str, dict]:
     """Rollups from scratch, by plain loops over the final readings (the documented rules)."""
     out: dict[str, dict] = {"hour": {}, "day": {}}
+
+    def bucket_of(table: str, point: str, bucket: int) -> dict:
+        return out[table].setdefault(
+            (point, bucket),
+            {"n": 0, "n_valid": 0, "sum": None, "min": None, "max": None,
+             "first": None, "last": None, "delta": None, "resets": 0},
+        )  # fmt: skip
+
     for point, (kind, rollover) in POINTS.items():
-        previous = None
-        for ts in sorted(ts for p, ts in state if p == point):
+        stamps = sorted(ts for p, ts in state if p == point)
+        resets: list[int] = []
+        if kind == "total_increasing":
+            valid = [
+                (ts, state[(point, ts)][0])
+                for ts in stamps
+                if state[(point, ts)][1] not in INVALID_FLAGS
+            ]
+            intervals, resets = counter_intervals(valid, rollover or 0.0)
+            for start, end, amount in intervals:
+                for table, bucket, part in spread(start, end, amount):
+                    b = bucket_of(table, point, bucket)
+                    b["delta"] = (b["delta"] or 0.0) + part
+        for ts in stamps:
             value, flag = state[(point, ts)]
-            valid = flag not in INVALID_FLAGS
-            delta, reset = 0.0, 0
-            if valid and kind == "total":
-                delta = value
-            if valid and kind == "total_increasing":
-                if previous is not None:
-                    delta = value - previous
-                    if delta < 0:
-                        reset = 1
-                        wrapped = (rollover or 0) - previous + value
-                        delta = wrapped if rollover and 0 <= wrapped <= 0.1 * rollover else 0.0
-                previous = value
+            valid_flag = flag not in INVALID_FLAGS
             for table, bucket in (("hour", ts // HOUR_US * HOUR_US), ("day", local_day(ts, TZ))):
-                b = out[table].setdefault(
-                    (point, bucket),
-                    {"n": 0, "n_valid": 0, "sum": None, "min": None, "max": None,
-                     "first": None, "last": None, "delta": None, "resets": 0},
-                )  # fmt: skip
+                b = bucket_of(table, point, bucket)
                 b["n"] += 1
-                b["resets"] += reset
+                b["resets"] += int(ts in resets)
                 if kind != "instantaneous":
-                    b["delta"] = (b["delta"] or 0.0) + delta
-                if valid:
+                    b["delta"] = (b["delta"] or 0.0) + (
+                        value if valid_flag and kind == "total" else 0.0
+                    )
+                if valid_flag:
                     b["n_valid"] += 1
                     b["sum"] = (b["sum"] or 0.0) + value
                     b["min"] = value if b["min"] is None else min(b["min"], value)

@@ -55,10 +55,10 @@ from tansuan.domain.result import EmissionResult
 from tansuan.domain.scope import Scope
 from tansuan.errors import ConfigError, MissingParameter, NotFound, TansuanError
 from tansuan.site.model import EmissionSource, Site, SiteModel
-from tansuan.store import declarations
+from tansuan.store import declarations, readings
 from tansuan.store import schema as store_schema
 from tansuan.store.database import Store
-from tansuan.store.timeutil import DAY_US, HOUR_US, local_days
+from tansuan.store.timeutil import HOUR_US, local_days
 
 Progress = Callable[[int, int], None]
 #: Where a source-month's inputs sit, in errors and traces: as the first source of an
@@ -195,12 +195,24 @@ class Accountant:
         }
         hj75 = {s.id for s in site.sources if inputs.uses_hj75(s, s.method)}
         marks: set[tuple[str, str]] = set()
+        ids = data.points(conn, site_key) if counters.intersection(touched) else {}
+        sid = data.site_id(conn, site_key) if ids else None
         for point, stamps in touched.items():
             stamps = list(stamps)
-            if point in counters:
-                # A changed register value also changes the consumption carried by the
-                # reading after it, which may lie in the next month (intervals ≤ 1 day).
-                stamps += [ts + DAY_US for ts in stamps]
+            if point in counters and stamps:
+                # A register value's delta covers (previous reading, reading] and the next
+                # reading's delta starts at it: a reading at 00:00 on the 1st closes the
+                # month before (ts − 1 µs), and a meter read daily or monthly spreads its
+                # delta over the months since the reading before. Mark every month from
+                # the valid reading before the earliest stamp to the one after the latest.
+                stamps += [ts - 1 for ts in stamps]
+                row = ids.get(point)
+                if row is not None and sid is not None:
+                    before = readings.prev_valid(conn, sid, row.id, min(stamps))
+                    after = readings.next_valid_ts(conn, sid, row.id, max(stamps))
+                    first = before[0] if before else min(stamps)
+                    last = (after - 1) if after else max(stamps)
+                    stamps += _month_starts(first, last, site.timezone)
             months = _months_of(stamps, site.timezone)
             around = (
                 _months_of(_hj75_reach(stamps), site.timezone)
@@ -675,6 +687,20 @@ def _hj75_reach(stamps: Sequence[int]) -> list[int]:
     back = (gaps.SHORT_GAP_HOURS + 1) * HOUR_US
     ahead = gaps.LOOKBACK_VALID_HOURS * HOUR_US
     return [ts + shift for ts in stamps for shift in (-back, ahead // 2, ahead)]
+
+
+def _month_starts(first_us: int, last_us: int, timezone: str) -> list[int]:
+    """An instant in every local month from ``first_us`` to ``last_us`` (both included):
+    the bounds and the start of each month in between."""
+    out = [first_us, last_us]
+    zone = ZoneInfo(timezone)
+    lo = dt.datetime.fromtimestamp(first_us / 1e6, zone)
+    hi = dt.datetime.fromtimestamp(last_us / 1e6, zone)
+    year, month = lo.year, lo.month
+    while (year, month) < (hi.year, hi.month):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        out.append(int(dt.datetime(year, month, 1, tzinfo=zone).timestamp() * 1_000_000))
+    return out
 
 
 def _months_of(stamps: Iterable[int], timezone: str) -> set[str]:

@@ -63,6 +63,41 @@ def import_(
         raise typer.Exit(1)
 
 
+@app.command("replace-meter")
+def replace_meter(
+    point: str = typer.Argument(..., help="the counter point (kind total_increasing)"),
+    site: str = typer.Option(..., "--site", help="site id"),
+    at: str = typer.Option(..., "--at", help="when the meter was replaced, ISO 8601 with offset"),
+    final: float = typer.Option(..., "--final", help="old meter's last reading [point unit]"),
+    initial: float = typer.Option(..., "--initial", help="new meter's first reading"),
+    reason: str = typer.Option(..., "--reason", help="why (work order, certificate, …)"),
+    by: str = typer.Option("", "--by", help="who declares it"),
+) -> None:
+    """Declare a replaced meter with its final and initial readings / 登记换表.
+
+    The consumption across the replacement is (final − last reading before it) plus
+    (first reading after it − initial); the affected months are marked stale and the
+    declaration is a ledger leaf.
+    """
+    from tansuan.platform import open_platform
+    from tansuan.store.timeutil import parse_iso
+
+    try:
+        at_us = parse_iso(at)
+        platform = open_platform()
+        try:
+            payload = platform.replace_meter(site, point, at_us, final, initial, reason, by=by)
+        finally:
+            platform.close()
+    except TansuanError as error:
+        fail(error)
+    console.print(
+        f"[green]✓[/] 换表已登记 / meter replacement recorded: {site}/{point} at {at}: "
+        f"旧表末读数 final {payload['final']:g} {payload['unit']}, "
+        f"新表初读数 initial {payload['initial']:g} {payload['unit']}"
+    )
+
+
 @app.command("series")
 def series_cmd(
     point: str = typer.Argument(..., help="point id"),

@@ -51,7 +51,7 @@ class Stored:
 
     def __init__(self) -> None:
         self.parts: list[tuple[Rows, I64]] = []
-        self.state: dict[int, tuple[int, int, float]] = {}
+        self.state: dict[int, tuple[int, int, float, bool]] = {}
         self.new = 0
 
     def add(self, rows: Rows, version: I64) -> None:

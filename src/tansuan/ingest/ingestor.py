@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,8 +41,19 @@ from tansuan.ingest.reading import INVALID_FLAGS, QUALITY_FLAGS, Reading
 from tansuan.ingest.result import BatchHook, IngestResult, RowError
 from tansuan.store import readings as rs
 from tansuan.store import schema
+from tansuan.store.counters import FLAGGED, NAMES, classify
 from tansuan.store.database import Store
-from tansuan.store.rollups import INSTANTANEOUS, TOTAL_INCREASING, buckets, meter_deltas
+from tansuan.store.rollups import (
+    INSTANTANEOUS,
+    TOTAL,
+    TOTAL_INCREASING,
+    Parts,
+    buckets,
+    day_parts,
+    hour_parts,
+    meter_deltas,
+    suspicious,
+)
 from tansuan.store.timeutil import (
     HOUR_US,
     day_start_us,
@@ -56,6 +67,8 @@ from tansuan.store.timeutil import (
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 MISSING = np.iinfo(np.int64).min
+#: Valid readings after a changed counter reading whose intervals are rebuilt with it.
+RIPPLE_READINGS = 3
 #: Seconds between checks for a newly loaded site model.
 CATALOG_CHECK_S = 1.0
 
@@ -93,8 +106,9 @@ class Ingestor:
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._catalog_checked = 0.0
-        # point id -> (newest stored ts, last valid ts, last valid value)
-        self._state: dict[int, tuple[int, int, float]] = {}
+        # point id -> (newest stored ts, last accepted ts, last accepted value, a counter
+        # drop waits for its confirmation)
+        self._state: dict[int, tuple[int, int, float, bool]] = {}
         self._last_batch: int | None = None
         self._staged: int | None = None  # None: unknown, compact before trusting lookups
         self._written = 0
@@ -247,6 +261,94 @@ class Ingestor:
         self._commit(catalog, rows, quarantined, result, source)
         return result
 
+    def replace_meter(
+        self,
+        site: str,
+        point: str,
+        at_us: int,
+        final: float,
+        initial: float,
+        reason: str,
+        *,
+        by: str = "",
+        hooks: Sequence[Callable[[Connection, dict[str, Any]], None]] = (),
+    ) -> dict[str, Any]:
+        """Declare that a counter's meter was replaced at ``at_us``: the old register read
+        ``final`` then, the new one ``initial`` [the point's unit]. Rebuilds the point's
+        rollups around it and calls ``hooks(connection, payload)`` (ledger leaf, stale
+        marks) in the same transaction. Bad input raises :class:`InputError` and stores
+        nothing."""
+        catalog = self._fresh_catalog(force=True)
+        c = catalog.index.get(site, {}).get(point)
+        if c is None:
+            raise InputError(f"no point {point!r} in site {site!r}", field="point")
+        if catalog.kind[c] != TOTAL_INCREASING:
+            raise InputError(
+                f"{point} is not a counter (kind total_increasing): nothing to replace",
+                field="point",
+            )
+        reason = reason.strip()
+        if not reason:
+            raise InputError("give the reason of the replacement", field="reason")
+        unit = catalog.unit[c]
+        for name, value in (("final", final), ("initial", initial)):
+            if not np.isfinite(value) or value < 0:
+                raise InputError(f"{name} must be a reading ≥ 0, got {value!r}", field=name)
+            wrap = float(catalog.rollover[c])
+            if not np.isnan(wrap) and value >= wrap:
+                raise InputError(
+                    f"{name} {value:g} {unit} is not below the register's rollover {wrap:g}",
+                    field=name,
+                )
+        if at_us > time.time_ns() // 1000 + self.max_future_us:
+            raise InputError(f"{from_us(at_us).isoformat()} is in the future", field="at")
+        p, site_id = int(catalog.point_id[c]), int(catalog.site_id[c])
+        payload: dict[str, Any] = {
+            "site": site,
+            "point": point,
+            "at_us": at_us,
+            "final": final,
+            "initial": initial,
+            "unit": unit,
+            "reason": reason,
+            "by": by,
+        }
+        with self._lock:
+            try:
+                with self.store.write() as connection:
+                    rs.compact(connection)
+                    self._staged = 0
+                    if rs.replacements(connection, site_id, p, at_us - 1, at_us + 1):
+                        raise InputError(
+                            f"a replacement of {point} at {from_us(at_us).isoformat()} is "
+                            "already declared",
+                            field="at",
+                        )
+                    before = rs.prev_accepted(connection, site_id, p, at_us + 1, 1)
+                    if before and before[0][1] > final:
+                        raise InputError(
+                            f"final reading {final:g} {unit} is below the old meter's reading "
+                            f"{before[0][1]:g} {unit} at {from_us(before[0][0]).isoformat()}",
+                            field="final",
+                        )
+                    connection.execute(
+                        schema.meter_replacement.insert().values(
+                            site_id=site_id,
+                            point_id=p,
+                            at_us=at_us,
+                            final=final,
+                            initial=initial,
+                            reason=reason,
+                            recorded_at_us=time.time_ns() // 1000,
+                        )
+                    )
+                    self._recompute(connection, catalog, c, at_us, at_us)
+                    for hook in hooks:
+                        hook(connection, payload)
+            finally:
+                self._state.pop(p, None)
+        return payload
+
     # --- validation helpers -----------------------------------------------------------
 
     def _fresh_catalog(self, *, force: bool = False) -> Catalog:
@@ -347,7 +449,7 @@ class Ingestor:
         source: str,
     ) -> None:
         b = schema.ingest_batch
-        updates: dict[int, tuple[int, int, float]] = {}
+        updates: dict[int, tuple[int, int, float, bool]] = {}
         staged = 0
         with self.store.write() as connection:
             newest = connection.execute(select(func.max(b.c.id))).scalar()
@@ -415,7 +517,9 @@ class Ingestor:
         self._last_batch = batch_id
 
     def _late_points(self, connection: Connection, catalog: Catalog, rows: Rows, pid: I64) -> I64:
-        """Points with a row at or before their newest stored reading."""
+        """Points with a row at or before their newest stored reading, and counters whose
+        rows are not all plain, plausible increases (or that wait for a drop to be
+        decided): these take the slow path, which classifies with look-ahead."""
         if pid.size == 0:
             return pid
         starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
@@ -424,17 +528,46 @@ class Ingestor:
             p = int(pid[s])
             state = self._state.get(p)
             if state is None:
-                c = catalog.by_point_id[p]
-                newest, last_valid = rs.high_water(connection, int(catalog.site_id[c]), p)
-                state = (
-                    MISSING if newest is None else newest,
-                    MISSING if last_valid is None else last_valid[0],
-                    np.nan if last_valid is None else last_valid[1],
-                )
+                state = self._stored_state(connection, catalog, p)
                 self._state[p] = state
-            if int(rows.ts[s]) <= state[0]:
+            if int(rows.ts[s]) <= state[0] or state[3]:
                 late.append(p)
-        return np.array(late, dtype=np.int64)
+        counter = catalog.kind[rows.entry] == TOTAL_INCREASING
+        if counter.any():
+            prev_ts = np.array([self._state[p][1] for p in pid.tolist()], dtype=np.int64)
+            previous = np.array([self._state[p][2] for p in pid.tolist()], dtype=np.float64)
+            odd = suspicious(
+                pid,
+                rows.ts,
+                rows.value,
+                rows.valid,
+                catalog.kind[rows.entry],
+                catalog.max_per_hour[rows.entry],
+                prev_ts,
+                previous,
+            )
+            late.extend(np.unique(pid[odd]).tolist())
+        return np.unique(np.array(late, dtype=np.int64))
+
+    @staticmethod
+    def _stored_state(
+        connection: Connection, catalog: Catalog, p: int
+    ) -> tuple[int, int, float, bool]:
+        c = catalog.by_point_id[p]
+        site_id = int(catalog.site_id[c])
+        newest, accepted = rs.high_water(connection, site_id, p)
+        pending = catalog.kind[c] == TOTAL_INCREASING and (
+            rs.has_pending(connection, site_id, p)
+            or rs.replaced_after(
+                connection, site_id, p, MISSING if accepted is None else accepted[0]
+            )
+        )
+        return (
+            MISSING if newest is None else newest,
+            MISSING if accepted is None else accepted[0],
+            np.nan if accepted is None else accepted[1],
+            bool(pending),
+        )
 
     def _append(
         self, connection: Connection, catalog: Catalog, rows: Rows, batch_id: int, out: Stored
@@ -442,8 +575,9 @@ class Ingestor:
         """New rows after each point's newest reading: stage them, merge their rollups."""
         pid = catalog.point_id[rows.entry]
         site_id = catalog.site_id[rows.entry]
+        prev_ts = np.array([self._state[p][1] for p in pid.tolist()], dtype=np.int64)
         previous = np.array([self._state[p][2] for p in pid.tolist()], dtype=np.float64)
-        self._rollup(connection, catalog, rows, previous, merge=True)
+        self._rollup(connection, catalog, rows, prev_ts, previous, merge=True)
         if rs.is_pg(connection):
             # PostgreSQL appends to the heap anyway: COPY straight into the partitions.
             rs.ensure_partitions(connection, int(rows.ts.min()), int(rows.ts.max()))
@@ -459,12 +593,12 @@ class Ingestor:
         starts = np.r_[0, ends[:-1] + 1]
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
             p = int(pid[s])
-            newest, lv_ts, lv_value = self._state[p]
+            newest, lv_ts, lv_value, pending = self._state[p]
             valid_idx = np.flatnonzero(rows.valid[s : e + 1])
             if valid_idx.size:
                 k = s + int(valid_idx[-1])
                 lv_ts, lv_value = int(rows.ts[k]), float(rows.value[k])
-            out.state[p] = (int(rows.ts[e]), lv_ts, lv_value)
+            out.state[p] = (int(rows.ts[e]), lv_ts, lv_value, pending)
         out.new += pid.size
         return pid.size if target == "reading_staging" else 0
 
@@ -473,40 +607,86 @@ class Ingestor:
         connection: Connection,
         catalog: Catalog,
         rows: Rows,
+        prev_ts: I64,
         previous: F64,
         *,
         merge: bool,
         hour_window: tuple[int, int] | None = None,
         day_window: tuple[int, int] | None = None,
+        classified: tuple[F64, I64, npt.NDArray[np.bool_]] | None = None,
+        extra: list[tuple[int, int, float]] | None = None,
     ) -> None:
+        """Roll ``rows`` up into hour and day buckets; a counter's delta goes to the time
+        it covers, ``(previous reading, reading]``, split pro rata over buckets.
+        ``classified`` gives (delta, start, reset) already decided by the classifier."""
         entry = rows.entry
         pid = catalog.point_id[entry]
         kind = catalog.kind[entry]
-        delta, reset = meter_deltas(
-            pid, rows.value, rows.valid, kind, catalog.rollover[entry], previous
-        )
+        if classified is None:
+            delta, start, reset = meter_deltas(
+                pid, rows.ts, rows.value, rows.valid, kind, catalog.rollover[entry], prev_ts,
+                previous,
+            )  # fmt: skip
+        else:
+            delta, start, reset = classified
         has_delta = kind != INSTANTANEOUS
         hours = rows.ts // HOUR_US * HOUR_US
-        days = np.zeros(pid.size, dtype=np.int64)
-        zones = [catalog.timezone[c] for c in np.unique(entry).tolist()]
-        if len(set(zones)) == 1:
-            days = local_days(rows.ts, zones[0])
-        else:
-            tz_of_row = np.array([catalog.timezone[c] for c in entry.tolist()])
-            for tz in set(zones):
-                sel = tz_of_row == tz
-                days[sel] = local_days(rows.ts[sel], tz)
+        zones = [catalog.timezone[c] for c in entry.tolist()]
+        days = self._local_days(rows.ts, zones)
+        counter = kind == TOTAL_INCREASING
+        total = kind == TOTAL
+        # A counter's delta covers (start, ts]; a total's value belongs to its reading.
+        c_pid, c_start, c_delta = pid[counter], start[counter], delta[counter]
+        c_end = rows.ts[counter]
+        c_zones = [z for z, k in zip(zones, counter.tolist(), strict=True) if k]
+        if extra:  # deltas of no reading (a declared replacement), all of the one point
+            c_pid = np.concatenate([c_pid, np.full(len(extra), pid[0], dtype=np.int64)])
+            c_start = np.concatenate([c_start, np.array([e[0] for e in extra], dtype=np.int64)])
+            c_end = np.concatenate([c_end, np.array([e[1] for e in extra], dtype=np.int64)])
+            c_delta = np.concatenate([c_delta, np.array([e[2] for e in extra])])
+            c_zones = c_zones + [zones[0]] * len(extra)
+        t_keep = total & ~np.isnan(delta)
+        hour_p = hour_parts(c_pid, c_start, c_end, c_delta)
+        day_p = day_parts(
+            c_pid, c_start, c_end, c_delta,
+            self._local_days(c_start, c_zones), self._local_days(c_end - 1, c_zones), c_zones,
+        )  # fmt: skip
         site_of = {int(catalog.point_id[c]): int(catalog.site_id[c]) for c in np.unique(entry)}
-        for table, bucket, window in (
-            (schema.rollup_hour, hours, hour_window),
-            (schema.rollup_day, days, day_window),
+        for table, bucket, window, parts in (
+            (schema.rollup_hour, hours, hour_window, hour_p),
+            (schema.rollup_day, days, day_window, day_p),
         ):
-            stats = buckets(pid, bucket, rows.ts, rows.value, rows.valid, delta, reset, has_delta)
+            parts = Parts(
+                np.concatenate([parts.point, pid[t_keep]]),
+                np.concatenate([parts.bucket, bucket[t_keep]]),
+                np.concatenate([parts.value, delta[t_keep]]),
+            )
+            if window is not None:
+                lo, hi = window
+                inside = (parts.bucket >= lo) & (parts.bucket <= hi)
+                parts = Parts(parts.point[inside], parts.bucket[inside], parts.value[inside])
+            stats = buckets(pid, bucket, rows.ts, rows.value, rows.valid, reset, has_delta, parts)
             out = stats.rows(site_of)
             if window is not None:
                 lo, hi = window
                 out = [r for r in out if lo <= as_int(r[2]) <= hi]
+                for p in site_of:
+                    rs.delete_rollups(connection, table, site_of[p], p, lo, hi)
             rs.upsert_rollups(connection, table, out, merge=merge)
+
+    @staticmethod
+    def _local_days(ts: I64, zones: list[str]) -> I64:
+        days = np.zeros(ts.size, dtype=np.int64)
+        if ts.size == 0:
+            return days
+        unique = set(zones)
+        if len(unique) == 1:
+            return local_days(ts, zones[0])
+        tz_of_row = np.array(zones)
+        for tz in unique:
+            sel = tz_of_row == tz
+            days[sel] = local_days(ts[sel], tz)
+        return days
 
     def _merge_late(
         self,
@@ -555,32 +735,48 @@ class Ingestor:
             out.add(mine, versions[keep])
             if new or changed:
                 self._recompute(connection, catalog, c, lo, hi)
-            newest, last_valid = rs.high_water(connection, site_id, p)
-            assert newest is not None
-            out.state[p] = (
-                newest,
-                MISSING if last_valid is None else last_valid[0],
-                np.nan if last_valid is None else last_valid[1],
-            )
+            out.state[p] = self._stored_state(connection, catalog, p)
 
     def _recompute(
         self, connection: Connection, catalog: Catalog, c: int, lo: int, hi: int
     ) -> None:
         """Rebuild the hour and day buckets of one point touched by rows in ``[lo, hi]``.
 
-        A changed counter reading also changes the delta of the next valid reading, so
-        the window runs to that successor.
+        A counter reading's delta covers the time since the accepted reading before it,
+        and its class depends on the reading after it (and may withdraw the one before it
+        as a spike): the window runs from the accepted reading before the valid reading
+        before ``lo`` to the valid reading after ``hi``; the rows read run one valid
+        reading further (look-ahead), and the classifier is given the two accepted
+        readings before them.
         """
         p, site_id, tz = int(catalog.point_id[c]), int(catalog.site_id[c]), catalog.timezone[c]
-        last = hi
-        if catalog.kind[c] == TOTAL_INCREASING:
-            last = rs.next_valid_ts(connection, site_id, p, hi) or hi
-        hour_lo, hour_hi = lo // HOUR_US * HOUR_US, last // HOUR_US * HOUR_US
-        day_lo, day_hi = local_day(lo, tz), local_day(last, tz)
+        first, last = lo, hi
+        counter = catalog.kind[c] == TOTAL_INCREASING
+        if counter:
+            before_lo = rs.prev_valid(connection, site_id, p, lo)
+            if before_lo is not None:
+                accepted = rs.prev_accepted(connection, site_id, p, before_lo[0], 1)
+                first = accepted[0][0] if accepted else before_lo[0]
+            # a changed reading changes the level of the readings after it, which may
+            # turn the next one into a glitch (or back), moving the interval after that
+            for _ in range(RIPPLE_READINGS):
+                following = rs.next_valid_ts(connection, site_id, p, last)
+                if following is None:
+                    break
+                last = following
+        hour_lo, hour_hi = first // HOUR_US * HOUR_US, last // HOUR_US * HOUR_US
+        day_lo, day_hi = local_day(first, tz), local_day(last, tz)
         start = min(hour_lo, day_start_us(day_lo, tz))
         end = max(hour_hi + HOUR_US, day_start_us(next_day(day_hi), tz))
+        if counter:
+            # the first valid reading at or after the window's end closes its last interval
+            closing = rs.next_valid_ts(connection, site_id, p, end - 1)
+            if closing is not None:
+                end = closing + 1
+                # and the valid reading after it decides whether it is a glitch
+                ahead = rs.next_valid_ts(connection, site_id, p, closing)
+                end = end if ahead is None else ahead + 1
         stored = rs.fetch_range(connection, site_id, p, start, end)
-        prev = rs.prev_valid(connection, site_id, p, start)
         n = len(stored)
         rows = Rows(
             entry=np.full(n, c, dtype=np.int64),
@@ -589,13 +785,61 @@ class Ingestor:
             quality=[r[2] for r in stored],
             valid=np.array([r[2] not in INVALID_FLAGS for r in stored], dtype=bool),
         )
-        previous = np.full(n, np.nan if prev is None else prev[1])
+        classified = None
+        extra: list[tuple[int, int, float]] = []
+        if counter:
+            context = rs.prev_accepted(connection, site_id, p, start, 2)
+            swaps = rs.replacements(
+                connection, site_id, p, context[0][0] if context else MISSING, end
+            )
+            if context and any(at <= context[-1][0] for at, _, _ in swaps):
+                context = context[-1:]  # the reading before it was the old meter's
+            swaps = [r for r in swaps if not context or r[0] > context[-1][0]]
+            result = classify(
+                rows.ts,
+                rows.value,
+                rows.valid,
+                rollover=float(catalog.rollover[c]),
+                max_per_hour=float(catalog.max_per_hour[c]),
+                before=context,
+                replacements=swaps,
+            )
+            reset = np.isin(result.code, (4, 5))  # reset, rollover
+            classified = (result.delta, result.start, reset)
+            extra = result.extra
+            # flags of every row read up to the last valid one, which is the look-ahead
+            # row unless no valid reading follows it (its class needs the next)
+            valid_ts = rows.ts[rows.valid]
+            flag_end = end
+            if valid_ts.size and rs.next_valid_ts(connection, site_id, p, int(valid_ts[-1])):
+                flag_end = int(valid_ts[-1])
+            flags = [
+                (
+                    int(rows.ts[i]),
+                    float(rows.value[i]),
+                    None if np.isnan(result.level[i]) else float(result.level[i]),
+                    NAMES[int(result.code[i])],
+                    result.detail(i, float(rows.value[i]), catalog.unit[c]),
+                )
+                for i in np.flatnonzero(np.isin(result.code, FLAGGED)).tolist()
+                if int(rows.ts[i]) < flag_end
+            ]
+            rs.replace_flags(connection, site_id, p, start, flag_end, flags)
+            prev_ts = np.full(n, context[-1][0] if context else MISSING, dtype=np.int64)
+            previous = np.full(n, context[-1][1] if context else np.nan)
+        else:
+            prev = rs.prev_valid(connection, site_id, p, start)
+            prev_ts = np.full(n, MISSING if prev is None else prev[0], dtype=np.int64)
+            previous = np.full(n, np.nan if prev is None else prev[1])
         self._rollup(
             connection,
             catalog,
             rows,
+            prev_ts,
             previous,
             merge=False,
             hour_window=(hour_lo, hour_hi),
             day_window=(day_lo, day_hi),
+            classified=classified,
+            extra=extra,
         )

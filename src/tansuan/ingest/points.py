@@ -27,6 +27,7 @@ class Catalog:
     range_min: npt.NDArray[np.float64]
     range_max: npt.NDArray[np.float64]
     rollover: npt.NDArray[np.float64]
+    max_per_hour: npt.NDArray[np.float64]
     retired_at_us: npt.NDArray[np.int64]
     unit: list[str]
     timezone: list[str]
@@ -55,6 +56,7 @@ class Catalog:
             range_min=floats([r.range_min for r in rows]),
             range_max=floats([r.range_max for r in rows]),
             rollover=floats([r.rollover for r in rows]),
+            max_per_hour=floats([r.max_per_hour for r in rows]),
             retired_at_us=np.array(
                 [NEVER if r.retired_at_us is None else r.retired_at_us for r in rows],
                 dtype=np.int64,

@@ -55,6 +55,8 @@ KINDS = frozenset(
 KINDS = KINDS | {"allowance"}
 #: Declared shutdowns of an emission source (a month without data that is a true zero).
 KINDS = KINDS | {"declaration"}
+#: Declared meter replacements (``tansuan replace-meter``).
+KINDS = KINDS | {"meter_replacement"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"

@@ -92,7 +92,20 @@ class Point(_Model):
         default=None, description="[min, max] in the canonical unit"
     )
     rollover: float | None = Field(
-        default=None, gt=0, description="register maximum after which a counter wraps to 0"
+        default=None,
+        gt=0,
+        description=(
+            "wrap modulus of a counter: the value at which the register returns to 0 "
+            "(2^32 × scale for a uint32 register; 100000000 for an 8-digit kWh meter)"
+        ),
+    )
+    max_per_hour: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "plausibility limit of a counter: the largest credible increase per hour [unit]; "
+            "default: the device's rated_power_kw for an energy counter"
+        ),
     )
     protocol: ProtocolAddresses = ProtocolAddresses()
 
@@ -233,6 +246,8 @@ class Active(_Model):
     def covers(self, day: dt.date) -> bool:
         """Whether the source operates on local day ``day``."""
         return (self.from_ is None or day >= self.from_) and (self.to is None or day <= self.to)
+
+
 #: The numeric parameters a source may give as first-class site-model fields (each also
 #: accepted in the older form ``parameters: {name: {value: …}}``). The unit each is read
 #: in when written as a bare number is the one its method expects (docs/accounting.md,

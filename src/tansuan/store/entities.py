@@ -25,7 +25,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from tansuan.errors import InputError
+from tansuan.domain import units
+from tansuan.errors import InputError, UnitError
 from tansuan.site.model import Area, SiteModel
 from tansuan.store import schema
 
@@ -83,6 +84,8 @@ def flatten(model: SiteModel) -> list[Entity]:
                         for pt in device.points:
                             p_attrs = _dump(pt, set())
                             p_attrs["device"] = device.id
+                            if device.rated_power_kw is not None:
+                                p_attrs["rated_power_kw"] = device.rated_power_kw
                             out.append(Entity("point", site_key, pt.id, device_path, p_attrs))
                     walk(area.areas, here, site_key)
 
@@ -114,9 +117,27 @@ def _point_row(ent: Entity, entity_id: int, site_id: int, tz: str) -> dict[str, 
         "range_min": valid_range[0] if valid_range else None,
         "range_max": valid_range[1] if valid_range else None,
         "rollover": a.get("rollover"),
+        "max_per_hour": _max_per_hour(a),
         "timezone": tz,
         "retired_at_us": None,
     }
+
+
+def _max_per_hour(attrs: dict[str, Any]) -> float | None:
+    """A counter's plausibility limit [unit/h]: its own ``max_per_hour``, else the device's
+    rated power for an energy counter (rated_power_kw × 1 h in the point's unit)."""
+    if attrs.get("kind") != "total_increasing":
+        return None
+    own = attrs.get("max_per_hour")
+    if own is not None:
+        return float(own)
+    rated = attrs.get("rated_power_kw")
+    if rated is None:
+        return None
+    try:
+        return float(rated) * units.factor("kWh", attrs["unit"])
+    except UnitError:  # not an energy counter: no limit from the rated power
+        return None
 
 
 def _series_row(ent: Entity, entity_id: int, site_id: int, tz: str) -> dict[str, Any]:

@@ -19,10 +19,12 @@ from sqlalchemy import Connection, Table, select
 from tansuan.domain import months
 from tansuan.domain.quality import INVALID_FLAGS
 from tansuan.store import schema
+from tansuan.store.counters import NOT_ACCEPTED
 from tansuan.store.timeutil import from_us
 
 #: SQL list of invalid quality flags, for "last valid reading" lookups.
 _INVALID_SQL = ", ".join(f"'{flag}'" for flag in sorted(INVALID_FLAGS))
+_NOT_ACCEPTED_SQL = ", ".join(f"'{kind}'" for kind in sorted(NOT_ACCEPTED))
 _COLS = "site_id, point_id, ts_us, value, quality, batch_id, version"
 
 #: (site_id, point_id, ts_us, value, quality, batch_id, version)
@@ -174,7 +176,8 @@ def analyze(connection: Connection) -> None:
 
 
 def high_water(connection: Connection, site_id: int, point_id: int) -> tuple[int | None, Any]:
-    """(newest stored ts of the point, (ts, value) of its newest valid reading or None).
+    """(newest stored ts of the point, (ts, value) of its newest accepted valid reading or
+    None) — accepted: not flagged glitch, spike or pending (``counter_flag``).
 
     Only valid when the staging table holds no rows of this point.
     """
@@ -186,7 +189,101 @@ def high_water(connection: Connection, site_id: int, point_id: int) -> tuple[int
     ).scalar()
     if newest is None:
         return None, None
-    return int(newest), prev_valid(connection, site_id, point_id, int(newest) + 1)
+    accepted = prev_accepted(connection, site_id, point_id, int(newest) + 1, 1)
+    return int(newest), (accepted[0] if accepted else None)
+
+
+def prev_accepted(
+    connection: Connection, site_id: int, point_id: int, before_us: int, count: int
+) -> list[tuple[int, float]]:
+    """Up to ``count`` newest valid readings strictly before ``before_us`` that the counter
+    classifier accepted (no glitch/spike/pending flag), oldest first."""
+    rows = connection.exec_driver_sql(
+        _q(
+            connection,
+            "SELECT r.ts_us, r.value FROM reading r WHERE r.site_id = ? AND r.point_id = ? "
+            f"AND r.ts_us < ? AND r.quality NOT IN ({_INVALID_SQL}) AND NOT EXISTS ("
+            "SELECT 1 FROM counter_flag f WHERE f.site_id = r.site_id "
+            "AND f.point_id = r.point_id AND f.ts_us = r.ts_us "
+            f"AND f.kind IN ({_NOT_ACCEPTED_SQL})) ORDER BY r.ts_us DESC LIMIT {int(count)}",
+        ),
+        (site_id, point_id, before_us),
+    ).all()
+    return [(int(r[0]), float(r[1])) for r in reversed(rows)]
+
+
+def has_pending(connection: Connection, site_id: int, point_id: int) -> bool:
+    """Whether a counter drop of the point waits for a reading to decide it."""
+    f = schema.counter_flag
+    return (
+        connection.execute(
+            select(f.c.ts_us)
+            .where(f.c.site_id == site_id, f.c.point_id == point_id, f.c.kind == "pending")
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def replacements(
+    connection: Connection, site_id: int, point_id: int, after_us: int, before_us: int
+) -> list[tuple[int, float, float]]:
+    """Declared replacements ``(at, final, initial)`` of a point with
+    ``after < at < before``, in time order."""
+    m = schema.meter_replacement
+    rows = connection.execute(
+        select(m.c.at_us, m.c.final, m.c.initial)
+        .where(
+            m.c.site_id == site_id,
+            m.c.point_id == point_id,
+            m.c.at_us > after_us,
+            m.c.at_us < before_us,
+        )
+        .order_by(m.c.at_us)
+    ).all()
+    return [(int(r[0]), float(r[1]), float(r[2])) for r in rows]
+
+
+def replaced_after(connection: Connection, site_id: int, point_id: int, after_us: int) -> bool:
+    """Whether a replacement of the point is declared after ``after_us``."""
+    return bool(replacements(connection, site_id, point_id, after_us, 2**62))
+
+
+def replace_flags(
+    connection: Connection,
+    site_id: int,
+    point_id: int,
+    start_us: int,
+    end_us: int,
+    rows: Sequence[tuple[int, float, float | None, str, str]],
+) -> None:
+    """Replace the counter flags of a point in ``[start, end)`` with ``rows``
+    (ts, value, level, kind, detail)."""
+    f = schema.counter_flag
+    connection.execute(
+        f.delete().where(
+            f.c.site_id == site_id,
+            f.c.point_id == point_id,
+            f.c.ts_us >= start_us,
+            f.c.ts_us < end_us,
+        )
+    )
+    if rows:
+        connection.execute(
+            f.insert(),
+            [
+                {
+                    "site_id": site_id,
+                    "point_id": point_id,
+                    "ts_us": ts,
+                    "value": value,
+                    "level": level,
+                    "kind": kind,
+                    "detail": detail,
+                }
+                for ts, value, level, kind, detail in rows
+            ],
+        )
 
 
 def _q(connection: Connection, sql: str) -> str:
@@ -319,6 +416,22 @@ def upsert_rollups(
     conflict = tail[tail.index(" ON CONFLICT") :]
     connection.exec_driver_sql(f"{head} SELECT {columns} FROM {scratch}{conflict}")
     connection.exec_driver_sql(f"DELETE FROM {scratch}")
+
+
+def delete_rollups(
+    connection: Connection, table: Table, site_id: int, point_id: int, lo: int, hi: int
+) -> None:
+    """Delete a point's buckets ``lo ≤ bucket ≤ hi`` (before they are rebuilt: a bucket
+    that only held a share of a counter's delta may have none now)."""
+    bucket = table.c.hour_us if "hour_us" in table.c else table.c.day
+    connection.execute(
+        table.delete().where(
+            table.c.site_id == site_id,
+            table.c.point_id == point_id,
+            bucket >= lo,
+            bucket <= hi,
+        )
+    )
 
 
 def _add_nullable(table: str, column: str) -> str:

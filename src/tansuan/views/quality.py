@@ -1,5 +1,5 @@
 """Data quality of a site for the dashboard and ``GET /sites/{site}/quality``: coverage,
-stale points, substituted data.
+stale points, substituted data, counter flags.
 
 One query per table, whatever the number of points (the dashboard budget is 300 ms).
 """
@@ -16,6 +16,10 @@ from tansuan.accounting import results
 from tansuan.store import queries, schema
 from tansuan.store.timeutil import day_start_us, from_us, local_day, next_day, to_us
 
+#: Counter flags (glitch, spike, reset, rollover, pending) shown: readings of the shown
+#: day and the days before it, newest first, at most MAX_FLAGS; pending ones always.
+FLAG_DAYS = 30
+MAX_FLAGS = 100
 #: A point is stale when its last reading is older than this many intervals.
 STALE_INTERVALS = 3
 
@@ -23,7 +27,8 @@ STALE_INTERVALS = 3
 def site_quality(connection: Connection, site: str, day: dt.date | None = None) -> dict[str, Any]:
     """Coverage of every point of ``site`` on ``day`` (default: today so far, by the
     calendar clock), its stale points, the data grade of this month's results per source
-    and the readings rejected in the last 24 hours."""
+    the readings rejected in the last 24 hours and the counter readings flagged in the
+    ``FLAG_DAYS`` days up to the day (glitch, spike, reset, rollover, pending)."""
     points = queries.subtree_points(connection, site, None)
     now_us = to_us(clock.now())
     if not points:
@@ -114,7 +119,49 @@ def site_quality(connection: Connection, site: str, day: dt.date | None = None) 
             .order_by(q.c.reason)
         )
     ]
+    f = schema.counter_flag
+    keys = {p.id: p.key for p in points}
+    counter_flags = [
+        {
+            "point": keys.get(r.point_id, str(r.point_id)),
+            "ts": from_us(r.ts_us).isoformat(),
+            "value": r.value,
+            "level": r.level,
+            "kind": r.kind,
+            "detail": r.detail,
+        }
+        for r in connection.execute(
+            select(f.c.point_id, f.c.ts_us, f.c.value, f.c.level, f.c.kind, f.c.detail)
+            .where(
+                f.c.site_id == site_id,
+                ((f.c.ts_us >= lo - FLAG_DAYS * 86_400_000_000) & (f.c.ts_us < hi))
+                | (f.c.kind == "pending"),
+            )
+            .order_by(f.c.ts_us.desc())
+            .limit(MAX_FLAGS)
+        )
+    ]
+    m = schema.meter_replacement
+    counter_flags += [
+        {
+            "point": keys.get(r.point_id, str(r.point_id)),
+            "ts": from_us(r.at_us).isoformat(),
+            "value": r.initial,
+            "level": r.final,
+            "kind": "replacement",
+            "detail": f"meter replaced: final {r.final:g}, initial {r.initial:g} — {r.reason}",
+        }
+        for r in connection.execute(
+            select(m.c.point_id, m.c.at_us, m.c.final, m.c.initial, m.c.reason)
+            .where(m.c.site_id == site_id, m.c.at_us >= lo - FLAG_DAYS * 86_400_000_000)
+            .where(m.c.at_us < hi)
+            .order_by(m.c.at_us.desc())
+            .limit(MAX_FLAGS)
+        )
+    ]
+    counter_flags.sort(key=lambda flag: str(flag["ts"]), reverse=True)
     return {
+        "counter_flags": counter_flags,
         "rejected_24h": rejected,
         "site": site,
         "day": f"{today // 10000:04d}-{today // 100 % 100:02d}-{today % 100:02d}",

@@ -136,6 +136,24 @@ TEXT: dict[str, tuple[str, str]] = {
         "Readings rejected in the last 24 h (ingest errors)",
     ),
     "reason": ("原因", "Reason"),
+    "counter_flags": (
+        "计数器异常读数（不计电量的毛刺、尖峰、待确认；已接受的复位、翻转）",
+        "Counter readings flagged (glitch, spike, pending carry no energy; reset, rollover "
+        "accepted)",
+    ),
+    "counter_glitch": ("毛刺：下一读数回到原水平", "glitch: the next reading returns to the level"),
+    "counter_spike": ("尖峰：超出合理增量", "spike: more than a plausible increase"),
+    "counter_pending": ("待确认：下降待下一读数判定", "pending: a drop waits for the next reading"),
+    "counter_reset": (
+        "复位：后续读数从新水平继续",
+        "reset: the readings continue from the new level",
+    ),
+    "counter_rollover": ("翻转：寄存器回零", "rollover: the register wrapped to 0"),
+    "counter_replacement": (
+        "换表：已登记旧表末读数与新表初读数",
+        "replacement: declared with final and initial readings",
+    ),
+    "flag": ("标记", "Flag"),
     "rows": ("行数", "Rows"),
     "example": ("示例", "Example"),
     "none": ("无", "None"),

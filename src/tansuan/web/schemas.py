@@ -322,6 +322,7 @@ class QualityOut(Out):
     sources: list[dict[str, Any]]
     stale: int
     rejected_24h: list[dict[str, Any]] = []
+    counter_flags: list[dict[str, Any]] = []
 
 
 # --- users, ledger, manual data ---------------------------------------------------------

@@ -175,6 +175,10 @@ def build_store(db_url: str, model_file: Path) -> None:
             (_manual_rows("coal-cc", "tC/GJ", 0.0271, [1, 3]), "lab"),
         ):
             assert not import_table(store, rows, kind=kind).errors
+        # grid.energy: 137.5 kWh per hour from local 2023-12-31 23:00 to 2024-03-31 23:00.
+        # A delta covers (previous reading, reading]: January and February get their
+        # hours × 137.5 kWh; March 743 × 137.5 = 102,162.5 kWh (its last hour, 23:00 to
+        # 04-01 00:00, has no closing reading; the reading at 03-01 00:00 closes February).
         start = dt.datetime(2023, 12, 31, 23, tzinfo=TZ)
         hours = [start + dt.timedelta(hours=h) for h in range(24 * 91 + 1)]
         stamps = [to_us(h) for h in hours]

@@ -40,7 +40,9 @@ from tansuan.store.schema.ledger import (
 )
 from tansuan.store.schema.market import alert_event, allowance_account, allowance_trade
 from tansuan.store.schema.readings import (
+    counter_flag,
     ingest_batch,
+    meter_replacement,
     quarantine,
     reading,
     reading_staging,
@@ -77,6 +79,7 @@ __all__ = [
     "allowance_trade",
     "api_token",
     "declaration",
+    "counter_flag",
     "entity",
     "entity_history",
     "grant_read",
@@ -86,6 +89,7 @@ __all__ = [
     "ledger_state",
     "ledger_sth",
     "metadata",
+    "meter_replacement",
     "model_document",
     "model_version",
     "period_locks",

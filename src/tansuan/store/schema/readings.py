@@ -89,6 +89,23 @@ quarantine = sa.Table(
     sa.Index("ix_quarantine_batch", "batch_id"),
 )
 
+#: What the counter classifier (``store/counters.py``) decided about a stored counter
+#: reading that is not a plain increase: ``glitch``, ``spike`` and ``pending`` readings are
+#: kept in ``reading`` but carry no consumption; ``reset`` and ``rollover`` are accepted.
+#: Rebuilt for a point's window whenever its rollups are recomputed.
+counter_flag = sa.Table(
+    "counter_flag",
+    metadata,
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("point_id", sa.Integer, nullable=False),
+    sa.Column("ts_us", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.Float, nullable=False, doc="the reading [canonical unit]"),
+    sa.Column("level", sa.Float, nullable=True, doc="last accepted value before it"),
+    sa.Column("kind", sa.String(16), nullable=False, doc="glitch, spike, pending, reset, rollover"),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "ts_us", name="pk_counter_flag"),
+)
+
 
 def _rollup_columns() -> list[sa.Column[object]]:
     return [
@@ -126,6 +143,22 @@ rollup_day = sa.Table(
     *_rollup_columns(),
     sa.PrimaryKeyConstraint("site_id", "point_id", "day", name="pk_rollup_day"),
     sqlite_with_rowid=False,
+)
+
+#: A declared meter replacement (``tansuan replace-meter``): at ``at_us`` the old
+#: register read ``final`` and the new one ``initial``. A counter's delta across it is
+#: (final − level) over (level's ts, at] plus (value − initial) over (at, ts].
+meter_replacement = sa.Table(
+    "meter_replacement",
+    metadata,
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("point_id", sa.Integer, nullable=False),
+    sa.Column("at_us", sa.BigInteger, nullable=False),
+    sa.Column("final", sa.Float, nullable=False, doc="old register's last value [unit]"),
+    sa.Column("initial", sa.Float, nullable=False, doc="new register's first value [unit]"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_at_us", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("site_id", "point_id", "at_us", name="pk_meter_replacement"),
 )
 
 # --- manual data --------------------------------------------------------------------------

@@ -75,7 +75,10 @@ point = sa.Table(
     sa.Column("interval_s", sa.Integer, nullable=False),
     sa.Column("range_min", sa.Float, nullable=True),
     sa.Column("range_max", sa.Float, nullable=True),
-    sa.Column("rollover", sa.Float, nullable=True),
+    sa.Column("rollover", sa.Float, nullable=True, doc="wrap modulus of a counter register"),
+    sa.Column(
+        "max_per_hour", sa.Float, nullable=True, doc="plausible counter increase per hour at most"
+    ),
     sa.Column("timezone", sa.String(64), nullable=False, doc="the site's time zone"),
     sa.Column("retired_at_us", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("site_key", "key", name="uq_point_site_key"),
