@@ -53,6 +53,8 @@ KINDS = frozenset(
 )
 #: Allowance accounts: account versions, trades and their cancellations.
 KINDS = KINDS | {"allowance"}
+#: The four-eyes workflow: a month filed or reopened; a proposal made, accepted or rejected.
+KINDS = KINDS | {"filing", "proposal"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"
