@@ -16,6 +16,7 @@ from tansuan.cli.app import app, console, err_console, fail
 # order ``tansuan --help`` lists them.
 from tansuan.cli import gateway, config, ledger, calc, site, data  # noqa: F401
 from tansuan.cli.account import account
+from tansuan.cli.filing import period_app, proposals_app
 from tansuan.cli.report import report_app
 from tansuan.cli.analyse import analyse, forecast
 from tansuan.cli.position import position_app
@@ -29,6 +30,8 @@ from tansuan.cli.demo import demo
 # isort: on
 
 app.command("account")(account)
+app.add_typer(period_app, name="period")
+app.add_typer(proposals_app, name="proposals")
 app.add_typer(report_app, name="report")
 app.command("analyse")(analyse)
 app.command("forecast")(forecast)

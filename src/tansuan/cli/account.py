@@ -28,13 +28,17 @@ def account(
     by: str = typer.Option("source", "--by", help="group totals by source|scope|gas|node|carrier"),
     stale_only: bool = typer.Option(False, "--stale", help="recalculate stale months only"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+    user: str | None = typer.Option(
+        None, "--as", help="the carbon accountant who runs it (recorded as computed_by)"
+    ),
 ) -> None:
     """Compute emissions from stored data, month by month / 按月核算排放量.
 
     Each source-month is saved as a new version only if its inputs changed; filed
-    months get a proposal that must be accepted.
+    months get a proposal that an approver other than its proposer must accept.
     """
     from tansuan.accounting.engine import Accountant
+    from tansuan.accounting.filing import proposal_hook
     from tansuan.accounting.periods import parse_period
     from tansuan.accounting.rollup import grams_to_tonnes
     from tansuan.platform import ledger_result_hook, open_platform
@@ -45,7 +49,15 @@ def account(
         platform = open_platform()
         store = opened.enter_context(closing(platform.store))
         model = _model(store, model_file)
-        accountant = Accountant(store, model, hooks=[ledger_result_hook(platform.ledger)])
+        actor = None
+        if user is not None:
+            from tansuan.views.filing import own_site, principal
+
+            actor = principal(store, user)
+            with store.read() as conn:
+                own_site(conn, actor, site)
+        hooks = [ledger_result_hook(platform.ledger), proposal_hook(platform.ledger, actor)]
+        accountant = Accountant(store, model, hooks=hooks)
         if stale_only:
             report = accountant.recalculate_stale(site)
         else:
