@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from tansuan.accounting import data, results
+from tansuan.accounting import data, filing, results
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import Period, month_period, year_period
 from tansuan.accounting.rollup import Line
@@ -57,6 +57,8 @@ class Inputs:
     production: dict[str, dict[str, float]] = field(default_factory=dict)  #: series → month → v
     production_units: dict[str, str] = field(default_factory=dict)
     production_docs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: recalculations of filed months awaiting an approver's decision (data-quality section)
+    proposals: list[filing.Proposal] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -114,6 +116,7 @@ def gather(
         set_ids = sorted({int(r["id"]) for r in rows})
         traces = _traces(conn, set_ids)
         production, units, docs = _production(conn, site, read_period, months)
+        proposals = filing.pending(conn, site_id, months)
     if not rows:
         raise NotFound(
             f"站点 {site_id} 在 {period.label} 没有核算结果，请先运行 tansuan account / no "
@@ -152,6 +155,7 @@ def gather(
         production=production,
         production_units=units,
         production_docs=docs,
+        proposals=proposals,
     )
 
 
