@@ -113,3 +113,43 @@ def test_four_eyes_other_tenants_and_csrf(deployment: Deployment) -> None:
     )
     assert reopen.status_code == 200, reopen.text
     assert [x["action"] for x in _leaves(deployment, "filing")] == ["file", "reopen"]
+
+
+def test_filing_panel_and_forms(deployment: Deployment) -> None:
+    """The emissions page loads the panel; an approver sees Accept/Reject, an accountant
+    the File form only; the forms need the CSRF token; a refused step shows its message."""
+    _people(deployment)
+    month = deployment.built["month"]
+    _save(deployment, _set(month, 10_000, 5_000_000))
+    lin, zhao = deployment.client("lin"), deployment.client("zhao")
+    page = lin.get("/emissions", params={"node": "demo-site", "period": month})
+    assert 'hx-get="/ui/filing?site=demo-site' in page.text
+    panel = lin.get("/ui/filing", params={"site": "demo-site", "period": month}).text
+    assert 'id="file-button"' in panel and 'id="reopen-button"' not in panel
+    csrf = lin.headers["X-CSRF-Token"]
+    form = {"site": "demo-site", "period": month, "reason": "", "csrf": csrf}
+    assert lin.post("/ui/filing/file", data=form | {"csrf": "wrong"}).status_code == 403
+    done = lin.post("/ui/filing/file", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/emissions?node=demo-site&period={month}#filing"
+    _save(deployment, _set(month, 12_500, 6_250_000), by="lin")
+    panel = zhao.get("/ui/filing", params={"site": "demo-site", "period": month}).text
+    assert 'class="accept"' in panel and 'id="file-button"' not in panel
+    assert "6.250" in panel and "+1.250" in panel
+    [proposal] = zhao.get("/api/v1/proposals", params={"site": "demo-site"}).json()["proposals"]
+    refused = lin.post(
+        f"/ui/proposals/{proposal['id']}/accept",
+        data={"csrf": csrf, "reason": ""},
+        headers={"accept": "text/html"},
+    )
+    assert refused.status_code == 403 and "may not accept proposals" in refused.text
+    decided = zhao.post(
+        f"/ui/proposals/{proposal['id']}/reject",
+        data={"csrf": zhao.headers["X-CSRF-Token"], "reason": "meter misread", "period": month},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    panel = zhao.get("/ui/filing", params={"site": "demo-site"}).text
+    assert 'id="no-proposals"' in panel
+    other = deployment.client("bob").get("/ui/filing", params={"site": "demo-site"})
+    assert other.status_code == 200 and "filing-panel" not in other.text
