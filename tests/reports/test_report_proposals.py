@@ -11,10 +11,12 @@ proposed: it shows "—", never 0.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openpyxl import load_workbook
 
 from tansuan.accounting import filing, results
 from tansuan.accounting.engine import Accountant
@@ -23,7 +25,7 @@ from tansuan.accounting.results import ResultSet
 from tansuan.ingest.manual import import_table
 from tansuan.ledger.log import Ledger
 from tansuan.reports.api import build
-from tansuan.reports.formats import html_content
+from tansuan.reports.formats import html_content, xlsx
 from tansuan.site.model import SiteModel
 from tansuan.store import Store
 from tansuan.store.users import Principal
@@ -96,6 +98,13 @@ def test_the_report_renders_the_filed_figures_and_the_dash(
     assert "19,602.000" in html and "-2,795.100" in html
     row = html[html.index("2024-04", html.index("Pending proposals")) :]
     assert "—" in row[: row.index("</tr>")]
+    book = load_workbook(io.BytesIO(xlsx(report)), read_only=True)
+    sheet = [tuple(r) for r in book["proposals"].iter_rows(values_only=True)]
+    assert sheet[0][0] == "Pending proposals"
+    march, april = sheet[2], sheet[3]
+    assert march[:3] == ("coal", "2024-03", "v1 → v2")
+    assert march[5] == pytest.approx(DIFFERENCE_T, abs=1e-6)
+    assert (april[4], april[5]) == (None, None)  # an empty cell, not 0
 
 
 def test_no_pending_proposal_says_so(plant: Store, model: SiteModel) -> None:
