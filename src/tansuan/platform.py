@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tansuan.accounting.engine import Accountant
+from tansuan.accounting.filing import proposal_hook
 from tansuan.accounting.registry import Accountants
 from tansuan.accounting.results import ResultSet
 from tansuan.errors import NotFound
@@ -155,7 +156,7 @@ def open_platform(settings: Settings | None = None, *, store: Store | None = Non
         model: SiteModel | None = current_model(store)
     except NotFound:
         model = None
-    result_hooks = [ledger_result_hook(ledger)]
+    result_hooks = [ledger_result_hook(ledger), proposal_hook(ledger)]
     accountant = Accountant(store, model, hooks=result_hooks) if model is not None else None
     accountants = Accountants(store, hooks=result_hooks)
     hooks = [ledger_batch_hook(ledger), accountants.stale_hook]

@@ -62,6 +62,7 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
         "point": "fan-001.power",
         "device": "fan-001",
         "set_id": set_id,
+        "proposal_id": set_id,
         "grant_id": grant.json()["id"],
         "token_id": token_id,
         "kind": "fuel",
@@ -89,6 +90,8 @@ def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"site": "demo-site"}
     if path == "/api/v1/savings":
         return {"site": "demo-site", "node": "fan-001", "intervention": "2025-07-01"}
+    if path == "/api/v1/proposals":
+        return {"site": "demo-site"}
     if path == "/api/v1/ledger/proof/inclusion":
         return {"leaf": 0}  # the grant leaf of demo-group
     if path == "/api/v1/ledger/proof/consistency":
@@ -117,6 +120,10 @@ def _body(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
         return {"json": TRADE}
     if path == "/api/v1/allowance/values":
         return {"json": {"verified": 5}}
+    if path.startswith("/api/v1/filing/"):
+        return {"json": {"site": "demo-site", "period": deployment.built["month"], "reason": "x"}}
+    if path.startswith("/api/v1/proposals/"):
+        return {"json": {"reason": "x"}}
     if path == "/api/v1/users" and method == "POST":
         return {"json": {"username": "bob2", "password": "another long one", "role": "operator"}}
     if path == "/api/v1/tokens" and method == "POST":

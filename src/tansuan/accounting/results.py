@@ -7,7 +7,9 @@ its trace, its quality and a digest of every input it used. Saving a new computa
 * different digest, period open → the new set becomes ``current``; the old one is kept as
   ``superseded`` with the reason (which inputs changed);
 * different digest, period **locked** (filed) → the new set is stored as ``proposed`` and
-  the filed version stays ``current`` until someone explicitly :func:`accept` s it.
+  the filed version stays ``current`` until someone explicitly :func:`accept` s it (the
+  four-eyes workflow: :mod:`tansuan.accounting.filing`); a proposal that was rejected is
+  not proposed again while the inputs stay the same.
 
 Every saved version can be appended to the tamper-evident ledger by a hook. The tables are
 the store's (:mod:`tansuan.store.schema.results`), created by its migrations.
@@ -134,12 +136,12 @@ def save(
         sa.select(rs.c.id, rs.c.version, rs.c.status, rs.c.inputs_digest, rs.c.trace).where(key)
     ).all()
     current = next((r for r in rows if r.status == "current"), None)
-    pending = [r for r in rows if r.status == "proposed"]
+    pending = [r for r in rows if r.status in ("proposed", "rejected")]
     if current is not None and current.inputs_digest == digest:
         return SavedVersion(current.id, current.version, "current", "unchanged")
-    for proposal in pending:
+    for proposal in pending:  # a rejected recalculation is not proposed again
         if proposal.inputs_digest == digest:
-            return SavedVersion(proposal.id, proposal.version, "proposed", "unchanged")
+            return SavedVersion(proposal.id, proposal.version, proposal.status, "unchanged")
     version = max((r.version for r in rows), default=0) + 1
     locked = is_locked(conn, result.site_id, result.period)
     if current is None:
@@ -429,7 +431,11 @@ def save_many(
         digest = result.digest()
         current = next((r for r in rows if r.status == "current"), None)
         same = next(
-            (r for r in rows if r.status in ("current", "proposed") and r.inputs_digest == digest),
+            (
+                r
+                for r in rows
+                if r.status in ("current", "proposed", "rejected") and r.inputs_digest == digest
+            ),
             None,
         )
         if same is not None:

@@ -17,6 +17,7 @@ from tansuan.cli.app import app, console, err_console, fail
 from tansuan.cli import gateway, config, ledger, calc, site, data  # noqa: F401
 from tansuan.cli.account import account
 from tansuan.cli.declare import declare_app
+from tansuan.cli.filing import period_app, proposals_app
 from tansuan.cli.report import report_app
 from tansuan.cli.analyse import analyse, forecast
 from tansuan.cli.position import position_app
@@ -31,6 +32,8 @@ from tansuan.cli.demo import demo
 
 app.command("account")(account)
 app.add_typer(declare_app, name="declare")
+app.add_typer(period_app, name="period")
+app.add_typer(proposals_app, name="proposals")
 app.add_typer(report_app, name="report")
 app.command("analyse")(analyse)
 app.command("forecast")(forecast)

@@ -31,14 +31,19 @@ def account(
     trace: bool = typer.Option(
         False, "--trace", help="print where each parameter came from (the factor chain)"
     ),
+    user: str | None = typer.Option(
+        None, "--as", help="the carbon accountant who runs it (recorded as computed_by)"
+    ),
 ) -> None:
     """Compute emissions from stored data, month by month / 按月核算排放量.
 
     Each source-month is saved as a new version only if its inputs changed; filed
-    months get a proposal that must be accepted. Exits 3 when any source-month failed
-    or is missing (each is listed with its reason and fix) / 有核算失败或缺数据的月份时退出码为 3.
+    months get a proposal that an approver other than its proposer must accept. Exits 3
+    when any source-month failed or is missing (each is listed with its reason and fix) /
+    有核算失败或缺数据的月份时退出码为 3.
     """
     from tansuan.accounting.engine import Accountant
+    from tansuan.accounting.filing import proposal_hook
     from tansuan.accounting.periods import parse_period
     from tansuan.accounting.rollup import grams_to_tonnes
     from tansuan.platform import ledger_result_hook, open_platform
@@ -49,7 +54,15 @@ def account(
         platform = open_platform()
         store = opened.enter_context(closing(platform.store))
         model = _model(store, model_file)
-        accountant = Accountant(store, model, hooks=[ledger_result_hook(platform.ledger)])
+        actor = None
+        if user is not None:
+            from tansuan.views.filing import own_site, principal
+
+            actor = principal(store, user)
+            with store.read() as conn:
+                own_site(conn, actor, site)
+        hooks = [ledger_result_hook(platform.ledger), proposal_hook(platform.ledger, actor)]
+        accountant = Accountant(store, model, hooks=hooks)
         if stale_only:
             report = accountant.recalculate_stale(site)
         else:

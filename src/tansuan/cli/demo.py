@@ -39,6 +39,8 @@ from tansuan.errors import NotFound, TansuanError
 LOGINS = (
     ("admin", "tansuan-demo", "admin"),
     ("manager", "tansuan-demo", "energy_manager"),
+    ("accountant", "tansuan-demo", "carbon_accountant"),  # files months, proposes
+    ("approver", "tansuan-demo", "approver"),  # accepts or rejects (four eyes)
 )
 
 

@@ -27,7 +27,8 @@ def user_add(
     role: str = typer.Option(
         "operator",
         "--role",
-        help="admin, energy_manager, operator, verifier, regulator or counterparty / 角色",
+        help="admin, energy_manager, operator, verifier, regulator, counterparty, "
+        "carbon_accountant or approver / 角色",
     ),
     name: str = typer.Option("", "--name", help="display name / 显示名"),
     password: str | None = typer.Option(

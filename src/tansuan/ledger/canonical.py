@@ -57,6 +57,8 @@ KINDS = KINDS | {"allowance"}
 KINDS = KINDS | {"declaration"}
 #: Declared meter replacements (``tansuan replace-meter``).
 KINDS = KINDS | {"meter_replacement"}
+#: The four-eyes workflow: a month filed or reopened; a proposal made, accepted or rejected.
+KINDS = KINDS | {"filing", "proposal"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"

@@ -180,4 +180,59 @@ def quality(inputs: Inputs, tx: Lang) -> Section:
         section.paragraphs.append(
             tx("所有结果均为 A 级，无缺失数据。", "Every result is grade A; no data were missing.")
         )
+    add_proposals(section, inputs, tx)
+    return section
+
+
+def add_proposals(section: Section, inputs: Inputs, tx: Lang) -> None:
+    """The pending proposals of the period: recalculations of filed months that an approver
+    has not yet accepted or rejected. The report shows the filed (current) figures; a
+    proposal without a figure (failed or missing month) shows "—", never 0."""
+    if not inputs.proposals:
+        section.paragraphs.append(
+            tx("本期没有待决定的重算提议。", "No recalculation of a filed month is pending.")
+        )
+        return
+    section.paragraphs.append(
+        tx(
+            f"本期有 {len(inputs.proposals)} 个已报送月份的重算提议尚待审核人决定；"
+            "本报告采用已报送的数据，提议见下表。",
+            f"{len(inputs.proposals)} recalculation(s) of filed months await an approver's "
+            "decision; this report uses the filed figures; the proposals are listed below.",
+        )
+    )
+    table = Table(
+        id="proposals",
+        title=tx("待决定的重算提议", "Pending proposals"),
+        columns=[
+            Column(tx("排放源", "Source")),
+            Column(tx("月份", "Month")),
+            Column(tx("版本", "Versions")),
+            Column(tx("已报送", "Filed") + " [tCO2e]", ",.3f"),
+            Column(tx("提议", "Proposed") + " [tCO2e]", ",.3f"),
+            Column(tx("差异", "Difference") + " [tCO2e]", "+,.3f"),
+            Column(tx("提议人", "Proposed by")),
+            Column(tx("原因", "Reason")),
+        ],
+    )
+    for p in inputs.proposals:
+        table.add(
+            [
+                p.source_id,
+                p.period,
+                f"v{p.current_version if p.current_version is not None else '—'} → v{p.version}",
+                None if p.current_co2e_g is None else t(p.current_co2e_g),
+                None if p.co2e_g is None else t(p.co2e_g),
+                None if p.difference_g is None else t(p.difference_g),
+                p.computed_by or "—",
+                p.reason,
+            ]
+        )
+    section.tables.append(table)
+
+
+def proposals_section(inputs: Inputs, tx: Lang) -> Section:
+    """A data-quality section that lists the pending proposals (inventory, energy report)."""
+    section = Section(title=tx("数据质量：待决定的重算提议", "Data quality: pending proposals"))
+    add_proposals(section, inputs, tx)
     return section

@@ -23,7 +23,7 @@ from tansuan.domain.energy import EnergyUse
 from tansuan.domain.result import Origin, Parameter
 from tansuan.errors import TansuanError
 from tansuan.reports import charts
-from tansuan.reports.common import cover
+from tansuan.reports.common import cover, proposals_section
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Column, Report, Section, Table
@@ -153,6 +153,7 @@ def build(inputs: Inputs, tx: Lang, *, catalog: FactorCatalog | None = None) -> 
         "ytd_tce": cumulative[-1] if cumulative else 0.0,
         "by_month_tce": {m: sum(u.tce or 0.0 for u in uses if u.month == m) for m in inputs.months},
     }
+    report.sections.append(proposals_section(inputs, tx))
     report.trace = _trace(uses, tx)
     return report
 

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from tansuan.accounting import data, results
+from tansuan.accounting import data, filing, results
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.periods import Period, month_period, year_period
 from tansuan.accounting.problems import PROBLEM_STATES
@@ -60,6 +60,8 @@ class Inputs:
     production_docs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     #: failed or missing source-months (``results.problem_sets`` rows): never left out
     problems: list[dict[str, Any]] = field(default_factory=list)
+    #: recalculations of filed months awaiting an approver's decision (data-quality section)
+    proposals: list[filing.Proposal] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -120,6 +122,7 @@ def gather(
         problems = [
             p for p in results.problem_sets(conn, site_id, months) if p["state"] in PROBLEM_STATES
         ]
+        proposals = filing.pending(conn, site_id, months)
     if not rows and not problems:
         raise NotFound(
             f"站点 {site_id} 在 {period.label} 没有核算结果，请先运行 tansuan account / no "
@@ -159,6 +162,7 @@ def gather(
         production_units=units,
         production_docs=docs,
         problems=problems,
+        proposals=proposals,
     )
 
 

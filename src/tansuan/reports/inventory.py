@@ -12,7 +12,7 @@ from collections import defaultdict
 from tansuan.accounting.rollup import rollup
 from tansuan.domain.scope import Scope, in_total
 from tansuan.reports import charts
-from tansuan.reports.common import cover, sum_by, t
+from tansuan.reports.common import cover, proposals_section, sum_by, t
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Column, Report, Section, Table
@@ -101,6 +101,7 @@ def build(inputs: Inputs, tx: Lang) -> Report:
             title=tx("五、全球增温潜势", "5. Global warming potentials"), tables=[_gwp(inputs, tx)]
         )
     )
+    report.sections.append(proposals_section(inputs, tx))
     report.trace = appendix(inputs, tx)
     return report
 

@@ -27,11 +27,12 @@ from tansuan.platform import open_platform
 from tansuan.settings import Settings, get_settings
 from tansuan.store import Store
 from tansuan.views.alerts import site_alerts
-from tansuan.web import insights_pages, pages
+from tansuan.web import filing_pages, insights_pages, pages
 from tansuan.web.deps import PrincipalDep
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import allowance as allowance_routes
 from tansuan.web.routes import emissions, grants, manual_data, readings, reports, sites, users
+from tansuan.web.routes import filing as filing_routes
 from tansuan.web.routes import insights as insights_routes
 from tansuan.web.routes import ledger as ledger_routes
 
@@ -97,11 +98,12 @@ def create_app(
     app.add_exception_handler(TansuanError, problem_handler)
     app.include_router(readings.router)
     app.include_router(manual_data.router)
-    for module in (emissions, sites, grants, users, ledger_routes, reports):
+    for module in (emissions, sites, grants, users, ledger_routes, reports, filing_routes):
         app.include_router(module.router)
     pages.install(app)
     app.include_router(insights_routes.router)
     app.include_router(insights_pages.router)
+    app.include_router(filing_pages.router)
     app.include_router(allowance_routes.router)
     app.add_api_route(
         "/metrics",

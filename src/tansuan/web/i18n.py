@@ -266,6 +266,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_sent": ("未发送", "Not sent"),
     "cancel_trade": ("撤销", "Cancel"),
     "save_values": ("保存", "Save"),
+    # filing and proposals (four eyes)
+    "filing": ("报送与审核", "Filing and approval"),
+    "filed_months": ("已报送月份", "Filed months"),
+    "filed_by": ("报送人", "Filed by"),
+    "no_filed_months": ("尚无已报送月份", "No month is filed"),
+    "file_months": ("报送", "File"),
+    "reopen_months": ("重新开放", "Reopen"),
+    "pending_proposals": ("待决定的重算提议", "Pending proposals"),
+    "no_pending_proposals": ("没有待决定的提议", "No pending proposals"),
+    "filed_t": ("已报送 tCO₂e", "Filed tCO₂e"),
+    "proposed_t": ("提议 tCO₂e", "Proposed tCO₂e"),
+    "difference_t": ("差异 tCO₂e", "Difference tCO₂e"),
+    "proposed_by": ("提议人", "Proposed by"),
+    "accept": ("接受", "Accept"),
+    "reject": ("驳回", "Reject"),
+    "four_eyes_hint": (
+        "碳核算员报送月份并提出重算；须由另一位审核人接受或驳回（四眼原则）。",
+        "A carbon accountant files months and proposes recalculations; another user, an "
+        "approver, accepts or rejects them (four eyes).",
+    ),
 }
 
 

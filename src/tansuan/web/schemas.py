@@ -392,3 +392,36 @@ class ManualUpload(Out):
     versioned: int
     rejected: int
     errors: list[dict[str, Any]]
+
+
+class ProposalOut(Out):
+    """A pending recalculation of a filed month beside the filed figure (t; null: none)."""
+
+    id: int
+    site: str
+    source: str
+    period: str
+    version: int
+    reason: str
+    computed_by: str | None
+    computed_at: str
+    co2e_t: Num | None
+    current_version: int | None
+    current_co2e_t: Num | None
+    difference_t: Num | None
+
+
+class ProposalsOut(Out):
+    """A site's pending proposals and its filed months."""
+
+    site: str
+    proposals: list[ProposalOut]
+    filed: list[dict[str, Any]]
+
+
+class FiledOut(Out):
+    """Months filed (with the result versions filed) or reopened."""
+
+    site: str
+    action: str
+    periods: list[dict[str, Any]]

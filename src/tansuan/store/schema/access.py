@@ -14,8 +14,19 @@ from tansuan.store.schema.base import metadata
 #: The roles a user can have. Inside their own organisation: admin (everything, manages
 #: users, tokens, grants), energy_manager (read, write manual data, ingest), operator
 #: (read-only). verifier, regulator and counterparty see their own organisation's data
-#: and, outside it, only what a share grant gives them.
-ROLES = ("admin", "energy_manager", "operator", "verifier", "regulator", "counterparty")
+#: and, outside it, only what a share grant gives them. carbon_accountant (read; files
+#: months and proposes recalculations) and approver (read; accepts or rejects what another
+#: user filed or proposed: the four-eyes rule of :mod:`tansuan.accounting.filing`).
+ROLES = (
+    "admin",
+    "energy_manager",
+    "operator",
+    "verifier",
+    "regulator",
+    "counterparty",
+    "carbon_accountant",
+    "approver",
+)
 
 #: Scopes an API token may carry.
 SCOPES = ("read", "ingest", "admin")

@@ -49,6 +49,11 @@ result_sets = sa.Table(
     ),
     sa.Column("problem", sa.Text, nullable=True, doc="why the month is failed or missing"),
     sa.Column("fix", sa.Text, nullable=True, doc="what to do about it"),
+    # the four-eyes workflow (migration 0008): who computed a version, who decided on it
+    sa.Column("computed_by", sa.String(64), nullable=True, doc="user who ran the accounting"),
+    sa.Column("decided_by", sa.String(64), nullable=True, doc="approver who accepted/rejected"),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("decision_note", sa.Text, nullable=True, doc="the approver's reason"),
     sa.UniqueConstraint("site_id", "source_id", "period", "version"),
     sa.Index("ix_result_sets_current", "site_id", "period", "status"),
 )
