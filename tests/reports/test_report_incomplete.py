@@ -155,3 +155,27 @@ def test_the_forecast_refuses_a_history_with_a_missing_month(
     message = caught.value.message
     assert "boiler2 2024-05" in message and "incomplete accounting" in message
     assert "declare shutdown" in message
+
+
+def test_substituted_co2e_and_rule_from_the_traces(gappy: tuple[Store, SiteModel]) -> None:
+    """The substituted CO2e is Σ over results of CO2e × substituted share, and the rules
+    are those the traces' fills name. Here coal's January (19 602 t, tests/accounting/
+    test_engine.py COAL_MONTH_T) is given a substituted share of 5 % and one HJ 75 fill:
+    19 602 t × 0.05 = 980.1 t = 980 100 000 g, rule "HJ 75-2017 mean_of_neighbours"."""
+    import dataclasses
+
+    from tansuan.reports import completeness
+    from tansuan.reports.gather import gather
+
+    store, model = gappy
+    inputs = gather(store, model, "plant", 2024)
+    info = inputs.sets[("coal", "2024-01")]
+    rule = "HJ 75-2017 mean_of_neighbours"
+    trace = {**info.trace, "data": {"activity": [{"fills": [{"rule": rule}]}]}}
+    inputs.sets[("coal", "2024-01")] = dataclasses.replace(
+        info, substituted_share=0.05, trace=trace
+    )
+    found = completeness.of(inputs)
+    assert found.substituted_co2e_g == 980_100_000
+    assert found.substitution_rules == [rule]
+    assert [(p["source_id"], p["period"]) for p in found.problems] == [("boiler2", "2024-05")]

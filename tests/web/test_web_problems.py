@@ -73,3 +73,12 @@ def test_a_complete_period_says_complete(deployment: Deployment) -> None:
         .json()
     )
     assert (body["problems"], body["complete"], body["incomplete_reason"]) == ([], True, None)
+
+
+def test_overview_flags_this_month_as_incomplete(deployment: Deployment) -> None:
+    """This month (frozen today: 2026-11) has a missing ``boiler-oil``: the overview's
+    month figure says it is incomplete."""
+    today = deployment.now.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    _run(deployment, today.strftime("%Y-%m"))
+    html = deployment.client("alice").get("/").text
+    assert 'id="co2e-incomplete"' in html

@@ -100,6 +100,11 @@ def _account_history(site: str, days: int) -> None:
             )
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes().items()))
         console.print(f"[green]✓[/] 核算 / accounted {site}: {counts or 'nothing new'}")
+        if found_problems := report.problems():  # never silent: say which months lack a figure
+            console.print(
+                f"[yellow]⚠ {len(found_problems)} 个排放源-月份失败或缺数据 / source-months "
+                f"failed or missing (tansuan account --site {site} --period … lists them)[/]"
+            )
         for source, month, error in report.errors[:5]:
             console.print(f"  [yellow]![/] {source} {month}: {error}")
     finally:

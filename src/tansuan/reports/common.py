@@ -7,6 +7,7 @@ from collections import defaultdict
 from tansuan import __version__, clock
 from tansuan.accounting.rollup import Line, grams_to_tonnes
 from tansuan.domain.scope import in_total
+from tansuan.reports import completeness
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang
 from tansuan.reports.model import Column, Section, Table
@@ -134,20 +135,15 @@ def quality(inputs: Inputs, tx: Lang) -> Section:
         table.add([p["source_id"], p["period"], state, None, None, f"{p['problem']} — {p['fix']}"])
     n = len(inputs.sets)
     counts = ", ".join(f"{g}: {grades[g]}" for g in sorted(grades))
-    rules = sorted(
-        {
-            str(fill.get("rule"))
-            for info in inputs.sets.values()
-            if info.substituted_share > 0
-            for item in info.trace.get("data", {}).get("activity", [])
-            if isinstance(item, dict)
-            for fill in item.get("fills", [])
-        }
-    )
+    found = completeness.of(inputs)
+    rules = found.substitution_rules
     if rules:
+        substituted_t = grams_to_tonnes(found.substituted_co2e_g)
         handled = tx(
-            f"替代数据按 {'、'.join(rules)} 处理，见下表及附录 A。",
-            f"Substituted data follow {', '.join(rules)}; see the table and Appendix A.",
+            f"约 {substituted_t:,.3f} tCO2e 基于替代数据，按 {'、'.join(rules)} 处理，"
+            "见下表及附录 A。",
+            f"About {substituted_t:,.3f} tCO2e rest on substituted data, filled by "
+            f"{', '.join(rules)}; see the table and Appendix A.",
         )
     else:
         handled = tx("本期无替代数据。", "No data were substituted this period.")

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from tansuan import clock
 from tansuan.accounting import results
+from tansuan.accounting.problems import PROBLEM_STATES
 from tansuan.domain import units
 from tansuan.domain.months import index_of, label
 from tansuan.domain.scope import in_total
@@ -75,7 +76,12 @@ def overview(
     sites = scope.sites(connection)
     own = [s for s in sites if s["own"]]
     cards = []
-    totals = {"energy_today_mwh": 0.0, "co2e_month_t": 0.0, "co2e_month_last_year_t": 0.0}
+    totals: dict[str, Any] = {
+        "energy_today_mwh": 0.0,
+        "co2e_month_t": 0.0,
+        "co2e_month_last_year_t": 0.0,
+        "incomplete": False,
+    }
     scopes_total: dict[str, list[float]] = {}
     top: list[dict[str, Any]] = []
     for s in own:
@@ -97,6 +103,14 @@ def overview(
         last_scope, _ = emissions_by_scope(connection, s["site"], [month_label(local.date(), 1)])
         _, sources = emissions_by_scope(connection, s["site"], months_since_last_year(local.date()))
         co2e, co2e_last = sum(by_scope.values()), sum(last_scope.values())
+        # failed or missing source-months: this month's figure leaves them out
+        unresolved = sorted(
+            {
+                str(p["source_id"])
+                for p in results.problem_sets(connection, s["site"], [this_month])
+                if p["state"] in PROBLEM_STATES
+            }
+        )
         cards.append(
             {
                 **s,
@@ -105,8 +119,10 @@ def overview(
                 "co2e_month_t": co2e,
                 "co2e_month_last_year_t": co2e_last,
                 "by_scope": by_scope,
+                "incomplete_sources": unresolved,
             }
         )
+        totals["incomplete"] = bool(totals.get("incomplete")) or bool(unresolved)
         totals["energy_today_mwh"] += energy
         totals["co2e_month_t"] += co2e
         totals["co2e_month_last_year_t"] += co2e_last
