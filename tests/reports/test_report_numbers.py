@@ -27,7 +27,10 @@ from tansuan.store import Store
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 COAL_YEAR_T = 238_019.1
-GRID_YEAR_MWH = 878.3
+#: test_engine's grid meter: 8,784 hours × 100 kWh less the reset hour (June) and the
+#: year's last hour (12-31 23:00 → 2025-01-01 00:00: no closing reading; a delta covers
+#: (previous reading, reading]) = 8,782 × 0.1 MWh.
+GRID_YEAR_MWH = 878.2
 GRID_FACTOR = 0.5703
 OUTPUT_T = 50_000.0
 
