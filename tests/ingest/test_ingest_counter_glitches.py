@@ -291,3 +291,51 @@ def test_replace_meter_command_logs_and_marks_stale(
         assert [(s, p) for s, p, _ in stale] == [("grid-power", "2024-03")]
     finally:
         platform.close()
+
+
+def test_replace_meter_cli(
+    db_url: str, tmp_path: Path, examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tansuan replace-meter` stores a good declaration (exit 0, bilingual message) and
+    refuses a final reading below the old meter's last one (1,100 kWh at 01:00 UTC) with
+    a non-zero exit (2, as every refused input), the reason on screen and nothing stored."""
+    from typer.testing import CliRunner
+
+    from tansuan.cli import app
+    from tansuan.settings import get_settings
+
+    monkeypatch.setenv("TANSUAN_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TANSUAN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["site", "load", str(examples / "site.yaml")]).exit_code == 0
+        store = Store(db_url)
+        t0 = dt.datetime(2024, 3, 10, 0, tzinfo=dt.UTC)
+        Ingestor(store).ingest(
+            [
+                Reading("demo-site", "grid.energy", t0 + dt.timedelta(hours=h), 1000.0 + 100 * h)
+                for h in range(3)
+            ]
+        )
+        store.close()
+        base = ["replace-meter", "grid.energy", "--site", "demo-site", "--initial", "0"]
+        bad = runner.invoke(
+            app, [*base, "--at", "2024-03-10T01:30:00Z", "--final", "1000", "--reason", "swap"]
+        )
+        assert bad.exit_code == 2  # the CLI's code for a refused input
+        assert "below the old meter's reading 1100" in " ".join(bad.output.split())
+        good_run = runner.invoke(
+            app, [*base, "--at", "2024-03-10T01:30:00Z", "--final", "1150", "--reason", "swap"]
+        )
+        assert good_run.exit_code == 0, good_run.output
+        assert "换表已登记 / meter replacement recorded" in good_run.output
+        store = Store(db_url)
+        with store.read() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT final, initial, reason FROM meter_replacement"
+            ).all()
+        store.close()
+        assert [tuple(r) for r in rows] == [(1150.0, 0.0, "swap")]
+    finally:
+        get_settings.cache_clear()

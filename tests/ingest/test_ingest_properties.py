@@ -123,9 +123,10 @@ def counter_intervals(
 
 
 def spread(start: int, end: int, amount: float) -> list[tuple[str, int, float]]:
-    """``amount`` over ``(start, end]`` split over hours and local days pro rata by time."""
+    """``amount`` over ``(start, end]`` split over hours and local days pro rata by time;
+    nothing for an amount of 0."""
     out: list[tuple[str, int, float]] = []
-    if end <= start:
+    if end <= start or amount == 0:  # a zero (a reset's interval) makes no bucket
         return out
     hour = start // HOUR_US * HOUR_US
     while hour < end:

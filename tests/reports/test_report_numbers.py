@@ -27,10 +27,9 @@ from tansuan.store import Store
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 COAL_YEAR_T = 238_019.1
-#: The grid meter of tests.accounting.test_engine: 100 kWh per hour, 8 784 hours in 2024,
-#: less the reset hour in June and the year's last hour (its closing reading at
-#: 2025-01-01 00:00 is not in the data; a delta belongs to the interval it closes):
-#: 8 782 × 100 kWh = 878.2 MWh.
+#: test_engine's grid meter: 8,784 hours × 100 kWh less the reset hour (June) and the
+#: year's last hour (12-31 23:00 → 2025-01-01 00:00: no closing reading; a delta covers
+#: (previous reading, reading]) = 8,782 × 0.1 MWh.
 GRID_YEAR_MWH = 878.2
 GRID_FACTOR = 0.5703
 OUTPUT_T = 50_000.0

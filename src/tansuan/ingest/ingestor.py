@@ -631,20 +631,29 @@ class Ingestor:
             delta, start, reset = classified
         has_delta = kind != INSTANTANEOUS
         hours = rows.ts // HOUR_US * HOUR_US
-        zones = [catalog.timezone[c] for c in entry.tolist()]
+        unique_zones = {catalog.timezone[c] for c in np.unique(entry).tolist()}
+        zones: list[str] | _Same
+        if len(unique_zones) == 1:  # the usual case: no per-row list
+            zones = _Same(next(iter(unique_zones)), entry.size)
+        else:
+            zones = [catalog.timezone[c] for c in entry.tolist()]
         days = self._local_days(rows.ts, zones)
         counter = kind == TOTAL_INCREASING
         total = kind == TOTAL
         # A counter's delta covers (start, ts]; a total's value belongs to its reading.
         c_pid, c_start, c_delta = pid[counter], start[counter], delta[counter]
         c_end = rows.ts[counter]
-        c_zones = [z for z, k in zip(zones, counter.tolist(), strict=True) if k]
+        c_zones: list[str] | _Same
+        if isinstance(zones, _Same):
+            c_zones = _Same(zones.zone, int(counter.sum()))
+        else:
+            c_zones = [z for z, k in zip(zones, counter.tolist(), strict=True) if k]
         if extra:  # deltas of no reading (a declared replacement), all of the one point
             c_pid = np.concatenate([c_pid, np.full(len(extra), pid[0], dtype=np.int64)])
             c_start = np.concatenate([c_start, np.array([e[0] for e in extra], dtype=np.int64)])
             c_end = np.concatenate([c_end, np.array([e[1] for e in extra], dtype=np.int64)])
             c_delta = np.concatenate([c_delta, np.array([e[2] for e in extra])])
-            c_zones = c_zones + [zones[0]] * len(extra)
+            c_zones = _Same(zones[0], c_pid.size)  # extra rows come from one point
         t_keep = total & ~np.isnan(delta)
         hour_p = hour_parts(c_pid, c_start, c_end, c_delta)
         day_p = day_parts(
@@ -675,10 +684,12 @@ class Ingestor:
             rs.upsert_rollups(connection, table, out, merge=merge)
 
     @staticmethod
-    def _local_days(ts: I64, zones: list[str]) -> I64:
+    def _local_days(ts: I64, zones: list[str] | _Same) -> I64:
         days = np.zeros(ts.size, dtype=np.int64)
         if ts.size == 0:
             return days
+        if isinstance(zones, _Same):
+            return local_days(ts, zones.zone)
         unique = set(zones)
         if len(unique) == 1:
             return local_days(ts, zones[0])
@@ -843,3 +854,16 @@ class Ingestor:
             classified=classified,
             extra=extra,
         )
+
+
+class _Same(Sequence[str]):
+    """``n`` times the same time zone, without a list."""
+
+    def __init__(self, zone: str, n: int) -> None:
+        self.zone, self.n = zone, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.zone

@@ -150,8 +150,10 @@ class Parts:
 
 def hour_parts(point: I64, start: I64, end: I64, delta: F64) -> Parts:
     """Split each delta over ``(start, end]`` across the UTC hours it overlaps, pro rata
-    by time; a row without interval (``start == end``) or without delta gives nothing."""
-    keep = ~np.isnan(delta) & (end > start)
+    by time; a row without interval (``start == end``), without delta or with a delta of
+    0 gives nothing (a reset's lost interval, or a long gap, must not read as buckets of
+    measured zero)."""
+    keep = ~np.isnan(delta) & (end > start) & (delta != 0)
     p, a, b, d = point[keep], start[keep], end[keep], delta[keep]
     first = a // HOUR_US
     last = (b - 1) // HOUR_US
@@ -176,7 +178,7 @@ def day_parts(
     """Split each delta over ``(start, end]`` across the local days it overlaps, pro rata
     by time. ``first_day``/``last_day`` are the local days (``YYYYMMDD``) of ``start`` and
     ``end - 1 µs``; ``tz`` the zone of each row (used for the rare multi-day rows)."""
-    keep = ~np.isnan(delta) & (end > start)
+    keep = ~np.isnan(delta) & (end > start) & (delta != 0)
     single = keep & (first_day == last_day)
     points, buckets_, values = [point[single]], [first_day[single]], [delta[single]]
     for i in np.flatnonzero(keep & ~single).tolist():
