@@ -270,3 +270,17 @@ def test_rollups_match_recomputation_sqlite(sent: list[list[tuple]]) -> None:
 @given(sent=batches)
 def test_rollups_match_recomputation_postgres(sent: list[list[tuple]]) -> None:
     check("postgres", sent)
+
+
+def test_spike_withdrawn_behind_a_glitch_is_recomputed() -> None:
+    """Found by Hypothesis: 0 (900), 999 (970), a glitch 0 (991), 999 (1019); then a late
+    0 at 998 and zeros from 1103 turn 970 and 1019 into spikes — the rebuilt window must
+    reach back to 900, where the withdrawn interval (900, 970] starts. Every delta is 0."""
+    sent = [
+        [("energy", 900, 0.0, "N"), ("energy", 1019, 999.0, "N")],
+        [("energy", 970, 999.0, "N")],
+        [("energy", 991, 0.0, "N")],
+        [("energy", 1103, 0.0, "N"), ("energy", 1152, 0.0, "N"), ("energy", 1159, 0.0, "N"),
+         ("energy", 1166, 0.0, "N"), ("energy", 998, 0.0, "N")],
+    ]  # fmt: skip
+    check("sqlite", sent)

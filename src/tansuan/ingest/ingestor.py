@@ -755,10 +755,10 @@ class Ingestor:
 
         A counter reading's delta covers the time since the accepted reading before it,
         and its class depends on the reading after it (and may withdraw the one before it
-        as a spike): the window runs from the accepted reading before the valid reading
-        before ``lo`` to the valid reading after ``hi``; the rows read run one valid
-        reading further (look-ahead), and the classifier is given the two accepted
-        readings before them.
+        as a spike): the window runs from the second accepted reading before the valid
+        reading before ``lo`` to the third valid reading after ``hi``; the rows read run
+        one valid reading further (look-ahead), and the classifier is given the two
+        accepted readings before them.
         """
         p, site_id, tz = int(catalog.point_id[c]), int(catalog.site_id[c]), catalog.timezone[c]
         first, last = lo, hi
@@ -766,7 +766,9 @@ class Ingestor:
         if counter:
             before_lo = rs.prev_valid(connection, site_id, p, lo)
             if before_lo is not None:
-                accepted = rs.prev_accepted(connection, site_id, p, before_lo[0], 1)
+                # the accepted reading before it may be withdrawn as a spike, freeing
+                # the interval from the accepted reading before that one
+                accepted = rs.prev_accepted(connection, site_id, p, before_lo[0], 2)
                 first = accepted[0][0] if accepted else before_lo[0]
             # a changed reading changes the level of the readings after it, which may
             # turn the next one into a glitch (or back), moving the interval after that
