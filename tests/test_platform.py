@@ -98,6 +98,8 @@ def test_verify_names_a_batch_written_around_the_ledger(
         platform.store.load_model(load(examples / "site.yaml"))
         t0 = dt.datetime(2024, 3, 1, 0, tzinfo=dt.UTC)
         platform.sink([Reading("demo-site", "grid.energy", t0, 1000.0)])
+        # leaves without any tree head fail verify (sth_none): sign, as serve's schedule does
+        platform.ledger.issue_sth_now(platform.store.engine)
         assert CliRunner().invoke(app, ["verify"]).exit_code == 0
         rogue = Ingestor(platform.store).ingest(
             [Reading("demo-site", "grid.energy", t0 + dt.timedelta(hours=1), 1100.0)]

@@ -10,6 +10,9 @@ is appended to the ledger too — all inside the same database transactions.
 
 from __future__ import annotations
 
+import atexit
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +23,7 @@ from tansuan.accounting.engine import Accountant
 from tansuan.accounting.filing import proposal_hook
 from tansuan.accounting.registry import Accountants
 from tansuan.accounting.results import ResultSet
-from tansuan.errors import NotFound
+from tansuan.errors import NotFound, TansuanError
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import Reading
 from tansuan.ingest.result import BatchRows, IngestResult
@@ -30,6 +33,8 @@ from tansuan.site.model import SiteModel
 from tansuan.store import Store
 from tansuan.store.documents import current_model
 from tansuan.store.timeutil import from_us
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,7 +114,12 @@ class Platform:
         )
 
     def close(self) -> None:
-        self.store.close()
+        """Sign a tree head when this process appended leaves (see docs/ledger.md: every
+        process that appends issues heads), then close the store."""
+        try:
+            self.ledger.sign_pending(self.store.engine)
+        finally:
+            self.store.close()
 
 
 def ledger_batch_hook(ledger: Ledger) -> Any:
@@ -169,4 +179,36 @@ def open_gateway_sink(settings: Settings, source: str) -> Callable[[Sequence[Rea
     """A stand-alone gateway's sink: the ingest entry of a platform opened for
     ``settings``, labelling its batches with ``source`` (hj212, mqtt, …). The opener
     ``tansuan gateway …`` hands to :func:`tansuan.gateways.runtime.make_sink`."""
-    return open_platform(settings).for_source(source).sink
+    platform = open_platform(settings).for_source(source)
+    start_tree_heads(platform, settings.ledger_sth_interval_s)
+    return platform.sink
+
+
+def start_tree_heads(platform: Platform, interval_s: float) -> threading.Event:
+    """A stand-alone process's tree-head schedule, as ``serve`` runs it: a head now and
+    then every ``interval_s`` [s] (each also anchored outside the database), in a daemon
+    thread; at a normal exit, one more head if leaves were appended since the last.
+    Returns the event that stops the schedule."""
+    stop = threading.Event()
+    ledger, engine = platform.ledger, platform.store.engine
+
+    def loop() -> None:
+        while True:
+            try:
+                head = ledger.issue_sth_now(engine)
+                log.info("signed tree head: size %d", head.tree_size)
+            except TansuanError:
+                log.exception("scheduled signed tree head failed; will retry")
+            if stop.wait(interval_s):
+                return
+
+    def final() -> None:
+        stop.set()
+        try:
+            ledger.sign_pending(engine)
+        except TansuanError:
+            log.exception("the last signed tree head at exit failed")
+
+    threading.Thread(target=loop, name="tansuan-tree-heads", daemon=True).start()
+    atexit.register(final)
+    return stop

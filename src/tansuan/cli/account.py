@@ -52,7 +52,7 @@ def account(
     with failing(code=1) as opened:
         chosen = parse_period(period)
         platform = open_platform()
-        store = opened.enter_context(closing(platform.store))
+        store = opened.enter_context(closing(platform)).store
         model = _model(store, model_file)
         actor = None
         if user is not None:

@@ -60,7 +60,7 @@ def shutdown(
     with failing(code=1) as opened:
         first, last = _day(date_from, "from"), _day(date_to, "to")
         platform = open_platform()
-        store = opened.enter_context(closing(platform.store))
+        store = opened.enter_context(closing(platform)).store
         stored = declare_shutdown(
             store,
             current_model(store),

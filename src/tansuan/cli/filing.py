@@ -30,7 +30,7 @@ def _open(opened: Any) -> tuple[Any, Any]:
     from tansuan.platform import open_platform
 
     platform = open_platform()
-    opened.enter_context(closing(platform.store))
+    opened.enter_context(closing(platform))
     return platform.store, platform.ledger
 
 

@@ -89,6 +89,16 @@ def verify(
     ),
     batch_rows: str = typer.Option("tansuan.store:batch_rows", help=BATCH_ROWS_HELP),
     batch_ids: str | None = typer.Option(None, help=BATCH_IDS_HELP),
+    anchors: Path | None = typer.Option(
+        None,
+        "--anchors",
+        help="anchor file of tree heads (default <data_dir>/ledger/anchors.jsonl) / 锚定树头文件",
+    ),
+    head: Path | None = typer.Option(
+        None,
+        "--head",
+        help="your own copy of a tree head (STH JSON or a receipt) / 自持树头（或回执）",
+    ),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
     from tansuan.cli.ledger_support import run_verify
@@ -103,6 +113,8 @@ def verify(
             public_key=public_key,
             batch_rows=batch_rows,
             batch_ids=_batch_ids(batch_rows, batch_ids),
+            anchors=anchors,
+            head=head,
         )
     except TansuanError as error:
         fail(error)

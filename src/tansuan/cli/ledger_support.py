@@ -161,8 +161,14 @@ def run_verify(
     public_key: Path | None,
     batch_rows: str,
     batch_ids: str | None = None,
+    anchors: Path | None = None,
+    head: Path | None = None,
 ) -> bool:
-    """Run the requested verification and print it; True when everything holds."""
+    """Run the requested verification and print it; True when everything holds.
+
+    The live database is checked against the anchor file (``anchors``, default
+    ``<data_dir>/ledger/anchors.jsonl``); ``head``: a verifier's own tree head (STH JSON or
+    a receipt), checked by consistency proof against the database's latest head."""
     from tansuan.ledger.signing import PUBLIC_KEY_FILE, key_dir, load_public_key
     from tansuan.ledger.sources import ExportSource
     from tansuan.ledger.verify import verify_receipt
@@ -181,24 +187,66 @@ def run_verify(
         _print_outcome(console, outcome, str(report))
         return outcome.ok
 
+    own = [] if head is None else [_own_head(head)]
     if export_dir is not None:
         source: Source = ExportSource(export_dir, trusted)
-        return _verify(console, err_console, source)
+        return _verify(console, err_console, source, anchors, own)
 
     if trusted is None:
         pub = key_dir(get_settings().data_dir) / PUBLIC_KEY_FILE
         if not pub.exists():
             raise ConfigError(f"没有公钥 / no public key at {pub}; pass --public-key")
         trusted = load_public_key(pub.read_bytes())
+    if anchors is None:
+        from tansuan.ledger.anchors import anchor_path
+
+        anchors = anchor_path(get_settings().data_dir)
     with engine().connect() as connection:
         source = _live_source(connection, batch_rows, batch_ids, trusted)
-        return _verify(console, err_console, source)
+        return _verify(console, err_console, source, anchors, own)
 
 
-def _verify(console: Console, err_console: Console, source: Source) -> bool:
+def _own_head(path: Path) -> Any:
+    """A verifier's own copy of a tree head: an STH JSON file, or a receipt (its ``sth``)."""
+    import json
+
+    from tansuan.errors import InputError
+    from tansuan.ledger.signing import TreeHead
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"不能读取树头 / cannot read the tree head {path}: {error}") from error
+    if isinstance(doc, dict) and isinstance(doc.get("sth"), dict):
+        doc = doc["sth"]
+    if not isinstance(doc, dict):
+        raise InputError(f"不是树头 / {path} is not a signed tree head", field="head")
+    return TreeHead.from_json(doc, field="head")
+
+
+def _verify(
+    console: Console,
+    err_console: Console,
+    source: Source,
+    anchors: Path | None = None,
+    own: list[Any] | None = None,
+) -> bool:
+    """``verify_source``, then — with an anchor file or own heads — the check of the log
+    against the heads kept outside it (:func:`~tansuan.ledger.verify_anchors.check_anchored`)."""
+    from tansuan.ledger.anchors import AnchorFile
     from tansuan.ledger.verify import verify_source
+    from tansuan.ledger.verify_anchors import check_anchored, merge
 
     with _progress(err_console, source.leaf_count(), "校验 / verifying") as advance:
         outcome = verify_source(source, progress=advance)
+    if anchors is not None or own:
+        heads, problems = AnchorFile(anchors).read() if anchors is not None else ([], [])
+        where = f"anchor file {anchors}" if anchors is not None else "anchor file"
+        extra = check_anchored(source, heads, problems=problems, own_heads=own or (), where=where)
+        merge(outcome, extra)
+        if anchors is not None:
+            outcome.notes.append(
+                f"checked against {len(heads)} 锚定树头 anchored tree heads in {anchors}"
+            )
     _print_outcome(console, outcome, source.description)
     return outcome.ok

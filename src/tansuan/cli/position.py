@@ -55,12 +55,15 @@ def _write(site: str, change: Callable[[Any, Any, str], Any]) -> Any:
     from tansuan.store.grants import site_org
 
     ledger = Ledger.from_data_dir(get_settings().data_dir)
-    with _store() as store, store.write() as conn:
-        try:
-            org = site_org(conn, site)
-        except NotFound:
-            raise NotFound(f"没有站点 / no site {site!r}: `tansuan site load` first") from None
-        return change(conn, ledger, org)
+    with _store() as store:
+        with store.write() as conn:
+            try:
+                org = site_org(conn, site)
+            except NotFound:
+                raise NotFound(f"没有站点 / no site {site!r}: `tansuan site load` first") from None
+            done = change(conn, ledger, org)
+        ledger.sign_pending(store.engine)  # the leaves this command appended get a tree head
+        return done
 
 
 def _latest_year(conn: Any, org: str, site: str) -> int:

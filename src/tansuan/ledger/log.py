@@ -22,6 +22,7 @@ from sqlalchemy import (
     Engine,
     Table,
     bindparam,
+    event,
     insert,
     select,
     union_all,
@@ -31,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tansuan.errors import LedgerError, NotFound, StoreError
 from tansuan.ledger import merkle, schema
+from tansuan.ledger.anchors import AnchorFile, anchor_path
 from tansuan.ledger.canonical import (
     Row,
     encode_coded,
@@ -122,18 +124,36 @@ class Ledger:
         The log's Ed25519 signing key (see :func:`signing.load_or_create_key`).
     clock
         Returns the current aware UTC time; tests pass a fixed clock.
+    anchors
+        The anchor file every issued tree head is also appended to, after its transaction
+        commits (see :mod:`tansuan.ledger.anchors`); None keeps heads in the database only.
     """
 
     def __init__(
-        self, key: Ed25519PrivateKey, *, clock: Callable[[], dt.datetime] = _utc_now
+        self,
+        key: Ed25519PrivateKey,
+        *,
+        clock: Callable[[], dt.datetime] = _utc_now,
+        anchors: AnchorFile | None = None,
     ) -> None:
         self.key = key
         self.clock = clock
+        self.anchors = anchors
+        #: leaves were appended (maybe) since this process last issued a tree head
+        self.unsigned = False
 
     @classmethod
-    def from_data_dir(cls, data_dir: Path) -> Ledger:
-        """The ledger with the key pair under ``<data_dir>/ledger`` (created on first start)."""
-        return cls(load_or_create_key(key_dir(Path(data_dir))))
+    def from_data_dir(
+        cls, data_dir: Path, *, clock: Callable[[], dt.datetime] = _utc_now
+    ) -> Ledger:
+        """The ledger with the key pair under ``<data_dir>/ledger`` (created on first start),
+        anchoring its tree heads in ``<data_dir>/ledger/anchors.jsonl``."""
+        directory = Path(data_dir)
+        return cls(
+            load_or_create_key(key_dir(directory)),
+            clock=clock,
+            anchors=AnchorFile(anchor_path(directory)),
+        )
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -163,6 +183,7 @@ class Ledger:
         if not entries:
             return []
         size, frontier = self._lock_state(connection)
+        self.unsigned = True  # after the lock: a head issued meanwhile cannot clear it early
         stamp = _bind(connection, schema.leaves.c.appended_at, self.clock())
         leaf_rows: list[tuple[Any, ...]] = []
         node_rows: list[tuple[Any, ...]] = []
@@ -324,7 +345,11 @@ class Ledger:
     # ---------------------------------------------------------------- tree heads
 
     def issue_sth(self, connection: Connection) -> TreeHead:
-        """Sign the current tree head and keep it; commit with the caller's transaction."""
+        """Sign the current tree head and keep it; commit with the caller's transaction.
+
+        With an anchor file, the head is appended to it when the caller's transaction
+        commits (a rolled-back head is never anchored).
+        """
         size, frontier = self._lock_state(connection)
         timestamp_ms = int(self.clock().timestamp() * 1000)
         head = sign_tree_head(self.key, size, frontier.root(), timestamp_ms)
@@ -338,15 +363,45 @@ class Ledger:
             )
         )
         (sth_id,) = result.inserted_primary_key or (None,)
-        return TreeHead(size, timestamp_ms, head.root_hash, head.signature, head.key_id, sth_id)
+        issued = TreeHead(size, timestamp_ms, head.root_hash, head.signature, head.key_id, sth_id)
+        self.unsigned = False
+        if self.anchors is not None:
+            self._anchor_on_commit(connection, self.anchors, issued)
+        return issued
+
+    @staticmethod
+    def _anchor_on_commit(connection: Connection, anchors: AnchorFile, head: TreeHead) -> None:
+        """Append ``head`` to ``anchors`` as the connection's transaction commits (just
+        before the database's COMMIT, so the file is never behind the database); forget it
+        on rollback."""
+        if not connection.in_transaction():
+            anchors.append(head)
+            return
+        done = [False]
+
+        def on_commit(_connection: Connection) -> None:
+            if not done[0]:
+                done[0] = True
+                anchors.append(head)
+
+        def on_rollback(_connection: Connection) -> None:
+            done[0] = True
+
+        event.listen(connection, "commit", on_commit, once=True)
+        event.listen(connection, "rollback", on_rollback, once=True)
 
     def issue_sth_now(self, engine: Engine) -> TreeHead:
-        """Issue an STH in its own transaction."""
+        """Issue an STH in its own transaction (anchored once it commits)."""
         try:
             with engine.begin() as connection:
                 return self.issue_sth(connection)
         except SQLAlchemyError as error:
             raise StoreError(f"could not issue a signed tree head: {error}") from error
+
+    def sign_pending(self, engine: Engine) -> TreeHead | None:
+        """Issue a tree head when this process appended leaves since its last one: what a
+        command that appends leaves calls at its end."""
+        return self.issue_sth_now(engine) if self.unsigned else None
 
     async def run_schedule(
         self, engine: Engine, interval_s: float, *, stop: asyncio.Event | None = None
