@@ -179,6 +179,15 @@ def open_gateway_sink(settings: Settings, source: str) -> Callable[[Sequence[Rea
     """A stand-alone gateway's sink: the ingest entry of a platform opened for
     ``settings``, labelling its batches with ``source`` (hj212, mqtt, …). The opener
     ``tansuan gateway …`` hands to :func:`tansuan.gateways.runtime.make_sink`."""
+    return open_platform(settings).for_source(source).sink
+
+
+def open_standalone_gateway_sink(
+    settings: Settings, source: str
+) -> Callable[[Sequence[Reading]], object]:
+    """:func:`open_gateway_sink` for a gateway running as its own process (``tansuan
+    gateway …``): the process also issues tree heads on the ledger's schedule
+    (:func:`start_tree_heads`), as ``serve`` does."""
     platform = open_platform(settings).for_source(source)
     start_tree_heads(platform, settings.ledger_sth_interval_s)
     return platform.sink

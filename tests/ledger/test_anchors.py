@@ -289,6 +289,41 @@ def test_sign_pending_issues_a_head_only_after_appends(engine: Engine, log: Ledg
     assert log.sign_pending(engine) is None
 
 
+def test_a_command_that_appends_signs_at_its_end(
+    db_url: str, tmp_path: Path, examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command opens the platform, ingests one reading (one leaf) and closes it, as
+    ``tansuan data import`` does: closing issues a head of size 1, in the database and in
+    the anchor file. Closing a platform that appended nothing issues none."""
+    import datetime as dt
+
+    from tansuan.ingest.reading import Reading
+    from tansuan.platform import open_platform
+    from tansuan.site.validate import load
+
+    var = tmp_path / "var"
+    monkeypatch.setenv("TANSUAN_DATA_DIR", str(var))
+    monkeypatch.setenv("TANSUAN_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        platform = open_platform()
+        platform.ledger.clock = Clock()
+        platform.store.load_model(load(examples / "site.yaml"))
+        t0 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+        platform.sink([Reading("demo-site", "grid.energy", t0, 1000.0)])
+        engine = platform.store.engine
+        assert db_heads(engine) == []
+        platform.close()
+        idle = open_platform()
+        idle.close()
+    finally:
+        get_settings.cache_clear()
+    heads = db_heads_after(db_url)
+    assert [h.tree_size for h in heads] == [1]
+    anchored, _ = AnchorFile(anchor_path(var)).read()
+    assert [h.to_json() for h in anchored] == [h.to_json() for h in heads]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -103,7 +103,7 @@ def gateway_hj212(
     import logging
 
     from tansuan.gateways.hj212.run import run
-    from tansuan.platform import open_gateway_sink
+    from tansuan.platform import open_standalone_gateway_sink
     from tansuan.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -112,7 +112,7 @@ def gateway_hj212(
         f"HJ 212 网关 / gateway on {settings.hj212_host}:{settings.hj212_port} — Ctrl-C 停止 / stop"
     )
     try:
-        run(settings, site_model, open_gateway_sink)
+        run(settings, site_model, open_standalone_gateway_sink)
     except TansuanError as error:
         fail(error, code=1)
     except KeyboardInterrupt:

@@ -27,14 +27,14 @@ SITE_MODEL = typer.Option(..., "--site-model", help="site-model YAML / 站点模
 
 def _setup(site_model: Path, source: str) -> tuple[Any, Any, Any]:
     from tansuan.gateways.runtime import load_model, make_sink
-    from tansuan.platform import open_gateway_sink
+    from tansuan.platform import open_standalone_gateway_sink
     from tansuan.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         settings = get_settings()
         model = load_model(site_model)
-        sink = make_sink(settings, source=source, open_sink=open_gateway_sink)
+        sink = make_sink(settings, source=source, open_sink=open_standalone_gateway_sink)
     except TansuanError as error:
         fail(error)
     return settings, model, sink
