@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+
+from sqlalchemy import Connection, select
 
 from tansuan.errors import InputError
-from tansuan.ledger import merkle
+from tansuan.ledger import merkle, schema
 from tansuan.ledger.canonical import envelope, us_to_iso
 from tansuan.ledger.signing import TreeHead
 from tansuan.ledger.sources import Source
@@ -38,20 +40,40 @@ def _same(a: TreeHead, b: TreeHead) -> bool:
     )
 
 
+def _envelopes(source: Source, below: int) -> Iterator[tuple[int, str, str, str]]:
+    """``(leaf_index, kind, ref, payload)`` of the leaves with index < ``below``, in order.
+
+    From a live database only those columns of only those rows are read (no readings
+    records); any other source is streamed to its end."""
+    connection = getattr(source, "connection", None)
+    if isinstance(connection, Connection):
+        leaves = schema.leaves.c
+        query = (
+            select(leaves.leaf_index, leaves.kind, leaves.ref, leaves.payload)
+            .where(leaves.leaf_index < below)
+            .order_by(leaves.leaf_index)
+        )
+        for row in connection.execution_options(yield_per=5000).execute(query):
+            yield int(row[0]), str(row[1]), str(row[2]), str(row[3])
+        return
+    for leaf in source.leaves():  # read to the end: a source's cursor closes there
+        if leaf.leaf_index < below:
+            yield leaf.leaf_index, leaf.kind, leaf.ref, leaf.payload
+
+
 def _roots_at(source: Source, sizes: set[int]) -> tuple[dict[int, bytes], int]:
     """MTH of the first n leaves for each n in ``sizes`` (recomputed from each leaf's
     kind, ref and payload, never from the stored hash), and how many leaves run without
-    a gap from index 0."""
+    a gap from index 0 (at most ``max(sizes)``)."""
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
     frontier = merkle.Frontier()
-    wanted = max(sizes, default=0)
     broken = False
-    for leaf in source.leaves():  # read to the end: a live source's cursor closes there
-        broken = broken or leaf.leaf_index != frontier.size or frontier.size >= wanted
+    for index, kind, ref, payload in _envelopes(source, max(sizes, default=0)):
+        broken = broken or index != frontier.size
         if broken:
             continue
         try:
-            hash_ = merkle.leaf_hash(envelope(leaf.kind, leaf.ref, leaf.payload))
+            hash_ = merkle.leaf_hash(envelope(kind, ref, payload))
         except InputError:
             hash_ = bytes(merkle.HASH_SIZE)  # unreadable: cannot match any signed root
         frontier.append(hash_)
