@@ -161,7 +161,7 @@ def open_platform(settings: Settings | None = None, *, store: Store | None = Non
     """Open the store (schema upgraded), the ledger key and the current site model."""
     settings = settings or get_settings()
     store = store or Store(settings=settings)
-    ledger = Ledger.from_data_dir(settings.data_dir)
+    ledger = Ledger.from_data_dir(settings.data_dir, witness_url=settings.ledger_witness_url)
     try:
         model: SiteModel | None = current_model(store)
     except NotFound:

@@ -167,6 +167,11 @@ class Settings(BaseSettings):
         description="Seconds between scheduled signed tree heads of the ledger "
         "(the server issues one at start and then at this interval).",
     )
+    ledger_witness_url: str | None = Field(
+        default=None,
+        description="URL of a witness that countersigns every scheduled tree head and keeps "
+        "its own copy (`tansuan witness`); unset: heads are anchored in the local file only.",
+    )
 
     # --- store and ingest ---
     ingest_token: str | None = Field(

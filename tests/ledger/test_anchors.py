@@ -111,6 +111,11 @@ def put_head(engine: Engine, head: TreeHead) -> None:
         )
 
 
+def log_dir(log: Ledger) -> Path:
+    assert log.anchors is not None
+    return log.anchors.path.parents[1]
+
+
 def db_heads(engine: Engine) -> list[TreeHead]:
     with engine.connect() as c:
         return tree_heads(c)
@@ -222,6 +227,8 @@ def test_own_head_from_a_receipt_is_checked_by_consistency_proof(
     fill(engine, log, range(3), heads_after=set())
     with engine.begin() as c:
         receipt = receipt_for(log, c, 2)
+    anchored, _ = AnchorFile(anchor_path(log_dir(log))).read()  # written at the commit
+    assert [h.to_json() for h in anchored] == [receipt["sth"]]
     own = tmp_path / "receipt.json"
     own.write_text(json.dumps(receipt), "utf-8")
     fill(engine, log, range(3, 5), heads_after={4})

@@ -54,6 +54,41 @@ def ledger_sth() -> None:
         fail(error)
 
 
+@ledger_app.command("witness")
+def ledger_witness(
+    log_public_key: Path = typer.Option(
+        ..., "--log-public-key", help="the witnessed log's public key (PEM) / 被见证账本的公钥"
+    ),
+    directory: Path = typer.Option(
+        ..., "--dir", help="the witness's own folder: its key and heads / 见证方目录"
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on / 监听地址"),
+    port: int = typer.Option(8213, "--port", help="port to listen on / 监听端口"),
+) -> None:
+    """Run a witness that countersigns a log's tree heads / 运行树头见证服务."""
+    from tansuan.ledger.signing import load_or_create_key, load_public_key
+    from tansuan.ledger.witness import Witness, make_server
+
+    try:
+        witness = Witness(
+            load_public_key(log_public_key.read_bytes()),
+            load_or_create_key(directory),
+            directory,
+        )
+        server = make_server(witness, host, port)
+    except (OSError, TansuanError) as error:
+        fail(error if isinstance(error, TansuanError) else TansuanError(str(error)))
+    console.print(
+        f"见证服务 / witness on http://{host}:{server.server_address[1]} — Ctrl-C 停止 / stop"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("已停止 / stopped")
+    finally:
+        server.server_close()
+
+
 @ledger_app.command("export")
 def ledger_export(
     directory: Path = typer.Argument(..., help="new folder to write / 导出目录（须为空）"),
@@ -99,6 +134,9 @@ def verify(
         "--head",
         help="your own copy of a tree head (STH JSON or a receipt) / 自持树头（或回执）",
     ),
+    witness: str | None = typer.Option(
+        None, "--witness", help="check against a witness's latest head (URL) / 对照见证方树头"
+    ),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
     from tansuan.cli.ledger_support import run_verify
@@ -115,6 +153,7 @@ def verify(
             batch_ids=_batch_ids(batch_rows, batch_ids),
             anchors=anchors,
             head=head,
+            witness=witness,
         )
     except TansuanError as error:
         fail(error)

@@ -56,7 +56,8 @@ def ledger() -> Ledger:
     from tansuan.ledger.log import Ledger
     from tansuan.settings import get_settings
 
-    return Ledger.from_data_dir(get_settings().data_dir)
+    settings = get_settings()
+    return Ledger.from_data_dir(settings.data_dir, witness_url=settings.ledger_witness_url)
 
 
 def resolve_function(spec: str) -> Any:
@@ -163,12 +164,14 @@ def run_verify(
     batch_ids: str | None = None,
     anchors: Path | None = None,
     head: Path | None = None,
+    witness: str | None = None,
 ) -> bool:
     """Run the requested verification and print it; True when everything holds.
 
     The live database is checked against the anchor file (``anchors``, default
     ``<data_dir>/ledger/anchors.jsonl``); ``head``: a verifier's own tree head (STH JSON or
-    a receipt), checked by consistency proof against the database's latest head."""
+    a receipt), checked by consistency proof against the database's latest head;
+    ``witness``: a witness's URL, whose latest countersigned head is checked the same way."""
     from tansuan.ledger.signing import PUBLIC_KEY_FILE, key_dir, load_public_key
     from tansuan.ledger.sources import ExportSource
     from tansuan.ledger.verify import verify_receipt
@@ -188,6 +191,10 @@ def run_verify(
         return outcome.ok
 
     own = [] if head is None else [_own_head(head)]
+    if witness is not None:
+        from tansuan.ledger.witness import fetch_latest
+
+        own.append(fetch_latest(witness))
     if export_dir is not None:
         source: Source = ExportSource(export_dir, trusted)
         return _verify(console, err_console, source, anchors, own)

@@ -54,7 +54,8 @@ def _write(site: str, change: Callable[[Any, Any, str], Any]) -> Any:
     from tansuan.settings import get_settings
     from tansuan.store.grants import site_org
 
-    ledger = Ledger.from_data_dir(get_settings().data_dir)
+    settings = get_settings()
+    ledger = Ledger.from_data_dir(settings.data_dir, witness_url=settings.ledger_witness_url)
     with _store() as store:
         with store.write() as conn:
             try:

@@ -125,8 +125,11 @@ class Ledger:
     clock
         Returns the current aware UTC time; tests pass a fixed clock.
     anchors
-        The anchor file every issued tree head is also appended to, after its transaction
+        The anchor file every issued tree head is also appended to, as its transaction
         commits (see :mod:`tansuan.ledger.anchors`); None keeps heads in the database only.
+    witness_url
+        A witness every head issued by :meth:`issue_sth_now` is sent to after the commit
+        (see :mod:`tansuan.ledger.witness`).
     """
 
     def __init__(
@@ -135,16 +138,22 @@ class Ledger:
         *,
         clock: Callable[[], dt.datetime] = _utc_now,
         anchors: AnchorFile | None = None,
+        witness_url: str | None = None,
     ) -> None:
         self.key = key
         self.clock = clock
         self.anchors = anchors
+        self.witness_url = witness_url
         #: leaves were appended (maybe) since this process last issued a tree head
         self.unsigned = False
 
     @classmethod
     def from_data_dir(
-        cls, data_dir: Path, *, clock: Callable[[], dt.datetime] = _utc_now
+        cls,
+        data_dir: Path,
+        *,
+        clock: Callable[[], dt.datetime] = _utc_now,
+        witness_url: str | None = None,
     ) -> Ledger:
         """The ledger with the key pair under ``<data_dir>/ledger`` (created on first start),
         anchoring its tree heads in ``<data_dir>/ledger/anchors.jsonl``."""
@@ -153,6 +162,7 @@ class Ledger:
             load_or_create_key(key_dir(directory)),
             clock=clock,
             anchors=AnchorFile(anchor_path(directory)),
+            witness_url=witness_url,
         )
 
     @property
@@ -391,12 +401,18 @@ class Ledger:
         event.listen(connection, "rollback", on_rollback, once=True)
 
     def issue_sth_now(self, engine: Engine) -> TreeHead:
-        """Issue an STH in its own transaction (anchored once it commits)."""
+        """Issue an STH in its own transaction (anchored as it commits), then send it to
+        the witness when one is configured (:class:`LedgerError` if that fails)."""
         try:
             with engine.begin() as connection:
-                return self.issue_sth(connection)
+                head = self.issue_sth(connection)
         except SQLAlchemyError as error:
             raise StoreError(f"could not issue a signed tree head: {error}") from error
+        if self.witness_url:
+            from tansuan.ledger.witness import submit  # deferred: HTTP only with a witness
+
+            submit(self.witness_url, head)
+        return head
 
     def sign_pending(self, engine: Engine) -> TreeHead | None:
         """Issue a tree head when this process appended leaves since its last one: what a
@@ -415,7 +431,7 @@ class Ledger:
             try:
                 head = await asyncio.to_thread(self.issue_sth_now, engine)
                 log.info("signed tree head: size %d", head.tree_size)
-            except StoreError:
+            except (StoreError, LedgerError):  # database down, or the head not anchored
                 log.exception("scheduled signed tree head failed; will retry")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval_s)

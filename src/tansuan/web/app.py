@@ -71,7 +71,9 @@ def create_app(
             # The key pair is created on first use (a grant, a proof), not at every start.
             app.state.ledger = ledger
             app.state.accountants = Accountants(store)
-        app.state.ledger_factory = lambda: Ledger.from_data_dir(settings.data_dir)
+        app.state.ledger_factory = lambda: Ledger.from_data_dir(
+            settings.data_dir, witness_url=settings.ledger_witness_url
+        )
         tasks: list[asyncio.Task[None]] = [asyncio.create_task(job(app)) for job in background]
         try:
             yield
