@@ -461,7 +461,7 @@ def save_many(
             else:
                 status, outcome = "current", "superseded"
                 supersede.append((current.id, f"superseded by v{version}: {reason}"))
-            outcomes.append(SavedVersion(-1, version, status, outcome))
+        outcomes.append(SavedVersion(-1, version, status, outcome))
         to_insert.append(
             (
                 index,
