@@ -291,7 +291,7 @@ def test_the_api_serves_a_bound_result(ledgered: tuple[Deployment, int]) -> None
     assert {r["source"] for r in response.json()["results"]} == {"grid-power"}
 
 
-@pytest.mark.parametrize("tamper", ["line", "trace", "forged"])
+@pytest.mark.parametrize("tamper", ["line", "trace", "forged", "deleted"])
 def test_the_api_refuses_a_tampered_result(ledgered: tuple[Deployment, int], tamper: str) -> None:
     deployment, set_id = ledgered
     month = deployment.built["month"]
@@ -305,6 +305,9 @@ def test_the_api_refuses_a_tampered_result(ledgered: tuple[Deployment, int], tam
             )
             trace[3] ^= 0x20
             conn.execute(rs.update().where(rs.c.id == set_id).values(trace=bytes(trace)))
+        elif tamper == "deleted":
+            conn.execute(text(f"DELETE FROM result_lines WHERE set_id = {set_id}"))
+            conn.execute(text(f"DELETE FROM result_sets WHERE id = {set_id}"))
         else:
             row = dict(conn.execute(select(rs).where(rs.c.id == set_id)).one()._mapping)
             conn.execute(rs.update().where(rs.c.id == set_id).values(status="superseded"))
@@ -323,7 +326,9 @@ def test_the_api_refuses_a_tampered_result(ledgered: tuple[Deployment, int], tam
     assert response.status_code == 409, response.text
     problem = response.json()
     assert f"demo-site/grid-power {month}" in problem["detail"]
-    assert "results do not match the ledger" in problem["detail"]
+    assert "not served" in problem["detail"]
+    if tamper == "deleted":
+        assert f"(set {set_id}) was deleted" in problem["detail"]
     if tamper == "trace":
         trace_response = deployment.client("alice").get(f"/api/v1/results/{set_id}/trace")
         assert trace_response.status_code == 409

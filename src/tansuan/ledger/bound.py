@@ -479,3 +479,47 @@ def check_result_sets(connection: Connection, set_ids: Iterable[int]) -> dict[in
         if findings:
             problems[int(row.id)] = "; ".join(detail for _, detail in findings)
     return problems
+
+
+def deleted_result_sets(connection: Connection, site: str, periods: Sequence[str]) -> list[str]:
+    """The logged result sets of ``site`` in ``periods`` that are gone from the store,
+    each named (the store never deletes a result set: a new version supersedes it).
+
+    Reads the site's ``emission_result`` leaves of those months (index on kind, ref) and
+    looks their set ids up in one query.
+    """
+    t = schema.ledger_leaves
+    escaped = site.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    wanted = {f"/{period}/v" for period in periods}
+    logged: dict[int, dict[str, Any]] = {}
+    for leaf in connection.execute(
+        select(t.c.ref, t.c.payload).where(
+            t.c.kind == RESULT_KIND, t.c.ref.like(f"{escaped}/%", escape="\\")
+        )
+    ):
+        if not any(part in leaf.ref for part in wanted):
+            continue
+        try:
+            payload = json.loads(leaf.payload)
+            if payload.get("site") == site and payload.get("period") in periods:
+                logged[int(payload["result_set"])] = payload
+        except (ValueError, KeyError, TypeError):
+            continue  # an edited payload: its leaf hash no longer matches (verify)
+    if not logged:
+        return []
+    rs = schema.result_sets
+    stored: set[int] = set()
+    ids = sorted(logged)
+    for start in range(0, len(ids), 500):
+        stored.update(
+            int(i)
+            for i in connection.execute(
+                select(rs.c.id).where(rs.c.id.in_(ids[start : start + 500]))
+            ).scalars()
+        )
+    return [
+        f"result {p.get('site')}/{p.get('source')} {p.get('period')} v{p.get('version')} "
+        f"(set {set_id}) was deleted"
+        for set_id, p in sorted(logged.items())
+        if set_id not in stored
+    ]

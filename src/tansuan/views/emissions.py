@@ -25,7 +25,7 @@ from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
 from tansuan.domain.scope import Scope as EmissionScope
 from tansuan.domain.scope import in_total
 from tansuan.errors import NotFound, PermissionDenied, VerificationFailed
-from tansuan.ledger.bound import check_result_sets
+from tansuan.ledger.bound import check_result_sets, deleted_result_sets
 from tansuan.store import schema, scoped
 from tansuan.store.scoped import Access, Scope
 from tansuan.store.timeutil import to_us
@@ -162,6 +162,16 @@ def node_results_and_problems(
                 }
             )
     require_bound(connection, trace_ids | {int(p["result_set"]) for p in unresolved})
+    deleted = [
+        gone
+        for site in sites_under(accountant, node)
+        for gone in deleted_result_sets(connection, site.id, months)
+    ]
+    if deleted:
+        raise VerificationFailed(
+            "核算结果被删除，拒绝提供 / logged results are missing from the store, not served: "
+            + " | ".join(deleted)
+        )
     trace_map = {i: results.trace_of(connection, i) for i in sorted(trace_ids)} if traces else {}
     return lines, items, trace_map, unresolved
 
