@@ -332,3 +332,35 @@ def test_the_api_refuses_a_tampered_result(ledgered: tuple[Deployment, int], tam
     if tamper == "trace":
         trace_response = deployment.client("alice").get(f"/api/v1/results/{set_id}/trace")
         assert trace_response.status_code == 409
+
+
+def test_an_http_upload_logs_each_entry_with_the_file_digest(
+    store: Store, ledger: Ledger, tmp_path: Path
+) -> None:
+    """``POST /api/v1/manual-data``: the leaf carries the SHA-256 of the uploaded bytes."""
+    from fastapi.testclient import TestClient
+
+    from tansuan.settings import Settings
+    from tansuan.web.app import create_app
+
+    body = (
+        b"site,series,period_start,period_end,value,unit,document_ref,supplier,note\n"
+        b"site,coal,2026-07,,5000,t,INV-07,Coal Co,\n"
+    )
+    settings = Settings(data_dir=tmp_path / "web", database_url=store.url, ingest_token="s3cret")
+    app = create_app(settings, store=store, ledger=ledger)
+    with TestClient(app, headers={"Authorization": "Bearer s3cret"}) as client:
+        got = client.post(
+            "/api/v1/manual-data", files={"file": ("coal.csv", body, "text/csv")}
+        ).json()
+    assert (got["kind"], got["new"]) == ("fuel", 1)
+    with store.read() as conn:
+        (payload,) = conn.execute(
+            select(schema.ledger_leaves.c.payload).where(
+                schema.ledger_leaves.c.kind == "manual_entry"
+            )
+        ).scalars()
+    logged = json.loads(payload)
+    assert (logged["value"], logged["attrs"]) == (5000.0, '{"supplier":"Coal Co"}')
+    assert logged["file_sha256"] == hashlib.sha256(body).hexdigest()
+    assert _verify(store, ledger).ok
