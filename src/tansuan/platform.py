@@ -22,16 +22,18 @@ from sqlalchemy import Connection
 from tansuan.accounting.engine import Accountant
 from tansuan.accounting.filing import proposal_hook
 from tansuan.accounting.registry import Accountants
-from tansuan.accounting.results import ResultSet
+from tansuan.accounting.results import ResultSet, stored_trace
 from tansuan.errors import NotFound, TansuanError
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import Reading
 from tansuan.ingest.result import BatchRows, IngestResult
+from tansuan.ledger import bound
 from tansuan.ledger.log import Ledger
 from tansuan.settings import Settings, get_settings
 from tansuan.site.model import SiteModel
 from tansuan.store import Store
 from tansuan.store.documents import current_model
+from tansuan.store.manual import Entry
 from tansuan.store.timeutil import from_us
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,9 @@ class Platform:
 
     @property
     def manual_hooks(self) -> list[Any]:
-        """Hooks for manual-data imports (accounting stale marks, every organisation)."""
-        return [self.accountants.manual_hook]
+        """Hooks for manual-data imports: a ledger leaf per entry written, and the
+        accounting stale marks (every organisation)."""
+        return [ledger_manual_hook(self.ledger), self.accountants.manual_hook]
 
     def replace_meter(
         self,
@@ -131,26 +134,40 @@ def ledger_batch_hook(ledger: Ledger) -> Any:
     return hook
 
 
+def ledger_manual_hook(ledger: Ledger) -> Any:
+    """Manual-data hook: one ``manual_entry`` leaf per entry version the import wrote,
+    with the uploaded file's SHA-256, in the import's transaction."""
+
+    def hook(connection: Connection, batch_id: int, entries: Sequence[Entry]) -> None:
+        digests = {e.file_sha256 for e in entries}
+        bound.append_manual_entries(
+            ledger, connection, batch_id, digests.pop() if len(digests) == 1 else None
+        )
+
+    return hook
+
+
 def ledger_result_hook(ledger: Ledger) -> Any:
     """Accounting hook: one ledger leaf per saved emission-result version."""
 
     def hook(connection: Connection, set_id: int, result: ResultSet, version: int) -> None:
-        payload: dict[str, object] = {
-            "result_set": set_id,
-            "site": result.site_id,
-            "source": result.source_id,
-            "period": result.period,
-            "version": version,
-            "method": result.method,
-            "inputs_digest": result.digest(),
-            "lines": [[line.gas, line.scope, line.mass_g, line.co2e_g] for line in result.lines],
-        }
-        if result.state != "computed":  # failed / missing / inactive: no lines, says why
-            payload.update(state=result.state, problem=result.problem)
+        payload = bound.result_payload(
+            set_id,
+            site=result.site_id,
+            source=result.source_id,
+            period=result.period,
+            version=version,
+            method=result.method,
+            inputs_digest=result.digest(),
+            lines=[(ln.gas, ln.scope, ln.mass_g, ln.co2e_g) for ln in result.lines],
+            state=result.state,
+            problem=result.problem,
+            trace=stored_trace(result),
+        )
         ledger.append(
             connection,
-            "emission_result",
-            f"{result.site_id}/{result.source_id}/{result.period}/v{version}",
+            bound.RESULT_KIND,
+            bound.result_ref(result.site_id, result.source_id, result.period, version),
             payload,
         )
 

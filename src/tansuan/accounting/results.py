@@ -86,6 +86,12 @@ def canonical_json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 
+def stored_trace(result: ResultSet) -> bytes:
+    """The trace bytes a saved version stores (and its ledger leaf binds by SHA-256):
+    the result's trace with its inputs and notes, as canonical JSON."""
+    return canonical_json({**result.trace, "inputs": result.inputs, "notes": list(result.notes)})
+
+
 @dataclass(frozen=True)
 class SavedVersion:
     set_id: int
@@ -158,7 +164,6 @@ def save(
             .where(rs.c.id == current.id)
             .values(status="superseded", reason=f"superseded by v{version}: {reason}")
         )
-    trace = {**result.trace, "inputs": result.inputs, "notes": list(result.notes)}
     set_id = conn.execute(
         rs.insert()
         .values(
@@ -173,7 +178,7 @@ def save(
             grade=result.grade,
             coverage=result.coverage,
             substituted_share=result.substituted_share,
-            trace=canonical_json(trace),
+            trace=stored_trace(result),
             computed_at=dt.datetime.now(dt.UTC),
             software_version=__version__,
             counted=result.counted,
@@ -456,7 +461,6 @@ def save_many(
             else:
                 status, outcome = "current", "superseded"
                 supersede.append((current.id, f"superseded by v{version}: {reason}"))
-        trace = {**result.trace, "inputs": result.inputs, "notes": list(result.notes)}
         outcomes.append(SavedVersion(-1, version, status, outcome))
         to_insert.append(
             (
@@ -474,7 +478,7 @@ def save_many(
                     "grade": result.grade,
                     "coverage": result.coverage,
                     "substituted_share": result.substituted_share,
-                    "trace": canonical_json(trace),
+                    "trace": stored_trace(result),
                     "computed_at": now,
                     "software_version": __version__,
                     "counted": result.counted,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
 import time
@@ -165,8 +166,11 @@ def import_table(
     kind: str | None = None,
     source: str = "import",
     hooks: Sequence[EntryHook] = (),
+    file_sha256: str | None = None,
 ) -> ImportResult:
-    """Validate and store manual-data rows (first row = header)."""
+    """Validate and store manual-data rows (first row = header). ``file_sha256``: the
+    digest of the uploaded file the rows came from (each entry carries it to the hooks;
+    the ledger hook logs it)."""
     if not rows:
         raise InputError("the file is empty")
     header = [str(h or "").strip().lower() for h in rows[0]]
@@ -249,6 +253,7 @@ def import_table(
                     document_ref=doc_ref,
                     value=value,
                     attrs=orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS).decode(),
+                    file_sha256=file_sha256,
                 )
             )
         except _Reject as reject:
@@ -309,7 +314,14 @@ def import_file(
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    return import_table(store, read_table(path.name, data), kind=kind, source="import", hooks=hooks)
+    return import_table(
+        store,
+        read_table(path.name, data),
+        kind=kind,
+        source="import",
+        hooks=hooks,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+    )
 
 
 class _Reject(Exception):

@@ -59,6 +59,8 @@ KINDS = KINDS | {"declaration"}
 KINDS = KINDS | {"meter_replacement"}
 #: The four-eyes workflow: a month filed or reopened; a proposal made, accepted or rejected.
 KINDS = KINDS | {"filing", "proposal"}
+#: Manual series entries (invoices, lab analyses, production), one leaf a stored version.
+KINDS = KINDS | {"manual_entry"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"

@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tansuan.errors import InputError
 from tansuan.ledger import merkle
+from tansuan.ledger.bound import LABELS_ZH as BOUND_LABELS_ZH
+from tansuan.ledger.bound import verify_bound
 from tansuan.ledger.canonical import (
     Record,
     decode_readings,
@@ -61,6 +63,7 @@ LABELS_ZH = {
     "receipt_invalid": "回执无效",
     "document_mismatch": "文件与回执不符",
 }
+LABELS_ZH.update(BOUND_LABELS_ZH)
 
 
 @dataclass(frozen=True)
@@ -393,6 +396,9 @@ def verify_source(source: Source, *, progress: Callable[[int], None] | None = No
         hashes = [bytes(packed[i : i + merkle.HASH_SIZE]) for i in range(0, len(packed), 32)]
         tree = merkle.MemoryTree(hashes)
         _localise(source, mismatched, tree, labels, edited, outcome)
+    connection = getattr(source, "connection", None)
+    if connection is not None:  # a live database: its manual entries and results too
+        verify_bound(connection, outcome)
     return outcome
 
 

@@ -27,6 +27,9 @@ class Entry:
     document_ref: str
     value: float
     attrs: str  # canonical JSON
+    #: SHA-256 of the uploaded file the entry came from (not stored: its ledger leaf
+    #: carries it); None when it came from no file
+    file_sha256: str | None = None
 
 
 def write_entries(

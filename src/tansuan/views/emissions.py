@@ -24,7 +24,8 @@ from tansuan.accounting.registry import Accountants
 from tansuan.accounting.rollup import Line, grams_to_tonnes, rollup
 from tansuan.domain.scope import Scope as EmissionScope
 from tansuan.domain.scope import in_total
-from tansuan.errors import NotFound, PermissionDenied
+from tansuan.errors import NotFound, PermissionDenied, VerificationFailed
+from tansuan.ledger.bound import check_result_sets, deleted_result_sets
 from tansuan.store import schema, scoped
 from tansuan.store.scoped import Access, Scope
 from tansuan.store.timeutil import to_us
@@ -160,8 +161,36 @@ def node_results_and_problems(
                     "fix": row["fix"],
                 }
             )
+    require_bound(connection, trace_ids | {int(p["result_set"]) for p in unresolved})
+    deleted = [
+        gone
+        for site in sites_under(accountant, node)
+        for gone in deleted_result_sets(connection, site.id, months)
+    ]
+    if deleted:
+        raise VerificationFailed(
+            "核算结果被删除，拒绝提供 / logged results are missing from the store, not served: "
+            + " | ".join(deleted)
+        )
     trace_map = {i: results.trace_of(connection, i) for i in sorted(trace_ids)} if traces else {}
     return lines, items, trace_map, unresolved
+
+
+def require_bound(connection: Any, set_ids: set[int]) -> None:
+    """Refuse to serve result sets whose stored lines, trace or state do not match their
+    ledger leaf (or that no leaf logs): one leaf lookup and one trace digest per set.
+
+    Raises
+    ------
+    VerificationFailed
+        Naming each source-month that does not hold.
+    """
+    problems = check_result_sets(connection, set_ids)
+    if problems:
+        raise VerificationFailed(
+            "核算结果与账本不符，拒绝提供 / results do not match the ledger, not served: "
+            + " | ".join(problems[i] for i in sorted(problems))
+        )
 
 
 def node_emissions(
@@ -240,6 +269,7 @@ def result_set_trace(store: Any, scope: Scope, set_id: int, *, default_tz: str) 
                 raise PermissionDenied(
                     "结果期间不在授权范围内 / the result's period is outside the grant"
                 )
+        require_bound(conn, {set_id})
         trace = results.trace_of(conn, set_id)
     if access.grant is not None:
         with store.write() as conn:

@@ -29,6 +29,8 @@ ledger_leaves = sa.Table(
     sa.Column("body", sa.LargeBinary, nullable=True, doc="readings record of an ingest batch"),
     sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
     sa.Column("appended_at", sa.DateTime(timezone=True), nullable=False),
+    # migration 0009: the emissions API finds a result set's leaf by its ref
+    sa.Index("ix_ledger_leaves_kind_ref", "kind", "ref"),
 )
 
 ledger_nodes = sa.Table(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import hashlib
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from tansuan.ingest import manual
+from tansuan.platform import ledger_manual_hook
 from tansuan.store.scoped import check_ingest_sites
 from tansuan.web.deps import IngestPrincipal, StoreDep
 from tansuan.web.responses import JSONBytes
@@ -23,6 +25,7 @@ router = APIRouter(prefix="/api/v1/manual-data", tags=["manual data"])
     response_model=ManualUpload,
 )
 async def upload_manual_data(
+    request: Request,
     store: StoreDep,
     principal: IngestPrincipal,
     file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX, header in row 1")],
@@ -39,7 +42,15 @@ async def upload_manual_data(
             check_ingest_sites(
                 connection, principal, {str(r[at]).strip() for r in rows[1:] if len(r) > at}
             )
-    result = await run_in_threadpool(manual.import_table, store, rows, kind=kind, source="http")
+    result = await run_in_threadpool(
+        manual.import_table,
+        store,
+        rows,
+        kind=kind,
+        source="http",
+        hooks=_hooks(request),
+        file_sha256=hashlib.sha256(data).hexdigest(),
+    )
     return JSONBytes(
         {
             "kind": result.kind,
@@ -52,6 +63,16 @@ async def upload_manual_data(
             "errors": [e.__dict__ for e in result.errors],
         }
     )
+
+
+def _hooks(request: Request) -> list[Any]:
+    """The deployment's manual-data hooks (a ledger leaf per entry, stale marks); an app
+    built on a given store logs entries in its ledger, when it has one."""
+    platform = getattr(request.app.state, "platform", None)
+    if platform is not None:
+        return list(platform.manual_hooks)
+    ledger = getattr(request.app.state, "ledger", None)
+    return [] if ledger is None else [ledger_manual_hook(ledger)]
 
 
 @router.get("/templates/{kind}", summary="Template CSV of a kind / 下载模板")
