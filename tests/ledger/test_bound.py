@@ -314,7 +314,13 @@ def test_the_api_refuses_a_tampered_result(ledgered: tuple[Deployment, int], tam
             row.pop("id")
             forged = conn.execute(
                 rs.insert()
-                .values(**{**row, "version": 2, "computed_at": dt.datetime.now(dt.UTC)})
+                .values(
+                    **{
+                        **row,
+                        "version": 2,
+                        "computed_at": row["computed_at"] + dt.timedelta(hours=1),
+                    }
+                )
                 .returning(rs.c.id)
             ).scalar_one()
             conn.execute(
