@@ -11,7 +11,8 @@ use a family of tables import them from here:
 * :mod:`.results` — accounting result sets and lines, locked months, stale marks;
 * :mod:`.ledger` — the tamper-evident Merkle log's leaves, nodes, state and tree heads;
 * :mod:`.access` — web users, API tokens, share grants and their read audit log;
-* :mod:`.market` — allowance accounts and trades, alert events.
+* :mod:`.market` — allowance accounts and trades, alert events;
+* :mod:`.evidence` — files attached to a source-month, a manual entry or a request.
 
 The migrations in ``tansuan/store/migrations`` create them; :data:`metadata` is the
 Alembic environment's ``target_metadata``, and ``tests/store/test_store_schema_migrations``
@@ -30,6 +31,7 @@ from tansuan.store.schema.access import (
     web_user,
 )
 from tansuan.store.schema.base import RowId, metadata
+from tansuan.store.schema.evidence import evidence
 from tansuan.store.schema.ledger import (
     LEDGER_TABLES,
     POSTGRES_BODY_STORAGE,
@@ -81,6 +83,7 @@ __all__ = [
     "declaration",
     "counter_flag",
     "entity",
+    "evidence",
     "entity_history",
     "grant_read",
     "ingest_batch",
