@@ -31,10 +31,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
-from tansuan.errors import InputError, NotFound
-from tansuan.settings import get_settings
+from tansuan.errors import ConfigError, InputError, NotFound
+from tansuan.settings import Settings, get_settings
 from tansuan.store import schema
 from tansuan.store.grants import LedgerLike, site_org
+from tansuan.store.s3 import S3Client
 
 #: Ledger leaf kind of an attached file.
 LEAF_KIND = "evidence"
@@ -145,6 +146,62 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class S3BlobStore:
+    """Blobs as objects ``<prefix>/<sha256>`` in a bucket of an S3-compatible server.
+
+    A blob is put with ``If-None-Match: *`` after a ``HEAD`` finds none: an existing
+    object is never overwritten. The server checks each body against its SHA-256
+    (``x-amz-content-sha256``, :mod:`tansuan.store.s3`).
+    """
+
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "evidence") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> S3BlobStore:
+        if not settings.evidence_s3_endpoint:
+            raise ConfigError("no S3 endpoint set", field="evidence_s3_endpoint")
+        if not settings.evidence_s3_access_key or not settings.evidence_s3_secret_key:
+            raise ConfigError(
+                "an S3 evidence store needs TANSUAN_EVIDENCE_S3_ACCESS_KEY and "
+                "TANSUAN_EVIDENCE_S3_SECRET_KEY / S3 存证存储缺少访问密钥",
+                field="evidence_s3_access_key",
+            )
+        client = S3Client(
+            settings.evidence_s3_endpoint,
+            settings.evidence_s3_access_key,
+            settings.evidence_s3_secret_key,
+            region=settings.evidence_s3_region,
+        )
+        return cls(client, settings.evidence_s3_bucket, settings.evidence_s3_prefix)
+
+    def key(self, sha256: str) -> str:
+        check_sha256(sha256)
+        return f"{self.prefix}/{sha256}" if self.prefix else sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.client.exists(self.bucket, self.key(sha256))
+
+    def get(self, sha256: str) -> bytes:
+        return self.client.get(self.bucket, self.key(sha256))
+
+    def put(self, sha256: str, data: bytes) -> None:
+        _check_digest(sha256, data)
+        if not self.exists(sha256):
+            self.client.put(self.bucket, self.key(sha256), data, if_absent=True)
+
+
+def blob_store(settings: Settings | None = None) -> BlobStore:
+    """The configured evidence blob store: an S3 bucket when ``evidence_s3_endpoint`` is
+    set, else files under ``<data_dir>/evidence``."""
+    settings = settings or get_settings()
+    if settings.evidence_s3_endpoint:
+        return S3BlobStore.from_settings(settings)
+    return FileBlobStore.for_data_dir(settings.data_dir)
 
 
 @dataclass(frozen=True)
