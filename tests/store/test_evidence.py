@@ -1,18 +1,16 @@
 """Evidence files: validated, stored content-addressed, one row and one ``evidence`` leaf
 each, in one transaction (real SQLite and PostgreSQL, a real ledger, blobs on disk).
 
-The file sizes are those of the bytes written here: ``PDF`` is the 8 bytes
-``%PDF-1.7`` plus the 6 bytes ``\\n%%EOF`` = 14 bytes; a limit of 13 bytes refuses it.
+The file sizes are those of the bytes written (tests/evidence_support.py): the PDF is
+14 bytes, so a limit of 13 bytes refuses it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import os
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from tansuan.ingest import manual
 from tansuan.ledger.log import Ledger
 from tansuan.ledger.signing import key_dir, load_or_create_key
 from tansuan.platform import ledger_manual_hook
-from tansuan.site.model import SiteModel
 from tansuan.store import Store, schema
 from tansuan.store.evidence import (
     PDF,
@@ -37,33 +34,16 @@ from tansuan.store.evidence import (
     get_evidence,
     list_evidence,
 )
-from tests.conftest import DEFAULT_POINTS, site_document
-
-PDF_BYTES = b"%PDF-1.7\n%%EOF"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
-JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 12
-#: 2026-11-18 02:30 UTC (10:30 in Shanghai, the frozen test "now") in epoch µs:
-#: 20 775 days × 86 400 s + 2.5 h × 3 600 s = 1 794 960 000 + 9 000 = 1 794 969 000 s.
-AT = dt.datetime(2026, 11, 18, 2, 30, tzinfo=dt.UTC)
-AT_US = 1_794_969_000_000_000
-
-
-def xlsx_bytes(*, with_xl: bool = True) -> bytes:
-    """A minimal workbook archive: ``[Content_Types].xml`` and (optionally) ``xl/…``."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml" if with_xl else "word/document.xml", "<workbook/>")
-    return buffer.getvalue()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        self.now += dt.timedelta(seconds=1)
-        return self.now
+from tests.evidence_support import (
+    AT,
+    AT_US,
+    JPEG_BYTES,
+    PDF_BYTES,
+    PNG_BYTES,
+    Clock,
+    open_site_store,
+    xlsx_bytes,
+)
 
 
 @pytest.fixture
@@ -74,19 +54,7 @@ def ledger(tmp_path: Path) -> Ledger:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     """The test site with one emission source, 'boiler', burning the 'coal' series."""
-    document = site_document(DEFAULT_POINTS)
-    site = document["organisation"]["companies"][0]["sites"][0]
-    site["sources"] = [
-        {
-            "id": "boiler",
-            "method": "combustion",
-            "fuel": "raw_coal",
-            "activity": [{"series": "coal"}],
-            "parameters": {"ncv": {"series": "coal-ncv"}},
-        }
-    ]
-    opened = Store(db_url)
-    opened.load_model(SiteModel.model_validate(document), source="test")
+    opened = open_site_store(db_url)
     yield opened
     opened.close()
 

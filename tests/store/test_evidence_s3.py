@@ -19,12 +19,13 @@ import pytest
 
 from tansuan.errors import InputError, NotFound, StoreError
 from tansuan.ledger.log import Ledger
+from tansuan.ledger.signing import key_dir, load_or_create_key
 from tansuan.settings import Settings
 from tansuan.store import Store
 from tansuan.store.evidence import PDF, S3BlobStore, attach, blob_store, list_evidence
 from tansuan.store.s3 import EMPTY_SHA256, S3Client, sign_v4
+from tests.evidence_support import AT, PDF_BYTES, PNG_BYTES, Clock, open_site_store
 from tests.s3_server import S3Server, s3_server
-from tests.store.test_evidence import AT, PDF_BYTES, PNG_BYTES, ledger, store  # noqa: F401
 
 BUCKET = "tansuan-evidence"
 
@@ -53,6 +54,18 @@ def test_signature_v4_matches_the_published_example() -> None:
         "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
         "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
     )
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    opened = open_site_store(db_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return Ledger(load_or_create_key(key_dir(tmp_path / "keys")), clock=Clock())
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +125,8 @@ def test_a_wrong_key_is_refused_by_the_server(server: S3Server, tmp_path: Path) 
 def test_attach_to_a_bucket(
     server: S3Server,
     tmp_path: Path,
-    store: Store,  # noqa: F811
-    ledger: Ledger,  # noqa: F811
+    store: Store,
+    ledger: Ledger,
 ) -> None:
     blobs = blob_store(_settings(server, tmp_path))
     with store.write() as conn:

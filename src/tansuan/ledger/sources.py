@@ -34,6 +34,7 @@ from tansuan.ledger.canonical import Row, ts_us, us_to_iso
 from tansuan.ledger.log import Leaf, tree_heads
 from tansuan.ledger.merkle import Block
 from tansuan.ledger.signing import TreeHead, b64, load_public_key, public_key_pem, unb64
+from tansuan.store.evidence import BlobStore
 
 EXPORT_FORMAT = "tansuan-ledger-export-v1"
 
@@ -74,8 +75,11 @@ class LiveSource:
         public_key: Ed25519PublicKey,
         description: str = "database",
         batch_ids: BatchIds | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.connection = connection
+        #: where the evidence files are (None: the configured store, ``blob_store()``)
+        self.blobs = blobs
         self._batch_rows = batch_rows
         self._batch_ids = batch_ids
         self.public_key = public_key
