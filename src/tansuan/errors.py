@@ -9,7 +9,11 @@ know nothing of tansuan can still catch ``ValueError`` or ``KeyError``::
     │   ├── UnitError                      unknown unit or wrong dimension
     │   ├── MissingParameter               a required parameter is absent
     │   ├── GwpSetMismatch                 two GWP sets mixed in one inventory
-    │   └── ValidationFailed               a document failed validation (carries issues)
+    │   ├── ValidationFailed               a document failed validation (carries issues)
+    │   ├── UnsupportedMediaType           an upload's type is not accepted, or its bytes
+    │   │                                  are not of the type it declares
+    │   ├── PayloadTooLarge                an upload is larger than the limit
+    │   └── UnprocessableInput             well-formed input that names nothing usable
     ├── UnknownFactor (KeyError)           no reference-table row for a key/date/region
     ├── ReferenceDataError                 a shipped table is malformed or lacks provenance
     ├── ConfigError                        settings or site model cannot be used
@@ -57,6 +61,19 @@ class MissingParameter(InputError):
 
 class GwpSetMismatch(InputError):
     """Two different GWP sets would be mixed in one inventory."""
+
+
+class UnsupportedMediaType(InputError):
+    """An uploaded file's type is not accepted, or its bytes are not of the declared type."""
+
+
+class PayloadTooLarge(InputError):
+    """An uploaded file is larger than the configured limit."""
+
+
+class UnprocessableInput(InputError):
+    """The input is well formed but cannot be used: a missing or unknown target, an empty
+    file, an unusable name."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from tests.web.conftest import Deployment
 
 #: Routes whose answer is not a JSON document of the API (files, streams, metrics).
 NOT_JSON = {"/api/v1/reports/{kind}", "/api/v1/manual-data/templates/{kind}",
-            "/api/v1/sites/{site}/devices/{device}/stream", "/metrics"}  # fmt: skip
+            "/api/v1/sites/{site}/devices/{device}/stream", "/metrics",
+            "/api/v1/sites/{site}/evidence/{evidence_id}"}  # fmt: skip
 
 
 def _check(model: type[BaseModel], response: Any) -> None:

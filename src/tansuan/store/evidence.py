@@ -31,7 +31,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
-from tansuan.errors import ConfigError, InputError, NotFound
+from tansuan.errors import (
+    ConfigError,
+    InputError,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableInput,
+    UnsupportedMediaType,
+)
 from tansuan.settings import Settings, get_settings
 from tansuan.store import schema
 from tansuan.store.grants import LedgerLike, site_org
@@ -304,7 +311,7 @@ def check_media_type(media_type: str) -> str:
     base = (media_type or "").split(";", 1)[0].strip().lower()
     if base not in MEDIA_TYPES:
         allowed = ", ".join(f"{name} ({kind})" for kind, name in MEDIA_TYPES.items())
-        raise InputError(
+        raise UnsupportedMediaType(
             f"evidence must be {allowed}; got {media_type or 'no type'!r} "
             f"/ 存证文件类型不支持（仅限 PDF、JPEG、PNG、XLSX）：{media_type or '未给出'}",
             field="media_type",
@@ -315,9 +322,9 @@ def check_media_type(media_type: str) -> str:
 def check_size(size: int, max_bytes: int) -> None:
     """:class:`InputError` (field ``size``) for an empty file or one over ``max_bytes``."""
     if size <= 0:
-        raise InputError("the evidence file is empty / 存证文件为空", field="size")
+        raise UnprocessableInput("the evidence file is empty / 存证文件为空", field="size")
     if size > max_bytes:
-        raise InputError(
+        raise PayloadTooLarge(
             f"the evidence file has {size:,} bytes, more than the limit of {max_bytes:,} "
             f"bytes ({max_bytes / 1024 / 1024:g} MiB) / 存证文件 {size:,} 字节，超过上限 "
             f"{max_bytes:,} 字节",
@@ -329,7 +336,7 @@ def check_content(media_type: str, data: bytes) -> None:
     """:class:`InputError` (field ``file``) when the bytes are not of ``media_type``."""
     if not sniff_ok(media_type, data):
         name = MEDIA_TYPES[media_type]
-        raise InputError(
+        raise UnsupportedMediaType(
             f"the file's bytes are not a {name} file although it was declared as "
             f"{media_type} / 文件内容与声明的类型 {name} 不符",
             field="file",
@@ -339,7 +346,7 @@ def check_content(media_type: str, data: bytes) -> None:
 def check_filename(filename: str) -> str:
     name = (filename or "").strip()
     if not name or len(name) > 255 or _FORBIDDEN_NAME.search(name) or name in {".", ".."}:
-        raise InputError(
+        raise UnprocessableInput(
             f"bad evidence file name {filename!r}: 1–255 characters, no path separators or "
             f"control characters / 存证文件名无效：{filename!r}",
             field="filename",
@@ -353,7 +360,7 @@ def check_target(connection: Connection, site: str, target_kind: str, target_ref
     logged manual entry of the site (its ``manual_entry`` leaf's ref,
     ``manual/<site>/…``); or ``request/<id>``."""
     if target_kind not in TARGET_KINDS:
-        raise InputError(
+        raise UnprocessableInput(
             f"attach evidence to one of {', '.join(TARGET_KINDS)}; got {target_kind!r} "
             f"/ 存证须关联到排放源月份、手工数据或核查请求",
             field="target_kind",
@@ -362,7 +369,7 @@ def check_target(connection: Connection, site: str, target_kind: str, target_ref
     if target_kind == "source_month":
         match = _SOURCE_MONTH.fullmatch(ref)
         if match is None:
-            raise InputError(
+            raise UnprocessableInput(
                 f"a source-month target is <source>/<YYYY-MM>; got {ref!r} "
                 f"/ 排放源月份格式应为 <排放源>/<年-月>",
                 field="target_ref",
@@ -374,7 +381,7 @@ def check_target(connection: Connection, site: str, target_kind: str, target_ref
             )
         ).first()
         if found is None:
-            raise InputError(
+            raise UnprocessableInput(
                 f"site {site!r} has no emission source {match['source']!r} "
                 f"/ 站点 {site} 没有排放源 {match['source']}",
                 field="target_ref",
@@ -389,14 +396,14 @@ def check_target(connection: Connection, site: str, target_kind: str, target_ref
                 )
             ).first()
         if found is None:
-            raise InputError(
+            raise UnprocessableInput(
                 f"no logged manual entry {ref!r} in site {site!r} (the target is the entry's "
                 f"ledger ref, manual/<site>/<series>/<start>-<end>/v<N>) "
                 f"/ 站点 {site} 没有账本记录的手工数据 {ref}",
                 field="target_ref",
             )
     elif not _REQUEST.fullmatch(ref):
-        raise InputError(
+        raise UnprocessableInput(
             f"a request target is request/<id>; got {ref!r} / 核查请求格式应为 request/<编号>",
             field="target_ref",
         )

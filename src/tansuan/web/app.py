@@ -32,6 +32,7 @@ from tansuan.web.deps import PrincipalDep
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import allowance as allowance_routes
 from tansuan.web.routes import emissions, grants, manual_data, readings, reports, sites, users
+from tansuan.web.routes import evidence as evidence_routes
 from tansuan.web.routes import filing as filing_routes
 from tansuan.web.routes import insights as insights_routes
 from tansuan.web.routes import ledger as ledger_routes
@@ -100,6 +101,7 @@ def create_app(
     app.add_exception_handler(TansuanError, problem_handler)
     app.include_router(readings.router)
     app.include_router(manual_data.router)
+    app.include_router(evidence_routes.router)
     for module in (emissions, sites, grants, users, ledger_routes, reports, filing_routes):
         app.include_router(module.router)
     pages.install(app)

@@ -394,6 +394,27 @@ class ManualUpload(Out):
     errors: list[dict[str, Any]]
 
 
+class EvidenceOut(Out):
+    """An attached evidence file (invoice, lab report, certificate, photo)."""
+
+    id: int
+    site: str
+    sha256: str = Field(description="SHA-256 of the file's bytes (64 hex digits)")
+    filename: str
+    media_type: str
+    size_bytes: int
+    target_kind: str = Field(description="source_month | manual_entry | request")
+    target_ref: str = Field(description="<source>/<YYYY-MM>, manual/… ledger ref, request/<id>")
+    note: str
+    uploaded_by: str
+    uploaded_at: str
+    download: str = Field(description="URL of the file")
+
+
+class EvidenceList(Out):
+    items: list[EvidenceOut]
+
+
 class ProposalOut(Out):
     """A pending recalculation of a filed month beside the filed figure (t; null: none)."""
 
