@@ -140,3 +140,28 @@ def test_a_changed_file_is_not_served(deployment: Deployment) -> None:
     response = alice.get(body["download"])
     assert response.status_code == 409
     assert "no longer matches" in response.json()["detail"]
+
+
+def test_the_trace_shows_the_months_files(deployment: Deployment) -> None:
+    """The trace of a source-month (API and the dashboard's fragment) lists the files
+    attached to that source and month, with name, type, size, SHA-256 and a link."""
+    alice = deployment.client("alice")
+    with deployment.store.read() as conn:
+        set_id, period = conn.execute(
+            select(schema.result_sets.c.id, schema.result_sets.c.period).where(
+                schema.result_sets.c.source_id == "grid-power",
+                schema.result_sets.c.status == "current",
+            )
+        ).first()  # type: ignore[misc]
+    target = {"target_kind": "source_month", "target_ref": f"grid-power/{period}"}
+    body = alice.post(
+        URL, files={"file": ("grid.pdf", PDF_BYTES, "application/pdf")}, data=target
+    ).json()
+    alice.post(URL, files={"file": ("other.png", PNG_BYTES, "image/png")}, data=TARGET)
+    trace = alice.get(f"/api/v1/results/{set_id}/trace").json()
+    assert [(e["filename"], e["sha256"]) for e in trace["evidence"]] == [
+        ("grid.pdf", body["sha256"])
+    ]
+    page = alice.get(f"/ui/trace/{set_id}").text
+    assert "grid.pdf" in page and body["sha256"] in page and body["download"] in page
+    assert "other.png" not in page

@@ -14,7 +14,7 @@ from collections import defaultdict
 from tansuan.domain.scope import Scope
 from tansuan.reports import charts
 from tansuan.reports.common import cover, entity_facts, facilities, quality, sum_by, t
-from tansuan.reports.evidence import evidence_intro, evidence_table
+from tansuan.reports.evidence import attachments_table, evidence_intro, evidence_table
 from tansuan.reports.gather import Inputs
 from tansuan.reports.i18n import Lang, parameter_label
 from tansuan.reports.model import Column, Report, Section, Table
@@ -107,7 +107,9 @@ def build(inputs: Inputs, tx: Lang, layout: str = "power") -> Report:
         Section(
             title=titles["evidence"],
             paragraphs=[evidence_intro(tx)],
-            tables=[evidence_table(inputs, tx)],
+            tables=[evidence_table(inputs, tx)]
+            # the attached files, when there are any (report-templates §2.3)
+            + ([attachments_table(inputs, tx)] if inputs.attachments else []),
         )
     )
     report.sections.append(

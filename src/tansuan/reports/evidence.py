@@ -12,6 +12,7 @@ from tansuan.reports.gather import Inputs, upload_due
 from tansuan.reports.i18n import Lang, parameter_label
 from tansuan.reports.model import Column, Table
 from tansuan.reports.traces import activity_items, is_constant, parameter_items
+from tansuan.store.evidence import MEDIA_TYPES
 
 
 def evidence_intro(tx: Lang) -> str:
@@ -99,4 +100,35 @@ def evidence_table(inputs: Inputs, tx: Lang) -> Table:
                         "",
                     ]
                 )
+    return table
+
+
+def attachments_table(inputs: Inputs, tx: Lang) -> Table:
+    """Each month's attached evidence files (invoices, lab reports, certificates, photos):
+    what they are attached to, file name, type, size and the first 16 hex digits of their
+    SHA-256 (the full digest is in the ledger leaf ``evidence/<site>/<id>``)."""
+    table = Table(
+        compact=True,
+        id="attachments",
+        title=tx("存证文件", "Evidence files"),
+        columns=[
+            Column(tx("月份", "Month"), width="8%"),
+            Column(tx("关联对象", "Attached to"), width="26%"),
+            Column(tx("文件名", "File name"), width="26%"),
+            Column(tx("类型", "Type"), width="8%"),
+            Column(tx("大小（字节）", "Size (bytes)"), ",d", width="10%"),
+            Column(tx("SHA-256（前 16 位）", "SHA-256 (first 16)"), width="22%"),
+        ],
+    )
+    for month, item in inputs.attachments:
+        table.add(
+            [
+                month,
+                item.target_ref,
+                item.filename,
+                MEDIA_TYPES.get(item.media_type, item.media_type),
+                item.size_bytes,
+                item.sha256[:16],
+            ]
+        )
     return table

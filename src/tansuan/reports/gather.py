@@ -24,6 +24,7 @@ from tansuan.domain.scope import in_total
 from tansuan.errors import InputError, NotFound
 from tansuan.site.model import Company, EmissionSource, Site, SiteModel
 from tansuan.store import Store, schema
+from tansuan.store.evidence import Evidence, list_evidence
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Inputs:
     problems: list[dict[str, Any]] = field(default_factory=list)
     #: recalculations of filed months awaiting an approver's decision (data-quality section)
     proposals: list[filing.Proposal] = field(default_factory=list)
+    #: evidence files attached to the period's source-months and manual entries
+    attachments: list[tuple[str, Evidence]] = field(default_factory=list)  #: (month, file)
 
     @property
     def label(self) -> str:
@@ -123,6 +126,7 @@ def gather(
             p for p in results.problem_sets(conn, site_id, months) if p["state"] in PROBLEM_STATES
         ]
         proposals = filing.pending(conn, site_id, months)
+        attachments = month_attachments(conn, site_id, months)
     if not rows and not problems:
         raise NotFound(
             f"站点 {site_id} 在 {period.label} 没有核算结果，请先运行 tansuan account / no "
@@ -161,8 +165,33 @@ def gather(
         production=production,
         production_units=units,
         production_docs=docs,
+        attachments=attachments,
         problems=problems,
         proposals=proposals,
+    )
+
+
+def evidence_month(item: Evidence) -> str | None:
+    """The month (YYYY-MM) an attachment belongs to: a source-month's, or a manual entry's
+    period start (``manual/<site>/<series>/<YYYYMMDD>-…``); None for a request's."""
+    if item.target_kind == "source_month":
+        return item.target_ref.rsplit("/", 1)[-1]
+    if item.target_kind == "manual_entry":
+        parts = item.target_ref.split("/")
+        if len(parts) >= 4 and len(parts[3]) >= 6 and parts[3][:6].isdigit():
+            return f"{parts[3][:4]}-{parts[3][4:6]}"
+    return None
+
+
+def month_attachments(
+    conn: sa.Connection, site_id: str, months: list[str]
+) -> list[tuple[str, Evidence]]:
+    """The site's evidence files of ``months``, by month then upload order."""
+    wanted = set(months)
+    found = [(evidence_month(item), item) for item in list_evidence(conn, site_id)]
+    return sorted(
+        ((m, item) for m, item in found if m is not None and m in wanted),
+        key=lambda pair: (pair[0], pair[1].id),
     )
 
 

@@ -26,7 +26,7 @@ from tansuan.domain.scope import Scope as EmissionScope
 from tansuan.domain.scope import in_total
 from tansuan.errors import NotFound, PermissionDenied, VerificationFailed
 from tansuan.ledger.bound import check_result_sets, deleted_result_sets
-from tansuan.store import schema, scoped
+from tansuan.store import evidence, schema, scoped
 from tansuan.store.scoped import Access, Scope
 from tansuan.store.timeutil import to_us
 
@@ -271,6 +271,9 @@ def result_set_trace(store: Any, scope: Scope, set_id: int, *, default_tz: str) 
                 )
         require_bound(conn, {set_id})
         trace = results.trace_of(conn, set_id)
+        attached = evidence.list_evidence(
+            conn, row.site_id, "source_month", f"{row.source_id}/{row.period}"
+        )
     if access.grant is not None:
         with store.write() as conn:
             scope.log(conn, access, f"trace result_set={set_id}", "monthly")
@@ -281,6 +284,11 @@ def result_set_trace(store: Any, scope: Scope, set_id: int, *, default_tz: str) 
         "period": row.period,
         "version": row.version,
         "trace": trace,
+        # the files attached to this source-month, shown beside the number
+        "evidence": [
+            item.public() | {"download": f"/api/v1/sites/{item.site}/evidence/{item.id}"}
+            for item in attached
+        ],
     }
 
 

@@ -100,6 +100,9 @@ class TraceOut(Out):
     period: str
     version: int
     trace: Any
+    evidence: list[EvidenceOut] = Field(
+        default_factory=list, description="files attached to this source-month"
+    )
 
 
 # --- insights ---------------------------------------------------------------------------
