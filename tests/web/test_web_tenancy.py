@@ -54,9 +54,14 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
     traded = alice.post("/api/v1/allowance/trades", params={"site": "demo-site", "year": 2022},
                         json=TRADE)  # fmt: skip
     assert traded.status_code == 201, traded.text
+    # --- an evidence file of demo-site (issue 16) ---
+    pdf = {"file": ("a.pdf", b"%PDF-1.7\n%%EOF", "application/pdf")}
+    attached = alice.post("/api/v1/sites/demo-site/evidence", data=EVIDENCE_TARGET, files=pdf)
+    assert attached.status_code == 201, attached.text
     with deployment.store.write() as conn:
         ledger_of(deployment.app).issue_sth(conn)
     return {
+        "evidence_id": attached.json()["id"],
         "trade_id": traded.json()["trade_id"],
         "site": "demo-site",
         "point": "fan-001.power",
@@ -69,6 +74,7 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
     }
 
 
+EVIDENCE_TARGET = {"target_kind": "source_month", "target_ref": "grid-power/2026-10"}
 TRADE = {"date": "2022-03-01", "side": "buy", "instrument": "CEA", "quantity": 10, "price": 60}
 
 
@@ -109,6 +115,9 @@ def _body(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
             "demo-site,oil-invoices,2026-01-01,2026-01-31,1,t\n"
         )
         return {"files": {"file": ("x.csv", csv.encode(), "text/csv")}}
+    if path == "/api/v1/sites/{site}/evidence" and method == "POST":
+        return {"data": EVIDENCE_TARGET,
+                "files": {"file": ("b.pdf", b"%PDF-1.7\n%%EOF", "application/pdf")}}  # fmt: skip
     if path == "/api/v1/grants" and method == "POST":
         return {"json": {"site": "demo-site", "classes": ["raw"], "grantee_org": "other-group",
                          "window_from": "2020-01-01T00:00:00Z", "window_to": "2030-01-01T00:00:00Z",

@@ -94,6 +94,8 @@ async def upload_evidence(
     ),
 ) -> dict[str, Any]:
     """Validate and store the file; one ``evidence`` leaf in the ledger."""
+    with store.read() as connection:  # another organisation's site: 404 before anything
+        check_ingest_sites(connection, principal, {site})
     if file is None:
         raise UnprocessableInput("no file sent (form field 'file') / 未上传文件", field="file")
     if not target_kind or not target_ref:
@@ -104,8 +106,6 @@ async def upload_evidence(
         )
     if ledger is None:
         raise LedgerError("evidence needs the ledger (each file is a leaf) / 存证需要账本")
-    with store.read() as connection:
-        check_ingest_sites(connection, principal, {site})
     limit = settings.evidence_max_bytes
     data = await file.read(limit + 1)  # one byte over the limit is enough to refuse it
     filename = file.filename or ""
