@@ -61,6 +61,9 @@ KINDS = KINDS | {"meter_replacement"}
 KINDS = KINDS | {"filing", "proposal"}
 #: Manual series entries (invoices, lab analyses, production), one leaf a stored version.
 KINDS = KINDS | {"manual_entry"}
+#: The verifier's workbench: requests and findings (each step), a verifier key registered
+#: on a grant, and a period signed off (views/workbench.py, ledger/signoff.py).
+KINDS = KINDS | {"verifier_request", "verifier_finding", "grant_key", "signoff"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"
