@@ -35,6 +35,7 @@ from tansuan.web.routes import emissions, grants, manual_data, readings, reports
 from tansuan.web.routes import filing as filing_routes
 from tansuan.web.routes import insights as insights_routes
 from tansuan.web.routes import ledger as ledger_routes
+from tansuan.web.routes import workbench as workbench_routes
 
 #: A background job the server runs while it is up (gateways, the STH schedule, …):
 #: called with the app once the store is open; cancelled at shutdown.
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(insights_pages.router)
     app.include_router(filing_pages.router)
     app.include_router(allowance_routes.router)
+    app.include_router(workbench_routes.router)
     app.add_api_route(
         "/metrics",
         metrics,
