@@ -173,6 +173,34 @@ class Settings(BaseSettings):
         "its own copy (`tansuan witness`); unset: heads are anchored in the local file only.",
     )
 
+    # --- evidence (store/evidence.py) ---
+    evidence_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        gt=0,
+        description="Largest evidence file (invoice, lab report, certificate, photo) accepted, "
+        "in bytes (default 50 MiB); a larger upload is refused and nothing is stored.",
+    )
+    evidence_s3_endpoint: str | None = Field(
+        default=None,
+        description="Endpoint URL of an S3-compatible server (MinIO, AWS S3, …) for evidence "
+        "files; unset: files are stored content-addressed under <data_dir>/evidence.",
+    )
+    evidence_s3_bucket: str = Field(
+        default="tansuan-evidence", description="Bucket of the evidence files (S3 store)."
+    )
+    evidence_s3_prefix: str = Field(
+        default="evidence", description="Key prefix of the evidence files: <prefix>/<sha256>."
+    )
+    evidence_s3_access_key: str | None = Field(
+        default=None, description="Access key id of the S3 evidence store."
+    )
+    evidence_s3_secret_key: str | None = Field(
+        default=None, description="Secret access key of the S3 evidence store."
+    )
+    evidence_s3_region: str = Field(
+        default="us-east-1", description="Region name the S3 evidence store signs requests for."
+    )
+
     # --- store and ingest ---
     ingest_token: str | None = Field(
         default=None,

@@ -61,6 +61,8 @@ KINDS = KINDS | {"meter_replacement"}
 KINDS = KINDS | {"filing", "proposal"}
 #: Manual series entries (invoices, lab analyses, production), one leaf a stored version.
 KINDS = KINDS | {"manual_entry"}
+#: Evidence files (invoices, lab reports, certificates, photos), one leaf an attachment.
+KINDS = KINDS | {"evidence"}
 #: The verifier's workbench: requests and findings (each step), a verifier key registered
 #: on a grant, and a period signed off (views/workbench.py, ledger/signoff.py).
 KINDS = KINDS | {"verifier_request", "verifier_finding", "grant_key", "signoff"}

@@ -12,6 +12,7 @@ use a family of tables import them from here:
 * :mod:`.ledger` — the tamper-evident Merkle log's leaves, nodes, state and tree heads;
 * :mod:`.access` — web users, API tokens, share grants and their read audit log;
 * :mod:`.market` — allowance accounts and trades, alert events;
+* :mod:`.evidence` — files attached to a source-month, a manual entry or a request;
 * :mod:`.workbench` — the verifier's requests, findings, replies and sign-offs.
 
 The migrations in ``tansuan/store/migrations`` create them; :data:`metadata` is the
@@ -31,6 +32,7 @@ from tansuan.store.schema.access import (
     web_user,
 )
 from tansuan.store.schema.base import RowId, metadata
+from tansuan.store.schema.evidence import evidence
 from tansuan.store.schema.ledger import (
     LEDGER_TABLES,
     POSTGRES_BODY_STORAGE,
@@ -88,6 +90,7 @@ __all__ = [
     "declaration",
     "counter_flag",
     "entity",
+    "evidence",
     "entity_history",
     "grant_read",
     "ingest_batch",

@@ -1,7 +1,7 @@
 """workbench: the verifier's requests, findings, replies and sign-offs; grant keys
 
 Revision ID: 0010_workbench
-Revises: 0009_bound
+Revises: 0010_evidence
 Create Date: 2026-12-05
 
 Four new tables (``verifier_request``, ``verifier_finding``, ``verifier_reply``,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_workbench"
-down_revision: str | Sequence[str] | None = "0009_bound"
+down_revision: str | Sequence[str] | None = "0010_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
