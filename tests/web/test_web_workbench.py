@@ -236,3 +236,43 @@ def test_only_the_grantor_admin_registers_a_valid_key(bench: dict) -> None:
     assert _kinds(bench) == []
     assert c["alice"].put(url, json=key).status_code == 200
     assert _kinds(bench) == [("grant_key", f"grant/{grant}/verifier_key")]
+
+
+#: A minimal PDF: what the evidence store checks is the magic ``%PDF-``.
+LAB_REPORT = b"%PDF-1.4\n% coal lab report, November 2025\n%%EOF\n"
+
+
+def test_an_attachment_answers_the_request_and_the_verifier_downloads_it(bench: dict) -> None:
+    c = bench["c"]
+    request_id = _raise(bench)
+    url = f"/api/v1/workbench/requests/{request_id}/attachment"
+    before = (_count(bench, verifier_request), _kinds(bench))
+    # Wrong type, bytes not matching the declared type, no file: 400 / 422, nothing stored.
+    bad = [
+        c["alice"].post(url, files={"file": ("r.txt", b"hello", "text/plain")}),
+        c["alice"].post(url, files={"file": ("r.pdf", b"GIF89a...", "application/pdf")}),
+        c["olga"].post(url, files={"file": ("r.pdf", LAB_REPORT, "application/pdf")}),
+    ]
+    assert [r.status_code for r in bad] == [400, 400, 403], [r.text for r in bad]
+    assert (_count(bench, verifier_request), _kinds(bench)) == before
+    upload = {"file": ("lab-coal-2025-11.pdf", LAB_REPORT, "application/pdf")}
+    r = c["alice"].post(url, files=upload, data={"text": "lab report"})
+    assert r.status_code == 200, r.text
+    assert r.json()["ref"].startswith("evidence/demo-site/")
+    seen = c["vera"].get(f"/api/v1/workbench/requests/{request_id}").json()
+    assert seen["status"] == "answered"
+    (item,) = seen["evidence"]
+    assert (item["filename"], item["size_bytes"]) == ("lab-coal-2025-11.pdf", len(LAB_REPORT))
+    got = c["vera"].get(f"/api/v1/workbench/requests/{request_id}/evidence/{item['id']}")
+    assert got.status_code == 200 and got.content == LAB_REPORT
+    assert (
+        c["victor"]
+        .get(f"/api/v1/workbench/requests/{request_id}/evidence/{item['id']}")
+        .status_code
+        == 404
+    )
+    kinds = [k for k, _ in _kinds(bench)]
+    assert kinds == ["verifier_request", "verifier_request"]
+    with bench["store"].read() as conn:
+        logged = conn.execute(select(leaves.c.ref).where(leaves.c.kind == "evidence")).scalars()
+        assert list(logged) == [f"evidence/demo-site/{item['id']}"]

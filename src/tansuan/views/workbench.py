@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from tansuan.accounting import filing
 from tansuan.errors import InputError, NotFound, PermissionDenied, VerificationFailed
 from tansuan.ledger import signoff
-from tansuan.store import Store, grants, schema
+from tansuan.store import Store, evidence, grants, schema
 from tansuan.store.grants import Grant, LedgerLike
 from tansuan.store.schema import (
     share_grant,
@@ -54,9 +54,10 @@ PLANT_ROLES = ("admin", "energy_manager", "carbon_accountant", "approver")
 MAX_MONTHS = 60
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
-#: Attaches evidence to a request inside the caller's transaction; returns its reference
-#: (what the reply records). Supplied by the web layer (the evidence store).
-Attach = Callable[[sa.Connection, str], str]
+#: Attaches evidence to a request inside the caller's transaction, given the site and the
+#: target ref ``request/<id>``; returns the evidence's ref (what the reply records).
+#: Supplied by the web layer (:func:`attacher`).
+Attach = Callable[[sa.Connection, str, str], str]
 
 
 # --- who may act --------------------------------------------------------------------------
@@ -230,7 +231,7 @@ def answer_request(
         elif kind == "attachment":
             if attach is None:
                 raise InputError("请附上文件 / an attachment needs a file", field="file")
-            ref = attach(conn, f"request/{request_id}")
+            ref = attach(conn, row.site_key, f"request/{request_id}")
         at = now_us()
         reply_id = _insert(conn, verifier_reply, target_kind="request", target_id=request_id,
                            kind=kind, text=note, ref=ref, by=by.username, at_us=at)  # fmt: skip
@@ -582,6 +583,11 @@ def _records(conn: sa.Connection, site: str, grant_ids: list[int] | None) -> dic
         rows = conn.execute(query.order_by(table.c.id.desc())).all()
         replies = _replies(conn, name[:-1], [int(r.id) for r in rows])
         out[name] = [{**_public(r), "replies": replies.get(int(r.id), [])} for r in rows]
+    files: dict[str, list[dict[str, Any]]] = {}
+    for item in evidence.list_evidence(conn, site, "request"):
+        files.setdefault(item.target_ref, []).append(item.public())
+    for entry in out["requests"]:
+        entry["evidence"] = files.get(f"request/{entry['id']}", [])
     s = verifier_signoff
     query = sa.select(s).where(s.c.site_key == site)
     if grant_ids is not None:
@@ -601,4 +607,40 @@ def one(store: Store, scope: Scope, what: str, row_id: int) -> dict[str, Any]:
         row = _row(conn, table, row_id, what)
         side = _visible(conn, scope, row, what)
         replies = _replies(conn, what, [row_id]).get(row_id, [])
-    return {**_public(row), "replies": replies, "side": side}
+        files = []
+        if what == "request":
+            found = evidence.list_evidence(conn, row.site_key, "request", f"request/{row_id}")
+            files = [item.public() for item in found]
+    return {**_public(row), "replies": replies, "side": side, "evidence": files}
+
+
+def attacher(
+    ledger: LedgerLike, blobs: evidence.BlobStore, *, filename: str, media_type: str,
+    data: bytes, by: str, note: str = "", max_bytes: int | None = None,
+) -> Attach:  # fmt: skip
+    """An :data:`Attach` that stores one uploaded file with :func:`evidence.attach` (its
+    checks — type, size, bytes matching the type — refuse bad files before anything is
+    written)."""
+
+    def run(conn: sa.Connection, site: str, target_ref: str) -> str:
+        item = evidence.attach(conn, ledger=ledger, blobs=blobs, site=site,
+                               target_kind="request", target_ref=target_ref,
+                               filename=filename, media_type=media_type, data=data, by=by,
+                               at=now_us(), note=note, max_bytes=max_bytes)  # fmt: skip
+        return item.ref
+
+    return run
+
+
+def request_file(
+    store: Store, scope: Scope, blobs: evidence.BlobStore, request_id: int, evidence_id: int
+) -> tuple[evidence.Evidence, bytes]:
+    """One file attached to a request the caller sees, and its bytes."""
+    with store.read() as conn:
+        row = _row(conn, verifier_request, request_id, "请求")
+        _visible(conn, scope, row, "request")
+        item = evidence.get_evidence(conn, row.site_key, evidence_id)
+    if item.target_kind != "request" or item.target_ref != f"request/{request_id}":
+        raise NotFound(f"请求 {request_id} 没有附件 {evidence_id} / request {request_id} has "
+                       f"no attachment {evidence_id}")  # fmt: skip
+    return item, blobs.get(item.sha256)

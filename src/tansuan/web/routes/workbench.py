@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
 from tansuan import clock
 from tansuan.errors import NotFound
+from tansuan.store import evidence
 from tansuan.views import workbench
 from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
 from tansuan.web.schemas import Out
@@ -119,6 +122,26 @@ def _ledger(ledger: Any) -> Any:
 P = "/api/v1/workbench"
 
 
+def blobs_of(request: Request) -> evidence.BlobStore:
+    """Where evidence bytes live: the app's blob store when one is set (e.g. S3), else
+    content-addressed files under the data dir."""
+    blobs = getattr(request.app.state, "evidence_blobs", None)
+    if blobs is not None:
+        return blobs  # type: ignore[no-any-return]
+    return evidence.FileBlobStore.for_data_dir(request.app.state.settings.data_dir)
+
+
+def upload(
+    request: Request, ledger: Any, file: UploadFile, by: str, note: str = ""
+) -> workbench.Attach:
+    """The attach step of an answer with an uploaded file (checked by the evidence store)."""
+    return workbench.attacher(
+        ledger, blobs_of(request), filename=file.filename or "", data=file.file.read(),
+        media_type=file.content_type or "", by=by, note=note,
+        max_bytes=request.app.state.settings.evidence_max_bytes,
+    )  # fmt: skip
+
+
 @router.get(P, summary="The workbench / 核查工作台", response_model=WorkbenchOut)
 def overview(
     store: StoreDep, scope: ScopeDep,
@@ -150,6 +173,35 @@ def answer_request(
     return workbench.answer_request(store, _ledger(ledger), scope.principal, request_id,
                                     kind=body.kind, text=body.text,
                                     proposal_id=body.proposal_id)  # fmt: skip
+
+
+@router.post(P + "/requests/{request_id}/attachment", response_model=ReplyOut,
+             summary="Answer a request with a file (plant) / 以附件答复")  # fmt: skip
+def answer_with_file(
+    request_id: int, request: Request, store: StoreDep, scope: ScopeDep, ledger: LedgerDep,
+    file: UploadFile = File(description="PDF, JPEG, PNG or XLSX"), text: str = Form(""),
+) -> dict[str, Any]:  # fmt: skip
+    """The file becomes evidence attached to ``request/<id>`` (an ``evidence`` leaf) and
+    the answer a ``verifier_request`` leaf, in one transaction."""
+    attach = upload(request, _ledger(ledger), file, scope.principal.username, text)
+    return workbench.answer_request(store, ledger, scope.principal, request_id,
+                                    kind="attachment", text=text, attach=attach)  # fmt: skip
+
+
+@router.get(P + "/requests/{request_id}/evidence/{evidence_id}", response_class=Response,
+            summary="An attached file / 附件")  # fmt: skip
+def request_file(
+    request_id: int, evidence_id: int, request: Request, store: StoreDep, scope: ScopeDep
+) -> Response:
+    item, data = workbench.request_file(store, scope, blobs_of(request), request_id,
+                                        evidence_id)  # fmt: skip
+    return Response(data, media_type=item.media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(item.filename)}",
+        "X-Content-SHA256": item.sha256})  # fmt: skip
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe="")
 
 
 @router.post(P + "/requests/{request_id}/close", summary="Close a request (verifier) / 关闭",
