@@ -178,9 +178,10 @@ def load_key(path: Path) -> Ed25519PrivateKey:
             return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(text.decode("ascii")))
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as error:
-        raise InputError(f"{path} is not an Ed25519 private key: {error}", field="key") from error
+        raise InputError(f"不是 Ed25519 私钥 / {path} is not an Ed25519 private key (PEM "
+                         "PKCS#8, or 64 hex digits)", field="key") from error  # fmt: skip
     if not isinstance(key, Ed25519PrivateKey):
-        raise InputError(f"{path} is not an Ed25519 private key", field="key")
+        raise InputError(f"不是 Ed25519 私钥 / {path} is not an Ed25519 private key", field="key")
     return key
 
 
