@@ -27,7 +27,7 @@ from tansuan.platform import open_platform
 from tansuan.settings import Settings, get_settings
 from tansuan.store import Store
 from tansuan.views.alerts import site_alerts
-from tansuan.web import filing_pages, insights_pages, pages
+from tansuan.web import filing_pages, insights_pages, pages, workbench_pages
 from tansuan.web.deps import PrincipalDep
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import allowance as allowance_routes
@@ -109,6 +109,7 @@ def create_app(
     app.include_router(filing_pages.router)
     app.include_router(allowance_routes.router)
     app.include_router(workbench_routes.router)
+    app.include_router(workbench_pages.router)
     app.add_api_route(
         "/metrics",
         metrics,
