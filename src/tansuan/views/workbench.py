@@ -43,7 +43,7 @@ from tansuan.store.schema import (
 )
 from tansuan.store.schema.workbench import SEVERITIES
 from tansuan.store.scoped import Scope
-from tansuan.store.timeutil import from_us, zone
+from tansuan.store.timeutil import from_us, to_us, zone
 from tansuan.store.users import Principal, now_us
 
 #: The roles that act for the verifier.
@@ -70,20 +70,31 @@ def _site_zone(conn: sa.Connection, site: str) -> str:
 
 
 def grant_months(conn: sa.Connection, grant: Grant) -> list[str]:
-    """The months (site time) that the grant's data window ``[from, to)`` touches."""
+    """The months (site time) that the grant's data window ``[from, to)`` touches; the
+    last :data:`MAX_MONTHS` of them for a longer window."""
     tz = zone(_site_zone(conn, grant.site))
     first = from_us(grant.window_from_us).astimezone(tz)
     last = from_us(grant.window_to_us - 1).astimezone(tz)
     months: list[str] = []
     y, m = first.year, first.month
-    while (y, m) <= (last.year, last.month) and len(months) < MAX_MONTHS:
+    while (y, m) <= (last.year, last.month):
         months.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return months
+    return months[-MAX_MONTHS:]
 
 
-def _in_months(period: str, months: list[str]) -> bool:
-    return period in months if len(period) == 7 else any(x[:4] == period for x in months)
+def _in_grant(conn: sa.Connection, grant: Grant, period: str) -> bool:
+    """Whether the period (a year or a month, site time) shares an instant with the
+    grant's data window."""
+    tz = zone(_site_zone(conn, grant.site))
+    year = int(period[:4])
+    if len(period) == 7:
+        month = int(period[5:])
+        start = dt.datetime(year, month, 1, tzinfo=tz)
+        end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    else:
+        start, end = dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
+    return to_us(start) < grant.window_to_us and grant.window_from_us < to_us(end)
 
 
 def _verifier_grant(conn: sa.Connection, scope: Scope, site: str) -> Grant:
@@ -104,7 +115,7 @@ def _check_period(conn: sa.Connection, grant: Grant, period: str, *, month: bool
         raise InputError(f"月份须为 YYYY-MM / the month must be YYYY-MM, not {period!r}",
                          field="period")  # fmt: skip
     signoff.check_period(period)
-    if not _in_months(period, grant_months(conn, grant)):
+    if not _in_grant(conn, grant, period):
         raise PermissionDenied(
             f"期间 {period} 不在授权范围内 / the period {period} is outside grant {grant.id}"
         )
