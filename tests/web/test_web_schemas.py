@@ -20,6 +20,8 @@ from tests.web.conftest import Deployment
 NOT_JSON = {"/api/v1/reports/{kind}", "/api/v1/manual-data/templates/{kind}",
             "/api/v1/sites/{site}/devices/{device}/stream", "/metrics",
             "/api/v1/sites/{site}/evidence/{evidence_id}"}  # fmt: skip
+#: A file attached to a verifier's request (its bytes).
+NOT_JSON = NOT_JSON | {"/api/v1/workbench/requests/{request_id}/evidence/{evidence_id}"}
 
 
 def _check(model: type[BaseModel], response: Any) -> None:

@@ -32,6 +32,7 @@ NEUTRAL = {
     ("GET", "/api/v1/ledger/size"),
     ("GET", "/api/v1/ledger/proof/consistency"),
     ("GET", "/api/v1/manual-data/templates/{kind}"),
+    ("GET", "/api/v1/workbench"),  # the caller's own sites and grants
 }
 
 
@@ -60,8 +61,10 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
     assert attached.status_code == 201, attached.text
     with deployment.store.write() as conn:
         ledger_of(deployment.app).issue_sth(conn)
+    workbench = _workbench_ids(deployment)
     return {
         "evidence_id": attached.json()["id"],
+        **workbench,
         "trade_id": traded.json()["trade_id"],
         "site": "demo-site",
         "point": "fan-001.power",
@@ -78,7 +81,61 @@ EVIDENCE_TARGET = {"target_kind": "source_month", "target_ref": "grid-power/2026
 TRADE = {"date": "2022-03-01", "side": "buy", "instrument": "CEA", "quantity": 10, "price": 60}
 
 
+def _workbench_ids(deployment: Deployment) -> dict[str, Any]:
+    """vera (verify-co, under the grant above) raises a request and a finding; alice
+    answers the request with a PDF."""
+    vera, alice = deployment.client("vera"), deployment.client("alice")
+    month = deployment.built["month"]
+    asked = {"site": "demo-site", "period": month, "text": "lab report"}
+    raised = vera.post("/api/v1/workbench/requests", json=asked)
+    assert raised.status_code == 201, raised.text
+    request_id = raised.json()["id"]
+    finding = vera.post("/api/v1/workbench/findings", json={
+        "site": "demo-site", "period": month, "severity": "minor", "text": "x"})  # fmt: skip
+    assert finding.status_code == 201, finding.text
+    pdf = {"file": ("lab.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    answered = alice.post(f"/api/v1/workbench/requests/{request_id}/attachment", files=pdf)
+    assert answered.status_code == 200, answered.text
+    evidence_id = int(answered.json()["ref"].rsplit("/", 1)[1])
+    return {"request_id": request_id, "finding_id": finding.json()["id"],
+            "evidence_id": evidence_id}  # fmt: skip
+
+
+#: A well-formed statement for demo-site (bob's sign-off must fail on access, not on form).
+STATEMENT = (
+    '{"at":"2026-11-18T02:30:00+00:00","open_findings":0,"opinion":"x","period":"2025",'
+    '"root_hash":"' + "ab" * 32 + '","site":"demo-site","tree_size":1}'
+)
+
+
+def _workbench_body(path: str, method: str, deployment: Deployment) -> dict[str, Any] | None:
+    """Bodies of the workbench's writes, well formed, naming demo-group's site and ids."""
+    month = deployment.built["month"]
+    if path == "/api/v1/workbench/requests" and method == "POST":
+        return {"json": {"site": "demo-site", "period": month, "text": "x"}}
+    if path == "/api/v1/workbench/requests/{request_id}/answer":
+        return {"json": {"kind": "note", "text": "x"}}
+    if path == "/api/v1/workbench/requests/{request_id}/attachment":
+        return {"files": {"file": ("x.pdf", b"%PDF-1.4\n", "application/pdf")}}
+    if path == "/api/v1/workbench/findings" and method == "POST":
+        return {"json": {"site": "demo-site", "period": month, "severity": "minor", "text": "x"}}
+    if path == "/api/v1/workbench/findings/{finding_id}/respond":
+        return {"json": {"text": "x"}}
+    if path == "/api/v1/grants/{grant_id}/verifier-key":
+        return {
+            "json": {
+                "public_key": "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+            }
+        }
+    if path == "/api/v1/workbench/signoffs":
+        return {"json": {"site": "demo-site", "period": "2025", "statement": STATEMENT,
+                         "signature": "00" * 64}}  # fmt: skip
+    return None
+
+
 def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
+    if path == "/api/v1/workbench/signoff/draft":
+        return {"site": "demo-site", "period": "2025", "opinion": "x"}
     if path == "/api/v1/emissions":
         return {"node": "demo-site", "period": deployment.built["month"]}
     if path == "/api/v1/reports/{kind}":
@@ -106,6 +163,9 @@ def _query(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
 
 
 def _body(path: str, method: str, deployment: Deployment) -> dict[str, Any]:
+    workbench = _workbench_body(path, method, deployment)
+    if workbench is not None:
+        return workbench
     if path == "/api/v1/readings":
         return {"json": {"site": "demo-site", "point": ["fan-001.power"],
                          "ts": [deployment.now.isoformat()], "value": [1.0]}}  # fmt: skip

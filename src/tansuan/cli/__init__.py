@@ -27,6 +27,7 @@ from tansuan.cli.alerts import alerts
 from tansuan.cli.serve import register as _register_serve
 from tansuan.cli.twin import twin_app
 from tansuan.cli.demo import demo
+from tansuan.cli.signoff import signoff_app
 
 # isort: on
 
@@ -44,6 +45,7 @@ app.command("alerts")(alerts)
 _register_serve(app)
 app.add_typer(twin_app, name="twin")
 app.command("demo")(demo)
+app.add_typer(signoff_app, name="signoff")
 
 __all__ = ["app", "console", "err_console", "fail", "main"]
 

@@ -27,7 +27,7 @@ from tansuan.platform import open_platform
 from tansuan.settings import Settings, get_settings
 from tansuan.store import Store
 from tansuan.views.alerts import site_alerts
-from tansuan.web import filing_pages, insights_pages, pages
+from tansuan.web import filing_pages, insights_pages, pages, workbench_pages
 from tansuan.web.deps import PrincipalDep
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import allowance as allowance_routes
@@ -36,6 +36,7 @@ from tansuan.web.routes import evidence as evidence_routes
 from tansuan.web.routes import filing as filing_routes
 from tansuan.web.routes import insights as insights_routes
 from tansuan.web.routes import ledger as ledger_routes
+from tansuan.web.routes import workbench as workbench_routes
 
 #: A background job the server runs while it is up (gateways, the STH schedule, …):
 #: called with the app once the store is open; cancelled at shutdown.
@@ -109,6 +110,8 @@ def create_app(
     app.include_router(insights_pages.router)
     app.include_router(filing_pages.router)
     app.include_router(allowance_routes.router)
+    app.include_router(workbench_routes.router)
+    app.include_router(workbench_pages.router)
     app.add_api_route(
         "/metrics",
         metrics,

@@ -294,6 +294,97 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: The verifier's workbench (web/workbench_pages.py, templates/workbench.html).
+TEXT.update(
+    {
+        "wb_title": ("核查工作台", "Verification workbench"),
+        "wb_hint": (
+            "核查方在授权范围内提出核查请求、记录不符合项并签署核查意见；受核查企业答复请求、"
+            "回复不符合项。每一步都记入账本。",
+            "Under a share grant the verifier raises requests, records findings and signs a "
+            "period off; the plant answers requests and responds to findings. Every step is "
+            "a ledger leaf.",
+        ),
+        "wb_side_verifier": ("核查方", "Verifier"),
+        "wb_side_plant": ("本企业（受核查方）", "Your plant (verified)"),
+        "wb_months": ("授权月份", "Granted months"),
+        "wb_months_hint": (
+            "点击月份查看排放数据，每个数字可打开其追溯与存证",
+            "open a month's emissions; every number opens its trace and evidence",
+        ),
+        "wb_requests": ("核查请求", "Requests"),
+        "wb_subject": ("对象（排放源或数据项）", "Subject (source or entry)"),
+        "wb_request_text": ("请求内容", "Request"),
+        "wb_request_example": (
+            "例如：请提供 5 月燃煤化验报告",
+            "e.g. provide the lab report for coal, May",
+        ),
+        "wb_status": ("状态", "Status"),
+        "wb_status_open": ("待处理", "Open"),
+        "wb_status_answered": ("已答复", "Answered"),
+        "wb_status_responded": ("已回复", "Responded"),
+        "wb_status_closed": ("已关闭", "Closed"),
+        "wb_replies": ("答复", "Answers"),
+        "wb_kind_attachment": ("附件", "Attachment"),
+        "wb_kind_correction": ("更正（重算提议）", "Correction (proposal)"),
+        "wb_kind_note": ("说明", "Note"),
+        "wb_kind_response": ("回复", "Response"),
+        "wb_proposal_id": ("提议编号", "Proposal #"),
+        "wb_answer": ("答复", "Answer"),
+        "wb_close": ("关闭", "Close"),
+        "wb_closed_note": ("关闭说明", "Closing note"),
+        "wb_raise": ("提出请求", "Raise a request"),
+        "wb_no_requests": ("没有核查请求", "No requests"),
+        "wb_findings": ("不符合项", "Findings (non-conformities)"),
+        "wb_severity": ("严重程度", "Severity"),
+        "wb_sev_major": ("重大", "Major"),
+        "wb_sev_minor": ("一般", "Minor"),
+        "wb_sev_observation": ("观察项", "Observation"),
+        "wb_finding_text": ("不符合项描述", "Finding"),
+        "wb_response": ("整改与回复", "What was done"),
+        "wb_respond": ("回复", "Respond"),
+        "wb_record": ("记录不符合项", "Record a finding"),
+        "wb_no_findings": ("没有不符合项", "No findings"),
+        "wb_signoffs": ("核查签署", "Sign-offs"),
+        "wb_verifier": ("核查员", "Verifier"),
+        "wb_opinion": ("核查意见", "Opinion"),
+        "wb_tree": ("账本树大小 · 树根", "Ledger size · root"),
+        "wb_no_signoffs": ("尚未签署", "Not signed off yet"),
+        "wb_no_key": (
+            "授权方尚未登记您的公钥，不能签署（请授权方管理员在核查工作台登记）。",
+            "No public key of yours is registered on this grant: the grantor's administrator "
+            "registers it (their workbench page) before you can sign off.",
+        ),
+        "wb_key": ("核查员公钥", "Verifier public key"),
+        "wb_prepare": ("生成待签署声明", "Prepare the statement"),
+        "wb_major_open": (
+            "尚有未关闭的重大不符合项，签署将被拒绝",
+            "Major findings are open; a sign-off is refused",
+        ),
+        "wb_sign_hint": (
+            "将下面的声明保存为文件，用您自己的私钥签名：tansuan signoff sign --key 私钥文件 "
+            "--statement 声明文件；再把签名（十六进制）粘贴到下面。服务器不保存您的私钥。",
+            "Save the statement below to a file and sign it with your own key: tansuan signoff "
+            "sign --key KEYFILE --statement FILE; paste the signature (hex) below. The server "
+            "never holds your private key.",
+        ),
+        "wb_signature": ("签名（十六进制）", "Signature (hex)"),
+        "wb_sign_off": ("签署", "Sign off"),
+        "wb_nothing": (
+            "没有可核查的站点：核查方需要数据授权。",
+            "No site to verify: a verifier needs a share grant.",
+        ),
+        "wb_keys": ("核查员公钥登记", "Verifier keys on your grants"),
+        "wb_keys_hint": (
+            "核查员用自己的 Ed25519 私钥签署；在此登记其公钥（64 位十六进制）。",
+            "The verifier signs with an Ed25519 key of their own; register its public key "
+            "(64 hex digits) here.",
+        ),
+        "wb_register": ("登记", "Register"),
+        "workbench": ("核查工作台", "Workbench"),
+    }
+)
+
 
 def pick(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT

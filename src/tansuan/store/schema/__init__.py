@@ -12,7 +12,8 @@ use a family of tables import them from here:
 * :mod:`.ledger` — the tamper-evident Merkle log's leaves, nodes, state and tree heads;
 * :mod:`.access` — web users, API tokens, share grants and their read audit log;
 * :mod:`.market` — allowance accounts and trades, alert events;
-* :mod:`.evidence` — files attached to a source-month, a manual entry or a request.
+* :mod:`.evidence` — files attached to a source-month, a manual entry or a request;
+* :mod:`.workbench` — the verifier's requests, findings, replies and sign-offs.
 
 The migrations in ``tansuan/store/migrations`` create them; :data:`metadata` is the
 Alembic environment's ``target_metadata``, and ``tests/store/test_store_schema_migrations``
@@ -68,6 +69,12 @@ from tansuan.store.schema.site import (
     point,
     series,
 )
+from tansuan.store.schema.workbench import (
+    verifier_finding,
+    verifier_reply,
+    verifier_request,
+    verifier_signoff,
+)
 
 __all__ = [
     "DATA_CLASSES",
@@ -109,5 +116,9 @@ __all__ = [
     "series_entry",
     "share_grant",
     "stale_marks",
+    "verifier_finding",
+    "verifier_reply",
+    "verifier_request",
+    "verifier_signoff",
     "web_user",
 ]

@@ -89,6 +89,12 @@ share_grant = sa.Table(
     sa.Column("created_by", sa.Integer, nullable=False),
     sa.Column("revoked_at_us", sa.BigInteger, nullable=True),
     sa.Column("note", sa.Text, nullable=False),
+    sa.Column(
+        "verifier_public_key",
+        sa.String(64),
+        nullable=True,
+        doc="Ed25519 public key (raw 32 bytes, hex) the grantee's verifier signs off with",
+    ),
     sa.Index("ix_share_grant_grantee", "grantee_org", "grantee_user_id"),
 )
 
