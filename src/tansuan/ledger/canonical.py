@@ -63,6 +63,8 @@ KINDS = KINDS | {"filing", "proposal"}
 KINDS = KINDS | {"manual_entry"}
 #: Evidence files (invoices, lab reports, certificates, photos), one leaf an attachment.
 KINDS = KINDS | {"evidence"}
+#: A verifier's sign-off of a site-period (issue 16 item 4; the pack checks its signature).
+KINDS = KINDS | {"signoff"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"
