@@ -91,6 +91,7 @@ class Plant:
     def __init__(self, store: Store, ledger: Ledger, blobs: FileBlobStore) -> None:
         self.store, self.ledger, self.blobs = store, ledger, blobs
         self.verifier = Ed25519PrivateKey.generate()
+        self.batch_rows: Any = None  # the writer's own reading of the store
 
     def blob(self, sha256: str) -> bytes | None:
         return self.blobs.get(sha256) if self.blobs.exists(sha256) else None
@@ -103,7 +104,7 @@ class Plant:
             year=2026,
             out=out,
             now=NOW,
-            batch_rows=batch_rows,
+            batch_rows=self.batch_rows,
             evidence_blob=self.blob,
         )
 
@@ -570,3 +571,19 @@ def test_cli_pack_and_verify_pack(cli_env: Plant, tmp_path: Path) -> None:
     assert "readings/readings.csv" in said and "pack does not hold" in said
     again = runner.invoke(app, ["pack", "--site", "site", "--year", "2026", "--out", str(out)])
     assert again.exit_code == 2 and "exists" in " ".join(again.output.split())
+
+
+def test_the_store_s_batch_rows_gives_the_same_readings(plant: Plant, tmp_path: Path) -> None:
+    """The writer's direct read of the reading tables and ``store.batch_rows`` (the
+    contract verify uses) give the same CSV."""
+    plant.pack(tmp_path / "direct.zip")
+    plant.batch_rows = batch_rows
+    plant.pack(tmp_path / "contract.zip")
+    with (
+        zipfile.ZipFile(tmp_path / "direct.zip") as direct,
+        zipfile.ZipFile(tmp_path / "contract.zip") as contract,
+    ):
+        assert sorted(direct.read(pack_check.READINGS_CSV).splitlines()) == sorted(
+            contract.read(pack_check.READINGS_CSV).splitlines()
+        )
+    assert pack_check.check_pack(str(tmp_path / "contract.zip")).ok

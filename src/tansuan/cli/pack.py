@@ -15,9 +15,10 @@ def pack(
     site: str = typer.Option(..., "--site", help="site id / 站点编号"),
     year: int = typer.Option(..., "--year", help="calendar year, in the site's time zone / 年度"),
     out: Path = typer.Option(..., "--out", help="the pack to write (.zip, new file) / 输出文件"),
-    batch_rows: str = typer.Option(
-        "tansuan.store:batch_rows",
-        help="The store's batch_rows function as module:function / 存储层 batch_rows 函数",
+    batch_rows: str | None = typer.Option(
+        None,
+        help="The store's batch_rows function as module:function (default: read the store's "
+        "reading tables directly) / 存储层 batch_rows 函数",
     ),
 ) -> None:
     """Write a site-year's offline verification pack / 生成离线核查包.
@@ -49,7 +50,7 @@ def pack(
                 year=year,
                 out=out,
                 now=clock.now(),
-                batch_rows=resolve_function(batch_rows),
+                batch_rows=None if batch_rows is None else resolve_function(batch_rows),
                 evidence_blob=blob,
                 progress=lambda n: progress.advance(task, n),
                 total=lambda n: progress.update(task, total=n),

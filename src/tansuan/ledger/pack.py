@@ -117,18 +117,24 @@ class _Zip:
     """A zip being written: each member's SHA-256 and size recorded for the manifest."""
 
     def __init__(self, path: Path) -> None:
-        self.archive = zipfile.ZipFile(path, "w", allowZip64=True)
+        # level 1: a readings CSV deflates ~3× faster than at the default 6, ~15 % larger
+        self.archive = zipfile.ZipFile(
+            path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1
+        )
         self.files: dict[str, dict[str, Any]] = {}
 
     def add(self, name: str, data: bytes, *, compress: bool = True) -> None:
-        self.archive.writestr(
-            name, data, compress_type=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        )
+        if compress:
+            self.archive.writestr(name, data)
+        else:
+            self.archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
         self.files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
     def stream(self, name: str, *, compress: bool = True) -> _Member:
+        if compress:
+            return _Member(self, name, self.archive.open(name, "w", force_zip64=True))
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        info.compress_type = zipfile.ZIP_STORED
         return _Member(self, name, self.archive.open(info, "w", force_zip64=True))
 
 
@@ -295,7 +301,7 @@ def write_pack(
     year: int,
     out: Path,
     now: dt.datetime,
-    batch_rows: BatchRows,
+    batch_rows: BatchRows | None = None,
     evidence_blob: EvidenceBlob | None = None,
     progress: Callable[[int], None] | None = None,
     total: Callable[[int], None] | None = None,
@@ -303,7 +309,9 @@ def write_pack(
     """Write the pack of ``site`` × ``year`` to ``out`` (refuses to overwrite); return its
     manifest (plus ``manifest_sha256``).
 
-    ``now``: when the pack is written (an injected instant). ``total(n)`` is told the
+    ``now``: when the pack is written (an injected instant). ``batch_rows``: the store's
+    rows of a batch (default: read from the store's reading tables directly, the same
+    rows as ``tansuan.store.batch_rows`` without a datetime each). ``total(n)`` is told the
     number of progress steps (the batches), ``progress(k)`` each step done.
     """
     if not 1900 <= year <= 9999:
@@ -343,7 +351,7 @@ def _write(
     year: int,
     path: Path,
     now: dt.datetime,
-    batch_rows: BatchRows,
+    batch_rows: BatchRows | None,
     evidence_blob: EvidenceBlob | None,
     progress: Callable[[int], None] | None,
     total: Callable[[int], None] | None,
@@ -435,7 +443,7 @@ def _write(
             "files": dict(sorted(archive.files.items())),
         }
         raw = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        archive.archive.writestr(pack_check.MANIFEST, raw, compress_type=zipfile.ZIP_DEFLATED)
+        archive.archive.writestr(pack_check.MANIFEST, raw)
     finally:
         archive.archive.close()
     return {**manifest, "manifest_sha256": hashlib.sha256(raw).hexdigest()}
@@ -456,32 +464,69 @@ def _statement_size(payload_text: str) -> int:
         return -1
 
 
+_BATCH_SQL = (
+    "SELECT p.site_key, p.key, r.ts_us, r.value, r.quality, r.version FROM {t} r "
+    "JOIN point p ON p.id = r.point_id WHERE r.batch_id = {param}"
+)
+
+
+def _stored_batch(connection: Connection, batch_id: int) -> list[Any]:
+    """A batch's stored readings ``(site, point, ts_us, value, quality, version)`` from
+    the store's three reading tables (current, staging, superseded versions): the same
+    rows as ``store.batch_rows``, without a datetime per reading."""
+    sqlite = connection.dialect.name == "sqlite"
+    rows: list[Any] = []
+    for table in ("reading", "reading_staging", "reading_version"):
+        sql = _BATCH_SQL.format(t=table, param="?" if sqlite else "%s")
+        result = connection.exec_driver_sql(sql, (batch_id,))
+        if sqlite:  # the driver's tuples: no Row object per reading (~2× faster)
+            rows.extend(result.cursor.fetchall())
+            result.close()
+        else:  # psycopg's cursor is read through SQLAlchemy's buffering: use its rows
+            rows.extend(result.fetchall())
+    return rows
+
+
+def _csv_field(text: str) -> str:
+    """``text`` as one CSV field (quoted only when it must be)."""
+    return _csv_line([text])[:-1]
+
+
 def _write_readings(
     archive: _Zip,
     connection: Connection,
     batch_leaves: Sequence[Any],
-    batch_rows: BatchRows,
+    batch_rows: BatchRows | None,
     progress: Callable[[int], None] | None,
 ) -> int:
+    """``readings.csv``: one line a stored reading of each packed batch. Strings are
+    escaped once per distinct value and instants formatted once per distinct instant."""
     n = 0
-    iso: dict[dt.datetime, str] = {}
+    iso: dict[int, str] = {}
+    field: dict[str, str] = {}
     with archive.stream(pack_check.READINGS_CSV) as out:
         out.write(_csv_line(pack_check.READINGS_HEADER))
         for row in batch_leaves:
-            batch_id = str(json.loads(row.payload)["batch_id"])
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            rows = batch_rows(connection, int(batch_id))
+            batch_id = int(json.loads(row.payload)["batch_id"])
+            if batch_rows is None:
+                rows = _stored_batch(connection, batch_id)
+            else:
+                rows = [
+                    (s, p, _us(t), v, q, ver)
+                    for s, p, t, v, q, ver in batch_rows(connection, batch_id)
+                ]
+            if len(iso) > 200_000:
+                iso.clear()
+            lines = []
             for site, point, ts, value, quality, version in rows:
                 stamp = iso.get(ts)
                 if stamp is None:
-                    if len(iso) > 100_000:
-                        iso.clear()
-                    stamp = iso[ts] = us_to_iso(_us(ts))
-                writer.writerow(
-                    (batch_id, site, point, stamp, repr(float(value)), quality, version)
-                )
-            out.write(buffer.getvalue())
+                    stamp = iso[ts] = us_to_iso(ts)
+                s = field.get(site) or field.setdefault(site, _csv_field(site))
+                p = field.get(point) or field.setdefault(point, _csv_field(point))
+                q = field.get(quality) or field.setdefault(quality, _csv_field(quality))
+                lines.append(f"{batch_id},{s},{p},{stamp},{float(value)!r},{q},{version}\n")
+            out.write("".join(lines))
             n += len(rows)
             if progress is not None:
                 progress(1)
