@@ -406,6 +406,12 @@ def _edit_member(target: str, old: bytes, new: bytes) -> Callable[[str, bytes], 
             "to 0 g, 3800028000 g",
         ),
         (
+            "manual/entries.csv",
+            b",2,1,5000.0,",
+            b",2,0,5000.0,",
+            "current version(s) [], expected only v2",
+        ),
+        (
             "results/sets.csv",
             b",superseded,",
             b",current,",
@@ -418,8 +424,8 @@ def test_a_consistent_rewrite_is_named_with_its_data(
 ) -> None:
     """The attacker rewrites the manifest too, so only the leaves give it away:
     July's reading 20.5 → 21.5 kW; July's coal 5 000 → 4 000 t; boiler July v2
-    2 500 t → 3 500 t CO2e; the annual CO2e 3 800.028 t → 3 700.028 t; boiler July v1
-    marked current beside v2."""
+    2 500 t → 3 500 t CO2e; the annual CO2e 3 800.028 t → 3 700.028 t; July's coal v2
+    no longer marked current; boiler July v1 marked current beside v2."""
     out = tmp_path / "pack.zip"
     plant.pack(out)
     tampered = tmp_path / "tampered.zip"

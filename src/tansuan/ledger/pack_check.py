@@ -611,10 +611,24 @@ def _check_readings(pack: _Pack, report: PackReport, leaves: list[_Leaf]) -> Non
     csv_batches: dict[int, dict[tuple[str, str, int, int], tuple[float, str, int]]] = defaultdict(
         dict
     )
-    for number, row in pack.csv_rows(READINGS_CSV, READINGS_HEADER):
+    stamps: dict[str, int] = {}  # each instant parsed once
+    text = pack.text(READINGS_CSV)
+    reader: Iterator[list[str]] = csv.reader(io.StringIO(text or "", newline=""))
+    header = next(reader, None)
+    if text is not None and header != READINGS_HEADER:
+        report.problem(READINGS_CSV, f"header {header} is not {READINGS_HEADER}")
+        reader = iter(())
+    for number, row in enumerate(reader, start=2):
         try:
-            key = (row["site"], row["point"], iso_to_us(row["ts"]), int(row["version"]))
-            csv_batches[int(row["batch_id"])][key] = (float(row["value"]), row["quality"], number)
+            batch_text, site_text, point_text, stamp, value_text, flag, version_text = row
+            at = stamps.get(stamp)
+            if at is None:
+                at = stamps[stamp] = iso_to_us(stamp)
+            csv_batches[int(batch_text)][(site_text, point_text, at, int(version_text))] = (
+                float(value_text),
+                flag,
+                number,
+            )
         except ValueError as error:
             report.problem(f"{READINGS_CSV}:{number}", f"not a reading ({error})")
     bad = n = 0
@@ -643,17 +657,23 @@ def _check_readings(pack: _Pack, report: PackReport, leaves: list[_Leaf]) -> Non
         in_csv = csv_batches.pop(batch_id, {})
         n += len(record)
         for site, point, ts, value, quality, version in record:
-            name = f"{READINGS_CSV} {where} reading {site}/{point} {us_to_iso(ts)} v{version}"
             found = in_csv.pop((site, point, ts, version), None)
+            if (
+                found is not None
+                and found[0] == value
+                and found[1] == quality
+                and (value != 0 or str(found[0]) == str(value))  # -0.0 is not 0.0
+            ):
+                continue
+            name = f"{READINGS_CSV} {where} reading {site}/{point} {us_to_iso(ts)} v{version}"
             if found is None:
                 report.problem(name, f"missing (signed value {value!r} {quality}) / 读数被删除")
-                bad += 1
-            elif (found[0], found[1]) != (value, quality) or repr(found[0]) != repr(value):
+            else:
                 report.problem(
                     f"{name} (line {found[2]})",
                     f"{value!r} {quality} → {found[0]!r} {found[1]} / 读数被修改",
                 )
-                bad += 1
+            bad += 1
         for (site, point, ts, version), (value, quality, line) in sorted(in_csv.items()):
             report.problem(
                 f"{READINGS_CSV}:{line} {where} reading {site}/{point} {us_to_iso(ts)} v{version}",
@@ -685,10 +705,12 @@ def _check_manual(pack: _Pack, report: PackReport, leaves: list[_Leaf]) -> None:
     signed = {_entry_key(leaf.payload): leaf for leaf in leaves if leaf.kind == "manual_entry"}
     bad = n = 0
     seen: set[tuple[str, ...]] = set()
+    versions: dict[tuple[str, ...], list[tuple[int, bool]]] = defaultdict(list)
     for number, row in pack.csv_rows(MANUAL_CSV, MANUAL_HEADER):
         n += 1
         key = _entry_key(row)
         seen.add(key)
+        versions[key[:-1]].append((_int(row["version"]), row["current"] == "1"))
         name = (
             f"{MANUAL_CSV}:{number} manual entry {row['site']}/{row['series']} "
             f"{row['period_start']}–{row['period_end']} {row['document_ref']!r} v{row['version']}"
@@ -717,8 +739,24 @@ def _check_manual(pack: _Pack, report: PackReport, leaves: list[_Leaf]) -> None:
                 "the logged entry is missing from the CSV / 手工数据被删除",
             )
             bad += 1
+    for (site, series, start, end, document), found in sorted(versions.items()):
+        current = sorted(v for v, is_current in found if is_current)
+        if current != [max(v for v, _ in found)]:
+            report.problem(
+                f"{MANUAL_CSV} manual entry {site}/{series} {start}–{end} {document!r}",
+                f"current version(s) {current}, expected only v{max(v for v, _ in found)} "
+                "/ 手工数据当前版本不符",
+            )
+            bad += 1
     if not bad:
         report.checked.append(f"手工数据 manual entries: {n} 条与叶子一致 match their leaves")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1
 
 
 def _float(text: str) -> float | None:
