@@ -127,6 +127,9 @@ def _sign_off(plant: Plant) -> None:
             "at": "2027-01-20T10:00:00Z",
         }
     ).decode()
+    with engine.begin() as conn:  # the grantor registers the verifier's key on grant 7
+        grant_key = {"grant_id": 7, "site": "site", "public_key": public, "by": "admin"}
+        ledger.append(conn, "grant_key", "grant/7/verifier_key", grant_key)
     payload = {
         "id": 1,
         "site": "site",
@@ -481,8 +484,9 @@ def _append_signoff(plant: Plant, number: int, statement: dict[str, Any], signer
 
 
 def test_a_bad_signoff_in_the_log_is_named(plant: Plant, tmp_path: Path) -> None:
-    """Two sign-offs logged as they came (their leaves intact): one signed by another key
-    than the one it names, one signing a root the log never had."""
+    """Three sign-offs logged as they came (their leaves intact): one signed by another
+    key than the one it names, one signing a root the log never had, one by a key that is
+    not the one registered on its grant."""
     with plant.store.engine.begin() as conn:
         size = plant.ledger.tree_size(conn)
         root = plant.ledger.root(conn, size)
@@ -498,14 +502,20 @@ def test_a_bad_signoff_in_the_log_is_named(plant: Plant, tmp_path: Path) -> None
     _append_signoff(plant, 2, statement, Ed25519PrivateKey.generate())
     other_root = {**statement, "root_hash": hashlib.sha256(b"another log").hexdigest()}
     _append_signoff(plant, 3, other_root, plant.verifier)
+    registered = plant.verifier
+    plant.verifier = Ed25519PrivateKey.generate()  # a key nobody registered on grant 7
+    _append_signoff(plant, 4, statement, plant.verifier)
     out = tmp_path / "pack.zip"
     plant.pack(out)
     problems = [str(p) for p in pack_check.check_pack(str(out)).problems]
-    assert len(problems) == 2, problems
+    assert len(problems) == 3, problems
     assert "signoff/site/2026/2" in problems[0]
     assert "the verifier's signature does not verify" in problems[0]
     assert "signoff/site/2026/3" in problems[1]
     assert f"the signed tree (size {size}) is not consistent with the latest head" in problems[1]
+    assert "signoff/site/2026/4" in problems[2]
+    public = registered.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    assert f"not the one registered on grant 7 ({public})" in problems[2]
 
 
 def test_the_writer_refuses_bad_requests(plant: Plant, tmp_path: Path) -> None:

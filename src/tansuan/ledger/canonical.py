@@ -63,8 +63,9 @@ KINDS = KINDS | {"filing", "proposal"}
 KINDS = KINDS | {"manual_entry"}
 #: Evidence files (invoices, lab reports, certificates, photos), one leaf an attachment.
 KINDS = KINDS | {"evidence"}
-#: A verifier's sign-off of a site-period (issue 16 item 4; the pack checks its signature).
-KINDS = KINDS | {"signoff"}
+#: The verifier's workbench: requests and findings (each step), a verifier key registered
+#: on a grant, and a period signed off (views/workbench.py, ledger/signoff.py).
+KINDS = KINDS | {"verifier_request", "verifier_finding", "grant_key", "signoff"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"

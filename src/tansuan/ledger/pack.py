@@ -33,7 +33,8 @@ database. Members (names are :mod:`~tansuan.ledger.pack_check` constants):
 Which leaves: the ``ingest_batch`` leaves of every batch holding a reading of the site
 in the year (cut in the site's time zone), the site's ``manual_entry``,
 ``emission_result``, ``filing``, ``proposal``, ``declaration``, ``evidence`` and
-``signoff`` leaves of the year, and the ``grant`` leaves the sign-offs name.
+``signoff`` leaves of the year, and the ``grant`` and ``grant_key`` leaves of the grants
+the sign-offs name.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ SITE_KINDS = (
     "evidence",
     "signoff",
 )
+#: Leaves of the grants a sign-off names: the grant, the verifier key registered on it.
+GRANT_KINDS = ("grant", "grant_key")
 _CHUNK = 500
 
 README = """# tansuan verification pack / 碳算核查包
@@ -250,8 +253,8 @@ def _select_leaves(
             rows[int(row.leaf_index)] = row
             if row.kind == "signoff" and payload.get("grant_id") is not None:
                 grant_ids.add(str(payload["grant_id"]))
-    if grant_ids:
-        for row in connection.execute(select(*columns).where(t.c.kind == "grant")):
+    if grant_ids:  # the grants the sign-offs name, and the verifier keys put on them
+        for row in connection.execute(select(*columns).where(t.c.kind.in_(GRANT_KINDS))):
             if str(json.loads(row.payload).get("grant_id")) in grant_ids:
                 rows[int(row.leaf_index)] = row
     return [rows[i] for i in sorted(rows) if i < size]

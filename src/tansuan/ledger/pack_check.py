@@ -21,8 +21,8 @@ It checks, on a machine without tansuan's database:
    sets, lines and traces ↔ ``emission_result`` leaves; the evidence files ↔
    ``evidence`` leaves;
 5. the verifiers' sign-offs: the Ed25519 signature over the exact statement, the
-   statement against its leaf, and the signed root by consistency proof to the latest
-   head;
+   statement against its leaf, the key against the one registered on the grant before
+   (its ``grant_key`` leaf), and the signed root by consistency proof to the latest head;
 6. the annual totals (per source, gas and scope, and in CO2e) recomputed from the bound
    monthly lines of the current versions.
 
@@ -958,7 +958,12 @@ def _check_signoffs(
             proofs[int(doc["first"])] = [_unb64(h) for h in doc["consistency"]]
         except (KeyError, ValueError, TypeError):
             continue  # named by the tree-head check
-    grants = {str(leaf.payload.get("grant_id")): leaf for leaf in leaves if leaf.kind == "grant"}
+    keys: dict[str, list[tuple[int, str]]] = defaultdict(list)  # grant → (leaf, key)
+    for leaf in leaves:
+        if leaf.kind == "grant_key":
+            keys[str(leaf.payload.get("grant_id"))].append(
+                (leaf.index, str(leaf.payload.get("public_key")))
+            )
     bad = n = 0
     for leaf in leaves:
         if leaf.kind != "signoff":
@@ -983,11 +988,21 @@ def _check_signoffs(
         if (statement.get("site"), statement.get("period")) != (p.get("site"), p.get("period")):
             report.problem(where, "the signed statement names another site or period")
             bad += 1
-        grant = grants.get(str(p.get("grant_id")))
-        if grant is not None and "public_key" in grant.payload:
-            if str(grant.payload["public_key"]) != str(p["public_key"]):
-                report.problem(where, f"key is not the one registered on {grant.name}")
-                bad += 1
+        registered = [k for i, k in sorted(keys[str(p.get("grant_id"))]) if i < leaf.index]
+        if not registered:
+            report.problem(
+                where,
+                f"no verifier key registered on grant {p.get('grant_id')} before it "
+                "(grant_key leaf) / 授权未登记核查方公钥",
+            )
+            bad += 1
+        elif registered[-1] != str(p["public_key"]):
+            report.problem(
+                where,
+                f"signed with key {p['public_key']}, not the one registered on grant "
+                f"{p.get('grant_id')} ({registered[-1]}) / 签核公钥与授权登记的不符",
+            )
+            bad += 1
         if latest is not None:
             proof = proofs.get(size)
             if (
