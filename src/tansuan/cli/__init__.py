@@ -28,6 +28,7 @@ from tansuan.cli.serve import register as _register_serve
 from tansuan.cli.twin import twin_app
 from tansuan.cli.demo import demo
 from tansuan.cli.signoff import signoff_app
+from tansuan.cli import pack as _pack  # noqa: F401  (tansuan pack)
 
 # isort: on
 

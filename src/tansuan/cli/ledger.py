@@ -137,8 +137,15 @@ def verify(
     witness: str | None = typer.Option(
         None, "--witness", help="check against a witness's latest head (URL) / 对照见证方树头"
     ),
+    pack: Path | None = typer.Option(
+        None, "--pack", help="check an offline verification pack (zip) / 校验离线核查包"
+    ),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
+    if pack is not None:
+        from tansuan.cli.pack import verify_pack
+
+        raise typer.Exit(0 if verify_pack(pack) else 1)
     from tansuan.cli.ledger_support import run_verify
 
     try:
