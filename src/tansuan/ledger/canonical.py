@@ -61,6 +61,8 @@ KINDS = KINDS | {"meter_replacement"}
 KINDS = KINDS | {"filing", "proposal"}
 #: Manual series entries (invoices, lab analyses, production), one leaf a stored version.
 KINDS = KINDS | {"manual_entry"}
+#: Site-model versions and shipped factor-table releases (the inputs a result binds).
+KINDS = KINDS | {"site_model", "factor_table"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"

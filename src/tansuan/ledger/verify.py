@@ -39,6 +39,8 @@ from tansuan.ledger.canonical import (
     sha256_hex,
     us_to_iso,
 )
+from tansuan.ledger.inputs import LABELS_ZH as INPUTS_LABELS_ZH
+from tansuan.ledger.inputs import verify_inputs
 from tansuan.ledger.log import Leaf
 from tansuan.ledger.signing import TreeHead, key_id, load_public_key, unb64
 from tansuan.ledger.sources import Source
@@ -64,6 +66,7 @@ LABELS_ZH = {
     "document_mismatch": "文件与回执不符",
 }
 LABELS_ZH.update(BOUND_LABELS_ZH)
+LABELS_ZH.update(INPUTS_LABELS_ZH)
 
 
 @dataclass(frozen=True)
@@ -399,6 +402,7 @@ def verify_source(source: Source, *, progress: Callable[[int], None] | None = No
     connection = getattr(source, "connection", None)
     if connection is not None:  # a live database: its manual entries and results too
         verify_bound(connection, outcome)
+        verify_inputs(connection, outcome)  # site models, factor tables, filings
     return outcome
 
 
