@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -208,6 +209,13 @@ def installed_release(name: str) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _release(name: str) -> dict[str, Any]:
+    """:func:`installed_release`, read once a process (the hook's path: a result save
+    must not re-read every table; verify reads the installed files afresh)."""
+    return installed_release(name)
+
+
 def installed_digests(names: Iterable[str] = ACCOUNTING_TABLES) -> dict[str, str]:
     """SHA-256 of each installed table's CSV text."""
     return {name: sha256_text(tables.csv_text(name)) for name in names}
@@ -218,7 +226,7 @@ def log_factor_tables(
 ) -> dict[str, str]:
     """Append a ``factor_table`` leaf for each installed table whose content is not
     logged yet (one indexed query); return every table's SHA-256."""
-    releases = {name: installed_release(name) for name in names}
+    releases = {name: _release(name) for name in names}
     refs = {factor_table_ref(n, r["sha256"]): n for n, r in releases.items()}
     t = schema.ledger_leaves
     have = set(
@@ -537,6 +545,21 @@ def _timezone(document: Mapping[str, Any], site: str) -> str:
     return "Asia/Shanghai"
 
 
+_PARSED: dict[str, Any] = {}
+
+
+def _source_use(digest: str, text: str, site: str, source: str) -> tuple[set[str], set[str], str]:
+    """The points and series a source reads and its site's time zone, from the model
+    document (parsed once per document digest)."""
+    document = _PARSED.get(digest)
+    if document is None:
+        document = json.loads(text)
+        _PARSED.clear()
+        _PARSED[digest] = document
+    points, series = source_refs(document, site, source)
+    return points, series, _timezone(document, site)
+
+
 def result_inputs(
     ledger: Ledger,
     connection: Connection,
@@ -556,9 +579,7 @@ def result_inputs(
     if current is not None:
         version_id, text = current
         model = {"version_id": version_id, "document_sha256": sha256_text(text)}
-        document = json.loads(text)
-        points, series = source_refs(document, site, source)
-        timezone = _timezone(document, site)
+        points, series, timezone = _source_use(model["document_sha256"], text, site, source)
     window = month_window(period, timezone)
     readings: dict[str, Any] | None = None
     if window is not None:
