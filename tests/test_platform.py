@@ -59,8 +59,9 @@ def test_gateway_sink_goes_through_ledger_and_accounting(
             ]
             stale = results.stale(conn, "demo-site")
         assert sources == ["api", "mqtt"]
-        # batch 1, the result version, batch 2: every one of them in the log, in order
-        assert kinds == ["ingest_batch", "emission_result", "ingest_batch"]
+        # batch 1, the result version (after the releases of the 11 reference tables it
+        # binds, logged with it), batch 2: every one of them in the log, in order
+        assert kinds == ["ingest_batch", *["factor_table"] * 11, "emission_result", "ingest_batch"]
         # the reading after the computed month's result marks that month stale
         assert [(s, p) for s, p, _ in stale] == [("grid-power", "2024-03")]
     finally:

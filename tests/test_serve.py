@@ -114,7 +114,7 @@ def test_serve_runs_gateways_metrics_and_sth(
         sth = httpx.get(f"{base}/api/v1/ledger/sth", headers=auth, timeout=5)
         assert sth.status_code == 200, sth.text
         size = httpx.get(f"{base}/api/v1/ledger/size", headers=auth, timeout=5).json()
-        assert size["tree_size"] == 1  # the upload's batch is the log's first leaf
+        assert size["tree_size"] == 2  # the site model loaded (site_model leaf), the upload's batch
     finally:
         process.terminate()
         process.wait(15)

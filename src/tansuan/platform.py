@@ -27,7 +27,7 @@ from tansuan.errors import NotFound, TansuanError
 from tansuan.ingest.ingestor import Ingestor
 from tansuan.ingest.reading import Reading
 from tansuan.ingest.result import BatchRows, IngestResult
-from tansuan.ledger import bound
+from tansuan.ledger import bound, inputs
 from tansuan.ledger.log import Ledger
 from tansuan.settings import Settings, get_settings
 from tansuan.site.model import SiteModel
@@ -74,6 +74,16 @@ class Platform:
         """Hooks for manual-data imports: a ledger leaf per entry written, and the
         accounting stale marks (every organisation)."""
         return [ledger_manual_hook(self.ledger), self.accountants.manual_hook]
+
+    @property
+    def model_hooks(self) -> list[Any]:
+        """Hooks for site-model loads: a ``site_model`` leaf per version loaded, in the
+        load's transaction."""
+        return [inputs.site_model_hook(self.ledger)]
+
+    def load_model(self, model: SiteModel, source: str = "") -> Any:
+        """Load a site model into the store with its ``site_model`` leaf."""
+        return self.store.load_model(model, source, hooks=self.model_hooks)
 
     def replace_meter(
         self,
@@ -151,6 +161,15 @@ def ledger_result_hook(ledger: Ledger) -> Any:
     """Accounting hook: one ledger leaf per saved emission-result version."""
 
     def hook(connection: Connection, set_id: int, result: ResultSet, version: int) -> None:
+        gwp = result.inputs.get("gwp") if isinstance(result.inputs, dict) else None
+        bound_inputs = inputs.result_inputs(
+            ledger,
+            connection,
+            site=result.site_id,
+            source=result.source_id,
+            period=result.period,
+            gwp=None if gwp is None else str(gwp),
+        )
         payload = bound.result_payload(
             set_id,
             site=result.site_id,
@@ -164,6 +183,7 @@ def ledger_result_hook(ledger: Ledger) -> Any:
             problem=result.problem,
             trace=stored_trace(result),
         )
+        payload["inputs"] = bound_inputs
         ledger.append(
             connection,
             bound.RESULT_KIND,

@@ -140,6 +140,15 @@ def verify(
     pack: Path | None = typer.Option(
         None, "--pack", help="check an offline verification pack (zip) / 校验离线核查包"
     ),
+    result: str | None = typer.Option(
+        None,
+        "--result",
+        help="recompute one result (set id or site/source/month) from its ledgered inputs "
+        "/ 由账本输入复现一个核算结果",
+    ),
+    results: bool = typer.Option(
+        False, "--results", help="also recompute every current result / 同时复现全部当前核算结果"
+    ),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
     if pack is not None:
@@ -147,7 +156,14 @@ def verify(
 
         raise typer.Exit(0 if verify_pack(pack) else 1)
     from tansuan.cli.ledger_support import run_verify
+    from tansuan.cli.verify_results import run_result, run_results
 
+    if result is not None:  # one result, from its ledgered inputs
+        try:
+            reproduced = run_result(console, result, public_key)
+        except TansuanError as error:
+            fail(error)
+        raise typer.Exit(0 if reproduced else 1)
     try:
         ok = run_verify(
             console,
@@ -162,6 +178,8 @@ def verify(
             head=head,
             witness=witness,
         )
+        if results:
+            ok = run_results(console, public_key) and ok
     except TansuanError as error:
         fail(error)
     raise typer.Exit(0 if ok else 1)

@@ -78,12 +78,15 @@ def site_load(file: Path = typer.Argument(..., help="site-model YAML")) -> None:
     """
     from rich.table import Table
 
+    from tansuan.cli.ledger_support import ledger
+    from tansuan.ledger.inputs import site_model_hook
     from tansuan.site.validate import load
 
     try:
         model = load(file)
         with store_session() as store, console.status("加载 / loading the site model …"):
-            summary = store.load_model(model, source=str(file))
+            hooks = [site_model_hook(ledger())]
+            summary = store.load_model(model, source=str(file), hooks=hooks)
     except TansuanError as error:
         fail(error, code=1)
     table = Table("kind / 类型", "new / 新增", "changed / 变更", "retired / 停用")

@@ -90,6 +90,8 @@ def backfill(
     """Load a demo site and backfill its history into the store / 加载示范站点并回填历史数据."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from tansuan.cli.ledger_support import ledger as ledger_for_data_dir
+    from tansuan.ledger.inputs import site_model_hook
     from tansuan.platform import open_platform
     from tansuan.settings import get_settings
     from tansuan.store import Store
@@ -115,7 +117,9 @@ def backfill(
             return
         with console.status("打开数据库 / opening the store …"):
             store = Store(settings=settings)
-            store.load_model(model, source=f"twin:{site}")
+            store.load_model(
+                model, source=f"twin:{site}", hooks=[site_model_hook(ledger_for_data_dir())]
+            )
             platform = open_platform(settings, store=store)
         try:
             with Progress(

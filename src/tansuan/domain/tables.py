@@ -82,6 +82,17 @@ def _data_text(name: str) -> str:
     return resource.read_text(encoding="utf-8")
 
 
+def csv_text(table: str) -> str:
+    """The installed CSV text of ``table`` as shipped (read each call, not cached): what
+    the ledger logs as a table release and ``tansuan verify`` compares with it."""
+    return _data_text(f"{table}.csv")
+
+
+def metadata_text(table: str) -> str:
+    """The installed metadata (YAML) text of ``table``, read each call."""
+    return _data_text(f"{table}.yaml")
+
+
 @cache
 def metadata(table: str) -> Mapping[str, Any]:
     """The metadata (YAML) of ``table``, checked for the provenance keys."""

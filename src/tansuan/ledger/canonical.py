@@ -66,6 +66,8 @@ KINDS = KINDS | {"evidence"}
 #: The verifier's workbench: requests and findings (each step), a verifier key registered
 #: on a grant, and a period signed off (views/workbench.py, ledger/signoff.py).
 KINDS = KINDS | {"verifier_request", "verifier_finding", "grant_key", "signoff"}
+#: Site-model versions and shipped factor-table releases (the inputs a result binds).
+KINDS = KINDS | {"site_model", "factor_table"}
 ENVELOPE_VERSION = 1
 _KIND_JSON = {kind: json.dumps(kind) for kind in KINDS}
 READINGS_ENCODING = "tansuan-readings-v1"

@@ -41,6 +41,8 @@ from tansuan.ledger.canonical import (
 )
 from tansuan.ledger.evidence_check import LABELS_ZH as EVIDENCE_LABELS_ZH
 from tansuan.ledger.evidence_check import verify_evidence
+from tansuan.ledger.inputs import LABELS_ZH as INPUTS_LABELS_ZH
+from tansuan.ledger.inputs import verify_inputs
 from tansuan.ledger.log import Leaf
 from tansuan.ledger.signing import TreeHead, key_id, load_public_key, unb64
 from tansuan.ledger.sources import Source
@@ -67,6 +69,7 @@ LABELS_ZH = {
 }
 LABELS_ZH.update(BOUND_LABELS_ZH)
 LABELS_ZH.update(EVIDENCE_LABELS_ZH)
+LABELS_ZH.update(INPUTS_LABELS_ZH)
 
 
 @dataclass(frozen=True)
@@ -403,6 +406,7 @@ def verify_source(source: Source, *, progress: Callable[[int], None] | None = No
     if connection is not None:  # a live database: its manual entries and results too
         verify_bound(connection, outcome)
         verify_evidence(connection, outcome, getattr(source, "blobs", None))
+        verify_inputs(connection, outcome)  # site models, factor tables, filings
     return outcome
 
 

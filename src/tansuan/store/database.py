@@ -12,7 +12,7 @@ Settings, FULL by default) and rolls back if it raises.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
@@ -85,11 +85,22 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"the database refused the query: {exc}") from exc
 
-    def load_model(self, model: SiteModel, source: str = "") -> LoadSummary:
-        """Apply a site model (new, changed, retired entities); see :mod:`.entities`."""
+    def load_model(
+        self,
+        model: SiteModel,
+        source: str = "",
+        *,
+        hooks: Sequence[Callable[[Connection, int], object]] = (),
+    ) -> LoadSummary:
+        """Apply a site model (new, changed, retired entities); see :mod:`.entities`.
+
+        ``hooks`` are called with the connection and the new version id inside the same
+        transaction, after the document is stored (the ledger's ``site_model`` leaf)."""
         with self.write() as connection:
             summary = load_model(connection, model, source)
             save_document(connection, summary.version_id, model)
+            for hook in hooks:
+                hook(connection, summary.version_id)
             return summary
 
     def close(self) -> None:

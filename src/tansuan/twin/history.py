@@ -54,6 +54,9 @@ class Target(Protocol):
     @property
     def manual_hooks(self) -> Sequence[EntryHook]: ...
 
+    @property
+    def model_hooks(self) -> Sequence[Callable[[Any, int], object]]: ...
+
 
 #: Rows handed to the ingestor per batch.
 BATCH_ROWS = 250_000
@@ -117,7 +120,7 @@ def backfill(
     are not sent (the ingestor rejects the future).
     """
     site = model.sites()[0]
-    platform.store.load_model(model, source=f"twin:{site.id}")
+    platform.store.load_model(model, source=f"twin:{site.id}", hooks=platform.model_hooks)
     platform.ingestor.refresh()
     zone = ZoneInfo(site.timezone)
     now_us = now_us if now_us is not None else int(clock.now().timestamp() * 1_000_000)
