@@ -137,6 +137,14 @@ def verify(
     witness: str | None = typer.Option(
         None, "--witness", help="check against a witness's latest head (URL) / 对照见证方树头"
     ),
+    sample: int | None = typer.Option(
+        None,
+        "--sample",
+        help="recompute the rollups of N random day × point cells, not all / 抽样重算汇总",
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="with --sample: the random seed, to repeat a draw / 抽样随机种子"
+    ),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
     from tansuan.cli.ledger_support import run_verify
@@ -154,6 +162,8 @@ def verify(
             anchors=anchors,
             head=head,
             witness=witness,
+            sample=sample,
+            seed=seed,
         )
     except TansuanError as error:
         fail(error)
