@@ -39,7 +39,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -90,6 +90,8 @@ class RollupCheck:
     cells: int = 0
     population: int = 0
     seed: int | None = None
+    #: the cells a sample drew, as (site key, point key, local day YYYYMMDD)
+    drawn: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 class _Report:
@@ -504,4 +506,5 @@ def _check_sample(
         k = int(np.searchsorted(ends, index, side="right"))
         c, first = points[k]
         day = day_of(date_of(first) + dt.timedelta(days=index - offsets[k]))
+        check.drawn.append((catalog.site_key[c], catalog.key[c], day))
         _check_cell(connection, report, catalog, c, day, check)
