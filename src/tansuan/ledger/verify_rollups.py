@@ -169,9 +169,11 @@ def _compare(
 ) -> None:
     """Name every row that differs, is missing or is extra (values from n on)."""
     for bucket in sorted(stored.keys() | recomputed.keys()):
+        s, r = stored.get(bucket), recomputed.get(bucket)
+        if s is not None and s == r:
+            continue
         key = (table, where, bucket)
         name = f"{table}, {where}, {_period(kind, bucket)}"
-        s, r = stored.get(bucket), recomputed.get(bucket)
         if s is None and r is not None:
             report.add("rollup_missing", key, f"{name}: missing (recomputed {_describe(r)})")
         elif r is None and s is not None:
@@ -180,7 +182,7 @@ def _compare(
                 key,
                 f"{name}: stored row the readings do not give ({_describe(s)})",
             )
-        elif s is not None and r is not None and s != r:
+        elif s is not None and r is not None:
             changes = [
                 f"{c} {_value(s[i])} → {_value(r[i])}"
                 for i, c in enumerate(_COLUMNS)
@@ -278,28 +280,44 @@ def _span(connection: Connection, site_id: int, point_id: int) -> tuple[int, int
     return None if row[0] is None else (int(row[0]), int(row[1]))
 
 
-def _readings(connection: Connection, c: int, site_id: int, point_id: int) -> Rows:
-    """Every stored reading of a point as columns (``quality`` left empty: not needed)."""
+def _readings(
+    connection: Connection,
+    c: int,
+    site_id: int,
+    point_id: int,
+    start: int | None = None,
+    end: int | None = None,
+) -> Rows:
+    """The stored readings of a point (in ``[start, end)`` when given) as columns
+    (``quality`` left empty: not needed).
+
+    Fetched through the driver's cursor straight into one float64 array (timestamps in
+    µs are below 2**53, so they survive the float exactly): no per-row Python objects
+    beyond the driver's tuples."""
     invalid = ", ".join(f"'{flag}'" for flag in sorted(INVALID_FLAGS))
-    rows = connection.exec_driver_sql(
-        _q(
-            connection,
-            f"SELECT ts_us, value, CASE WHEN quality IN ({invalid}) THEN 0 ELSE 1 END "
-            "FROM reading WHERE site_id = ? AND point_id = ? ORDER BY ts_us",
-        ),
-        (site_id, point_id),
-    ).all()
-    n = len(rows)
-    if n:
-        ts, value, valid = zip(*rows, strict=True)
-    else:
-        ts, value, valid = (), (), ()
+    sql = (
+        f"SELECT ts_us, value, CASE WHEN quality IN ({invalid}) THEN 0 ELSE 1 END "
+        "FROM reading WHERE site_id = ? AND point_id = ?"
+    )
+    args: tuple[int, ...] = (site_id, point_id)
+    if start is not None and end is not None:
+        sql += " AND ts_us >= ? AND ts_us < ?"
+        args += (start, end)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(_q(connection, sql + " ORDER BY ts_us"), args)
+        table = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 3)
+    finally:
+        cursor.close()
+    n = table.shape[0]
     return Rows(
         entry=np.full(n, c, dtype=np.int64),
-        ts=np.fromiter(ts, dtype=np.int64, count=n),
-        value=np.fromiter(value, dtype=np.float64, count=n),
+        ts=table[:, 0].astype(np.int64),
+        value=np.ascontiguousarray(table[:, 1]),
         quality=[],
-        valid=np.fromiter(valid, dtype=bool, count=n),
+        valid=table[:, 2] == 1.0,
     )
 
 
@@ -367,22 +385,36 @@ def _check_cell(
 ) -> None:
     tz = catalog.timezone[c]
     site_id, point_id = int(catalog.site_id[c]), int(catalog.point_id[c])
-    lo, hi = day_start_us(day, tz), day_start_us(next_day(day), tz) - 1
-    rebuilt = rebuild_point(connection, catalog, c, lo, hi)
+    lo, end = day_start_us(day, tz), day_start_us(next_day(day), tz)
     where = _point_name(catalog, c)
-    windows = (rebuilt.hour_window, rebuilt.day_window)
+    if catalog.kind[c] == TOTAL_INCREASING:  # deltas reach across the day: ingest's rebuild
+        rebuilt = rebuild_point(connection, catalog, c, lo, end - 1)
+        windows = (rebuilt.hour_window, rebuilt.day_window)
+        hour_rows, day_rows = rebuilt.hour_rows, rebuilt.day_rows
+        if rebuilt.flags is not None:
+            _compare_flags(
+                connection, report, catalog, c, rebuilt.flags, rebuilt.flag_start, rebuilt.flag_end
+            )
+    else:  # each reading stays in its own buckets: the day's rows and whole edge hours
+        windows = ((lo // HOUR_US * HOUR_US, (end - 1) // HOUR_US * HOUR_US), (day, day))
+        rows = _readings(connection, c, site_id, point_id, windows[0][0], windows[0][1] + HOUR_US)
+        n = rows.ts.size
+        hour_rows, day_rows = rollup_rows(
+            catalog,
+            rows,
+            np.full(n, MISSING, dtype=np.int64),
+            np.full(n, np.nan),
+            hour_window=windows[0],
+            day_window=windows[1],
+        )
     for (table, column, kind), window, recomputed in zip(
-        _TABLES, windows, (rebuilt.hour_rows, rebuilt.day_rows), strict=True
+        _TABLES, windows, (hour_rows, day_rows), strict=True
     ):
         stored = _stored_rows(connection, table, column, site_id, point_id, *window)
         _compare(report, table, kind, where, stored, _keyed(recomputed))
-    if rebuilt.flags is not None:
-        _compare_flags(
-            connection, report, catalog, c, rebuilt.flags, rebuilt.flag_start, rebuilt.flag_end
-        )
     check.cells += 1
-    check.hour_rows += len(rebuilt.hour_rows)
-    check.day_rows += len(rebuilt.day_rows)
+    check.hour_rows += len(hour_rows)
+    check.day_rows += len(day_rows)
 
 
 def _check_outside(
