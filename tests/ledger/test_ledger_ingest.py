@@ -145,7 +145,12 @@ def test_real_ingest_records_match_the_store_and_tampering_is_named(
     logged_store: tuple[Store, Ingestor], ledger: Ledger
 ) -> None:
     """Batch 1: 5 points × 2 minutes, mixed flags. Batch 2 corrects site-b a.temp at
-    minute 1 (2.5 → 7.25, version 2) and adds minute 2. Then SQL edits are named."""
+    minute 1 (2.5 → 7.25, version 2) and adds minute 2. Then SQL edits are named.
+
+    The deleted a.temp reading (3.0 at 00:00, valid) also leaves its hour and day rollups
+    disagreeing with the readings left: n 3 → 2, sum 3.0 + 7.25 + 8.0 = 18.25 → 15.25,
+    min and first 3.0 → 7.25 at minute 1. The m.power reading changed to 99.5 has flag C
+    (invalid): it is counted, not summed, so its rollups still hold."""
     store, ingestor = logged_store
     sites = ["site-b"] * 3 + ["site-a"] * 2
     points = ["z.flow", "m.power", "a.temp", "m.power", "b.x"]
@@ -199,4 +204,12 @@ def test_real_ingest_records_match_the_store_and_tampering_is_named(
         f"version=1: value changed 4.0 → 99.5 (batch {b1}, leaf 0)",
         "reading_removed: reading site=site-b point=a.temp ts=2026-01-01T00:00:00Z "
         f"version=1 removed (was 3.0) (batch {b1}, leaf 0)",
+    ] + [
+        f"rollup_changed: {table}, site site-b, point a.temp, {period}: stored → recomputed: "
+        "n 3 → 2; n_valid 3 → 2; sum 18.25 → 15.25; min 3.0 → 7.25; "
+        f"first_ts_us {T0_US} → {T0_US + MINUTE_US}; first 3.0 → 7.25"
+        for table, period in (
+            ("rollup_hour", "hour 2026-01-01T00:00Z"),
+            ("rollup_day", "day 2026-01-01"),
+        )
     ]

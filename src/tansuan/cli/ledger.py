@@ -149,6 +149,14 @@ def verify(
     results: bool = typer.Option(
         False, "--results", help="also recompute every current result / 同时复现全部当前核算结果"
     ),
+    sample: int | None = typer.Option(
+        None,
+        "--sample",
+        help="recompute the rollups of N random day × point cells, not all / 抽样重算汇总",
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="with --sample: the random seed, to repeat a draw / 抽样随机种子"
+    ),
 ) -> None:
     """Recompute the ledger and name every change; exit 0 only if all holds / 校验账本."""
     if pack is not None:
@@ -177,6 +185,8 @@ def verify(
             anchors=anchors,
             head=head,
             witness=witness,
+            sample=sample,
+            seed=seed,
         )
         if results:
             ok = run_results(console, public_key) and ok

@@ -165,18 +165,23 @@ def run_verify(
     anchors: Path | None = None,
     head: Path | None = None,
     witness: str | None = None,
+    sample: int | None = None,
+    seed: int | None = None,
 ) -> bool:
     """Run the requested verification and print it; True when everything holds.
 
     The live database is checked against the anchor file (``anchors``, default
     ``<data_dir>/ledger/anchors.jsonl``); ``head``: a verifier's own tree head (STH JSON or
     a receipt), checked by consistency proof against the database's latest head;
-    ``witness``: a witness's URL, whose latest countersigned head is checked the same way."""
+    ``witness``: a witness's URL, whose latest countersigned head is checked the same way;
+    ``sample``/``seed``: recompute the rollups of ``sample`` random day × point cells
+    instead of all of them (live database only)."""
     from tansuan.ledger.signing import PUBLIC_KEY_FILE, key_dir, load_public_key
     from tansuan.ledger.sources import ExportSource
     from tansuan.ledger.verify import verify_receipt
     from tansuan.settings import get_settings
 
+    _check_sample(sample, seed, live=report is None and export_dir is None)
     trusted = _trusted_key(public_key)
     if report is not None:
         # reports: a receipt JSON, an issued HTML report (receipt embedded) or a
@@ -210,7 +215,23 @@ def run_verify(
         anchors = anchor_path(get_settings().data_dir)
     with engine().connect() as connection:
         source = _live_source(connection, batch_rows, batch_ids, trusted)
-        return _verify(console, err_console, source, anchors, own)
+        return _verify(console, err_console, source, anchors, own, sample=sample, seed=seed)
+
+
+def _check_sample(sample: int | None, seed: int | None, *, live: bool) -> None:
+    """``--sample``/``--seed`` apply to the live database's rollups only."""
+    from tansuan.errors import InputError
+
+    if seed is not None and sample is None:
+        raise InputError("--seed 需与 --sample 同用 / --seed needs --sample N", field="seed")
+    if sample is not None and sample < 1:
+        raise InputError(f"--sample 须 ≥ 1 / --sample must be ≥ 1, got {sample}", field="sample")
+    if sample is not None and not live:
+        raise InputError(
+            "--sample 仅用于在线数据库 / --sample recomputes the live database's rollups; "
+            "an export or a report has none",
+            field="sample",
+        )
 
 
 def _own_head(path: Path) -> Any:
@@ -237,6 +258,9 @@ def _verify(
     source: Source,
     anchors: Path | None = None,
     own: list[Any] | None = None,
+    *,
+    sample: int | None = None,
+    seed: int | None = None,
 ) -> bool:
     """``verify_source``, then — with an anchor file or own heads — the check of the log
     against the heads kept outside it (:func:`~tansuan.ledger.verify_anchors.check_anchored`)."""
@@ -245,7 +269,7 @@ def _verify(
     from tansuan.ledger.verify_anchors import check_anchored, merge
 
     with _progress(err_console, source.leaf_count(), "校验 / verifying") as advance:
-        outcome = verify_source(source, progress=advance)
+        outcome = verify_source(source, progress=advance, sample=sample, seed=seed)
     if anchors is not None or own:
         heads, problems = AnchorFile(anchors).read() if anchors is not None else ([], [])
         where = f"anchor file {anchors}" if anchors is not None else "anchor file"

@@ -18,7 +18,8 @@ kept in memory tells new rows from late ones without reading the database; it is
 trusted only while no other process has written a batch since (checked per batch).
 Late, duplicate and corrected rows take the slow path: staged rows are compacted, the
 stored neighbours are read, and the affected buckets are recomputed from raw readings
-(only those buckets of those points).
+(only those buckets of those points). What is written is computed in
+:mod:`tansuan.ingest.rebuild`, which ``tansuan verify`` uses to recompute the rollups.
 """
 
 from __future__ import annotations
@@ -35,40 +36,19 @@ from sqlalchemy import Connection, func, select, update
 
 from tansuan.domain.units import factor
 from tansuan.errors import InputError, UnitError
-from tansuan.ingest.batch import Rows, Stored, as_int, flag_at, item_at
+from tansuan.ingest.batch import Rows, Stored, flag_at, item_at
 from tansuan.ingest.points import Catalog
 from tansuan.ingest.reading import INVALID_FLAGS, QUALITY_FLAGS, Reading
+from tansuan.ingest.rebuild import MISSING, rebuild_point, rollup_rows
 from tansuan.ingest.result import BatchHook, IngestResult, RowError
 from tansuan.store import readings as rs
 from tansuan.store import schema
-from tansuan.store.counters import FLAGGED, NAMES, classify
 from tansuan.store.database import Store
-from tansuan.store.rollups import (
-    INSTANTANEOUS,
-    TOTAL,
-    TOTAL_INCREASING,
-    Parts,
-    buckets,
-    day_parts,
-    hour_parts,
-    meter_deltas,
-    suspicious,
-)
-from tansuan.store.timeutil import (
-    HOUR_US,
-    day_start_us,
-    from_us,
-    local_day,
-    local_days,
-    next_day,
-    to_us,
-)
+from tansuan.store.rollups import TOTAL_INCREASING, suspicious
+from tansuan.store.timeutil import from_us, to_us
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-MISSING = np.iinfo(np.int64).min
-#: Valid readings after a changed counter reading whose intervals are rebuilt with it.
-RIPPLE_READINGS = 3
 #: Seconds between checks for a newly loaded site model.
 CATALOG_CHECK_S = 1.0
 
@@ -616,88 +596,27 @@ class Ingestor:
         classified: tuple[F64, I64, npt.NDArray[np.bool_]] | None = None,
         extra: list[tuple[int, int, float]] | None = None,
     ) -> None:
-        """Roll ``rows`` up into hour and day buckets; a counter's delta goes to the time
-        it covers, ``(previous reading, reading]``, split pro rata over buckets.
-        ``classified`` gives (delta, start, reset) already decided by the classifier."""
-        entry = rows.entry
-        pid = catalog.point_id[entry]
-        kind = catalog.kind[entry]
-        if classified is None:
-            delta, start, reset = meter_deltas(
-                pid, rows.ts, rows.value, rows.valid, kind, catalog.rollover[entry], prev_ts,
-                previous,
-            )  # fmt: skip
-        else:
-            delta, start, reset = classified
-        has_delta = kind != INSTANTANEOUS
-        hours = rows.ts // HOUR_US * HOUR_US
-        unique_zones = {catalog.timezone[c] for c in np.unique(entry).tolist()}
-        zones: list[str] | _Same
-        if len(unique_zones) == 1:  # the usual case: no per-row list
-            zones = _Same(next(iter(unique_zones)), entry.size)
-        else:
-            zones = [catalog.timezone[c] for c in entry.tolist()]
-        days = self._local_days(rows.ts, zones)
-        counter = kind == TOTAL_INCREASING
-        total = kind == TOTAL
-        # A counter's delta covers (start, ts]; a total's value belongs to its reading.
-        c_pid, c_start, c_delta = pid[counter], start[counter], delta[counter]
-        c_end = rows.ts[counter]
-        c_zones: list[str] | _Same
-        if isinstance(zones, _Same):
-            c_zones = _Same(zones.zone, int(counter.sum()))
-        else:
-            c_zones = [z for z, k in zip(zones, counter.tolist(), strict=True) if k]
-        if extra:  # deltas of no reading (a declared replacement), all of the one point
-            c_pid = np.concatenate([c_pid, np.full(len(extra), pid[0], dtype=np.int64)])
-            c_start = np.concatenate([c_start, np.array([e[0] for e in extra], dtype=np.int64)])
-            c_end = np.concatenate([c_end, np.array([e[1] for e in extra], dtype=np.int64)])
-            c_delta = np.concatenate([c_delta, np.array([e[2] for e in extra])])
-            c_zones = _Same(zones[0], c_pid.size)  # extra rows come from one point
-        t_keep = total & ~np.isnan(delta)
-        hour_p = hour_parts(c_pid, c_start, c_end, c_delta)
-        day_p = day_parts(
-            c_pid, c_start, c_end, c_delta,
-            self._local_days(c_start, c_zones), self._local_days(c_end - 1, c_zones), c_zones,
-        )  # fmt: skip
-        site_of = {int(catalog.point_id[c]): int(catalog.site_id[c]) for c in np.unique(entry)}
-        for table, bucket, window, parts in (
-            (schema.rollup_hour, hours, hour_window, hour_p),
-            (schema.rollup_day, days, day_window, day_p),
+        """Write the hour and day buckets of ``rows`` (:func:`~tansuan.ingest.rebuild.
+        rollup_rows`): merged into the stored ones, or replacing a window's."""
+        hour_rows, day_rows = rollup_rows(
+            catalog,
+            rows,
+            prev_ts,
+            previous,
+            hour_window=hour_window,
+            day_window=day_window,
+            classified=classified,
+            extra=extra,
+        )
+        points = {int(catalog.point_id[c]): int(catalog.site_id[c]) for c in np.unique(rows.entry)}
+        for table, window, out in (
+            (schema.rollup_hour, hour_window, hour_rows),
+            (schema.rollup_day, day_window, day_rows),
         ):
-            parts = Parts(
-                np.concatenate([parts.point, pid[t_keep]]),
-                np.concatenate([parts.bucket, bucket[t_keep]]),
-                np.concatenate([parts.value, delta[t_keep]]),
-            )
             if window is not None:
-                lo, hi = window
-                inside = (parts.bucket >= lo) & (parts.bucket <= hi)
-                parts = Parts(parts.point[inside], parts.bucket[inside], parts.value[inside])
-            stats = buckets(pid, bucket, rows.ts, rows.value, rows.valid, reset, has_delta, parts)
-            out = stats.rows(site_of)
-            if window is not None:
-                lo, hi = window
-                out = [r for r in out if lo <= as_int(r[2]) <= hi]
-                for p in site_of:
-                    rs.delete_rollups(connection, table, site_of[p], p, lo, hi)
+                for p, site_id in points.items():
+                    rs.delete_rollups(connection, table, site_id, p, window[0], window[1])
             rs.upsert_rollups(connection, table, out, merge=merge)
-
-    @staticmethod
-    def _local_days(ts: I64, zones: list[str] | _Same) -> I64:
-        days = np.zeros(ts.size, dtype=np.int64)
-        if ts.size == 0:
-            return days
-        if isinstance(zones, _Same):
-            return local_days(ts, zones.zone)
-        unique = set(zones)
-        if len(unique) == 1:
-            return local_days(ts, zones[0])
-        tz_of_row = np.array(zones)
-        for tz in unique:
-            sel = tz_of_row == tz
-            days[sel] = local_days(ts[sel], tz)
-        return days
 
     def _merge_late(
         self,
@@ -751,121 +670,17 @@ class Ingestor:
     def _recompute(
         self, connection: Connection, catalog: Catalog, c: int, lo: int, hi: int
     ) -> None:
-        """Rebuild the hour and day buckets of one point touched by rows in ``[lo, hi]``.
-
-        A counter reading's delta covers the time since the accepted reading before it,
-        and its class depends on the reading after it (and may withdraw the one before it
-        as a spike): the window runs from the second accepted reading before the valid
-        reading before ``lo`` to the third valid reading after ``hi``; the rows read run
-        one valid reading further (look-ahead), and the classifier is given the two
-        accepted readings before them.
-        """
-        p, site_id, tz = int(catalog.point_id[c]), int(catalog.site_id[c]), catalog.timezone[c]
-        first, last = lo, hi
-        counter = catalog.kind[c] == TOTAL_INCREASING
-        if counter:
-            before_lo = rs.prev_valid(connection, site_id, p, lo)
-            if before_lo is not None:
-                # the accepted reading before it may be withdrawn as a spike, freeing
-                # the interval from the accepted reading before that one
-                accepted = rs.prev_accepted(connection, site_id, p, before_lo[0], 2)
-                first = accepted[0][0] if accepted else before_lo[0]
-            # a changed reading changes the level of the readings after it, which may
-            # turn the next one into a glitch (or back), moving the interval after that
-            for _ in range(RIPPLE_READINGS):
-                following = rs.next_valid_ts(connection, site_id, p, last)
-                if following is None:
-                    break
-                last = following
-        hour_lo, hour_hi = first // HOUR_US * HOUR_US, last // HOUR_US * HOUR_US
-        day_lo, day_hi = local_day(first, tz), local_day(last, tz)
-        start = min(hour_lo, day_start_us(day_lo, tz))
-        end = max(hour_hi + HOUR_US, day_start_us(next_day(day_hi), tz))
-        if counter:
-            # the first valid reading at or after the window's end closes its last interval
-            closing = rs.next_valid_ts(connection, site_id, p, end - 1)
-            if closing is not None:
-                end = closing + 1
-                # and the valid reading after it decides whether it is a glitch
-                ahead = rs.next_valid_ts(connection, site_id, p, closing)
-                end = end if ahead is None else ahead + 1
-        stored = rs.fetch_range(connection, site_id, p, start, end)
-        n = len(stored)
-        rows = Rows(
-            entry=np.full(n, c, dtype=np.int64),
-            ts=np.array([r[0] for r in stored], dtype=np.int64),
-            value=np.array([r[1] for r in stored], dtype=np.float64),
-            quality=[r[2] for r in stored],
-            valid=np.array([r[2] not in INVALID_FLAGS for r in stored], dtype=bool),
-        )
-        classified = None
-        extra: list[tuple[int, int, float]] = []
-        if counter:
-            context = rs.prev_accepted(connection, site_id, p, start, 2)
-            swaps = rs.replacements(
-                connection, site_id, p, context[0][0] if context else MISSING, end
+        """Rebuild the hour and day buckets (and a counter's flags) of one point touched by
+        rows in ``[lo, hi]`` (:func:`~tansuan.ingest.rebuild.rebuild_point`)."""
+        rebuilt = rebuild_point(connection, catalog, c, lo, hi)
+        site_id, p = rebuilt.site_id, rebuilt.point_id
+        if rebuilt.flags is not None:
+            rs.replace_flags(
+                connection, site_id, p, rebuilt.flag_start, rebuilt.flag_end, rebuilt.flags
             )
-            if context and any(at <= context[-1][0] for at, _, _ in swaps):
-                context = context[-1:]  # the reading before it was the old meter's
-            swaps = [r for r in swaps if not context or r[0] > context[-1][0]]
-            result = classify(
-                rows.ts,
-                rows.value,
-                rows.valid,
-                rollover=float(catalog.rollover[c]),
-                max_per_hour=float(catalog.max_per_hour[c]),
-                before=context,
-                replacements=swaps,
-            )
-            reset = np.isin(result.code, (4, 5))  # reset, rollover
-            classified = (result.delta, result.start, reset)
-            extra = result.extra
-            # flags of every row read up to the last valid one, which is the look-ahead
-            # row unless no valid reading follows it (its class needs the next)
-            valid_ts = rows.ts[rows.valid]
-            flag_end = end
-            if valid_ts.size and rs.next_valid_ts(connection, site_id, p, int(valid_ts[-1])):
-                flag_end = int(valid_ts[-1])
-            flags = [
-                (
-                    int(rows.ts[i]),
-                    float(rows.value[i]),
-                    None if np.isnan(result.level[i]) else float(result.level[i]),
-                    NAMES[int(result.code[i])],
-                    result.detail(i, float(rows.value[i]), catalog.unit[c]),
-                )
-                for i in np.flatnonzero(np.isin(result.code, FLAGGED)).tolist()
-                if int(rows.ts[i]) < flag_end
-            ]
-            rs.replace_flags(connection, site_id, p, start, flag_end, flags)
-            prev_ts = np.full(n, context[-1][0] if context else MISSING, dtype=np.int64)
-            previous = np.full(n, context[-1][1] if context else np.nan)
-        else:
-            prev = rs.prev_valid(connection, site_id, p, start)
-            prev_ts = np.full(n, MISSING if prev is None else prev[0], dtype=np.int64)
-            previous = np.full(n, np.nan if prev is None else prev[1])
-        self._rollup(
-            connection,
-            catalog,
-            rows,
-            prev_ts,
-            previous,
-            merge=False,
-            hour_window=(hour_lo, hour_hi),
-            day_window=(day_lo, day_hi),
-            classified=classified,
-            extra=extra,
-        )
-
-
-class _Same(Sequence[str]):
-    """``n`` times the same time zone, without a list."""
-
-    def __init__(self, zone: str, n: int) -> None:
-        self.zone, self.n = zone, n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.zone
+        for table, (lo_b, hi_b), out in (
+            (schema.rollup_hour, rebuilt.hour_window, rebuilt.hour_rows),
+            (schema.rollup_day, rebuilt.day_window, rebuilt.day_rows),
+        ):
+            rs.delete_rollups(connection, table, site_id, p, lo_b, hi_b)
+            rs.upsert_rollups(connection, table, out, merge=False)

@@ -46,6 +46,8 @@ from tansuan.ledger.inputs import verify_inputs
 from tansuan.ledger.log import Leaf
 from tansuan.ledger.signing import TreeHead, key_id, load_public_key, unb64
 from tansuan.ledger.sources import Source
+from tansuan.ledger.verify_rollups import LABELS_ZH as ROLLUP_LABELS_ZH
+from tansuan.ledger.verify_rollups import verify_rollups
 
 #: zh-CN label of each finding code (the detail text is English with the exact values).
 LABELS_ZH = {
@@ -70,6 +72,7 @@ LABELS_ZH = {
 LABELS_ZH.update(BOUND_LABELS_ZH)
 LABELS_ZH.update(EVIDENCE_LABELS_ZH)
 LABELS_ZH.update(INPUTS_LABELS_ZH)
+LABELS_ZH.update(ROLLUP_LABELS_ZH)
 
 
 @dataclass(frozen=True)
@@ -285,8 +288,18 @@ def _describe_head(head: TreeHead) -> str:
     return f"STH {number}(size {head.tree_size}, {when})"
 
 
-def verify_source(source: Source, *, progress: Callable[[int], None] | None = None) -> Outcome:
+def verify_source(
+    source: Source,
+    *,
+    progress: Callable[[int], None] | None = None,
+    sample: int | None = None,
+    seed: int | None = None,
+) -> Outcome:
     """Recompute everything in ``source``; every difference becomes a :class:`Finding`.
+
+    On a live database the rollups are recomputed from the readings too
+    (:func:`~tansuan.ledger.verify_rollups.verify_rollups`): all of them, or ``sample``
+    day × point cells drawn with ``seed``.
 
     Streams the leaves: roots are recomputed on the fly with a frontier (O(log n) memory);
     the full tree is built only when a signed root does not match and the verifier has to
@@ -407,6 +420,7 @@ def verify_source(source: Source, *, progress: Callable[[int], None] | None = No
         verify_bound(connection, outcome)
         verify_evidence(connection, outcome, getattr(source, "blobs", None))
         verify_inputs(connection, outcome)  # site models, factor tables, filings
+        verify_rollups(connection, outcome, sample=sample, seed=seed)
     return outcome
 
 
