@@ -247,13 +247,14 @@ def test_an_attachment_answers_the_request_and_the_verifier_downloads_it(bench: 
     request_id = _raise(bench)
     url = f"/api/v1/workbench/requests/{request_id}/attachment"
     before = (_count(bench, verifier_request), _kinds(bench))
-    # Wrong type, bytes not matching the declared type, no file: 400 / 422, nothing stored.
+    # Wrong type or bytes not matching the declared type: 415 (the evidence store), not the
+    # plant: 403; nothing stored.
     bad = [
         c["alice"].post(url, files={"file": ("r.txt", b"hello", "text/plain")}),
         c["alice"].post(url, files={"file": ("r.pdf", b"GIF89a...", "application/pdf")}),
         c["olga"].post(url, files={"file": ("r.pdf", LAB_REPORT, "application/pdf")}),
     ]
-    assert [r.status_code for r in bad] == [400, 400, 403], [r.text for r in bad]
+    assert [r.status_code for r in bad] == [415, 415, 403], [r.text for r in bad]
     assert (_count(bench, verifier_request), _kinds(bench)) == before
     upload = {"file": ("lab-coal-2025-11.pdf", LAB_REPORT, "application/pdf")}
     r = c["alice"].post(url, files=upload, data={"text": "lab report"})
