@@ -85,6 +85,13 @@ class Settings(BaseSettings):
         description="Close an HJ 212 connection with no valid, authenticated packet this long "
         "after connecting [s].",
     )
+    hj212_max_clock_skew_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="HJ 212 plausibility window [s]: an upload whose DataTime is further ahead "
+        "of the host's clock is refused (9011); one whose DataTime is further after its QN's "
+        "time is stored flagged P (implausible).",
+    )
     hj212_ack_timeout_s: float = Field(
         default=10.0,
         gt=0,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,19 @@ def mn(i: int) -> str:
     return f"8888888{i:07d}"
 
 
-def site_model(n_loggers: int = 2, *, timezone: str = "Asia/Shanghai") -> SiteModel:
+def site_model(
+    n_loggers: int = 2,
+    *,
+    timezone: str = "Asia/Shanghai",
+    co2_range: tuple[float, float] | None = None,
+) -> SiteModel:
     """One site with ``n_loggers`` stacks; each logger feeds five points.
 
     Per stack i: ``s{i}.co2`` a05001 minute Avg (interval 60 s, field not given),
     ``s{i}.flow`` a00000 minute Avg (explicit), ``s{i}.temp`` a01012 real-time Rtd
     (interval 30 s), ``s{i}.o2.h`` a19001 hourly Avg (interval 3600 s),
-    ``s{i}.flow.h`` a00000 hourly Cou (interval 3600 s).
+    ``s{i}.flow.h`` a00000 hourly Cou (interval 3600 s). ``co2_range`` is the
+    ``valid_range`` of ``s{i}.co2``.
     """
     connections: list[dict[str, Any]] = []
     devices: list[dict[str, Any]] = []
@@ -54,6 +61,7 @@ def site_model(n_loggers: int = 2, *, timezone: str = "Asia/Shanghai") -> SiteMo
                         "quantity": "concentration",
                         "unit": "mg/m3",
                         "protocol": address("a05001"),
+                        **({"valid_range": list(co2_range)} if co2_range else {}),
                     },
                     {
                         "id": f"s{i}.flow",
@@ -155,9 +163,18 @@ class FailingSink:
 
 @contextlib.asynccontextmanager
 async def running(
-    model: SiteModel, sink: Any, limits: Limits | None = None
+    model: SiteModel,
+    sink: Any,
+    limits: Limits | None = None,
+    *,
+    now: Callable[[], dt.datetime] | None = None,
 ) -> AsyncIterator[Hj212Server]:
-    server = Hj212Server(Directory.from_site_model(model), sink, limits)
+    """A started server; ``now`` (the host's clock) is injected when given."""
+    directory = Directory.from_site_model(model)
+    if now is None:
+        server = Hj212Server(directory, sink, limits)
+    else:
+        server = Hj212Server(directory, sink, limits, now=now)
     await server.start("127.0.0.1", 0)
     try:
         yield server

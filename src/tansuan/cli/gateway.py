@@ -33,9 +33,12 @@ def hj212_decode(
 ) -> None:
     """Decode a packet and print it as JSON / 解码报文并以 JSON 输出.
 
-    Exits 1 when the length or CRC is wrong, after printing what was decoded.
+    Exits 1 when the packet is not a valid packet (the length or CRC is wrong, after
+    printing what was decoded), 2 when the input is not UTF-8 text.
     """
     import json
+
+    from rich.markup import escape
 
     from tansuan.gateways.hj212 import codec
 
@@ -43,9 +46,21 @@ def hj212_decode(
     for suffix in ("\\r\\n", "\\n"):  # a line end typed as text in a shell
         text = text.removesuffix(suffix)
     try:
-        decoded = codec.decode(text, verify=False)
-    except codec.Hj212Error as error:
-        fail(error, code=1)
+        # The argument's bytes as the shell passed them (Python keeps undecodable bytes
+        # of argv as surrogates): a packet is UTF-8, anything else is refused here.
+        raw = text.encode("utf-8", "surrogateescape")
+        raw.decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError) as error:
+        err_console.print(
+            f"[bold red]错误 / error:[/] 报文不是 UTF-8 文本（第 {error.start + 1} 字节）/ "
+            f"the packet is not UTF-8 text (byte {error.start + 1})"
+        )
+        raise typer.Exit(2) from None
+    try:
+        decoded = codec.decode(raw, verify=False)
+    except codec.Hj212Error as error:  # the message quotes the packet: no rich markup
+        err_console.print(f"[bold red]错误 / error:[/] {escape(str(error))}")
+        raise typer.Exit(1) from None
     console.print_json(json.dumps(codec.to_json(decoded), ensure_ascii=False))
     problems = []
     if not decoded.length_ok:

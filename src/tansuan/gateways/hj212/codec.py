@@ -29,6 +29,8 @@ reason             QnRtn   meaning
 ``too_long``       100     data segment longer than 1024 characters
 ``syntax``         100     anything else malformed (header, CP, encoding)
 ``datatime``       100     DataTime missing or not a valid local time
+``datatime_future``  100   DataTime later than the host's clock (or the QN) allows
+``duplicate``      100     ambiguous: a field, a code or DataTime given twice
 =================  ======  =================================================
 
 The standard has no QnRtn for a length error, so 100 ("other") is used.
@@ -39,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -125,6 +127,18 @@ class MnError(Hj212Error):
 
 class DataTimeError(Hj212Error):
     reason = "datatime"
+
+
+class FutureDataTime(DataTimeError):
+    """DataTime beyond the host's clock: the value cannot have been measured yet."""
+
+    reason = "datatime_future"
+
+
+class AmbiguousPacket(MalformedPacket):
+    """The same field, code or DataTime given twice: which value is meant is unknowable."""
+
+    reason = "duplicate"
 
 
 def _crc_table() -> tuple[int, ...]:
@@ -241,13 +255,20 @@ _HEADER_KEYS = {k.lower(): k for k in ("QN", "ST", "CN", "PW", "MN", "Flag", "PN
 
 
 def parse_cp(body: str) -> Cp:
-    """Parse the text between ``CP=&&`` and the closing ``&&``."""
+    """Parse the text between ``CP=&&`` and the closing ``&&``.
+
+    An ambiguous data area is refused (:class:`AmbiguousPacket`), never resolved by
+    letting the last value win: a field given twice in one item
+    (``a05001-Avg=1,a05001-Avg=9``), the same code in two items, ``DataTime`` twice, or a
+    parameter (``RtdInterval`` …) twice.
+    """
     data_time: str | None = None
     values: dict[str, dict[str, str]] = {}
     params: dict[str, str] = {}
     for item in body.split(";"):
         if not item or item.isspace():
             continue
+        item_codes: set[str] = set()
         for pair in item.split(","):
             key, sep, value = pair.partition("=")
             if " " in pair:
@@ -255,6 +276,8 @@ def parse_cp(body: str) -> Cp:
             if not sep or not key:
                 raise MalformedPacket(f"CP item {pair[:40]!r} is not key=value")
             if key == "DataTime":
+                if data_time is not None:
+                    raise AmbiguousPacket("DataTime is given twice")
                 data_time = value
                 continue
             code, dash, suffix = key.rpartition("-")
@@ -262,10 +285,43 @@ def parse_cp(body: str) -> Cp:
                 fields = values.get(code)
                 if fields is None:
                     fields = values[code] = {}
+                elif code not in item_codes:
+                    raise AmbiguousPacket(f"code {code[:20]!r} appears in two CP items")
+                item_codes.add(code)
+                if suffix in fields:
+                    raise AmbiguousPacket(f"{key[:40]!r} is given twice")
                 fields[suffix] = value
             else:
+                if key in params:
+                    raise AmbiguousPacket(f"{key[:40]!r} is given twice")
                 params[key] = value
     return Cp(data_time=data_time, values=values, params=params)
+
+
+def merge_cp(parts: Sequence[Cp]) -> Cp:
+    """One CP from the parts of a split message; ambiguity is refused as in one packet.
+
+    DataTime comes from the parts that carry it (they must agree); a code's fields may
+    be spread over parts, but one field of one code in two parts is
+    :class:`AmbiguousPacket`, as is a parameter in two parts.
+    """
+    times = {p.data_time for p in parts if p.data_time}
+    if len(times) > 1:
+        raise AmbiguousPacket(f"the parts give {len(times)} different DataTimes")
+    values: dict[str, dict[str, str]] = {}
+    params: dict[str, str] = {}
+    for part in parts:
+        for code, fields in part.values.items():
+            merged = values.setdefault(code, {})
+            for name, value in fields.items():
+                if name in merged:
+                    raise AmbiguousPacket(f"'{code[:20]}-{name[:20]}' is given in two parts")
+                merged[name] = value
+        for key, value in part.params.items():
+            if key in params:
+                raise AmbiguousPacket(f"{key[:40]!r} is given in two parts")
+            params[key] = value
+    return Cp(data_time=next(iter(times), None), values=values, params=params)
 
 
 def _parse_int(text: str, error: type[Hj212Error], name: str, low: int, high: int) -> int:
@@ -292,19 +348,19 @@ def parse_segment(segment: str, **meta: Any) -> Packet:
             raise MalformedPacket(f"header field {name} repeats")
         fields[name] = value.strip()
     qn = fields.get("QN") or None
-    if qn is not None and not _QN.match(qn):
+    if qn is not None and not _QN.fullmatch(qn):
         raise QnError(f"QN={qn[:24]!r} is not up to 20 digits")
     st = fields.get("ST")
-    if st is None or not _ST.match(st):
+    if st is None or not _ST.fullmatch(st):
         raise StError(f"ST={st!r} is missing or malformed")
     cn = fields.get("CN")
-    if cn is None or not _CN.match(cn):
+    if cn is None or not _CN.fullmatch(cn):
         raise CnError(f"CN={cn!r} is missing or not 4 digits")
     mn = fields.get("MN")
-    if mn is not None and not _MN.match(mn):
+    if mn is not None and not _MN.fullmatch(mn):
         raise MnError(f"MN={mn[:40]!r} is malformed")
     pw = fields.get("PW")
-    if pw is not None and not _PW.match(pw):
+    if pw is not None and not _PW.fullmatch(pw):
         raise PasswordError("PW is malformed")
     flag = _parse_int(fields["Flag"], FlagError, "Flag", 0, 255) if "Flag" in fields else None
     pnum = _parse_int(fields["PNUM"], FlagError, "PNUM", 1, 9999) if "PNUM" in fields else None
@@ -487,16 +543,19 @@ def answer(request: Packet | Mapping[str, str | None], cn: str, cp: str = "") ->
 # --- JSON -------------------------------------------------------------------------------
 
 
-_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$")
+#: Matched against the whole text (``fullmatch``): ASCII digits, an optional sign, point
+#: and exponent — no whitespace, line end, ``_``, ``nan`` or ``inf``, all of which
+#: ``float()`` would accept.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 
 
 def parse_number(text: str) -> float | None:
     """An HJ 212 number (``N14.2``: optional sign and decimal point) or None.
 
-    >>> parse_number("-12.50"), parse_number("1_000"), parse_number("nan")
-    (-12.5, None, None)
+    >>> parse_number("-12.50"), parse_number("1_000"), parse_number("nan"), parse_number("12\\n")
+    (-12.5, None, None, None)
     """
-    if not _NUMBER.match(text):
+    if not _NUMBER.fullmatch(text):
         return None
     number = float(text)
     return number if math.isfinite(number) else None

@@ -31,6 +31,25 @@ Quality
 ``<code>-Flag`` (N F M S D C T B, HJ 212-2017 Table 8) becomes ``Reading.quality``;
 absent means ``N``. A value whose flag is not one of these, or whose number does not
 parse, is skipped and counted (``tansuan_hj212_errors_total{reason="value"}``).
+
+Plausibility
+------------
+The CRC lets about 0.5 % of 2-bit corruptions through, so two checks that cost nothing
+run on every upload (:class:`Checks`, window ``hj212_max_clock_skew_s``):
+
+* a DataTime later than the host's clock plus the window is **refused**
+  (:class:`~.codec.FutureDataTime`, answered 9011): the value cannot have been measured
+  yet, and ingest would quarantine it after an acknowledgement;
+* a DataTime later than the time in the packet's QN (``YYYYMMDDhhmmsszzz``, read in the
+  site's zone) plus the window is **stored flagged** ``P`` (implausible,
+  :data:`~tansuan.domain.quality.IMPLAUSIBLE`; left out of rollups like any invalid
+  flag) and counted ``tansuan_hj212_implausible_total{check="qn"}``: one of the two
+  times is wrong, and which one cannot be known, so the value is kept for audit.
+
+A value outside its point's ``valid_range`` (not flagged ``T``) is counted
+``tansuan_hj212_implausible_total{check="range"}`` and logged; ingest quarantines it
+(``out_of_range``), where the quality page shows it.
+
 Values arrive in the unit the logger sends (HJ 212 Table B.2 defaults, e.g. a05001
 mg/m3, a00000 m3/s); ``Reading.unit`` is left ``None``, so a point's canonical unit
 must be the unit its logger sends.
@@ -39,16 +58,32 @@ must be the unit its logger sends.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from tansuan.domain.quality import HJ212_FLAGS, IMPLAUSIBLE
 from tansuan.errors import ConfigError
 from tansuan.gateways.base import COUNTERS
-from tansuan.gateways.hj212.codec import Cp, DataTimeError, MnError, PasswordError, parse_number
-from tansuan.ingest.reading import QUALITY_FLAGS, Reading
+from tansuan.gateways.hj212.codec import (
+    Cp,
+    DataTimeError,
+    FutureDataTime,
+    MnError,
+    PasswordError,
+    parse_number,
+)
+from tansuan.ingest.reading import Reading
 from tansuan.site.model import SiteModel
+
+log = logging.getLogger(__name__)
+
+COUNTERS.describe(
+    "tansuan_hj212_implausible_total",
+    "HJ 212 values that failed a plausibility check (qn: stored flagged P; range: quarantined)",
+)
 
 REALTIME, MINUTE, HOURLY, DAILY, STATUS, RUNTIME = "2011", "2051", "2061", "2031", "2021", "2041"
 #: Uploads that carry readings.
@@ -69,12 +104,21 @@ def upload_for_interval(interval_s: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Checks:
+    """What an upload's DataTime is checked against: the host's clock and a window [s]."""
+
+    now: dt.datetime  # aware
+    max_clock_skew_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One point fed by one pollutant code of one logger."""
 
     point: str
     field: str | None  # None: chosen by the upload (Rtd for 2011, Avg otherwise)
     cn: tuple[str, ...]  # the uploads that feed the point
+    valid_range: tuple[float, float] | None = None  # [min, max] of the point, if declared
 
     def select(self, cn: str) -> str | None:
         """The CP field this point takes from an upload ``cn``, or None."""
@@ -97,13 +141,18 @@ class Logger:
     routes: Mapping[str, tuple[Route, ...]] = field(default_factory=dict)
 
 
-def _route(point_id: str, field_name: str | None, interval_s: int) -> Route:
+def _route(
+    point_id: str,
+    field_name: str | None,
+    interval_s: int,
+    valid_range: tuple[float, float] | None = None,
+) -> Route:
     if field_name in _INSTANT_FIELDS:
-        return Route(point_id, field_name, (REALTIME,))
+        return Route(point_id, field_name, (REALTIME,), valid_range)
     if field_name == "RS":
-        return Route(point_id, field_name, (REALTIME, STATUS))
+        return Route(point_id, field_name, (REALTIME, STATUS), valid_range)
     if field_name == "RT":
-        return Route(point_id, field_name, (RUNTIME,))
+        return Route(point_id, field_name, (RUNTIME,), valid_range)
     cn = upload_for_interval(interval_s)
     if field_name is not None and cn == REALTIME:
         raise ConfigError(
@@ -111,7 +160,7 @@ def _route(point_id: str, field_name: str | None, interval_s: int) -> Route:
             f"{interval_s} matches no minute (60–1800 s), hourly (3600) or daily (86400) upload",
             field="protocol.hj212.field",
         )
-    return Route(point_id, field_name, (cn,))
+    return Route(point_id, field_name, (cn,), valid_range)
 
 
 class Directory:
@@ -139,7 +188,7 @@ class Directory:
                     if address is None:
                         continue
                     explicit = address.field if "field" in address.model_fields_set else None
-                    route = _route(point.id, explicit, point.interval_s)
+                    route = _route(point.id, explicit, point.interval_s, point.valid_range)
                     by_code = routes.setdefault(address.connection, {})
                     by_code.setdefault(address.code, []).append(route)
             for conn in site.connections:
@@ -198,14 +247,61 @@ def _local_to_utc(data_time: str, tz: ZoneInfo) -> dt.datetime:
             int(s[14:] or 0) * 1000,
             tzinfo=tz,
         )
-    except ValueError:
+        # Year 1 east of UTC (or 9999 west of it) has no UTC: OverflowError.
+        return local.astimezone(_UTC)
+    except (ValueError, OverflowError):
         raise DataTimeError(f"DataTime={s} is not a calendar time") from None
-    return local.astimezone(_UTC)
 
 
-def to_readings(logger: Logger, cn: str, cp: Cp) -> list[Reading]:
-    """The readings an upload carries for this logger's points (possibly none)."""
+#: Digits of a QN that carries its time: ``YYYYMMDDhhmmsszzz``.
+_QN_TIME_DIGITS = 17
+
+
+def qn_to_utc(qn: str | None, tz: ZoneInfo) -> dt.datetime | None:
+    """The time a QN carries (``YYYYMMDDhhmmsszzz``, local), or None if it carries none."""
+    if qn is None or len(qn) != _QN_TIME_DIGITS:
+        return None
+    try:
+        return _local_to_utc(qn, tz)
+    except DataTimeError:
+        return None
+
+
+def _check_time(ts: dt.datetime, logger: Logger, cp: Cp, qn: str | None, checks: Checks) -> bool:
+    """Refuse a DataTime ahead of the clock; True when it is ahead of the QN (flag it)."""
+    window = dt.timedelta(seconds=checks.max_clock_skew_s)
+    ahead = (ts - checks.now).total_seconds()
+    if ts > checks.now + window:
+        raise FutureDataTime(
+            f"DataTime={cp.data_time} is {ahead:.0f} s ahead of the host's clock "
+            f"(at most {checks.max_clock_skew_s:g} s allowed)"
+        )
+    qn_ts = qn_to_utc(qn, logger.timezone)
+    if qn_ts is not None and ts > qn_ts + window:
+        COUNTERS.inc("tansuan_hj212_implausible_total", check="qn")
+        log.warning(
+            "hj212: MN=%s DataTime=%s is %.0f s after its QN=%s: values stored flagged %s",
+            logger.mn,
+            cp.data_time,
+            (ts - qn_ts).total_seconds(),
+            qn,
+            IMPLAUSIBLE,
+        )
+        return True
+    return False
+
+
+def to_readings(
+    logger: Logger, cn: str, cp: Cp, *, qn: str | None = None, checks: Checks | None = None
+) -> list[Reading]:
+    """The readings an upload carries for this logger's points (possibly none).
+
+    With ``checks`` the DataTime is checked against the host's clock (refused when
+    ahead, :class:`~.codec.FutureDataTime`) and against ``qn`` (values flagged
+    :data:`~tansuan.domain.quality.IMPLAUSIBLE` when after it).
+    """
     ts = local_to_utc(cp.data_time, logger.timezone)
+    implausible = checks is not None and _check_time(ts, logger, cp, qn, checks)
     readings: list[Reading] = []
     unmapped = skipped = 0
     for code, fields in cp.values.items():
@@ -219,9 +315,33 @@ def to_readings(logger: Logger, cn: str, cp: Cp) -> list[Reading]:
                 continue
             value = parse_number(fields[name])
             quality = "N" if name in ("RS", "RT") else fields.get("Flag", "N") or "N"
-            if value is None or quality not in QUALITY_FLAGS:
+            if value is None or quality not in HJ212_FLAGS:
                 skipped += 1
+                log.warning(
+                    "hj212: MN=%s %s-%s=%r Flag=%r skipped: not a number or not an HJ 212 flag",
+                    logger.mn,
+                    code[:20],
+                    name,
+                    fields[name][:20],
+                    quality[:4],
+                )
                 continue
+            low_high = route.valid_range
+            if low_high and quality != "T" and not low_high[0] <= value <= low_high[1]:
+                COUNTERS.inc("tansuan_hj212_implausible_total", check="range")
+                log.warning(
+                    "hj212: MN=%s %s-%s=%g outside %s's valid_range [%g, %g] "
+                    "(ingest quarantines it)",
+                    logger.mn,
+                    code,
+                    name,
+                    value,
+                    route.point,
+                    low_high[0],
+                    low_high[1],
+                )
+            if implausible:
+                quality = IMPLAUSIBLE
             readings.append(Reading(logger.site, route.point, ts, value, None, quality))
     if unmapped:
         COUNTERS.inc("tansuan_hj212_unmapped_codes_total", unmapped)

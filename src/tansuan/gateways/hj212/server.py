@@ -40,12 +40,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from tansuan import clock
 from tansuan.errors import InputError
 from tansuan.gateways.base import COUNTERS, Sink
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.codec import Hj212Error, Packet
 from tansuan.gateways.hj212.framing import Framer
-from tansuan.gateways.hj212.mapping import DATA_CNS, Directory, Logger, to_readings
+from tansuan.gateways.hj212.mapping import DATA_CNS, Checks, Directory, Logger, to_readings
 from tansuan.ingest.reading import Reading
 from tansuan.settings import Settings
 
@@ -87,6 +88,7 @@ class Limits:
     batch_max_readings: int = 20000
     max_segment: int = codec.MAX_SEGMENT
     max_pending_messages: int = 16
+    max_clock_skew_s: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -99,6 +101,7 @@ class Limits:
             max_errors=settings.hj212_max_errors,
             login_timeout_s=settings.hj212_login_timeout_s,
             batch_max_readings=settings.hj212_batch_max_readings,
+            max_clock_skew_s=settings.hj212_max_clock_skew_s,
         )
 
     @property
@@ -262,10 +265,13 @@ class _Connection(asyncio.Protocol):
         for item in self.framer.feed(data):
             if self.closed:
                 return
-            if isinstance(item, Hj212Error):
-                self._reject(item, b"")
-            else:
-                self._on_frame(item)
+            try:
+                if isinstance(item, Hj212Error):
+                    self._reject(item, b"")
+                else:
+                    self._on_frame(item)
+            except Exception as error:  # a bug must cost one packet, not the connection
+                self._internal_error(error, item if isinstance(item, bytes) else b"")
             if self.errors_in_a_row >= self.limits.max_errors:
                 self.close("too_many_errors", f"{self.errors_in_a_row} rejected packets in a row")
                 return
@@ -353,9 +359,10 @@ class _Connection(asyncio.Protocol):
             if whole is None:
                 return
             parts = whole
-        cp = _merge_cp(parts) if len(parts) > 1 else packet.cp
         try:
-            readings = to_readings(logger, packet.cn, cp)
+            cp = codec.merge_cp([p.cp for p in parts]) if len(parts) > 1 else packet.cp
+            checks = Checks(self.server.now(), self.limits.max_clock_skew_s)
+            readings = to_readings(logger, packet.cn, cp, qn=packet.qn, checks=checks)
         except Hj212Error as error:
             error.packet = packet
             self._reject(error, b"")
@@ -438,6 +445,21 @@ class _Connection(asyncio.Protocol):
         )
         self._send(codec.answer(request, "9011", f"QnRtn={error.qn_rtn}"), "9011")
 
+    def _internal_error(self, error: Exception, frame: bytes) -> None:
+        """An unexpected exception on one packet: logged with its traceback, counted,
+        answered 9011 QnRtn=100; the rest of the read goes on."""
+        self.errors_in_a_row += 1
+        COUNTERS.inc("tansuan_hj212_errors_total", reason="internal")
+        log.error(
+            "hj212 %s: internal error on a packet, answered 9011: %r (frame %r)",
+            self.peer,
+            error,
+            frame[:120],
+            exc_info=error,
+        )
+        with contextlib.suppress(Exception):  # salvage/answer of a frame that broke the codec
+            self._send(codec.answer(codec.salvage(frame), "9011", "QnRtn=100"), "9011")
+
     def _send(self, data: bytes, cn: str) -> None:
         if self.closed or self.transport is None:
             return
@@ -445,24 +467,21 @@ class _Connection(asyncio.Protocol):
         COUNTERS.inc("tansuan_hj212_answers_total", cn=cn)
 
 
-def _merge_cp(parts: Sequence[Packet]) -> codec.Cp:
-    """One CP from the parts of a split message (DataTime from the first that has it)."""
-    data_time = next((p.cp.data_time for p in parts if p.cp.data_time), None)
-    values: dict[str, dict[str, str]] = {}
-    params: dict[str, str] = {}
-    for part in parts:
-        for code, fields in part.cp.values.items():
-            values.setdefault(code, {}).update(fields)
-        params.update(part.cp.params)
-    return codec.Cp(data_time=data_time, values=values, params=params)
-
-
 class Hj212Server:
     """The gateway: ``await server.start(host, port)`` … ``await server.close()``."""
 
-    def __init__(self, directory: Directory, sink: Sink, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        sink: Sink,
+        limits: Limits | None = None,
+        *,
+        now: Callable[[], datetime.datetime] = clock.now,
+    ) -> None:
         self.directory = directory
         self.limits = limits or Limits()
+        #: The host's clock for the DataTime plausibility check (tests inject one).
+        self.now = now
         self.committer = Committer(sink, self.limits.batch_max_readings)
         self.connections: set[_Connection] = set()
         self._server: asyncio.Server | None = None
