@@ -17,6 +17,7 @@ import pytest
 from tansuan.domain.quality import IMPLAUSIBLE, INVALID_FLAGS, QUALITY_FLAGS
 from tansuan.gateways.base import COUNTERS
 from tansuan.gateways.hj212 import codec
+from tansuan.gateways.hj212.framing import Framer
 from tansuan.gateways.hj212.mapping import Directory, Logger, local_to_utc, to_readings
 from tansuan.gateways.hj212.server import Hj212Server
 
@@ -306,3 +307,13 @@ def test_value_outside_the_valid_range_is_counted_and_logged(
     assert [(r.point, r.value) for r in readings] == [("s0.co2", 99999.0)]
     assert COUNTERS.get("tansuan_hj212_implausible_total", check="range") - before == 1
     assert any("outside s0.co2's valid_range [0, 100]" in r.getMessage() for r in caplog.records)
+
+
+def test_a_truncated_packet_does_not_swallow_the_good_one_after_it() -> None:
+    good = upload(GOOD, qn="20240101100130002")
+    truncated = upload(GOOD, qn="20240101100130001").rstrip()[:-9]  # no CRC, no "&&", no line end
+    frames = Framer().feed(truncated + good)
+    assert len(frames) == 2 and frames[1] == good.rstrip()
+    with pytest.raises(codec.LengthError):
+        codec.decode(frames[0])  # type: ignore[arg-type]
+    assert codec.decode(good).qn == "20240101100130002"

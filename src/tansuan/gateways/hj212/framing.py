@@ -19,8 +19,9 @@ class Framer:
 
     A frame is taken by its declared length when the segment then ends with ``&&``
     followed by 4 hex digits (so devices that send no line end work); otherwise, if a
-    line end arrives first, the line is the frame (and :func:`decode` reports the
-    length error). The buffer never holds more than one maximal frame plus one read.
+    line end arrives first, the line — or what precedes the next ``##`` in it — is the
+    frame (and :func:`decode` reports the length error). A frame never spans a line end,
+    so a truncated packet cannot swallow the good one after it. The buffer never holds more than one maximal frame plus one read.
     """
 
     def __init__(self, max_segment: int = MAX_SEGMENT) -> None:
@@ -64,14 +65,19 @@ class Framer:
                 len(buf) >= end + 4
                 and buf[end - 2 : end] == b"&&"
                 and HEX4.match(buf[end : end + 4])
+                and buf.find(b"\n", 2, end) < 0  # a packet never spans a line end
             ):
                 out.append(bytes(buf[: end + 4]))
                 del buf[: end + 4]
                 continue
             newline = buf.find(b"\n", 2, self.max_frame)
             if newline >= 0:
-                out.append(bytes(buf[: newline + 1]))
-                del buf[: newline + 1]
+                # A broken packet ends at the next header if one starts before the line
+                # end, so a good packet right after a truncated one is not swallowed.
+                cut = buf.find(HEADER, 2, newline)
+                cut = newline + 1 if cut < 0 else cut
+                out.append(bytes(buf[:cut]))
+                del buf[:cut]
                 continue
             if len(buf) >= self.max_frame:
                 out.append(PacketTooLong(f"no packet end within {self.max_frame} bytes"))
