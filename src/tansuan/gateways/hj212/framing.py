@@ -21,7 +21,8 @@ class Framer:
     followed by 4 hex digits (so devices that send no line end work); otherwise, if a
     line end arrives first, the line — or what precedes the next ``##`` in it — is the
     frame (and :func:`decode` reports the length error). A frame never spans a line end,
-    so a truncated packet cannot swallow the good one after it. The buffer never holds more than one maximal frame plus one read.
+    so a truncated packet cannot swallow the good one after it. The buffer never holds
+    more than one maximal frame plus one read.
     """
 
     def __init__(self, max_segment: int = MAX_SEGMENT) -> None:
