@@ -317,3 +317,20 @@ def test_a_truncated_packet_does_not_swallow_the_good_one_after_it() -> None:
     with pytest.raises(codec.LengthError):
         codec.decode(frames[0])  # type: ignore[arg-type]
     assert codec.decode(good).qn == "20240101100130002"
+
+
+def test_a_stray_hash_before_a_packet_does_not_lose_it() -> None:
+    """'#' + '##0130…' was read as '##' + a bad length, and the packet was lost."""
+    good = upload(GOOD)
+    frames = Framer().feed(b"#" + good)
+    assert [f for f in frames if isinstance(f, bytes)] == [good.rstrip()]
+
+
+def test_a_wrong_length_cannot_take_the_next_packet_as_its_end() -> None:
+    """'##0145QN=2023' + a 132-byte packet: 7 + 6 + 132 = 145, so by its length the
+    broken one ended exactly at the good one's CRC."""
+    good = upload(GOOD)
+    declared = len(good.rstrip()) - 4 + 7  # the good frame, minus CRC, plus the 7 bytes
+    broken = b"##" + f"{declared:04d}".encode() + b"QN=2023"
+    frames = [f for f in Framer().feed(broken + good) if isinstance(f, bytes)]
+    assert frames[-1] == good.rstrip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tansuan.gateways.hj212.codec import (
     HEADER,
     HEX4,
@@ -12,6 +14,8 @@ from tansuan.gateways.hj212.codec import (
 )
 
 _WHITESPACE = b" \t\r\n\x00"
+#: The start of a packet: ``##`` and a 4-digit length.
+_PACKET_START = re.compile(rb"##[0-9]{4}")
 
 
 class Framer:
@@ -19,9 +23,10 @@ class Framer:
 
     A frame is taken by its declared length when the segment then ends with ``&&``
     followed by 4 hex digits (so devices that send no line end work); otherwise, if a
-    line end arrives first, the line — or what precedes the next ``##`` in it — is the
-    frame (and :func:`decode` reports the length error). A frame never spans a line end,
-    so a truncated packet cannot swallow the good one after it. The buffer never holds
+    line end arrives first, the line — or what precedes the next ``##dddd`` in it — is
+    the frame (and :func:`decode` reports the length error). A frame never spans a line
+    end or the start of another packet, so a truncated packet cannot swallow the good one
+    after it. The buffer never holds
     more than one maximal frame plus one read.
     """
 
@@ -54,7 +59,8 @@ class Framer:
             length_text = bytes(buf[2:6])
             if not length_text.isdigit():
                 out.append(LengthError(f"length {length_text!r} is not 4 decimal digits"))
-                del buf[:2]
+                # "###0101…" (a stray '#' before a packet): the packet starts one byte on.
+                del buf[: 1 if buf[2:3] == b"#" else 2]
                 continue
             length = int(length_text)
             if length > self.max_segment:
@@ -66,7 +72,8 @@ class Framer:
                 len(buf) >= end + 4
                 and buf[end - 2 : end] == b"&&"
                 and HEX4.match(buf[end : end + 4])
-                and buf.find(b"\n", 2, end) < 0  # a packet never spans a line end
+                and buf.find(b"\n", 2, end) < 0  # a packet never spans a line end …
+                and not _PACKET_START.search(buf, 2, end)  # … nor another packet's start
             ):
                 out.append(bytes(buf[: end + 4]))
                 del buf[: end + 4]
@@ -75,8 +82,8 @@ class Framer:
             if newline >= 0:
                 # A broken packet ends at the next header if one starts before the line
                 # end, so a good packet right after a truncated one is not swallowed.
-                cut = buf.find(HEADER, 2, newline)
-                cut = newline + 1 if cut < 0 else cut
+                start_next = _PACKET_START.search(buf, 2, newline)
+                cut = newline + 1 if start_next is None else start_next.start()
                 out.append(bytes(buf[:cut]))
                 del buf[:cut]
                 continue
