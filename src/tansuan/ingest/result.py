@@ -19,7 +19,7 @@ REASONS = {
     "bad_unit": "unknown unit, or a unit of the wrong dimension for the point",
     "bad_value": "the value is missing, not a number, or not finite",
     "out_of_range": "the value is outside the point's valid_range",
-    "bad_quality": "the quality flag is not an HJ 212 flag (N F M S D C T B)",
+    "bad_quality": "the quality flag is not an HJ 212 flag (N F M S D C T B) or P (implausible)",
     "bad_timestamp": "the timestamp is missing, unparseable or has no time zone",
     "future_timestamp": "the timestamp is further in the future than allowed",
     "conflict_in_batch": "the same point and timestamp appear twice with different values",
