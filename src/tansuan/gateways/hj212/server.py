@@ -40,7 +40,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from tansuan import clock
 from tansuan.errors import InputError
 from tansuan.gateways.base import COUNTERS, Sink
 from tansuan.gateways.hj212 import codec
@@ -72,6 +71,13 @@ MAX_GARBAGE = 65536
 MAX_IN_FLIGHT = 64
 
 Done = Callable[[BaseException | None], None]
+
+
+def system_now() -> datetime.datetime:
+    """The real clock, for the DataTime plausibility check. Not ``tansuan.clock.now``: a
+    packet arrives now, and a calendar frozen by ``TANSUAN_NOW`` (replaying a past day)
+    would refuse every live upload as from the future (see tansuan/clock.py)."""
+    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -476,7 +482,7 @@ class Hj212Server:
         sink: Sink,
         limits: Limits | None = None,
         *,
-        now: Callable[[], datetime.datetime] = clock.now,
+        now: Callable[[], datetime.datetime] = system_now,
     ) -> None:
         self.directory = directory
         self.limits = limits or Limits()
