@@ -20,6 +20,9 @@ from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.framing import Framer
 from tansuan.gateways.hj212.mapping import Directory, Logger, local_to_utc, to_readings
 from tansuan.gateways.hj212.server import Hj212Server
+from tansuan.ingest.ingestor import Ingestor
+from tansuan.ingest.reading import Reading
+from tansuan.store.queries import series
 
 from .hj212_fixtures import PW, SqliteSink, mn, read_answer, running, site_model
 
@@ -334,3 +337,21 @@ def test_a_wrong_length_cannot_take_the_next_packet_as_its_end() -> None:
     broken = b"##" + f"{declared:04d}".encode() + b"QN=2023"
     frames = [f for f in Framer().feed(broken + good) if isinstance(f, bytes)]
     assert frames[-1] == good.rstrip()
+
+
+def test_an_implausible_reading_is_stored_but_not_valid(store) -> None:  # type: ignore[no-untyped-def]
+    """Through the real ingest and store: P is kept (not quarantined as bad_quality) and
+    left out of the hour's valid values, like any invalid flag."""
+    hour = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.UTC)
+    result = Ingestor(store).ingest(
+        [
+            Reading("site", "power", hour, 500.0, quality=IMPLAUSIBLE),
+            Reading("site", "power", hour + dt.timedelta(minutes=1), 300.0, quality="N"),
+        ]
+    )
+    assert (result.new, result.errors) == (2, [])
+    with store.read() as connection:
+        raw = series(connection, "site", "power", hour, hour + dt.timedelta(hours=1), "raw")
+        (bucket,) = series(connection, "site", "power", hour, hour + dt.timedelta(hours=1))
+    assert [(r["value"], r["quality"]) for r in raw] == [(500.0, "P"), (300.0, "N")]
+    assert (bucket["n"], bucket["n_valid"], bucket["sum"]) == (2, 1, 300.0)
