@@ -17,15 +17,19 @@ closed when it sends nothing for ``idle_timeout_s``, when it has sent no valid p
 within ``login_timeout_s`` of connecting (idle sockets cannot hold the slots), when a
 started packet is not complete within ``packet_timeout_s`` (slow-loris), when it does
 not take its answers within ``write_timeout_s``, after ``max_errors`` rejected packets
-in a row, after 64 KiB of bytes outside any packet, or at once when ``max_connections``
-are open. A connection with 64 packets waiting for commit is not read until half of
-them are answered.
+in a row, or after 64 KiB of bytes outside any packet. A new connection is refused at
+once when ``max_connections_per_address`` are already open from its source address;
+when ``max_connections`` are open in all, the connection that has been silent longest
+among those that never sent a valid packet is closed to make room (``evicted``), and
+only when every open connection has logged in is the new one refused. A connection
+with 64 packets waiting for commit is not read until half of them are answered.
 
 The server is built on :class:`asyncio.Protocol` (no task or future per packet): it is
 what lets one Python process answer thousands of packets a second.
 
 Counters (``/metrics``): ``tansuan_hj212_connections_total``,
-``tansuan_hj212_connections_refused_total``, ``tansuan_hj212_packets_total{cn}``,
+``tansuan_hj212_connections_refused_total{reason=max_connections|per_address}``,
+``tansuan_hj212_connections_evicted_total``, ``tansuan_hj212_packets_total{cn}``,
 ``tansuan_hj212_errors_total{reason}``, ``tansuan_hj212_readings_total``,
 ``tansuan_hj212_answers_total{cn}``, ``tansuan_hj212_unmapped_codes_total``.
 """
@@ -53,6 +57,10 @@ log = logging.getLogger(__name__)
 
 COUNTERS.describe("tansuan_hj212_connections_total", "HJ 212 connections accepted")
 COUNTERS.describe("tansuan_hj212_connections_refused_total", "HJ 212 connections refused")
+COUNTERS.describe(
+    "tansuan_hj212_connections_evicted_total",
+    "HJ 212 connections never logged in, closed to make room for a new one",
+)
 COUNTERS.describe("tansuan_hj212_packets_total", "HJ 212 packets decoded and authenticated")
 COUNTERS.describe("tansuan_hj212_errors_total", "HJ 212 packets or values rejected")
 COUNTERS.describe("tansuan_hj212_readings_total", "readings committed from HJ 212 uploads")
@@ -70,7 +78,30 @@ MAX_GARBAGE = 65536
 #: Packets of one connection waiting for commit before it is no longer read.
 MAX_IN_FLIGHT = 64
 
+#: Refusals of one kind are logged at most once per this many seconds (with the count
+#: of those not logged since): a flood of connections must not flood the log.
+REFUSAL_LOG_INTERVAL_S = 10.0
+
 Done = Callable[[BaseException | None], None]
+
+
+class _Throttled:
+    """Log lines of one kind at most once per ``interval_s``, counting the rest."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}  # keys: a closed set of reasons
+        self._skipped: dict[str, int] = {}
+
+    def log(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last.get(kind, -self.interval_s) < self.interval_s:
+            self._skipped[kind] = self._skipped.get(kind, 0) + 1
+            return
+        skipped = self._skipped.pop(kind, 0)
+        self._last[kind] = now
+        suffix = f" ({skipped} more since the last such line)" if skipped else ""
+        log.warning(message + suffix, *args)
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,7 @@ class Limits:
     """Timeouts [s] and limits of the server (from :class:`~tansuan.settings.Settings`)."""
 
     max_connections: int = 2000
+    max_connections_per_address: int = 100
     idle_timeout_s: float = 900.0
     packet_timeout_s: float = 10.0
     write_timeout_s: float = 10.0
@@ -92,6 +124,7 @@ class Limits:
     def from_settings(cls, settings: Settings) -> Limits:
         return cls(
             max_connections=settings.hj212_max_connections,
+            max_connections_per_address=settings.hj212_max_connections_per_address,
             idle_timeout_s=settings.hj212_idle_timeout_s,
             packet_timeout_s=settings.hj212_packet_timeout_s,
             write_timeout_s=settings.hj212_write_timeout_s,
@@ -202,6 +235,7 @@ class _Connection(asyncio.Protocol):
         self.pending: dict[tuple[str | None, str | None, str], _Pending] = {}
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.address = "?"
         self.errors_in_a_row = 0
         self.in_flight = 0
         self.connected_at = self.last_data = time.monotonic()
@@ -219,20 +253,17 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        if len(self.server.connections) >= self.limits.max_connections:
-            COUNTERS.inc("tansuan_hj212_connections_refused_total")
-            log.warning(
-                "hj212: refusing %s, %d connections open", self.peer, len(self.server.connections)
-            )
+        self.address = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+        refused = self.server.admit(self)
+        if refused is not None:
             self.closed = True
             transport.abort()
             return
-        self.server.connections.add(self)
         COUNTERS.inc("tansuan_hj212_connections_total")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self.server.connections.discard(self)
+        self.server.release(self)
 
     def pause_writing(self) -> None:
         self.write_paused_at = time.monotonic()
@@ -465,6 +496,9 @@ class Hj212Server:
         self.limits = limits or Limits()
         self.committer = Committer(sink, self.limits.batch_max_readings)
         self.connections: set[_Connection] = set()
+        #: Open connections per source address (an address leaves when its last closes).
+        self.per_address: dict[str, int] = {}
+        self._refusals = _Throttled(REFUSAL_LOG_INTERVAL_S)
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -502,6 +536,53 @@ class Hj212Server:
         await self.committer.stop()
         if self._server is not None:
             await self._server.wait_closed()
+
+    def admit(self, connection: _Connection) -> str | None:
+        """Take ``connection`` in, or the reason it is refused (counted and logged).
+
+        Over ``max_connections_per_address`` from its address: refused. All
+        ``max_connections`` slots taken: the connection silent longest among those that
+        never sent a valid packet is closed (``evicted``); with none, refused.
+        """
+        limits = self.limits
+        address = connection.address
+        reason: str | None = None
+        if self.per_address.get(address, 0) >= limits.max_connections_per_address:
+            reason = "per_address"
+        elif len(self.connections) >= limits.max_connections:
+            idle = [c for c in self.connections if not c.authenticated and not c.closed]
+            if idle:
+                victim = min(idle, key=lambda c: c.last_data)
+                COUNTERS.inc("tansuan_hj212_connections_evicted_total")
+                victim.close("evicted", f"room for {connection.peer}: never logged in", abort=True)
+                self.release(victim)
+            else:
+                reason = "max_connections"
+        if reason is not None:
+            COUNTERS.inc("tansuan_hj212_connections_refused_total", reason=reason)
+            self._refusals.log(
+                reason,
+                "hj212: refusing %s (%s): %d open from that address, %d in all",
+                connection.peer,
+                reason,
+                self.per_address.get(address, 0),
+                len(self.connections),
+            )
+            return reason
+        self.connections.add(connection)
+        self.per_address[address] = self.per_address.get(address, 0) + 1
+        return None
+
+    def release(self, connection: _Connection) -> None:
+        """Forget a closed connection (once; refused ones were never admitted)."""
+        if connection not in self.connections:
+            return
+        self.connections.discard(connection)
+        left = self.per_address.get(connection.address, 0) - 1
+        if left > 0:
+            self.per_address[connection.address] = left
+        else:
+            self.per_address.pop(connection.address, None)
 
     async def _tick(self) -> None:
         while True:
