@@ -77,6 +77,15 @@ ANSWERS = frozenset({"9011", "9012", "9013", "9014"})
 MAX_GARBAGE = 65536
 #: Packets of one connection waiting for commit before it is no longer read.
 MAX_IN_FLIGHT = 64
+#: Parts of split messages one connection may hold for reassembly (all its messages);
+#: beyond it the oldest message is dropped (a split upload needs a few parts, not 9999).
+MAX_PENDING_PARTS = 256
+#: CNs counted by name in ``tansuan_hj212_packets_total{cn}``; any other is ``other``
+#: (a label value must come from a closed set, never from what a client sends).
+KNOWN_CNS = frozenset(
+    {"1011", "1012", "1013", "1061", "1062", "1072", "2011", "2021", "2031", "2041"}
+    | {"2051", "2061", "2081", "3020", "9011", "9012", "9013", "9014"}
+)
 
 #: Refusals of one kind are logged at most once per this many seconds (with the count
 #: of those not logged since): a flood of connections must not flood the log.
@@ -119,6 +128,7 @@ class Limits:
     batch_max_readings: int = 20000
     max_segment: int = codec.MAX_SEGMENT
     max_pending_messages: int = 16
+    max_queued_readings: int = 200_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -132,6 +142,7 @@ class Limits:
             max_errors=settings.hj212_max_errors,
             login_timeout_s=settings.hj212_login_timeout_s,
             batch_max_readings=settings.hj212_batch_max_readings,
+            max_queued_readings=settings.hj212_max_queued_readings,
         )
 
     @property
@@ -162,6 +173,8 @@ class Committer:
         self._sink = sink
         self._max = max_readings
         self._pending: list[tuple[list[Reading], Done]] = []
+        #: Readings waiting in ``_pending`` (the gateway refuses uploads beyond its cap).
+        self.queued = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
@@ -177,6 +190,7 @@ class Committer:
 
     def submit(self, readings: list[Reading], done: Done) -> None:
         self._pending.append((readings, done))
+        self.queued += len(readings)
         self._wake.set()
 
     async def _run(self) -> None:
@@ -191,6 +205,7 @@ class Committer:
                     size += len(readings)
                     count += 1
                 batch, self._pending = self._pending[:count], self._pending[count:]
+                self.queued -= size
                 await self._commit(batch)
 
     async def _commit(self, batch: list[tuple[list[Reading], Done]]) -> None:
@@ -361,7 +376,7 @@ class _Connection(asyncio.Protocol):
         self.errors_in_a_row = 0
         self.framer.garbage_bytes = 0
         self.authenticated = True
-        COUNTERS.inc("tansuan_hj212_packets_total", cn=packet.cn)
+        COUNTERS.inc("tansuan_hj212_packets_total", cn=_cn_label(packet.cn))
         if packet.cn in DATA_CNS:
             self._on_upload(packet, logger)
         elif packet.cn in ANSWERS:
@@ -394,6 +409,21 @@ class _Connection(asyncio.Protocol):
         if not readings:
             self._answer(parts)
             return
+        committer = self.server.committer
+        if committer.queued + len(readings) > self.limits.max_queued_readings:
+            # Ingest is behind: not queued, not answered (the logger resends later);
+            # the queue, not the process, absorbs a flood — and stays bounded.
+            COUNTERS.inc("tansuan_hj212_errors_total", reason="overloaded")
+            self.server.throttled.log(
+                "overloaded",
+                "hj212 %s: upload MN=%s QN=%s not taken, not answered: %d readings wait "
+                "for commit (hj212_max_queued_readings)",
+                self.peer,
+                packet.mn,
+                packet.qn,
+                committer.queued,
+            )
+            return
         self.in_flight += 1
         self._flow()
 
@@ -413,7 +443,7 @@ class _Connection(asyncio.Protocol):
             COUNTERS.inc("tansuan_hj212_readings_total", len(readings))
             self._answer(parts)
 
-        self.server.committer.submit(readings, committed)
+        committer.submit(readings, committed)
 
     def _set_time(self, request: Packet, logger: Logger) -> None:
         """Answer a time-calibration request (1013) with a set-time command (1012)."""
@@ -447,6 +477,12 @@ class _Connection(asyncio.Protocol):
             self.pending[key] = pending
         assert packet.pno is not None and packet.pnum is not None
         pending.parts[packet.pno] = packet
+        while sum(len(p.parts) for p in self.pending.values()) > MAX_PENDING_PARTS:
+            oldest = min(self.pending, key=lambda k: self.pending[k].deadline)
+            del self.pending[oldest]
+            COUNTERS.inc("tansuan_hj212_errors_total", reason="reassembly")
+            if oldest == key:
+                return None
         if len(pending.parts) < packet.pnum or any(
             p.pnum != packet.pnum for p in pending.parts.values()
         ):
@@ -476,6 +512,12 @@ class _Connection(asyncio.Protocol):
         COUNTERS.inc("tansuan_hj212_answers_total", cn=cn)
 
 
+def _cn_label(cn: str) -> str:
+    """The ``cn`` label of a packet counter: the CN when it is a known command, else
+    ``other``."""
+    return cn if cn in KNOWN_CNS else "other"
+
+
 def _merge_cp(parts: Sequence[Packet]) -> codec.Cp:
     """One CP from the parts of a split message (DataTime from the first that has it)."""
     data_time = next((p.cp.data_time for p in parts if p.cp.data_time), None)
@@ -498,7 +540,7 @@ class Hj212Server:
         self.connections: set[_Connection] = set()
         #: Open connections per source address (an address leaves when its last closes).
         self.per_address: dict[str, int] = {}
-        self._refusals = _Throttled(REFUSAL_LOG_INTERVAL_S)
+        self.throttled = _Throttled(REFUSAL_LOG_INTERVAL_S)
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -560,7 +602,7 @@ class Hj212Server:
                 reason = "max_connections"
         if reason is not None:
             COUNTERS.inc("tansuan_hj212_connections_refused_total", reason=reason)
-            self._refusals.log(
+            self.throttled.log(
                 reason,
                 "hj212: refusing %s (%s): %d open from that address, %d in all",
                 connection.peer,
