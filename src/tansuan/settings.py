@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         "address's idle sockets cannot take every slot); more from it are refused.",
     )
     hj212_max_queued_readings: int = Field(
-        default=200_000,
+        default=20_000,
         gt=0,
         description="Most HJ 212 readings waiting for commit in the gateway; an upload "
         "beyond it is not taken and not answered (the logger resends), counted as "

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Table, select
 
+from tansuan.gateways.base import COUNTERS
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.client import Hj212Client
 from tansuan.ingest.ingestor import Ingestor
@@ -86,3 +88,21 @@ def test_two_uploads_in_one_write_are_stored_as_if_sent_apart(store: Store) -> N
     assert stored(store, TOGETHER) == stored(store, APART) == ([(91.25, 2)], [(80.5, 1)])
     with store.read() as connection:
         assert connection.execute(select(schema.quarantine)).first() is None
+
+
+def test_a_reading_ingest_quarantines_is_counted_and_logged(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = COUNTERS.get("tansuan_hj212_quarantined_total", reason="future_timestamp")
+    ingestor = Ingestor(store)
+
+    async def scenario() -> None:
+        async with running(site_model(1), ingestor.ingest) as server:
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW) as client:
+                answer = await client.upload("2051", "20990101000000", FIRST)
+                assert answer is not None and answer.cn == "9014"
+
+    with caplog.at_level(logging.WARNING, logger="tansuan.gateways.hj212.server"):
+        asyncio.run(scenario())
+    assert COUNTERS.get("tansuan_hj212_quarantined_total", reason="future_timestamp") == before + 1
+    assert any("quarantined 1 of 1 readings" in r.getMessage() for r in caplog.records)

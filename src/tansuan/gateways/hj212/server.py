@@ -51,6 +51,7 @@ from tansuan.gateways.hj212.codec import Hj212Error, Packet
 from tansuan.gateways.hj212.framing import Framer
 from tansuan.gateways.hj212.mapping import DATA_CNS, Directory, Logger, to_readings
 from tansuan.ingest.reading import Reading
+from tansuan.ingest.result import REASONS
 from tansuan.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ COUNTERS.describe("tansuan_hj212_errors_total", "HJ 212 packets or values reject
 COUNTERS.describe("tansuan_hj212_readings_total", "readings committed from HJ 212 uploads")
 COUNTERS.describe("tansuan_hj212_answers_total", "HJ 212 answers sent")
 COUNTERS.describe("tansuan_hj212_unmapped_codes_total", "HJ 212 codes with no site point")
+COUNTERS.describe(
+    "tansuan_hj212_quarantined_total",
+    "HJ 212 readings committed to ingest's quarantine instead of the readings (by reason)",
+)
 
 #: Commands a logger sends that are notifications (answered with 9013 when asked).
 NOTIFICATIONS = frozenset({"1013", "2081"})
@@ -92,6 +97,9 @@ KNOWN_CNS = frozenset(
 REFUSAL_LOG_INTERVAL_S = 10.0
 
 Done = Callable[[BaseException | None], None]
+#: Ingest's row-rejection codes (tansuan.ingest.result.REASONS) used as counter labels;
+#: anything else is counted as ``other``.
+REFUSED_REASONS = frozenset(REASONS)
 
 
 class _Throttled:
@@ -128,7 +136,7 @@ class Limits:
     batch_max_readings: int = 20000
     max_segment: int = codec.MAX_SEGMENT
     max_pending_messages: int = 16
-    max_queued_readings: int = 200_000
+    max_queued_readings: int = 20_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -211,7 +219,7 @@ class Committer:
     async def _commit(self, batch: list[tuple[list[Reading], Done]]) -> None:
         readings = [r for rs, _ in batch for r in rs]
         try:
-            await asyncio.to_thread(self._sink, readings)
+            result = await asyncio.to_thread(self._sink, readings)
         except Exception as error:  # reported to each submitter
             if len(batch) == 1 or not isinstance(error, InputError):
                 for _, done in batch:  # the store itself failed: everyone resends
@@ -221,8 +229,34 @@ class Committer:
                 await self._commit([item])
             return
         self.commits += 1
+        _report_refused(result, readings)
         for _, done in batch:
             _call(done, None)
+
+
+def _report_refused(result: object, readings: Sequence[Reading]) -> None:
+    """Readings ingest refused row by row (kept in its quarantine, with the reason):
+    counted by reason and logged, so a 9014 for them is never silent."""
+    errors = getattr(result, "errors", None)
+    if not errors:
+        return
+    reasons: dict[str, int] = {}
+    for error in errors:
+        reason = str(getattr(error, "code", "other"))
+        reason = reason if reason in REFUSED_REASONS else "other"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, n in reasons.items():
+        COUNTERS.inc("tansuan_hj212_quarantined_total", n, reason=reason)
+    first = errors[0]
+    log.warning(
+        "hj212: ingest quarantined %d of %d readings of a commit (%s); e.g. %s %s: %s",
+        len(errors),
+        len(readings),
+        ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())),
+        getattr(first, "point", "?"),
+        getattr(first, "code", "?"),
+        getattr(first, "detail", ""),
+    )
 
 
 def _call(done: Done, error: BaseException | None) -> None:
