@@ -176,7 +176,7 @@ async def _hj212_round(
     server = Hj212Server(
         Directory.from_site_model(_hj212_model(clients)),
         sink,
-        Limits(max_connections=clients + 10),
+        Limits(max_connections=clients + 10, max_connections_per_address=clients + 10),
     )
     await server.start("127.0.0.1", 0)
     context = mp.get_context("spawn")

@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     hj212_max_connections: int = Field(
         default=2000, gt=0, description="Most HJ 212 loggers connected at once; more are refused."
     )
+    hj212_max_connections_per_address: int = Field(
+        default=100,
+        gt=0,
+        description="Most HJ 212 connections open at once from one source address (one "
+        "address's idle sockets cannot take every slot); more from it are refused.",
+    )
+    hj212_max_queued_readings: int = Field(
+        default=20_000,
+        gt=0,
+        description="Most HJ 212 readings waiting for commit in the gateway; an upload "
+        "beyond it is not taken and not answered (the logger resends), counted as "
+        "tansuan_hj212_errors_total{reason=overloaded}.",
+    )
     hj212_idle_timeout_s: float = Field(
         default=900.0,
         gt=0,

@@ -252,7 +252,8 @@ def test_two_hundred_concurrent_loggers(sink: SqliteSink) -> None:
         return answered
 
     async def scenario() -> list[int]:
-        async with running(site_model(n), sink) as server:
+        limits = Limits(max_connections_per_address=n)  # all from 127.0.0.1
+        async with running(site_model(n), sink, limits) as server:
             return await asyncio.gather(*(logger(server.port, i) for i in range(n)))
 
     assert asyncio.run(scenario()) == [uploads] * n
@@ -303,14 +304,21 @@ def test_slow_loris_does_not_stall_others(sink: SqliteSink) -> None:
 
 
 def test_connection_limit(sink: SqliteSink) -> None:
+    """Full with loggers that have logged in: a new connection is refused (one that
+    never logged in would have been closed to make room, see test_hj212_connections)."""
+
     async def scenario() -> None:
         async with running(site_model(1), sink, Limits(max_connections=2)) as server:
-            first = await asyncio.open_connection("127.0.0.1", server.port)
-            second = await asyncio.open_connection("127.0.0.1", server.port)
-            await asyncio.sleep(0.1)
+            client = Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW)
+            open_ = []
+            for minute in ("20240101100100", "20240101100200"):
+                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                writer.write(client.upload_packet("2051", minute, MINUTE))
+                assert codec.decode(await read_answer(reader)).cn == "9014"
+                open_.append(writer)
             third = await asyncio.open_connection("127.0.0.1", server.port)
             assert await asyncio.wait_for(third[0].read(), 2) == b""  # refused
-            for _, writer in (first, second, third):
+            for writer in (*open_, third[1]):
                 writer.close()
 
     asyncio.run(scenario())

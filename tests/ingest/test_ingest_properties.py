@@ -67,17 +67,12 @@ batches = st.lists(st.lists(reading, min_size=1, max_size=12), min_size=1, max_s
 
 
 def expected_state(sent: list[list[tuple]]) -> dict[tuple[str, int], tuple[float, str]]:
-    """Final stored value per (point, ts): later batches win; inside a batch the first
-    occurrence wins (a conflicting repeat is rejected)."""
+    """Final stored value per (point, ts): the last reading sent wins, inside a batch as
+    across batches (a different repeat in one batch is the next version)."""
     state: dict[tuple[str, int], tuple[float, str]] = {}
     for batch in sent:
-        seen: set[tuple[str, int]] = set()
         for point, minute, value, flag in batch:
-            key = (point, T0_US + minute * 60_000_000)
-            if key in seen:
-                continue
-            seen.add(key)
-            state[key] = (value, flag)
+            state[(point, T0_US + minute * 60_000_000)] = (value, flag)
     return state
 
 

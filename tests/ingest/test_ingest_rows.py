@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from tansuan.errors import StoreError
 from tansuan.ingest.ingestor import Ingestor
@@ -102,16 +103,33 @@ def test_late_and_out_of_order_rows_are_accepted(store) -> None:
     assert (hour["n"], hour["first"], hour["last"]) == (3, 100.0, 120.0)
 
 
-def test_conflicting_duplicate_inside_one_batch_is_rejected(store) -> None:
-    result = Ingestor(store).ingest(
-        [
-            Reading("site", "power", minutes(0), 1.0),
-            Reading("site", "power", minutes(0), 1.0),
-            Reading("site", "power", minutes(0), 2.0),
+def test_a_different_reading_of_the_same_point_and_ts_in_one_batch_is_the_next_version(
+    store,
+) -> None:
+    # Same outcome as sending them one batch each: 1.0 (v1), duplicate, 2.0 (v2), 3.0 (v3).
+    rows = [(0, 1.0), (0, 1.0), (0, 2.0), (1, 5.0), (0, 3.0)]
+    together = Ingestor(store).ingest([Reading("site", "power", minutes(m), v) for m, v in rows])
+    assert together.errors == []
+    assert (together.new, together.duplicates, together.versioned) == (2, 1, 2)
+    with store.read() as connection:
+        stored = [
+            (r.ts_us, r.value, r.version)
+            for r in connection.execute(
+                select(
+                    schema.reading.c.ts_us, schema.reading.c.value, schema.reading.c.version
+                ).order_by(schema.reading.c.ts_us)
+            )
         ]
-    )
-    assert (result.new, result.duplicates) == (1, 1)
-    assert [(e.index, e.code) for e in result.errors] == [(2, "conflict_in_batch")]
+        old = sorted(
+            (r.value, r.version)
+            for r in connection.execute(
+                select(schema.reading_version.c.value, schema.reading_version.c.version)
+            )
+        )
+        hour = series(connection, "site", "power", T0, minutes(60), "hour")[0]
+    assert [(v, n) for _, v, n in stored] == [(3.0, 3), (5.0, 1)]
+    assert old == [(1.0, 1), (2.0, 2)]
+    assert (hour["n"], hour["sum"]) == (2, 8.0)  # the rollup counts the current versions
 
 
 def test_invalid_flags_are_stored_but_not_counted_as_valid(store) -> None:

@@ -191,12 +191,17 @@ class Ingestor:
             ok[list(reject)] = False
         keep = np.flatnonzero(ok)
         order = keep[np.lexsort((ts[keep], catalog.point_id[entry[keep]]))]
-        # Same (point, ts) twice in the batch: identical -> duplicate, different -> rejected.
+        # Same (point, ts) twice in the batch (the sort is stable: rows keep the order
+        # they were sent in): identical to the occurrence before -> duplicate; different
+        # -> the next version, exactly as if it had been sent in a batch of its own after
+        # the one before (round n+1 of the batch, see _commit_locked). The outcome does
+        # not depend on how a gateway's group commit happened to batch the uploads.
         pid = catalog.point_id[entry[order]]
         t = ts[order]
         same = np.zeros(order.size, dtype=bool)
         same[1:] = (pid[1:] == pid[:-1]) & (t[1:] == t[:-1])
         in_batch_dups = 0
+        rounds = np.zeros(order.size, dtype=np.int64)
         if same.any():
             drop = np.zeros(order.size, dtype=bool)
             for j in np.flatnonzero(same).tolist():
@@ -207,16 +212,20 @@ class Ingestor:
                 a = int(order[base])
                 if conv[a] == conv[b] and flag_at(flags, a) == flag_at(flags, b):
                     in_batch_dups += 1
+                    drop[j] = True
                 else:
-                    reject[b] = ("conflict_in_batch", f"differs from row {a} (same point and ts)")
-                drop[j] = True
-            order = order[~drop]
-        rows = Rows(
-            entry=entry[order],
-            ts=ts[order],
-            value=conv[order],
-            quality=[flag_at(flags, i) for i in order.tolist()],
-            valid=valid[order],
+                    rounds[j] = rounds[base] + 1
+            order, rounds = order[~drop], rounds[~drop]
+        by_round = [order[rounds == r] for r in range(int(rounds.max(initial=0)) + 1)]
+        rows, *again = (
+            Rows(
+                entry=entry[o],
+                ts=ts[o],
+                value=conv[o],
+                quality=[flag_at(flags, i) for i in o.tolist()],
+                valid=valid[o],
+            )
+            for o in by_round
         )
         row_errors = [
             RowError(i, item_at(site, i), point[i], code, detail)
@@ -238,7 +247,7 @@ class Ingestor:
         ]
         result = IngestResult(batch_id=None, received=n, duplicates=in_batch_dups)
         result.errors = row_errors
-        self._commit(catalog, rows, quarantined, result, source)
+        self._commit(catalog, rows, quarantined, result, source, again)
         return result
 
     def replace_meter(
@@ -409,10 +418,11 @@ class Ingestor:
         quarantined: list[dict[str, Any]],
         result: IngestResult,
         source: str,
+        again: Sequence[Rows] = (),
     ) -> None:
         with self._lock:
             try:
-                self._commit_locked(catalog, rows, quarantined, result, source)
+                self._commit_locked(catalog, rows, quarantined, result, source, again)
             except BaseException:
                 self._state.clear()
                 self._last_batch = None
@@ -427,7 +437,10 @@ class Ingestor:
         quarantined: list[dict[str, Any]],
         result: IngestResult,
         source: str,
+        again: Sequence[Rows] = (),
     ) -> None:
+        """Store ``rows``, then each of ``again`` (later, different readings of a (point,
+        ts) already in ``rows`` or the round before: new versions), in one transaction."""
         b = schema.ingest_batch
         updates: dict[int, tuple[int, int, float, bool]] = {}
         staged = 0
@@ -466,6 +479,11 @@ class Ingestor:
                 self._merge_late(connection, catalog, rows.take(~fast), batch_id, stored, result)
             if fast.any():
                 staged = self._append(connection, catalog, rows.take(fast), batch_id, stored)
+            for later in again:  # all late: their (point, ts) was just stored
+                if staged or self._staged:
+                    rs.compact(connection)
+                    self._staged = staged = 0
+                self._merge_late(connection, catalog, later, batch_id, stored, result)
             updates.update(stored.state)
             result.new += stored.new
             if quarantined:

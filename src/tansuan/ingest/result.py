@@ -22,6 +22,8 @@ REASONS = {
     "bad_quality": "the quality flag is not an HJ 212 flag (N F M S D C T B) or P (implausible)",
     "bad_timestamp": "the timestamp is missing, unparseable or has no time zone",
     "future_timestamp": "the timestamp is further in the future than allowed",
+    # No longer given (a different repeat in a batch is the next version); kept for the
+    # quarantine rows written before.
     "conflict_in_batch": "the same point and timestamp appear twice with different values",
     "bad_row": "the row cannot be read (missing column, wrong type)",
 }

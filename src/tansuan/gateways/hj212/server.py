@@ -17,15 +17,19 @@ closed when it sends nothing for ``idle_timeout_s``, when it has sent no valid p
 within ``login_timeout_s`` of connecting (idle sockets cannot hold the slots), when a
 started packet is not complete within ``packet_timeout_s`` (slow-loris), when it does
 not take its answers within ``write_timeout_s``, after ``max_errors`` rejected packets
-in a row, after 64 KiB of bytes outside any packet, or at once when ``max_connections``
-are open. A connection with 64 packets waiting for commit is not read until half of
-them are answered.
+in a row, or after 64 KiB of bytes outside any packet. A new connection is refused at
+once when ``max_connections_per_address`` are already open from its source address;
+when ``max_connections`` are open in all, the connection that has been silent longest
+among those that never sent a valid packet is closed to make room (``evicted``), and
+only when every open connection has logged in is the new one refused. A connection
+with 64 packets waiting for commit is not read until half of them are answered.
 
 The server is built on :class:`asyncio.Protocol` (no task or future per packet): it is
 what lets one Python process answer thousands of packets a second.
 
 Counters (``/metrics``): ``tansuan_hj212_connections_total``,
-``tansuan_hj212_connections_refused_total``, ``tansuan_hj212_packets_total{cn}``,
+``tansuan_hj212_connections_refused_total{reason=max_connections|per_address}``,
+``tansuan_hj212_connections_evicted_total``, ``tansuan_hj212_packets_total{cn}``,
 ``tansuan_hj212_errors_total{reason}``, ``tansuan_hj212_readings_total``,
 ``tansuan_hj212_answers_total{cn}``, ``tansuan_hj212_unmapped_codes_total``.
 """
@@ -47,17 +51,26 @@ from tansuan.gateways.hj212.codec import Hj212Error, Packet
 from tansuan.gateways.hj212.framing import Framer
 from tansuan.gateways.hj212.mapping import DATA_CNS, Checks, Directory, Logger, to_readings
 from tansuan.ingest.reading import Reading
+from tansuan.ingest.result import REASONS
 from tansuan.settings import Settings
 
 log = logging.getLogger(__name__)
 
 COUNTERS.describe("tansuan_hj212_connections_total", "HJ 212 connections accepted")
 COUNTERS.describe("tansuan_hj212_connections_refused_total", "HJ 212 connections refused")
+COUNTERS.describe(
+    "tansuan_hj212_connections_evicted_total",
+    "HJ 212 connections never logged in, closed to make room for a new one",
+)
 COUNTERS.describe("tansuan_hj212_packets_total", "HJ 212 packets decoded and authenticated")
 COUNTERS.describe("tansuan_hj212_errors_total", "HJ 212 packets or values rejected")
 COUNTERS.describe("tansuan_hj212_readings_total", "readings committed from HJ 212 uploads")
 COUNTERS.describe("tansuan_hj212_answers_total", "HJ 212 answers sent")
 COUNTERS.describe("tansuan_hj212_unmapped_codes_total", "HJ 212 codes with no site point")
+COUNTERS.describe(
+    "tansuan_hj212_quarantined_total",
+    "HJ 212 readings committed to ingest's quarantine instead of the readings (by reason)",
+)
 
 #: Commands a logger sends that are notifications (answered with 9013 when asked).
 NOTIFICATIONS = frozenset({"1013", "2081"})
@@ -69,8 +82,43 @@ ANSWERS = frozenset({"9011", "9012", "9013", "9014"})
 MAX_GARBAGE = 65536
 #: Packets of one connection waiting for commit before it is no longer read.
 MAX_IN_FLIGHT = 64
+#: Parts of split messages one connection may hold for reassembly (all its messages);
+#: beyond it the oldest message is dropped (a split upload needs a few parts, not 9999).
+MAX_PENDING_PARTS = 256
+#: CNs counted by name in ``tansuan_hj212_packets_total{cn}``; any other is ``other``
+#: (a label value must come from a closed set, never from what a client sends).
+KNOWN_CNS = frozenset(
+    {"1011", "1012", "1013", "1061", "1062", "1072", "2011", "2021", "2031", "2041"}
+    | {"2051", "2061", "2081", "3020", "9011", "9012", "9013", "9014"}
+)
+
+#: Refusals of one kind are logged at most once per this many seconds (with the count
+#: of those not logged since): a flood of connections must not flood the log.
+REFUSAL_LOG_INTERVAL_S = 10.0
 
 Done = Callable[[BaseException | None], None]
+#: Ingest's row-rejection codes (tansuan.ingest.result.REASONS) used as counter labels;
+#: anything else is counted as ``other``.
+REFUSED_REASONS = frozenset(REASONS)
+
+
+class _Throttled:
+    """Log lines of one kind at most once per ``interval_s``, counting the rest."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}  # keys: a closed set of reasons
+        self._skipped: dict[str, int] = {}
+
+    def log(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last.get(kind, -self.interval_s) < self.interval_s:
+            self._skipped[kind] = self._skipped.get(kind, 0) + 1
+            return
+        skipped = self._skipped.pop(kind, 0)
+        self._last[kind] = now
+        suffix = f" ({skipped} more since the last such line)" if skipped else ""
+        log.warning(message + suffix, *args)
 
 
 def system_now() -> datetime.datetime:
@@ -85,6 +133,7 @@ class Limits:
     """Timeouts [s] and limits of the server (from :class:`~tansuan.settings.Settings`)."""
 
     max_connections: int = 2000
+    max_connections_per_address: int = 100
     idle_timeout_s: float = 900.0
     packet_timeout_s: float = 10.0
     write_timeout_s: float = 10.0
@@ -95,11 +144,13 @@ class Limits:
     max_segment: int = codec.MAX_SEGMENT
     max_pending_messages: int = 16
     max_clock_skew_s: float = 600.0
+    max_queued_readings: int = 20_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         return cls(
             max_connections=settings.hj212_max_connections,
+            max_connections_per_address=settings.hj212_max_connections_per_address,
             idle_timeout_s=settings.hj212_idle_timeout_s,
             packet_timeout_s=settings.hj212_packet_timeout_s,
             write_timeout_s=settings.hj212_write_timeout_s,
@@ -108,6 +159,7 @@ class Limits:
             login_timeout_s=settings.hj212_login_timeout_s,
             batch_max_readings=settings.hj212_batch_max_readings,
             max_clock_skew_s=settings.hj212_max_clock_skew_s,
+            max_queued_readings=settings.hj212_max_queued_readings,
         )
 
     @property
@@ -138,6 +190,8 @@ class Committer:
         self._sink = sink
         self._max = max_readings
         self._pending: list[tuple[list[Reading], Done]] = []
+        #: Readings waiting in ``_pending`` (the gateway refuses uploads beyond its cap).
+        self.queued = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
@@ -153,6 +207,7 @@ class Committer:
 
     def submit(self, readings: list[Reading], done: Done) -> None:
         self._pending.append((readings, done))
+        self.queued += len(readings)
         self._wake.set()
 
     async def _run(self) -> None:
@@ -167,12 +222,13 @@ class Committer:
                     size += len(readings)
                     count += 1
                 batch, self._pending = self._pending[:count], self._pending[count:]
+                self.queued -= size
                 await self._commit(batch)
 
     async def _commit(self, batch: list[tuple[list[Reading], Done]]) -> None:
         readings = [r for rs, _ in batch for r in rs]
         try:
-            await asyncio.to_thread(self._sink, readings)
+            result = await asyncio.to_thread(self._sink, readings)
         except Exception as error:  # reported to each submitter
             if len(batch) == 1 or not isinstance(error, InputError):
                 for _, done in batch:  # the store itself failed: everyone resends
@@ -182,8 +238,34 @@ class Committer:
                 await self._commit([item])
             return
         self.commits += 1
+        _report_refused(result, readings)
         for _, done in batch:
             _call(done, None)
+
+
+def _report_refused(result: object, readings: Sequence[Reading]) -> None:
+    """Readings ingest refused row by row (kept in its quarantine, with the reason):
+    counted by reason and logged, so a 9014 for them is never silent."""
+    errors = getattr(result, "errors", None)
+    if not errors:
+        return
+    reasons: dict[str, int] = {}
+    for error in errors:
+        reason = str(getattr(error, "code", "other"))
+        reason = reason if reason in REFUSED_REASONS else "other"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, n in reasons.items():
+        COUNTERS.inc("tansuan_hj212_quarantined_total", n, reason=reason)
+    first = errors[0]
+    log.warning(
+        "hj212: ingest quarantined %d of %d readings of a commit (%s); e.g. %s %s: %s",
+        len(errors),
+        len(readings),
+        ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())),
+        getattr(first, "point", "?"),
+        getattr(first, "code", "?"),
+        getattr(first, "detail", ""),
+    )
 
 
 def _call(done: Done, error: BaseException | None) -> None:
@@ -211,6 +293,7 @@ class _Connection(asyncio.Protocol):
         self.pending: dict[tuple[str | None, str | None, str], _Pending] = {}
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.address = "?"
         self.errors_in_a_row = 0
         self.in_flight = 0
         self.connected_at = self.last_data = time.monotonic()
@@ -228,20 +311,17 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        if len(self.server.connections) >= self.limits.max_connections:
-            COUNTERS.inc("tansuan_hj212_connections_refused_total")
-            log.warning(
-                "hj212: refusing %s, %d connections open", self.peer, len(self.server.connections)
-            )
+        self.address = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+        refused = self.server.admit(self)
+        if refused is not None:
             self.closed = True
             transport.abort()
             return
-        self.server.connections.add(self)
         COUNTERS.inc("tansuan_hj212_connections_total")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self.server.connections.discard(self)
+        self.server.release(self)
 
     def pause_writing(self) -> None:
         self.write_paused_at = time.monotonic()
@@ -342,7 +422,7 @@ class _Connection(asyncio.Protocol):
         self.errors_in_a_row = 0
         self.framer.garbage_bytes = 0
         self.authenticated = True
-        COUNTERS.inc("tansuan_hj212_packets_total", cn=packet.cn)
+        COUNTERS.inc("tansuan_hj212_packets_total", cn=_cn_label(packet.cn))
         if packet.cn in DATA_CNS:
             self._on_upload(packet, logger)
         elif packet.cn in ANSWERS:
@@ -376,6 +456,21 @@ class _Connection(asyncio.Protocol):
         if not readings:
             self._answer(parts)
             return
+        committer = self.server.committer
+        if committer.queued + len(readings) > self.limits.max_queued_readings:
+            # Ingest is behind: not queued, not answered (the logger resends later);
+            # the queue, not the process, absorbs a flood — and stays bounded.
+            COUNTERS.inc("tansuan_hj212_errors_total", reason="overloaded")
+            self.server.throttled.log(
+                "overloaded",
+                "hj212 %s: upload MN=%s QN=%s not taken, not answered: %d readings wait "
+                "for commit (hj212_max_queued_readings)",
+                self.peer,
+                packet.mn,
+                packet.qn,
+                committer.queued,
+            )
+            return
         self.in_flight += 1
         self._flow()
 
@@ -395,7 +490,7 @@ class _Connection(asyncio.Protocol):
             COUNTERS.inc("tansuan_hj212_readings_total", len(readings))
             self._answer(parts)
 
-        self.server.committer.submit(readings, committed)
+        committer.submit(readings, committed)
 
     def _set_time(self, request: Packet, logger: Logger) -> None:
         """Answer a time-calibration request (1013) with a set-time command (1012)."""
@@ -429,6 +524,12 @@ class _Connection(asyncio.Protocol):
             self.pending[key] = pending
         assert packet.pno is not None and packet.pnum is not None
         pending.parts[packet.pno] = packet
+        while sum(len(p.parts) for p in self.pending.values()) > MAX_PENDING_PARTS:
+            oldest = min(self.pending, key=lambda k: self.pending[k].deadline)
+            del self.pending[oldest]
+            COUNTERS.inc("tansuan_hj212_errors_total", reason="reassembly")
+            if oldest == key:
+                return None
         if len(pending.parts) < packet.pnum or any(
             p.pnum != packet.pnum for p in pending.parts.values()
         ):
@@ -473,6 +574,12 @@ class _Connection(asyncio.Protocol):
         COUNTERS.inc("tansuan_hj212_answers_total", cn=cn)
 
 
+def _cn_label(cn: str) -> str:
+    """The ``cn`` label of a packet counter: the CN when it is a known command, else
+    ``other``."""
+    return cn if cn in KNOWN_CNS else "other"
+
+
 class Hj212Server:
     """The gateway: ``await server.start(host, port)`` … ``await server.close()``."""
 
@@ -490,6 +597,9 @@ class Hj212Server:
         self.now = now
         self.committer = Committer(sink, self.limits.batch_max_readings)
         self.connections: set[_Connection] = set()
+        #: Open connections per source address (an address leaves when its last closes).
+        self.per_address: dict[str, int] = {}
+        self.throttled = _Throttled(REFUSAL_LOG_INTERVAL_S)
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -527,6 +637,53 @@ class Hj212Server:
         await self.committer.stop()
         if self._server is not None:
             await self._server.wait_closed()
+
+    def admit(self, connection: _Connection) -> str | None:
+        """Take ``connection`` in, or the reason it is refused (counted and logged).
+
+        Over ``max_connections_per_address`` from its address: refused. All
+        ``max_connections`` slots taken: the connection silent longest among those that
+        never sent a valid packet is closed (``evicted``); with none, refused.
+        """
+        limits = self.limits
+        address = connection.address
+        reason: str | None = None
+        if self.per_address.get(address, 0) >= limits.max_connections_per_address:
+            reason = "per_address"
+        elif len(self.connections) >= limits.max_connections:
+            idle = [c for c in self.connections if not c.authenticated and not c.closed]
+            if idle:
+                victim = min(idle, key=lambda c: c.last_data)
+                COUNTERS.inc("tansuan_hj212_connections_evicted_total")
+                victim.close("evicted", f"room for {connection.peer}: never logged in", abort=True)
+                self.release(victim)
+            else:
+                reason = "max_connections"
+        if reason is not None:
+            COUNTERS.inc("tansuan_hj212_connections_refused_total", reason=reason)
+            self.throttled.log(
+                reason,
+                "hj212: refusing %s (%s): %d open from that address, %d in all",
+                connection.peer,
+                reason,
+                self.per_address.get(address, 0),
+                len(self.connections),
+            )
+            return reason
+        self.connections.add(connection)
+        self.per_address[address] = self.per_address.get(address, 0) + 1
+        return None
+
+    def release(self, connection: _Connection) -> None:
+        """Forget a closed connection (once; refused ones were never admitted)."""
+        if connection not in self.connections:
+            return
+        self.connections.discard(connection)
+        left = self.per_address.get(connection.address, 0) - 1
+        if left > 0:
+            self.per_address[connection.address] = left
+        else:
+            self.per_address.pop(connection.address, None)
 
     async def _tick(self) -> None:
         while True:

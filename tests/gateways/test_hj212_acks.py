@@ -1,0 +1,108 @@
+"""A 9014 answer means stored: the HJ 212 gateway over a real socket into the real ingest.
+
+Two uploads of one logger for one DataTime with different values are the same readings
+whether they reach the store in one group commit (one TCP write) or in two (the second
+sent after the first was answered): the later one is the next version of the reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Table, select
+
+from tansuan.gateways.base import COUNTERS
+from tansuan.gateways.hj212 import codec
+from tansuan.gateways.hj212.client import Hj212Client
+from tansuan.ingest.ingestor import Ingestor
+from tansuan.store import Store, schema
+
+from .hj212_fixtures import PW, mn, read_answer, running, site_model
+
+FIRST = {"a05001": {"Avg": 80.5, "Flag": "N"}}
+SECOND = {"a05001": {"Avg": 91.25, "Flag": "N"}}
+#: Two DataTimes (site zone Asia/Shanghai): one for each way of sending.
+TOGETHER, APART = "20240101100100", "20240101100200"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    opened = Store(db_url)
+    opened.load_model(site_model(1), source="test")
+    yield opened
+    opened.close()
+
+
+def stored(store: Store, data_time: str) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
+    """(current, superseded) ``(value, version)`` of s0.co2 at ``data_time`` (current
+    rows are in ``reading`` or, on SQLite, not yet compacted in ``reading_staging``)."""
+    local = dt.datetime.strptime(data_time, "%Y%m%d%H%M%S")
+    ts = int(local.replace(tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp()) * 1_000_000
+    with store.read() as connection:
+
+        def rows(*tables: Table) -> list[tuple[float, int]]:
+            return sorted(
+                (row.value, row.version)
+                for table in tables
+                for row in connection.execute(
+                    select(table.c.value, table.c.version).where(table.c.ts_us == ts)
+                )
+            )
+
+        return rows(schema.reading, schema.reading_staging), rows(schema.reading_version)
+
+
+def test_two_uploads_in_one_write_are_stored_as_if_sent_apart(store: Store) -> None:
+    ingestor = Ingestor(store)
+
+    async def scenario() -> None:
+        async with running(site_model(1), ingestor.ingest) as server:
+            client = Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW)
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            # One write: both uploads land in one group commit.
+            writer.write(
+                client.upload_packet("2051", TOGETHER, FIRST, qn="20240101100130001")
+                + client.upload_packet("2051", TOGETHER, SECOND, qn="20240101100130002")
+            )
+            answers = [codec.decode(await read_answer(reader)) for _ in range(2)]
+            assert [(a.cn, a.qn) for a in answers] == [
+                ("9014", "20240101100130001"),
+                ("9014", "20240101100130002"),
+            ]
+            # Both answered: both readings are in the store, the later one current.
+            assert stored(store, TOGETHER) == ([(91.25, 2)], [(80.5, 1)])
+            # Apart: the second is sent only after the first was answered.
+            writer.write(client.upload_packet("2051", APART, FIRST, qn="20240101100230001"))
+            assert codec.decode(await read_answer(reader)).cn == "9014"
+            assert stored(store, APART) == ([(80.5, 1)], [])
+            writer.write(client.upload_packet("2051", APART, SECOND, qn="20240101100230002"))
+            assert codec.decode(await read_answer(reader)).cn == "9014"
+            writer.close()
+            await writer.wait_closed()
+
+    asyncio.run(scenario())
+    assert stored(store, TOGETHER) == stored(store, APART) == ([(91.25, 2)], [(80.5, 1)])
+    with store.read() as connection:
+        assert connection.execute(select(schema.quarantine)).first() is None
+
+
+def test_a_reading_ingest_quarantines_is_counted_and_logged(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = COUNTERS.get("tansuan_hj212_quarantined_total", reason="future_timestamp")
+    ingestor = Ingestor(store)
+
+    async def scenario() -> None:
+        async with running(site_model(1), ingestor.ingest) as server:
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW) as client:
+                answer = await client.upload("2051", "20990101000000", FIRST)
+                assert answer is not None and answer.cn == "9014"
+
+    with caplog.at_level(logging.WARNING, logger="tansuan.gateways.hj212.server"):
+        asyncio.run(scenario())
+    assert COUNTERS.get("tansuan_hj212_quarantined_total", reason="future_timestamp") == before + 1
+    assert any("quarantined 1 of 1 readings" in r.getMessage() for r in caplog.records)
