@@ -378,6 +378,11 @@ def prepare_table(
     return Prepared(result, entries)
 
 
+#: Pause [s] between two batches of a batched import: time for a waiting writer (another
+#: organisation's ingest) to take the store's write lock.
+BATCH_PAUSE_S = 0.01
+
+
 def write_prepared(
     store: Store,
     prepared: Prepared,
@@ -416,6 +421,10 @@ def write_prepared(
         done += len(chunk)
         if progress is not None:
             progress(done)
+        if number + 1 < len(chunks):
+            # Let a writer waiting on the lock in (the lock is not fair: without a pause
+            # this thread would take it back at once and other ingest would wait on).
+            time.sleep(BATCH_PAUSE_S)
     return result
 
 
