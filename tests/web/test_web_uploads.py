@@ -374,3 +374,24 @@ def test_header_only_and_stray_carriage_return_are_400_naming_the_row(deployment
         assert manual_stray.status_code == 400, manual_stray.text
         assert manual_stray.json()["field"] == "row 4"
         assert site.count(schema.series_entry) == before
+
+
+def test_evidence_over_its_limit_is_refused_while_streaming(deployment: Any) -> None:
+    with deployment(evidence_max_bytes=1000) as site:
+        alice = site.clients["alice"]
+        before = site.count(schema.evidence)
+
+        def chunks() -> Iterator[bytes]:  # a multipart body without Content-Length
+            yield b"--b\r\nContent-Disposition: form-data; name=file; filename=a.pdf\r\n\r\n"
+            for _ in range(200):
+                yield b"%" * 1000
+            yield b"\r\n--b--\r\n"
+
+        answer = alice.post(
+            "/api/v1/sites/demo-site/evidence",
+            content=chunks(),
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+        )
+        assert answer.status_code == 413, answer.text
+        assert "TANSUAN_EVIDENCE_MAX_BYTES" in answer.json()["detail"]
+        assert site.count(schema.evidence) == before
