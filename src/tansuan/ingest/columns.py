@@ -220,9 +220,10 @@ def csv_records(
     is a :class:`PayloadTooLarge` naming the limit (the read stops there)."""
     out: list[list[str]] = []
     reader = csv.reader(io.StringIO(text))
+    shared = Shared()
     try:
         for fields in reader:
-            out.append(fields)
+            out.append([shared(f) for f in fields])
             if max_rows is not None and len(out) > max_rows:
                 raise rows_over(max_rows)
             if max_columns is not None and len(fields) > max_columns:
@@ -235,6 +236,28 @@ def csv_records(
             field=f"row {row}",
         ) from None
     return out
+
+
+#: Most distinct values a :class:`Shared` remembers (each costs ~100 bytes of dict entry).
+SHARED_VALUES = 10_000
+
+
+class Shared:
+    """Share equal strings (a site, a series, a date repeated on every row of a large
+    table): a value seen before is returned as the one object already kept, so a table
+    of a million rows holds each repeated value once. Remembers the first
+    :data:`SHARED_VALUES` distinct values; later new values are passed through."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        kept = self.seen.get(value)
+        if kept is not None:
+            return kept
+        if len(self.seen) < SHARED_VALUES:
+            self.seen[value] = value
+        return value
 
 
 def rows_over(limit: int) -> PayloadTooLarge:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from tansuan.domain.units import factor
 from tansuan.errors import InputError, PayloadTooLarge, UnitError
-from tansuan.ingest.columns import columns_over, csv_records, rows_over
+from tansuan.ingest.columns import Shared, columns_over, csv_records, rows_over
 from tansuan.ingest.result import RowError
 from tansuan.store import Store, schema
 from tansuan.store.manual import Entry, write_entries
@@ -305,6 +305,7 @@ def prepare_table(
         }
     result = ImportResult(kind=kind, batch_id=None, rows=0)
     entries: list[Entry] = []
+    shared = Shared()  # one object per repeated attrs text, not one per row
     seen: dict[tuple[int, int, int, int, str], int] = {}
     for number, raw in enumerate(rows[1:], start=2):
         if not any(v not in (None, "") for v in raw):
@@ -367,7 +368,7 @@ def prepare_table(
                     period_end=end,
                     document_ref=doc_ref,
                     value=value,
-                    attrs=orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS).decode(),
+                    attrs=shared(orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS).decode()),
                     file_sha256=file_sha256,
                 )
             )
