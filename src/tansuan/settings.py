@@ -216,6 +216,12 @@ class Settings(BaseSettings):
         "(default 32 MiB); a larger upload is refused with 413 while it streams in, and "
         "nothing is stored.",
     )
+    upload_max_bytes_default: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="Largest body of any other request (JSON of grants, users, trades, "
+        "forms, holdings YAML…) [bytes] (default 8 MiB); refused with 413 while it streams in.",
+    )
     upload_max_inflated_bytes: int = Field(
         default=64 * 1024 * 1024,
         gt=0,

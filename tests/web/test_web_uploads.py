@@ -395,3 +395,17 @@ def test_evidence_over_its_limit_is_refused_while_streaming(deployment: Any) -> 
         assert answer.status_code == 413, answer.text
         assert "TANSUAN_EVIDENCE_MAX_BYTES" in answer.json()["detail"]
         assert site.count(schema.evidence) == before
+
+
+def test_every_other_body_is_bounded_by_the_default_limit(deployment: Any) -> None:
+    with deployment(upload_max_bytes_default=2048) as site:
+        alice = site.clients["alice"]
+        before = site.count(schema.share_grant)
+        answer = alice.post(
+            "/api/v1/grants",
+            json={"site": "demo-site", "classes": ["raw"], "grantee_org": "x" * 5000},
+        )
+        assert answer.status_code == 413, answer.text
+        assert "TANSUAN_UPLOAD_MAX_BYTES_DEFAULT" in answer.json()["detail"]
+        assert site.count(schema.share_grant) == before
+        assert alice.get("/api/v1/me").status_code == 200  # reads are not bounded

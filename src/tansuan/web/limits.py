@@ -11,7 +11,9 @@ Limits (Settings): ``upload_max_bytes_readings`` (``POST /api/v1/readings``),
 ``upload_max_bytes_manual_data`` (``POST /api/v1/manual-data``) and
 ``evidence_max_bytes`` (``POST /api/v1/sites/{site}/evidence``); the two multipart routes
 get :data:`MULTIPART_SLACK` on top for the form's other fields and boundaries (the file
-itself is checked against its limit again by the route).
+itself is checked against its limit again by the route). The workbench's attachments and
+the receipt check's report file are bounded like evidence; every other request body by
+``upload_max_bytes_default``.
 """
 
 from __future__ import annotations
@@ -43,17 +45,27 @@ ROUTES: tuple[tuple[re.Pattern[str], str, int], ...] = (
     (re.compile(r"/api/v1/readings/?"), "upload_max_bytes_readings", 0),
     (re.compile(r"/api/v1/manual-data/?"), "upload_max_bytes_manual_data", MULTIPART_SLACK),
     (re.compile(r"/api/v1/sites/[^/]+/evidence/?"), "evidence_max_bytes", MULTIPART_SLACK),
+    # Files that become evidence (a verifier request's answer), and a report to verify.
+    (
+        re.compile(r"/api/v1/workbench/requests/[^/]+/attachment/?"),
+        "evidence_max_bytes",
+        MULTIPART_SLACK,
+    ),
+    (re.compile(r"/ui/workbench/requests/[^/]+/answer/?"), "evidence_max_bytes", MULTIPART_SLACK),
+    (re.compile(r"/ledger/verify/?"), "evidence_max_bytes", MULTIPART_SLACK),
 )
 
+#: The setting bounding the body of every other request.
+DEFAULT_SETTING = "upload_max_bytes_default"
 
-def limit_of(settings: Settings, method: str, path: str) -> tuple[int, str] | None:
-    """(body limit [bytes], setting name) of a request, None for an unbounded route."""
-    if method != "POST":
-        return None
-    for pattern, name, slack in ROUTES:
-        if pattern.fullmatch(path):
-            return int(getattr(settings, name)) + slack, name
-    return None
+
+def limit_of(settings: Settings, method: str, path: str) -> tuple[int, str]:
+    """(body limit [bytes], setting name) of a request: its route's, else the default."""
+    if method == "POST":
+        for pattern, name, slack in ROUTES:
+            if pattern.fullmatch(path):
+                return int(getattr(settings, name)) + slack, name
+    return int(getattr(settings, DEFAULT_SETTING)), DEFAULT_SETTING
 
 
 def too_large(limit: int, setting: str) -> PayloadTooLarge:
@@ -72,8 +84,8 @@ class UploadLimits:
         self.app, self.settings = app, settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        bound = None
-        if scope["type"] == "http":
+        bound: tuple[int, str] | None = None
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             bound = limit_of(self.settings, scope["method"], scope["path"])
         if bound is None:
             await self.app(scope, receive, send)
