@@ -221,6 +221,66 @@ class Settings(BaseSettings):
         default="us-east-1", description="Region name the S3 evidence store signs requests for."
     )
 
+    # --- uploads (web/limits.py, ingest/manual.py, web/jobs.py) ---
+    upload_max_bytes_readings: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Largest body of POST /api/v1/readings [bytes] (default 64 MiB, about 1 M "
+        "readings as columnar JSON); a larger body is refused with 413 while it streams in, "
+        "and nothing is stored.",
+    )
+    upload_max_bytes_manual_data: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="Largest manual-data file (CSV/XLSX) of POST /api/v1/manual-data [bytes] "
+        "(default 32 MiB); a larger upload is refused with 413 while it streams in, and "
+        "nothing is stored.",
+    )
+    upload_max_bytes_default: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="Largest body of any other request (JSON of grants, users, trades, "
+        "forms, holdings YAML…) [bytes] (default 8 MiB); refused with 413 while it streams in.",
+    )
+    upload_max_inflated_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Most bytes an uploaded XLSX (a ZIP) may inflate to, declared or actual "
+        "(default 64 MiB); a larger workbook (a zip bomb) is refused with 413 before it is "
+        "parsed.",
+    )
+    upload_max_rows: int = Field(
+        default=300_000,
+        gt=0,
+        description="Most rows (header included) of an uploaded CSV/XLSX table (default "
+        "300,000); the parse stops at the limit and the upload is refused with 413.",
+    )
+    upload_max_columns: int = Field(
+        default=256,
+        gt=0,
+        description="Most columns of a row of an uploaded CSV/XLSX table (default 256); a "
+        "wider row is refused with 413 naming the row.",
+    )
+    upload_job_threshold_rows: int = Field(
+        default=20_000,
+        gt=0,
+        description="A manual-data upload with more data rows than this is imported as a "
+        "background job: the answer is 202 with the job's address (GET /api/v1/jobs/{id}).",
+    )
+    upload_job_batch_rows: int = Field(
+        default=250,
+        gt=0,
+        description="Rows a background import writes per transaction; the store's one writer "
+        "is held for one batch at a time (about 0.2 s at the default), so other ingest waits at "
+        "most one batch.",
+    )
+    upload_jobs_kept: int = Field(
+        default=200,
+        gt=0,
+        description="Finished background jobs remembered (for GET /api/v1/jobs/{id}) before "
+        "the oldest are forgotten; jobs live in the server's memory, not in the store.",
+    )
+
     # --- store and ingest ---
     ingest_token: str | None = Field(
         default=None,

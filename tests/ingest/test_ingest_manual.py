@@ -111,3 +111,43 @@ def test_a_zero_needs_a_note(store: Store) -> None:
     assert [(e.index, e.code) for e in done.errors] == [(2, "zero_without_reason")]
     assert "note" in done.errors[0].detail and "原因" in done.errors[0].detail
     assert done.new == 1
+
+
+def test_read_table_names_the_row_of_a_stray_carriage_return() -> None:
+    text = b"site,series,period_start,value\nsite,coal,2026-10-01,1\nsite,coal,2026-1\r0-02,2\n"
+    with pytest.raises(InputError) as caught:
+        manual.read_table("f.csv", text)
+    assert caught.value.field == "row 3" and "row 3" in caught.value.message
+    quoted = b'site,series,period_start,value,note\nsite,coal,2026-10-01,1,"a\rb"\n'
+    assert manual.read_table("f.csv", quoted)[1][4] == "a\rb"  # quoted: kept as sent
+
+
+def test_header_only_file_is_refused_naming_row_2(store: Store) -> None:
+    rows = manual.read_table("f.csv", b"site,series,period_start,value,supplier\n")
+    with pytest.raises(InputError) as caught:
+        manual.import_table(store, rows)
+    assert caught.value.field == "row 2"
+
+
+def test_xlsx_declared_dimension_does_not_pad_rows() -> None:
+    """A sheet declaring a huge dimension (here A1:Z50000) with two rows present reads as
+    two rows of their own width, not 50,000 rows of 26 cells."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["site", "series"])  # type: ignore[union-attr]
+    book.active.append(["s", "coal"])  # type: ignore[union-attr]
+    plain, out = io.BytesIO(), io.BytesIO()
+    book.save(plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:B2" />', b'<dimension ref="A1:Z50000" />')
+                assert b"A1:Z50000" in data
+            target.writestr(item.filename, data)
+    rows = manual.read_table("d.xlsx", out.getvalue())
+    assert rows == [["site", "series"], ["s", "coal"]]

@@ -62,7 +62,19 @@ def _identifiers(deployment: Deployment) -> dict[str, Any]:
     with deployment.store.write() as conn:
         ledger_of(deployment.app).issue_sth(conn)
     workbench = _workbench_ids(deployment)
+    # --- a background import job of demo-group (issue 17): any file above the threshold ---
+    settings = deployment.app.state.settings
+    threshold, settings.upload_job_threshold_rows = settings.upload_job_threshold_rows, 0
+    csv = "site,series,period_start,period_end,value,unit\ndemo-site,oil-invoices,2026-01,,1,t\n"
+    job = alice.post(
+        "/api/v1/manual-data",
+        data={"kind": "fuel"},
+        files={"file": ("j.csv", csv.encode(), "text/csv")},
+    )
+    settings.upload_job_threshold_rows = threshold
+    assert job.status_code == 202, job.text
     return {
+        "job_id": job.json()["id"],
         "evidence_id": attached.json()["id"],
         **workbench,
         "trade_id": traded.json()["trade_id"],

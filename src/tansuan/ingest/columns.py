@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from tansuan.errors import InputError
+from tansuan.errors import InputError, PayloadTooLarge
 from tansuan.ingest.result import RowError
 from tansuan.store.timeutil import parse_iso
 
@@ -174,20 +174,21 @@ CSV_COLUMNS = ("site", "point", "ts", "value", "unit", "quality")
 
 
 def from_csv(body: bytes) -> Columns:
-    """Decode a CSV batch with a header row; raise :class:`InputError` if unusable."""
+    """Decode a CSV batch with a header row; raise :class:`InputError` (naming the row,
+    header = row 1) if unusable: no data row, or a row the CSV reader cannot split."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("CSV must be UTF-8") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    records = csv_records(text)
+    header = [h.strip().lower() for h in (records[0] if records else [])]
     missing = [c for c in CSV_COLUMNS[:4] if c not in header]
     if missing:
         raise InputError(f"CSV header lacks column(s) {', '.join(missing)}", field="header")
     at = {name: header.index(name) for name in CSV_COLUMNS if name in header}
     width = max(at.values()) + 1
     rows: list[dict[str, Any]] = []
-    for fields in reader:
+    for fields in records[1:]:
         if not fields:
             continue
         if len(fields) < width:
@@ -201,4 +202,77 @@ def from_csv(body: bytes) -> Columns:
             row["ts"] = ts_text
         row["unit"] = row.get("unit") or None
         rows.append(row)
+    if not rows:
+        raise InputError(
+            "CSV 只有表头、没有数据行（第 2 行）/ the CSV has a header but no data rows "
+            "(row 2 is missing)",
+            field="row 2",
+        )
     return from_rows(rows)
+
+
+def csv_records(
+    text: str, *, max_rows: int | None = None, max_columns: int | None = None
+) -> list[list[str]]:
+    """The records of a CSV text (header = row 1). A record the CSV reader cannot split (a
+    bare carriage return in an unquoted field, a NUL byte) is an :class:`InputError`
+    naming the row; more than ``max_rows`` records or a record wider than ``max_columns``
+    is a :class:`PayloadTooLarge` naming the limit (the read stops there)."""
+    out: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text))
+    shared = Shared()
+    try:
+        for fields in reader:
+            out.append([shared(f) for f in fields])
+            if max_rows is not None and len(out) > max_rows:
+                raise rows_over(max_rows)
+            if max_columns is not None and len(fields) > max_columns:
+                raise columns_over(max_columns, len(out))
+    except csv.Error as exc:
+        row = len(out) + 1
+        raise InputError(
+            f"CSV 第 {row} 行无法读取（字段中的回车或换行须加引号）/ CSV row {row} cannot "
+            f"be read ({exc}); a carriage return or line break inside a field must be quoted",
+            field=f"row {row}",
+        ) from None
+    return out
+
+
+#: Most distinct values a :class:`Shared` remembers (each costs ~100 bytes of dict entry).
+SHARED_VALUES = 10_000
+
+
+class Shared:
+    """Share equal strings (a site, a series, a date repeated on every row of a large
+    table): a value seen before is returned as the one object already kept, so a table
+    of a million rows holds each repeated value once. Remembers the first
+    :data:`SHARED_VALUES` distinct values; later new values are passed through."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        kept = self.seen.get(value)
+        if kept is not None:
+            return kept
+        if len(self.seen) < SHARED_VALUES:
+            self.seen[value] = value
+        return value
+
+
+def rows_over(limit: int) -> PayloadTooLarge:
+    """The table has more rows than ``TANSUAN_UPLOAD_MAX_ROWS``."""
+    return PayloadTooLarge(
+        f"表格超过 {limit} 行（TANSUAN_UPLOAD_MAX_ROWS）/ the table has more than {limit} rows "
+        "(TANSUAN_UPLOAD_MAX_ROWS, header included); split the file",
+        field="rows",
+    )
+
+
+def columns_over(limit: int, row: int) -> PayloadTooLarge:
+    """Row ``row`` has more columns than ``TANSUAN_UPLOAD_MAX_COLUMNS``."""
+    return PayloadTooLarge(
+        f"第 {row} 行超过 {limit} 列（TANSUAN_UPLOAD_MAX_COLUMNS）/ row {row} has more than "
+        f"{limit} columns (TANSUAN_UPLOAD_MAX_COLUMNS)",
+        field=f"row {row}",
+    )

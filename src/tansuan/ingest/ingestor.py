@@ -163,7 +163,11 @@ class Ingestor:
         else:
             valid = np.fromiter((f not in INVALID_FLAGS for f in flags), dtype=bool, count=n)
         bad = ~np.isfinite(conv)
-        checked = flags != "T" if isinstance(flags, str) else np.array([f != "T" for f in flags])
+        checked = (
+            flags != "T"
+            if isinstance(flags, str)
+            else np.array([f != "T" for f in flags], dtype=bool)  # bool even when empty
+        )
         low = conv < catalog.range_min[safe]
         high = conv > catalog.range_max[safe]
         now_us = time.time_ns() // 1000

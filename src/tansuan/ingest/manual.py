@@ -14,6 +14,8 @@ import hashlib
 import io
 import math
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,8 @@ import orjson
 from sqlalchemy import Connection, select
 
 from tansuan.domain.units import factor
-from tansuan.errors import InputError, UnitError
+from tansuan.errors import InputError, PayloadTooLarge, UnitError
+from tansuan.ingest.columns import Shared, columns_over, csv_records, rows_over
 from tansuan.ingest.result import RowError
 from tansuan.store import Store, schema
 from tansuan.store.manual import Entry, write_entries
@@ -89,22 +92,98 @@ def write_template(kind: str, path: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def read_table(name: str, data: bytes) -> list[list[Any]]:
-    """Rows of a CSV or XLSX file (first row = header)."""
-    if name.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook  # deferred: openpyxl, only for XLSX files
+@dataclass(frozen=True)
+class TableLimits:
+    """Bounds of an uploaded table (None: unbounded, e.g. a local file on the command line).
 
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises assorted errors on non-XLSX bytes
-            raise InputError(f"{name} is not a readable XLSX workbook ({exc})") from None
-        sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    ``max_inflated_bytes``: most bytes an XLSX (a ZIP) may inflate to, declared or actual;
+    ``max_rows``: most rows, header included; ``max_columns``: most columns of a row.
+    """
+
+    max_rows: int | None = None
+    max_columns: int | None = None
+    max_inflated_bytes: int | None = None
+
+
+def read_table(name: str, data: bytes, limits: TableLimits = TableLimits()) -> list[list[Any]]:
+    """Rows of a CSV or XLSX file (first row = header), read within ``limits``: a zip bomb,
+    too many rows or too wide a row is a :class:`PayloadTooLarge` naming the limit, a row
+    the CSV reader cannot split an :class:`InputError` naming the row."""
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        return _xlsx_rows(name, data, limits)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{name}: CSV must be UTF-8") from None
-    return [row for row in csv.reader(io.StringIO(text))]
+    return csv_records(text, max_rows=limits.max_rows, max_columns=limits.max_columns)
+
+
+#: Bytes inflated per read while measuring an XLSX member's actual size.
+_INFLATE_CHUNK = 1024 * 1024
+
+
+def check_inflated(name: str, data: bytes, limit: int) -> None:
+    """Refuse a ZIP (an XLSX) whose members inflate to more than ``limit`` bytes: first by
+    the sizes it declares, then by inflating each member in chunks (nothing kept), so a
+    member that lies about its size is caught too."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise InputError(f"{name} is not a readable XLSX workbook ({exc})") from None
+    declared = sum(member.file_size for member in members)
+    if declared > limit:
+        raise _inflated_over(name, limit, declared)
+    actual = 0
+    try:
+        for member in members:
+            with archive.open(member) as stream:
+                while chunk := stream.read(_INFLATE_CHUNK):
+                    actual += len(chunk)
+                    if actual > limit:
+                        raise _inflated_over(name, limit, actual)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
+        raise InputError(f"{name} is not a readable XLSX workbook ({exc})") from None
+
+
+def _inflated_over(name: str, limit: int, size: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"{name} 解压后超过 {limit} 字节（TANSUAN_UPLOAD_MAX_INFLATED_BYTES）/ {name} inflates "
+        f"to more than {limit} bytes (at least {size}; TANSUAN_UPLOAD_MAX_INFLATED_BYTES)",
+        field="file",
+    )
+
+
+def _xlsx_rows(name: str, data: bytes, limits: TableLimits) -> list[list[Any]]:
+    if limits.max_inflated_bytes is not None:
+        check_inflated(name, data, limits.max_inflated_bytes)
+    from openpyxl import load_workbook  # deferred: openpyxl, only for XLSX files
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+    except Exception as exc:  # openpyxl raises assorted errors on non-XLSX bytes
+        raise InputError(f"{name} is not a readable XLSX workbook ({exc})") from None
+    # The sheet's declared dimension (e.g. A1:XFD1048576) would pad every row to it;
+    # read the cells actually present instead.
+    reset = getattr(sheet, "reset_dimensions", None)
+    if reset is not None:
+        reset()
+    out: list[list[Any]] = []
+    try:
+        for row in sheet.iter_rows(values_only=True):
+            out.append(list(row))
+            if limits.max_rows is not None and len(out) > limits.max_rows:
+                raise rows_over(limits.max_rows)
+            if limits.max_columns is not None and len(row) > limits.max_columns:
+                raise columns_over(limits.max_columns, len(out))
+    except InputError:
+        raise
+    except Exception as exc:  # a malformed sheet XML
+        raise InputError(f"{name}: sheet row {len(out) + 1} cannot be read ({exc})") from None
+    finally:
+        book.close()
+    return out
 
 
 def _date(value: Any, column: str) -> int:
@@ -140,6 +219,8 @@ class ImportResult:
     duplicates: int = 0
     versioned: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Every batch the import wrote (one, or one per transaction of a background import).
+    batch_ids: list[int] = field(default_factory=list)
 
 
 def detect_kind(header: list[str]) -> str:
@@ -152,6 +233,18 @@ def detect_kind(header: list[str]) -> str:
         f"({', '.join(KINDS)}) or start from `tansuan import --template KIND`",
         field="header",
     )
+
+
+def table_kind(header: list[str], kind: str | None = None) -> str:
+    """The kind of a table with this (lower-cased) header; refuse an unknown kind or a
+    header without the columns every kind needs."""
+    kind = kind or detect_kind(header)
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
+    missing = [c for c in ("site", "series", "period_start", "value") if c not in header]
+    if missing:
+        raise InputError(f"header lacks column(s) {', '.join(missing)}", field="header")
+    return kind
 
 
 #: Called inside the import's transaction with the batch id and the entries it wrote
@@ -168,19 +261,41 @@ def import_table(
     hooks: Sequence[EntryHook] = (),
     file_sha256: str | None = None,
 ) -> ImportResult:
-    """Validate and store manual-data rows (first row = header). ``file_sha256``: the
-    digest of the uploaded file the rows came from (each entry carries it to the hooks;
-    the ledger hook logs it)."""
+    """Validate and store manual-data rows (first row = header) in one transaction.
+    ``file_sha256``: the digest of the uploaded file the rows came from (each entry
+    carries it to the hooks; the ledger hook logs it)."""
+    prepared = prepare_table(store, rows, kind=kind, file_sha256=file_sha256)
+    return write_prepared(store, prepared, source=source, hooks=hooks)
+
+
+@dataclass
+class Prepared:
+    """A validated table: the entries to write and the rows refused (nothing written yet)."""
+
+    result: ImportResult
+    entries: list[Entry]
+
+
+def prepare_table(
+    store: Store,
+    rows: list[list[Any]],
+    *,
+    kind: str | None = None,
+    file_sha256: str | None = None,
+) -> Prepared:
+    """Check every row of a manual-data table (reads only; nothing is written): the
+    entries of the good rows, the errors of the bad ones (row numbers as in the file)."""
     if not rows:
-        raise InputError("the file is empty")
+        raise InputError("文件为空 / the file is empty", field="row 1")
     header = [str(h or "").strip().lower() for h in rows[0]]
-    kind = kind or detect_kind(header)
-    if kind not in KINDS:
-        raise InputError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
+    kind = table_kind(header, kind)
+    if not any(any(v not in (None, "") for v in raw) for raw in rows[1:]):
+        raise InputError(
+            "文件只有表头、没有数据行（第 2 行）/ the file has a header but no data rows "
+            "(row 2 is missing)",
+            field="row 2",
+        )
     allowed, extra, _ = KINDS[kind]
-    missing = [c for c in ("site", "series", "period_start", "value") if c not in header]
-    if missing:
-        raise InputError(f"header lacks column(s) {', '.join(missing)}", field="header")
     col = {name: i for i, name in enumerate(header) if name}
     s = schema.series
     with store.read() as connection:
@@ -190,6 +305,7 @@ def import_table(
         }
     result = ImportResult(kind=kind, batch_id=None, rows=0)
     entries: list[Entry] = []
+    shared = Shared()  # one object per repeated attrs text, not one per row
     seen: dict[tuple[int, int, int, int, str], int] = {}
     for number, raw in enumerate(rows[1:], start=2):
         if not any(v not in (None, "") for v in raw):
@@ -252,7 +368,7 @@ def import_table(
                     period_end=end,
                     document_ref=doc_ref,
                     value=value,
-                    attrs=orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS).decode(),
+                    attrs=shared(orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS).decode()),
                     file_sha256=file_sha256,
                 )
             )
@@ -260,6 +376,71 @@ def import_table(
             result.errors.append(RowError(number, site, key, reject.code, reject.detail))
         except InputError as exc:
             result.errors.append(RowError(number, site, key, "bad_date", exc.message))
+    return Prepared(result, entries)
+
+
+#: Pause [s] between two batches of a batched import: time for a waiting writer (another
+#: organisation's ingest) to take the store's write lock.
+BATCH_PAUSE_S = 0.01
+
+
+def write_prepared(
+    store: Store,
+    prepared: Prepared,
+    *,
+    source: str = "import",
+    hooks: Sequence[EntryHook] = (),
+    batch_rows: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Write a prepared table: one transaction (``batch_rows`` None) or one per
+    ``batch_rows`` entries, so the store's one writer is held for one batch at a time.
+
+    Each transaction is a batch of its own (an ``ingest_batch`` row, its entries, the
+    hooks' ledger leaves, all committed together); the refused rows are quarantined with
+    the first. ``progress`` is called with the entries written so far after each commit.
+    If a batch fails, the batches already committed stay (``result.batch_ids`` names
+    them); sending the file again stores the rest (written rows count as duplicates).
+    """
+    result = prepared.result
+    entries = prepared.entries
+    size = batch_rows or max(1, len(entries))
+    chunks = [entries[i : i + size] for i in range(0, len(entries), size)] or [[]]
+    done = 0
+    for number, chunk in enumerate(chunks):
+        errors = result.errors if number == 0 else []
+        batch_id, counts = _write_batch(
+            store, chunk, errors, kind=result.kind, source=source, hooks=hooks,
+            n_rows=len(chunk) + len(errors),
+        )  # fmt: skip
+        result.batch_ids.append(batch_id)
+        if result.batch_id is None:
+            result.batch_id = batch_id
+        result.new += counts[0]
+        result.duplicates += counts[1]
+        result.versioned += counts[2]
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+        if number + 1 < len(chunks):
+            # Let a writer waiting on the lock in (the lock is not fair: without a pause
+            # this thread would take it back at once and other ingest would wait on).
+            time.sleep(BATCH_PAUSE_S)
+    return result
+
+
+def _write_batch(
+    store: Store,
+    entries: Sequence[Entry],
+    errors: Sequence[RowError],
+    *,
+    kind: str,
+    source: str,
+    hooks: Sequence[EntryHook],
+    n_rows: int,
+) -> tuple[int, tuple[int, int, int]]:
+    """One transaction: the batch row, its entries, the hooks, the quarantined rows."""
+
     now_us = time.time_ns() // 1000
     b = schema.ingest_batch
     with store.write() as connection:
@@ -269,24 +450,22 @@ def import_table(
                 .values(
                     received_at_us=now_us,
                     source=f"manual:{source}:{kind}"[:64],
-                    n_rows=result.rows,
+                    n_rows=n_rows,
                     n_new=0,
                     n_duplicate=0,
                     n_versioned=0,
-                    n_rejected=len(result.errors),
+                    n_rejected=len(errors),
                 )
                 .returning(b.c.id)
             ).scalar_one()
         )
-        result.new, result.duplicates, result.versioned = write_entries(
-            connection, entries, batch_id, now_us
-        )
+        new, duplicates, versioned = write_entries(connection, entries, batch_id, now_us)
         for hook in hooks:
             hook(connection, batch_id, entries)
         connection.execute(
             b.update()
             .where(b.c.id == batch_id)
-            .values(n_new=result.new, n_duplicate=result.duplicates, n_versioned=result.versioned)
+            .values(n_new=new, n_duplicate=duplicates, n_versioned=versioned)
         )
         quarantine(
             connection,
@@ -299,11 +478,10 @@ def import_table(
                     "reason": e.code,
                     "detail": e.detail,
                 }
-                for e in result.errors
+                for e in errors
             ),
         )
-    result.batch_id = batch_id
-    return result
+    return batch_id, (new, duplicates, versioned)
 
 
 def import_file(

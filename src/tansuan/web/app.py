@@ -29,12 +29,15 @@ from tansuan.store import Store
 from tansuan.views.alerts import site_alerts
 from tansuan.web import filing_pages, insights_pages, pages, workbench_pages
 from tansuan.web.deps import PrincipalDep
+from tansuan.web.jobs import Jobs
+from tansuan.web.limits import UploadLimits
 from tansuan.web.problems import problem_handler
 from tansuan.web.routes import allowance as allowance_routes
 from tansuan.web.routes import emissions, grants, manual_data, readings, reports, sites, users
 from tansuan.web.routes import evidence as evidence_routes
 from tansuan.web.routes import filing as filing_routes
 from tansuan.web.routes import insights as insights_routes
+from tansuan.web.routes import jobs as jobs_routes
 from tansuan.web.routes import ledger as ledger_routes
 from tansuan.web.routes import workbench as workbench_routes
 
@@ -94,15 +97,20 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Background jobs (large imports) and their progress, for GET /api/v1/jobs/{id}.
+    app.state.jobs = Jobs(kept=settings.upload_jobs_kept)
     # Gateways report {"name", "protocol", "site", "connected", "last_seen", "last_error"}
     # per connection; the data-quality page lists them (the gateways report their state there).
     app.state.gateway_status = gateway_status
     # The alerts view, for the server's alerts job (analytics/alerts_job.py, a lower layer).
     app.state.site_alerts = site_alerts
     app.add_exception_handler(TansuanError, problem_handler)
+    # Body size limits of the upload routes, enforced while the body streams in.
+    app.add_middleware(UploadLimits, settings=settings)
     app.include_router(readings.router)
     app.include_router(manual_data.router)
     app.include_router(evidence_routes.router)
+    app.include_router(jobs_routes.router)
     for module in (emissions, sites, grants, users, ledger_routes, reports, filing_routes):
         app.include_router(module.router)
     pages.install(app)

@@ -12,13 +12,11 @@ from tansuan.errors import InputError
 from tansuan.ingest import columns
 from tansuan.ingest.result import IngestResult
 from tansuan.store.scoped import check_ingest_sites
-from tansuan.web.deps import IngestorDep, IngestPrincipal, StoreDep
+from tansuan.web.deps import IngestorDep, IngestPrincipal, SettingsDep, StoreDep
+from tansuan.web.limits import too_large
 from tansuan.web.responses import JSONBytes
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
-
-#: Largest accepted body [bytes] (~1 M readings as columnar JSON).
-MAX_BODY = 64 * 1024 * 1024
 
 
 class RowErrorPublic(BaseModel):
@@ -107,27 +105,39 @@ _BODY_DOC = {
     summary="Ingest a batch of readings / 批量写入读数",
 )
 async def post_readings(
-    request: Request, ingestor: IngestorDep, store: StoreDep, principal: IngestPrincipal
+    request: Request,
+    ingestor: IngestorDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: IngestPrincipal,
 ) -> JSONBytes:
     """Store a batch; answers after commit, with an error per rejected row.
 
     Status 200 whenever the body could be read (rejected rows are listed in ``errors``
     and kept in quarantine; re-sending them will not help). A body that cannot be read
-    at all is a 400/422 problem document and nothing is stored.
+    at all is a 400/422 problem document and nothing is stored; a body larger than
+    ``TANSUAN_UPLOAD_MAX_BYTES_READINGS`` is a 413 (refused as it streams in).
+    Decoding and the site check run in a worker thread, off the event loop.
     """
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise InputError(f"body larger than {MAX_BODY} bytes; send smaller batches")
+    body = await request.body()  # bounded while streaming by web.limits.UploadLimits
+    if len(body) > settings.upload_max_bytes_readings:
+        raise too_large(settings.upload_max_bytes_readings, "upload_max_bytes_readings")
     content_type = request.headers.get("content-type", "application/json").lower()
     if "csv" in content_type:
-        decoded = columns.from_csv(body)
+        decode = columns.from_csv
     elif "json" in content_type:
-        decoded = columns.from_json(body)
+        decode = columns.from_json
     else:
         raise InputError(f"unsupported content type {content_type!r}; send JSON or CSV")
-    sites = {decoded.site} if isinstance(decoded.site, str) else set(decoded.site)
-    with store.read() as connection:
-        check_ingest_sites(connection, principal, {str(x) for x in sites})
+
+    def decode_and_check() -> columns.Columns:
+        decoded = decode(body)
+        sites = {decoded.site} if isinstance(decoded.site, str) else set(decoded.site)
+        with store.read() as connection:
+            check_ingest_sites(connection, principal, {str(x) for x in sites})
+        return decoded
+
+    decoded = await run_in_threadpool(decode_and_check)
     result = await run_in_threadpool(
         ingestor.ingest_columns,
         decoded.site,
