@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tansuan.store.schema import api_token, web_user
@@ -27,7 +28,7 @@ def test_login_sets_a_session_and_logout_ends_them_all(deployment: Deployment) -
     other_device = deployment.client("alice")
     stolen = client.cookies["tansuan_session"]
     out = client.post(
-        "/logout", data={"csrf": client.cookies["tansuan_csrf"]}, follow_redirects=False
+        "/logout", data={"csrf": client.headers["X-CSRF-Token"]}, follow_redirects=False
     )
     assert out.status_code == 303
     assert client.get("/api/v1/me").status_code == 403
@@ -117,3 +118,43 @@ def test_legacy_ingest_token_still_ingests_but_reads_nothing(deployment: Deploym
             "value": [99999.0]}  # fmt: skip
     assert client.post("/api/v1/readings", json=body, headers=auth).json()["accepted"] == 1
     assert client.get("/api/v1/sites", headers=auth).status_code == 403
+
+
+def test_a_planted_csrf_cookie_does_not_validate(deployment: Deployment) -> None:
+    """The CSRF token is bound to the session: a cookie the attacker plants (with a
+    matching header), or a pair the attacker fetched from the login page, is refused."""
+    alice = deployment.client("alice")
+    real = alice.headers["X-CSRF-Token"]
+    body = {"name": "t", "scopes": ["read"]}
+    _plant(alice, "attacker-chosen-value")
+    planted = alice.post(
+        "/api/v1/tokens", json=body, headers={"X-CSRF-Token": "attacker-chosen-value"}
+    )
+    assert planted.status_code == 403 and "CSRF" in planted.json()["detail"]
+    attacker = deployment.client()
+    pair_token = csrf_of(attacker)
+    _plant(alice, attacker.cookies["tansuan_csrf"])
+    fetched = alice.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": pair_token})
+    assert fetched.status_code == 403
+    # The same form post through the dashboard is refused too.
+    form = alice.post("/admin/tokens", data={"name": "t", "scopes": ["read"], "csrf": pair_token})
+    assert form.status_code == 403
+    assert (
+        alice.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": real}).status_code == 201
+    )
+    # Another user's token does not fit this session either.
+    bob_token = deployment.client("olga").headers["X-CSRF-Token"]
+    assert bob_token != real
+    assert (
+        alice.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": bob_token}).status_code
+        == 403
+    )
+
+
+def _plant(client: TestClient, value: str) -> None:
+    """Replace the client's ``tansuan_csrf`` cookie, as a sibling subdomain could."""
+    for cookie in list(client.cookies.jar):
+        if cookie.name == "tansuan_csrf":
+            client.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+    client.cookies.set("tansuan_csrf", value, domain="testserver.local", path="/")
+    assert client.cookies["tansuan_csrf"] == value

@@ -4,9 +4,14 @@
   signed with HMAC-SHA256 under ``Settings.secret_key``; HttpOnly, SameSite=Lax, Secure
   except in demo mode (plain http on localhost). Logging out raises the user's session
   epoch, which voids every session cookie issued before (on every device).
-* **CSRF**: double submit. A random ``tansuan_csrf`` cookie; every form carries it as
-  the field ``csrf`` (HTMX sends it as the header ``X-CSRF-Token``); a state-changing
-  request authenticated by the session cookie must present a match.
+* **CSRF**: signed tokens bound to the session. With a session the token is
+  ``HMAC(secret, "csrf:session:" + session cookie)``: a cookie an attacker plants in the
+  browser (``tansuan_csrf`` or any other) cannot make a token that validates, because the
+  token depends on the HttpOnly session cookie and the server's secret. Before login (the
+  login form) the token is ``HMAC(secret, "csrf:anon:" + tansuan_csrf cookie)`` of a random
+  cookie. Every form carries the token as the field ``csrf`` (HTMX sends it as the header
+  ``X-CSRF-Token``); a state-changing request authenticated by the session cookie must
+  present the token of its own session. Logging in changes the token.
 * **Rate limit**: at most :data:`LOGIN_FAILURES` failed logins per username and per
   client address within :data:`LOGIN_WINDOW_S`; further attempts are refused until the
   window has passed, whether or not the password is right.
@@ -20,6 +25,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 
 SESSION_COOKIE = "tansuan_session"
 CSRF_COOKIE = "tansuan_csrf"
@@ -57,8 +63,25 @@ def new_csrf() -> str:
     return secrets.token_urlsafe(24)
 
 
-def csrf_ok(cookie: str | None, sent: str | None) -> bool:
-    return bool(cookie) and bool(sent) and hmac.compare_digest(str(cookie), str(sent))
+def csrf_token(secret: str, session: str | None, anonymous: str | None) -> str | None:
+    """The CSRF token of a request's cookies: bound to a valid session cookie if there is
+    one, else to the anonymous ``tansuan_csrf`` cookie; None when there is neither."""
+    if session and read_session(secret, session) is not None:
+        return _sign(secret, "csrf:session:" + session)
+    if anonymous:
+        return _sign(secret, "csrf:anon:" + anonymous)
+    return None
+
+
+def csrf_ok(secret: str, session: str | None, anonymous: str | None, sent: str | None) -> bool:
+    """Whether ``sent`` is the CSRF token of these cookies (see :func:`csrf_token`)."""
+    expected = csrf_token(secret, session, anonymous)
+    return bool(expected) and bool(sent) and hmac.compare_digest(str(expected), str(sent))
+
+
+def cookies_csrf_ok(cookies: Mapping[str, str], secret: str, sent: str | None) -> bool:
+    """:func:`csrf_ok` on a request's cookies."""
+    return csrf_ok(secret, cookies.get(SESSION_COOKIE), cookies.get(CSRF_COOKIE), sent)
 
 
 class LoginLimiter:

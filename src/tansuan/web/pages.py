@@ -33,7 +33,7 @@ from tansuan.twin.scenario import Change, compare
 from tansuan.views import dashboard, quality
 from tansuan.views.emissions import node_emissions, result_set_trace
 from tansuan.web import auth, i18n
-from tansuan.web.deps import ledger_of, session_principal
+from tansuan.web.deps import IdPath, ledger_of, session_principal
 from tansuan.web.routes.reports import issue
 
 router = APIRouter(include_in_schema=False)
@@ -55,9 +55,16 @@ class LoginRequired(Exception):
     """Raised by a page without a session; answered with a redirect to /login."""
 
 
-def _csrf(request: Request) -> tuple[str, bool]:
-    value = request.cookies.get(auth.CSRF_COOKIE)
-    return (value, False) if value else (auth.new_csrf(), True)
+def _csrf(request: Request) -> tuple[str, str | None]:
+    """The page's CSRF token (bound to the session, see :mod:`tansuan.web.auth`) and a new
+    anonymous ``tansuan_csrf`` cookie to set when the request has neither."""
+    secret = request.app.state.settings.secret_key
+    cookies = request.cookies
+    token = auth.csrf_token(secret, cookies.get(auth.SESSION_COOKIE), cookies.get(auth.CSRF_COOKIE))
+    if token is not None:
+        return token, None
+    fresh = auth.new_csrf()
+    return str(auth.csrf_token(secret, None, fresh)), fresh
 
 
 def render(
@@ -78,10 +85,10 @@ def render(
         },
         status_code=status,
     )
-    if fresh:
+    if fresh is not None:
         settings = request.app.state.settings
         response.set_cookie(
-            auth.CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=not settings.demo
+            auth.CSRF_COOKIE, fresh, httponly=True, samesite="lax", secure=not settings.demo
         )
     if started is not None:
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
@@ -101,7 +108,7 @@ def _scope(request: Request, principal: Principal) -> Scope:
 
 
 def _check_csrf(request: Request, sent: str) -> None:
-    if not auth.csrf_ok(request.cookies.get(auth.CSRF_COOKIE), sent):
+    if not auth.cookies_csrf_ok(request.cookies, request.app.state.settings.secret_key, sent):
         raise PermissionDenied("CSRF 校验失败 / missing or wrong CSRF token")
 
 
@@ -336,7 +343,7 @@ async def whatif_fragment(
 
 
 @router.get("/ui/trace/{set_id}", response_class=HTMLResponse)
-def trace_fragment(set_id: int, request: Request) -> Response:
+def trace_fragment(set_id: IdPath, request: Request) -> Response:
     principal = _who(request)
     scope = _scope(request, principal)
     state = request.app.state
@@ -443,7 +450,7 @@ def create_token(
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, request: Request, csrf: str = Form("")) -> Response:
+def revoke_token(token_id: IdPath, request: Request, csrf: str = Form("")) -> Response:
     _check_csrf(request, csrf)
     _principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
@@ -512,7 +519,7 @@ def create_grant(
 
 
 @router.post("/admin/grants/{grant_id}/revoke")
-def revoke_grant(grant_id: int, request: Request, csrf: str = Form("")) -> Response:
+def revoke_grant(grant_id: IdPath, request: Request, csrf: str = Form("")) -> Response:
     _check_csrf(request, csrf)
     principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
