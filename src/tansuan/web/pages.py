@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from importlib.resources import files
 from typing import Any
@@ -23,6 +24,7 @@ from tansuan.domain.scope import in_total
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger import verify_receipt
 from tansuan.ledger.log import latest_sth
+from tansuan.settings import Settings
 from tansuan.store import grants, users
 from tansuan.store.schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.scoped import Scope
@@ -37,6 +39,7 @@ from tansuan.web.deps import IdPath, ledger_of, session_principal
 from tansuan.web.routes.reports import issue
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=str(files("tansuan.web") / "templates"))
 templates.env.filters["us_date"] = lambda us: "" if us is None else from_us(us).date().isoformat()
 
@@ -112,6 +115,14 @@ def _check_csrf(request: Request, sent: str) -> None:
         raise PermissionDenied("CSRF 校验失败 / missing or wrong CSRF token")
 
 
+def client_address(request: Request) -> str:
+    """The client's address (see :func:`tansuan.web.auth.client_address`)."""
+    settings: Settings = request.app.state.settings
+    peer = request.client.host if request.client else "?"
+    trusted = auth.parse_networks(settings.trusted_proxies)
+    return auth.client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
+
+
 def _secure(request: Request) -> bool:
     return not request.app.state.settings.demo
 
@@ -137,20 +148,22 @@ def login(
 ) -> Response:
     _check_csrf(request, csrf)
     limiter: auth.LoginLimiter = request.app.state.login_limiter
-    client = request.client.host if request.client else "?"
-    keys = (f"user:{username}", f"ip:{client}")
+    address = client_address(request)
     lang = i18n.pick(request.cookies.get(auth.LANG_COOKIE))
     t = i18n.translator(lang)
-    if limiter.blocked(*keys):
+    refused = limiter.refusal(username, address)
+    if refused is not None:
+        what = "username" if refused == "user" else f"address {address}"
+        log.warning("login refused (429): too many failed logins for this %s", what)
         return render(request, "login.html", None, status=429, error=t["too_many"])
     try:
         with request.app.state.store.read() as conn:
             principal = users.authenticate(conn, username, password)
             epoch = users.session_epoch(conn, principal.user_id)
     except PermissionDenied as exc:
-        limiter.failed(*keys)
+        limiter.failed(username, address)
         return render(request, "login.html", None, status=401, error=exc.message)
-    limiter.succeeded(*keys)
+    limiter.succeeded(username, address)
     response = RedirectResponse("/overview", status_code=303)
     settings = request.app.state.settings
     response.set_cookie(
@@ -551,7 +564,14 @@ def page_error(request: Request, error: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the pages, the static files and the page-timing middleware to ``app``."""
-    app.state.login_limiter = auth.LoginLimiter()
+    settings: Settings = app.state.settings
+    app.state.login_limiter = auth.LoginLimiter(
+        user_failures=settings.login_user_failures,
+        address_failures=settings.login_address_failures,
+        window_s=settings.login_window_s,
+        max_keys=settings.login_tracked_max,
+        known_s=settings.login_known_s,
+    )
     app.mount("/static", StaticFiles(directory=str(files("tansuan.web") / "static")), name="static")
     app.include_router(router)
 
