@@ -8,6 +8,7 @@ them all. Insecure defaults are refused outside demo mode.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -281,6 +282,44 @@ class Settings(BaseSettings):
         "the oldest are forgotten; jobs live in the server's memory, not in the store.",
     )
 
+    # --- logins and proxies (web/auth.py; docs/security.md "Sessions and logins") ---
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Reverse proxies whose X-Forwarded-For is believed, as addresses or CIDRs "
+        '(JSON list in the environment, e.g. \'["10.0.0.5", "10.1.0.0/16"]\'). The client '
+        "is the right-most hop not in this list; from any other peer X-Forwarded-For is "
+        "ignored. Default empty: the TCP peer is the client.",
+    )
+    login_user_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins of one username within TANSUAN_LOGIN_WINDOW_S that lock "
+        "the username for everyone until the window has passed.",
+    )
+    login_address_failures: int = Field(
+        default=30,
+        ge=1,
+        description="Failed logins from one client address within TANSUAN_LOGIN_WINDOW_S that "
+        "lock the address, except for users who logged in from it before (within "
+        "TANSUAN_LOGIN_KNOWN_S).",
+    )
+    login_window_s: float = Field(
+        default=300.0, gt=0, description="Window of the login failure counts [s]."
+    )
+    login_known_s: float = Field(
+        default=30 * 86400.0,
+        gt=0,
+        description="How long a successful login exempts that user at that address from the "
+        "address's lock [s].",
+    )
+    login_tracked_max: int = Field(
+        default=10_000,
+        ge=100,
+        description="Most usernames, addresses and known (user, address) pairs the login "
+        "limiter keeps, each (the least recently failed are dropped first); bounds its memory "
+        "at a few MB.",
+    )
+
     # --- store and ingest ---
     ingest_token: str | None = Field(
         default=None,
@@ -365,6 +404,14 @@ class Settings(BaseSettings):
             raise ConfigError("must be FULL, NORMAL or EXTRA", field="sqlite_synchronous")
         if self.now is not None:
             parse_instant(self.now)
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"{entry!r} is not an address or CIDR, e.g. 10.0.0.5 or 10.1.0.0/16",
+                    field="trusted_proxies",
+                ) from None
         return self
 
     @property

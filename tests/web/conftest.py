@@ -45,7 +45,8 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
         data={"username": username, "password": password, "csrf": token},
         follow_redirects=False,
     )
-    client.headers["X-CSRF-Token"] = token
+    # The token is bound to the session: logging in changes it.
+    client.headers["X-CSRF-Token"] = csrf_of(client)
     return response
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 
 from tansuan.ledger.schema import leaves
-from tansuan.store.schema import grant_read
+from tansuan.store.schema import grant_read, share_grant
 from tansuan.web.deps import ledger_of
 from tests.web.conftest import Deployment, csrf_of
 
@@ -193,7 +194,7 @@ def test_ledger_page_verifies_a_receipt(deployment: Deployment) -> None:
     with deployment.store.write() as conn:
         receipt = api.receipt_for(ledger_of(deployment.app), conn, 0)
     alice = deployment.client("alice")
-    csrf = alice.cookies["tansuan_csrf"]
+    csrf = alice.headers["X-CSRF-Token"]
     good = alice.post("/ledger/verify", data={"receipt": json.dumps(receipt), "csrf": csrf})
     assert good.status_code == 200 and 'id="verify-result" class="good"' in good.text
     receipt["leaf_data"] = receipt["leaf_data"][:-4] + "AAA="
@@ -263,3 +264,74 @@ def test_emissions_say_whether_the_period_is_provisional(deployment: Deployment)
     assert under_way.status_code == 200, under_way.text
     assert under_way.json()["provisional"] is True
     assert "临时数据" in under_way.json()["provisional_reason"]
+
+
+def test_a_grant_to_an_unknown_organisation_is_refused_and_nothing_stored(
+    deployment: Deployment,
+) -> None:
+    alice = deployment.client("alice")
+    now = deployment.now
+    body = {"site": "demo-site", "node": "", "classes": ["raw"], "grantee_org": "no-such-org",
+            "window_from": (now - dt.timedelta(hours=2)).isoformat(),
+            "window_to": (now + dt.timedelta(hours=1)).isoformat(),
+            "expires_at": (now + dt.timedelta(days=1)).isoformat()}  # fmt: skip
+    before = (_count(deployment, share_grant), _count(deployment, leaves))
+    refused = alice.post("/api/v1/grants", json=body)
+    assert refused.status_code == 404, refused.text
+    assert "no-such-org" in refused.json()["detail"]
+    assert (_count(deployment, share_grant), _count(deployment, leaves)) == before
+    assert alice.post("/api/v1/grants", json=body | {"grantee_org": "verify-co"}).status_code == 201
+
+
+def test_ids_beyond_64_bits_are_refused_not_a_500(deployment: Deployment) -> None:
+    """Every integer id in a path or query is bounded (2**63 - 1): 404 or 422, never 500."""
+    alice = deployment.client("alice")
+    huge = 2**64 + 5
+    for method, url in (
+        ("DELETE", f"/api/v1/grants/{huge}"),
+        ("GET", f"/api/v1/grants/{huge}/reads"),
+        ("GET", f"/api/v1/results/{huge}/trace"),
+        ("GET", f"/api/v1/ledger/proof/inclusion?leaf={huge}"),
+        ("GET", f"/api/v1/ledger/proof/consistency?first=1&second={huge}"),
+        ("DELETE", f"/api/v1/tokens/{huge}"),
+        ("GET", f"/api/v1/grants?offset={huge}"),
+        ("POST", f"/api/v1/proposals/{huge}/accept"),
+        ("GET", f"/api/v1/workbench/findings/{huge}"),
+        ("POST", f"/admin/grants/{huge}/revoke"),
+    ):
+        answer = alice.request(method, url)
+        assert answer.status_code in (404, 422), (method, url, answer.status_code)
+
+
+def test_every_integer_path_or_query_parameter_is_bounded(deployment: Deployment) -> None:
+    """The sweep: no route takes an unbounded int from the path or the API's query."""
+    import annotated_types
+    from fastapi.routing import APIRoute
+
+    from tansuan.web.deps import MAX_ID
+
+    def routes(items: Any) -> Any:
+        for route in items:
+            if isinstance(route, APIRoute):
+                yield route
+            elif hasattr(route, "original_router"):
+                yield from routes(route.original_router.routes)
+
+    def params(dependant: Any) -> Any:
+        yield from (("path", p) for p in dependant.path_params)
+        yield from (("query", p) for p in dependant.query_params)
+        for sub in dependant.dependencies:
+            yield from params(sub)
+
+    unbounded, seen = [], 0
+    for route in routes(deployment.app.routes):
+        for where, param in params(route.dependant):
+            if "int" not in str(param.field_info.annotation):
+                continue
+            if where == "query" and not route.include_in_schema:
+                continue  # page controls (year, days), checked by the page itself
+            seen += 1
+            bounds = [m.le for m in param.field_info.metadata if isinstance(m, annotated_types.Le)]
+            if not bounds or bounds[0] > MAX_ID:
+                unbounded.append(f"{route.path} {param.name}")
+    assert seen > 30 and unbounded == []

@@ -103,7 +103,10 @@ def serve(
         fail(exc)
     bind_host, bind_port = host or settings.http_host, port or settings.http_port
     console.print(f"碳算 / tansuan: http://{bind_host}:{bind_port}/  (API docs: /docs)")
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", timeout_graceful_shutdown=2)
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1;
+    # the app reads it itself, only from TANSUAN_TRUSTED_PROXIES (web/auth.client_address).
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info",
+                timeout_graceful_shutdown=2, proxy_headers=False)  # fmt: skip
 
 
 def register(app: Any) -> None:

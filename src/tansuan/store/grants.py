@@ -86,6 +86,16 @@ def site_org(connection: Connection, site: str) -> str:
     return str(org)
 
 
+def org_exists(connection: Connection, org: str) -> bool:
+    """Whether ``org`` is an organisation of this deployment (it has users or entities)."""
+    users = select(web_user.c.id).where(web_user.c.org_key == org).limit(1)
+    entities = select(schema.entity.c.key).where(schema.entity.c.org_key == org).limit(1)
+    return (
+        connection.execute(users).first() is not None
+        or connection.execute(entities).first() is not None
+    )
+
+
 def node_path(connection: Connection, site: str, node: str) -> str:
     """The path of an area or device inside its site ('' for the whole site)."""
     if not node:
@@ -167,6 +177,8 @@ def create(
             raise InputError(f"no user {grantee_user!r}", field="grantee_user")
     if grantee_org == grantor_org:
         raise InputError("an organisation already sees its own data", field="grantee_org")
+    if grantee_org is not None and not org_exists(connection, grantee_org):
+        raise NotFound(f"没有该组织 / no organisation {grantee_org!r} to grant to")
     at = now_us()
     values = {
         "grantor_org": grantor_org,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 
 from tansuan.errors import NotFound, PermissionDenied
 from tansuan.ingest.ingestor import Ingestor
@@ -43,6 +43,16 @@ def require_ingest_token(
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
         raise PermissionDenied("a valid bearer token (TANSUAN_INGEST_TOKEN) is required")
 
+
+#: The largest row id the store can hold (a signed 64-bit BIGINT in PostgreSQL and an
+#: INTEGER in SQLite). An id above it cannot exist: refused (422) before any query, which
+#: would otherwise fail with OverflowError (a 500).
+MAX_ID = 2**63 - 1
+
+#: A row id in the path (grant, token, result set, proposal, …): 0 … MAX_ID, else 422.
+IdPath = Annotated[int, Path(ge=0, le=MAX_ID, description="row id")]
+#: A row id or count in the query string (a leaf index, a tree size): 0 … MAX_ID, else 422.
+IdQuery = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -113,7 +123,7 @@ async def get_principal(
         sent = request.headers.get("x-csrf-token")
         if sent is None and "form" in request.headers.get("content-type", ""):
             sent = str((await request.form()).get("csrf") or "")
-        if not auth.csrf_ok(request.cookies.get(auth.CSRF_COOKIE), sent):
+        if not auth.cookies_csrf_ok(request.cookies, settings.secret_key, sent):
             raise PermissionDenied("CSRF 校验失败 / missing or wrong CSRF token")
     return principal
 

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tansuan.accounting.filing import APPROVERS, FILERS
 from tansuan.errors import InputError, NotFound
 from tansuan.views import filing
-from tansuan.web.deps import ledger_of
+from tansuan.web.deps import IdPath, ledger_of
 from tansuan.web.pages import _check_csrf, _who, render
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def file_or_reopen(
 
 @router.post("/ui/proposals/{proposal_id}/{decision}")
 def decide(
-    proposal_id: int,
+    proposal_id: IdPath,
     decision: str,
     request: Request,
     period: str = Form(""),

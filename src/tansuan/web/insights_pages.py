@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tansuan import clock
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
 from tansuan.store import alert_events
-from tansuan.web.deps import ledger_of
+from tansuan.web.deps import IdPath, ledger_of
 from tansuan.web.pages import _check_csrf, _scope, _who, render
 from tansuan.web.routes import allowance
 from tansuan.web.routes import insights as api
@@ -156,7 +156,7 @@ def add_trade_page(
 
 @router.post("/insights/position/trade/{trade_id}/cancel", response_class=HTMLResponse)
 def cancel_trade_page(
-    request: Request, trade_id: int, site: str = Form(...), year: int = Form(...),
+    request: Request, trade_id: IdPath, site: str = Form(...), year: int = Form(...),
     csrf: str = Form(""),
 ) -> Response:  # fmt: skip
     """The cancel button of a trade on the position page."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from importlib.resources import files
 from typing import Any
@@ -23,6 +24,7 @@ from tansuan.domain.scope import in_total
 from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.ledger import verify_receipt
 from tansuan.ledger.log import latest_sth
+from tansuan.settings import Settings
 from tansuan.store import grants, users
 from tansuan.store.schema import DATA_CLASSES, ROLES, SCOPES
 from tansuan.store.scoped import Scope
@@ -33,10 +35,11 @@ from tansuan.twin.scenario import Change, compare
 from tansuan.views import dashboard, quality
 from tansuan.views.emissions import node_emissions, result_set_trace
 from tansuan.web import auth, i18n
-from tansuan.web.deps import ledger_of, session_principal
+from tansuan.web.deps import IdPath, ledger_of, session_principal
 from tansuan.web.routes.reports import issue
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=str(files("tansuan.web") / "templates"))
 templates.env.filters["us_date"] = lambda us: "" if us is None else from_us(us).date().isoformat()
 
@@ -55,9 +58,16 @@ class LoginRequired(Exception):
     """Raised by a page without a session; answered with a redirect to /login."""
 
 
-def _csrf(request: Request) -> tuple[str, bool]:
-    value = request.cookies.get(auth.CSRF_COOKIE)
-    return (value, False) if value else (auth.new_csrf(), True)
+def _csrf(request: Request) -> tuple[str, str | None]:
+    """The page's CSRF token (bound to the session, see :mod:`tansuan.web.auth`) and a new
+    anonymous ``tansuan_csrf`` cookie to set when the request has neither."""
+    secret = request.app.state.settings.secret_key
+    cookies = request.cookies
+    token = auth.csrf_token(secret, cookies.get(auth.SESSION_COOKIE), cookies.get(auth.CSRF_COOKIE))
+    if token is not None:
+        return token, None
+    fresh = auth.new_csrf()
+    return str(auth.csrf_token(secret, None, fresh)), fresh
 
 
 def render(
@@ -78,10 +88,10 @@ def render(
         },
         status_code=status,
     )
-    if fresh:
+    if fresh is not None:
         settings = request.app.state.settings
         response.set_cookie(
-            auth.CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=not settings.demo
+            auth.CSRF_COOKIE, fresh, httponly=True, samesite="lax", secure=not settings.demo
         )
     if started is not None:
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
@@ -101,8 +111,16 @@ def _scope(request: Request, principal: Principal) -> Scope:
 
 
 def _check_csrf(request: Request, sent: str) -> None:
-    if not auth.csrf_ok(request.cookies.get(auth.CSRF_COOKIE), sent):
+    if not auth.cookies_csrf_ok(request.cookies, request.app.state.settings.secret_key, sent):
         raise PermissionDenied("CSRF 校验失败 / missing or wrong CSRF token")
+
+
+def client_address(request: Request) -> str:
+    """The client's address (see :func:`tansuan.web.auth.client_address`)."""
+    settings: Settings = request.app.state.settings
+    peer = request.client.host if request.client else "?"
+    trusted = auth.parse_networks(settings.trusted_proxies)
+    return auth.client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
 
 
 def _secure(request: Request) -> bool:
@@ -130,20 +148,22 @@ def login(
 ) -> Response:
     _check_csrf(request, csrf)
     limiter: auth.LoginLimiter = request.app.state.login_limiter
-    client = request.client.host if request.client else "?"
-    keys = (f"user:{username}", f"ip:{client}")
+    address = client_address(request)
     lang = i18n.pick(request.cookies.get(auth.LANG_COOKIE))
     t = i18n.translator(lang)
-    if limiter.blocked(*keys):
+    refused = limiter.refusal(username, address)
+    if refused is not None:
+        what = "username" if refused == "user" else f"address {address}"
+        log.warning("login refused (429): too many failed logins for this %s", what)
         return render(request, "login.html", None, status=429, error=t["too_many"])
     try:
         with request.app.state.store.read() as conn:
             principal = users.authenticate(conn, username, password)
             epoch = users.session_epoch(conn, principal.user_id)
     except PermissionDenied as exc:
-        limiter.failed(*keys)
+        limiter.failed(username, address)
         return render(request, "login.html", None, status=401, error=exc.message)
-    limiter.succeeded(*keys)
+    limiter.succeeded(username, address)
     response = RedirectResponse("/overview", status_code=303)
     settings = request.app.state.settings
     response.set_cookie(
@@ -336,7 +356,7 @@ async def whatif_fragment(
 
 
 @router.get("/ui/trace/{set_id}", response_class=HTMLResponse)
-def trace_fragment(set_id: int, request: Request) -> Response:
+def trace_fragment(set_id: IdPath, request: Request) -> Response:
     principal = _who(request)
     scope = _scope(request, principal)
     state = request.app.state
@@ -443,7 +463,7 @@ def create_token(
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, request: Request, csrf: str = Form("")) -> Response:
+def revoke_token(token_id: IdPath, request: Request, csrf: str = Form("")) -> Response:
     _check_csrf(request, csrf)
     _principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
@@ -512,7 +532,7 @@ def create_grant(
 
 
 @router.post("/admin/grants/{grant_id}/revoke")
-def revoke_grant(grant_id: int, request: Request, csrf: str = Form("")) -> Response:
+def revoke_grant(grant_id: IdPath, request: Request, csrf: str = Form("")) -> Response:
     _check_csrf(request, csrf)
     principal, scope = _admin(request)
     with request.app.state.store.write() as conn:
@@ -544,7 +564,14 @@ def page_error(request: Request, error: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the pages, the static files and the page-timing middleware to ``app``."""
-    app.state.login_limiter = auth.LoginLimiter()
+    settings: Settings = app.state.settings
+    app.state.login_limiter = auth.LoginLimiter(
+        user_failures=settings.login_user_failures,
+        address_failures=settings.login_address_failures,
+        window_s=settings.login_window_s,
+        max_keys=settings.login_tracked_max,
+        known_s=settings.login_known_s,
+    )
     app.mount("/static", StaticFiles(directory=str(files("tansuan.web") / "static")), name="static")
     app.include_router(router)
 

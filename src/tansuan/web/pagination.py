@@ -9,10 +9,11 @@ import orjson
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from tansuan.web.deps import MAX_ID
 from tansuan.web.responses import JSONBytes
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="items per page")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="items to skip")]
 
 
 def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:

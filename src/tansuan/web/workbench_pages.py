@@ -24,7 +24,7 @@ from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.store import grants
 from tansuan.store.schema.workbench import SEVERITIES
 from tansuan.views import workbench
-from tansuan.web.deps import ledger_of
+from tansuan.web.deps import IdPath, ledger_of
 from tansuan.web.pages import _check_csrf, _scope, _who, render
 from tansuan.web.routes.workbench import blobs_of, upload
 
@@ -83,7 +83,7 @@ def raise_request(
 
 @router.post("/ui/workbench/requests/{request_id}/answer")
 def answer_request(
-    request_id: int, request: Request, kind: str = Form(...), text: str = Form(""),
+    request_id: IdPath, request: Request, kind: str = Form(...), text: str = Form(""),
     proposal_id: str = Form(""), file: UploadFile | None = File(None), site: str = Form(""),
     csrf: str = Form(""),
 ) -> Response:  # fmt: skip
@@ -105,7 +105,7 @@ def answer_request(
 
 
 @router.get("/ui/workbench/requests/{request_id}/evidence/{evidence_id}")
-def request_file(request_id: int, evidence_id: int, request: Request) -> Response:
+def request_file(request_id: IdPath, evidence_id: IdPath, request: Request) -> Response:
     scope = _scope(request, _who(request))
     item, data = workbench.request_file(request.app.state.store, scope, blobs_of(request),
                                         request_id, evidence_id)  # fmt: skip
@@ -115,7 +115,7 @@ def request_file(request_id: int, evidence_id: int, request: Request) -> Respons
 
 @router.post("/ui/workbench/{what}/{row_id}/close")
 def close(
-    what: str, row_id: int, request: Request, text: str = Form(""), site: str = Form(""),
+    what: str, row_id: IdPath, request: Request, text: str = Form(""), site: str = Form(""),
     csrf: str = Form(""),
 ) -> Response:  # fmt: skip
     _check_csrf(request, csrf)
@@ -144,7 +144,7 @@ def record_finding(
 
 @router.post("/ui/workbench/findings/{finding_id}/respond")
 def respond_finding(
-    finding_id: int, request: Request, text: str = Form(""), site: str = Form(""),
+    finding_id: IdPath, request: Request, text: str = Form(""), site: str = Form(""),
     csrf: str = Form(""),
 ) -> Response:  # fmt: skip
     _check_csrf(request, csrf)
@@ -167,7 +167,7 @@ def sign_off(
 
 @router.post("/ui/workbench/grants/{grant_id}/key")
 def register_key(
-    grant_id: int, request: Request, public_key: str = Form(""), csrf: str = Form("")
+    grant_id: IdPath, request: Request, public_key: str = Form(""), csrf: str = Form("")
 ) -> Response:
     _check_csrf(request, csrf)
     workbench.register_key(request.app.state.store, ledger_of(request.app), _who(request),

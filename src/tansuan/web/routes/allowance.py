@@ -25,7 +25,7 @@ from tansuan.errors import InputError, NotFound, PermissionDenied
 from tansuan.market import accounts
 from tansuan.store import market as db
 from tansuan.store.scoped import Scope
-from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
+from tansuan.web.deps import IdPath, LedgerDep, ScopeDep, StoreDep
 from tansuan.web.responses import JSONBytes
 from tansuan.web.schemas import AccountOut, TradeAdded
 
@@ -142,7 +142,7 @@ def post_cancel(
     store: StoreDep,
     scope: ScopeDep,
     ledger: LedgerDep,
-    trade_id: int,
+    trade_id: IdPath,
     site: Annotated[str, Query(description="site id")],
 ) -> JSONBytes:
     """The trade stays, marked cancelled (who, when, its ledger leaf)."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from tansuan.views.emissions import node_emissions, result_set_trace
-from tansuan.web.deps import ScopeDep, StoreDep
+from tansuan.web.deps import IdPath, ScopeDep, StoreDep
 from tansuan.web.schemas import EmissionsOut, TraceOut
 
 router = APIRouter(prefix="/api/v1", tags=["emissions / 排放"])
@@ -39,7 +39,9 @@ def emissions(
 
 @router.get("/results/{set_id}/trace", summary="The trace of one result / 结果的溯源",
             response_model=TraceOut)  # fmt: skip
-def result_trace(set_id: int, request: Request, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
+def result_trace(
+    set_id: IdPath, request: Request, store: StoreDep, scope: ScopeDep
+) -> dict[str, Any]:
     """Inputs, factors, formula and software version behind one result set."""
     return result_set_trace(store, scope, set_id,
                             default_tz=request.app.state.settings.default_timezone)  # fmt: skip

@@ -29,7 +29,7 @@ from tansuan.errors import LedgerError, UnprocessableInput, VerificationFailed
 from tansuan.settings import Settings
 from tansuan.store import evidence
 from tansuan.store.scoped import check_ingest_sites
-from tansuan.web.deps import IngestPrincipal, LedgerDep, ScopeDep, SettingsDep, StoreDep
+from tansuan.web.deps import IdPath, IngestPrincipal, LedgerDep, ScopeDep, SettingsDep, StoreDep
 from tansuan.web.schemas import EvidenceList, EvidenceOut
 
 router = APIRouter(prefix="/api/v1/sites", tags=["evidence"])
@@ -162,7 +162,7 @@ def list_site_evidence(
 def download_evidence(
     request: Request,
     site: str,
-    evidence_id: int,
+    evidence_id: IdPath,
     store: StoreDep,
     settings: SettingsDep,
     scope: ScopeDep,

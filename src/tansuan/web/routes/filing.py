@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from tansuan.errors import NotFound
 from tansuan.views import filing
-from tansuan.web.deps import LedgerDep, PrincipalDep, StoreDep
+from tansuan.web.deps import IdPath, LedgerDep, PrincipalDep, StoreDep
 from tansuan.web.schemas import FiledOut, ProposalOut, ProposalsOut
 
 router = APIRouter(prefix="/api/v1", tags=["filing / 报送与审核"])
@@ -69,7 +69,7 @@ def reopen_months(
 @router.post("/proposals/{proposal_id}/accept", summary="Accept a proposal (approver) / 接受",
              response_model=ProposalOut)  # fmt: skip
 def accept_proposal(
-    proposal_id: int, store: StoreDep, principal: PrincipalDep, ledger: LedgerDep,
+    proposal_id: IdPath, store: StoreDep, principal: PrincipalDep, ledger: LedgerDep,
     body: DecisionIn | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     note = body.reason if body is not None else ""
@@ -79,7 +79,7 @@ def accept_proposal(
 @router.post("/proposals/{proposal_id}/reject", summary="Reject a proposal (approver) / 驳回",
              response_model=ProposalOut)  # fmt: skip
 def reject_proposal(
-    proposal_id: int, body: DecisionIn, store: StoreDep, principal: PrincipalDep,
+    proposal_id: IdPath, body: DecisionIn, store: StoreDep, principal: PrincipalDep,
     ledger: LedgerDep,
 ) -> dict[str, Any]:  # fmt: skip
     return filing.reject(store, _ledger(ledger), principal, proposal_id, body.reason)

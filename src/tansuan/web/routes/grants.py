@@ -12,7 +12,7 @@ from tansuan.errors import NotFound
 from tansuan.store import grants
 from tansuan.store.schema import DATA_CLASSES
 from tansuan.store.timeutil import to_us
-from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
+from tansuan.web.deps import IdPath, LedgerDep, ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page
 from tansuan.web.schemas import Created, GrantReads, Page, Revoked
 
@@ -75,7 +75,7 @@ def create_grant(
 
 @router.delete("/{grant_id}", summary="Revoke a grant at once / 撤销授权", response_model=Revoked)
 def revoke_grant(
-    grant_id: int, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
+    grant_id: IdPath, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
 ) -> dict[str, Any]:
     scope.require_admin()
     with store.write() as conn:
@@ -86,7 +86,7 @@ def revoke_grant(
 @router.get("/{grant_id}/reads", summary="Audit log of reads under a grant / 授权访问日志",
             response_model=GrantReads)  # fmt: skip
 def grant_reads(
-    grant_id: int, store: StoreDep, scope: ScopeDep, limit: Limit = 100, offset: Offset = 0
+    grant_id: IdPath, store: StoreDep, scope: ScopeDep, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     """Only the grantor organisation's administrators see who read what."""
     scope.require_admin()

@@ -18,7 +18,7 @@ from tansuan.errors import NotFound, PermissionDenied
 from tansuan.ledger import api
 from tansuan.store import schema
 from tansuan.store.scoped import Access
-from tansuan.web.deps import LedgerDep, PrincipalDep, ScopeDep, StoreDep
+from tansuan.web.deps import MAX_ID, LedgerDep, PrincipalDep, ScopeDep, StoreDep
 from tansuan.web.schemas import ConsistencyOut, InclusionOut, SthOut, TreeSize
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger / 账本"])
@@ -81,9 +81,9 @@ def inclusion(
     store: StoreDep,
     ledger: LedgerDep,
     scope: ScopeDep,
-    leaf: Annotated[int, Query(ge=0, description="leaf index")],
+    leaf: Annotated[int, Query(ge=0, le=MAX_ID, description="leaf index")],
     tree_size: Annotated[
-        int | None, Query(ge=1, description="default: latest STH covering it")
+        int | None, Query(ge=1, le=MAX_ID, description="default: latest STH covering it")
     ] = None,
 ) -> dict[str, Any]:
     log = _ledger(ledger)
@@ -112,8 +112,8 @@ def consistency(
     store: StoreDep,
     ledger: LedgerDep,
     principal: PrincipalDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=MAX_ID)],
+    second: Annotated[int, Query(ge=1, le=MAX_ID)],
 ) -> dict[str, Any]:
     _readable(principal)
     with store.read() as conn:

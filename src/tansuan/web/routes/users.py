@@ -12,7 +12,7 @@ from tansuan.errors import NotFound
 from tansuan.store import users
 from tansuan.store.schema import ROLES, SCOPES
 from tansuan.store.timeutil import to_us
-from tansuan.web.deps import PrincipalDep, ScopeDep, StoreDep
+from tansuan.web.deps import IdPath, PrincipalDep, ScopeDep, StoreDep
 from tansuan.web.pagination import Limit, Offset, page
 from tansuan.web.schemas import Created, MeOut, Page, Revoked, TokenCreated
 
@@ -97,7 +97,7 @@ def create_token(body: TokenCreate, store: StoreDep, scope: ScopeDep) -> dict[st
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token / 撤销令牌", response_model=Revoked)
-def revoke_token(token_id: int, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
+def revoke_token(token_id: IdPath, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     scope.require_admin()
     with store.write() as conn:
         users.revoke_token(conn, scope.org, token_id)

@@ -20,7 +20,7 @@ from tansuan import clock
 from tansuan.errors import NotFound
 from tansuan.store import evidence
 from tansuan.views import workbench
-from tansuan.web.deps import LedgerDep, ScopeDep, StoreDep
+from tansuan.web.deps import MAX_ID, IdPath, LedgerDep, ScopeDep, StoreDep
 from tansuan.web.schemas import Out
 
 router = APIRouter(tags=["verifier's workbench / 核查工作台"])
@@ -88,7 +88,9 @@ class RequestIn(BaseModel):
 class AnswerIn(BaseModel):
     kind: str = Field(description="note or correction (attachments: the workbench page)")
     text: str = ""
-    proposal_id: int | None = Field(default=None, description="a correction's proposal")
+    proposal_id: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="a correction's proposal"
+    )
 
 
 class NoteIn(BaseModel):
@@ -161,14 +163,14 @@ def raise_request(
 
 
 @router.get(P + "/requests/{request_id}", summary="One request / 请求", response_model=RecordOut)
-def get_request(request_id: int, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
+def get_request(request_id: IdPath, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     return workbench.one(store, scope, "request", request_id)
 
 
 @router.post(P + "/requests/{request_id}/answer", summary="Answer a request (plant) / 答复",
              response_model=ReplyOut)  # fmt: skip
 def answer_request(
-    request_id: int, body: AnswerIn, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
+    request_id: IdPath, body: AnswerIn, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
 ) -> dict[str, Any]:
     return workbench.answer_request(store, _ledger(ledger), scope.principal, request_id,
                                     kind=body.kind, text=body.text,
@@ -178,7 +180,7 @@ def answer_request(
 @router.post(P + "/requests/{request_id}/attachment", response_model=ReplyOut,
              summary="Answer a request with a file (plant) / 以附件答复")  # fmt: skip
 def answer_with_file(
-    request_id: int, request: Request, store: StoreDep, scope: ScopeDep, ledger: LedgerDep,
+    request_id: IdPath, request: Request, store: StoreDep, scope: ScopeDep, ledger: LedgerDep,
     file: UploadFile = File(description="PDF, JPEG, PNG or XLSX"), text: str = Form(""),
 ) -> dict[str, Any]:  # fmt: skip
     """The file becomes evidence attached to ``request/<id>`` (an ``evidence`` leaf) and
@@ -191,7 +193,7 @@ def answer_with_file(
 @router.get(P + "/requests/{request_id}/evidence/{evidence_id}", response_class=Response,
             summary="An attached file / 附件")  # fmt: skip
 def request_file(
-    request_id: int, evidence_id: int, request: Request, store: StoreDep, scope: ScopeDep
+    request_id: IdPath, evidence_id: IdPath, request: Request, store: StoreDep, scope: ScopeDep
 ) -> Response:
     item, data = workbench.request_file(store, scope, blobs_of(request), request_id,
                                         evidence_id)  # fmt: skip
@@ -207,7 +209,7 @@ def _quote(name: str) -> str:
 @router.post(P + "/requests/{request_id}/close", summary="Close a request (verifier) / 关闭",
              response_model=RecordOut)  # fmt: skip
 def close_request(
-    request_id: int, store: StoreDep, scope: ScopeDep, ledger: LedgerDep,
+    request_id: IdPath, store: StoreDep, scope: ScopeDep, ledger: LedgerDep,
     body: NoteIn | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     note = body.text if body is not None else ""
@@ -226,14 +228,14 @@ def record_finding(
 
 @router.get(P + "/findings/{finding_id}", summary="One finding / 不符合项",
             response_model=RecordOut)  # fmt: skip
-def get_finding(finding_id: int, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
+def get_finding(finding_id: IdPath, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     return workbench.one(store, scope, "finding", finding_id)
 
 
 @router.post(P + "/findings/{finding_id}/respond", summary="Respond to a finding (plant) / 回复",
              response_model=ReplyOut)  # fmt: skip
 def respond_finding(
-    finding_id: int, body: NoteIn, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
+    finding_id: IdPath, body: NoteIn, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
 ) -> dict[str, Any]:
     return workbench.respond_finding(store, _ledger(ledger), scope.principal, finding_id,
                                      body.text)  # fmt: skip
@@ -242,7 +244,7 @@ def respond_finding(
 @router.post(P + "/findings/{finding_id}/close", summary="Close a finding (verifier) / 关闭",
              response_model=RecordOut)  # fmt: skip
 def close_finding(
-    finding_id: int, store: StoreDep, scope: ScopeDep, ledger: LedgerDep,
+    finding_id: IdPath, store: StoreDep, scope: ScopeDep, ledger: LedgerDep,
     body: NoteIn | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     note = body.text if body is not None else ""
@@ -252,7 +254,7 @@ def close_finding(
 @router.put("/api/v1/grants/{grant_id}/verifier-key", response_model=KeyOut,
             summary="Register the verifier key (grantor admin) / 登记核查员公钥")  # fmt: skip
 def register_key(
-    grant_id: int, body: KeyIn, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
+    grant_id: IdPath, body: KeyIn, store: StoreDep, scope: ScopeDep, ledger: LedgerDep
 ) -> dict[str, Any]:
     return workbench.register_key(store, _ledger(ledger), scope.principal, grant_id,
                                   body.public_key)  # fmt: skip
