@@ -91,18 +91,28 @@ def test_two_uploads_in_one_write_are_stored_as_if_sent_apart(store: Store) -> N
 
 
 def test_a_reading_ingest_quarantines_is_counted_and_logged(
-    store: Store, caplog: pytest.LogCaptureFixture
+    db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = COUNTERS.get("tansuan_hj212_quarantined_total", reason="future_timestamp")
+    """80.5 against a ``valid_range`` of 0–50: the gateway passes it on (it only counts the
+    implausible value), ingest quarantines it ``out_of_range`` and the gateway counts and
+    logs that. (A DataTime in the future, the earlier example, is now refused at the
+    gateway with 9011 and never reaches ingest.)"""
+    model = site_model(1, co2_range=(0.0, 50.0))
+    store = Store(db_url)
+    store.load_model(model, source="test")
+    before = COUNTERS.get("tansuan_hj212_quarantined_total", reason="out_of_range")
     ingestor = Ingestor(store)
 
     async def scenario() -> None:
-        async with running(site_model(1), ingestor.ingest) as server:
+        async with running(model, ingestor.ingest) as server:
             async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW) as client:
-                answer = await client.upload("2051", "20990101000000", FIRST)
+                answer = await client.upload("2051", TOGETHER, FIRST)
                 assert answer is not None and answer.cn == "9014"
 
-    with caplog.at_level(logging.WARNING, logger="tansuan.gateways.hj212.server"):
-        asyncio.run(scenario())
-    assert COUNTERS.get("tansuan_hj212_quarantined_total", reason="future_timestamp") == before + 1
+    try:
+        with caplog.at_level(logging.WARNING, logger="tansuan.gateways.hj212.server"):
+            asyncio.run(scenario())
+    finally:
+        store.close()
+    assert COUNTERS.get("tansuan_hj212_quarantined_total", reason="out_of_range") == before + 1
     assert any("quarantined 1 of 1 readings" in r.getMessage() for r in caplog.records)

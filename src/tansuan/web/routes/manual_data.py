@@ -66,7 +66,7 @@ async def upload_manual_data(
     hooks = _hooks(request)
 
     def read_and_check() -> list[list[Any]]:
-        rows = manual.read_table(name, data, limits)
+        rows = manual.read_table_isolated(name, data, limits)
         header = [str(c or "").strip().lower() for c in rows[0]] if rows else []
         if "site" in header:  # another organisation's site: 404 before anything else
             at = header.index("site")
