@@ -223,6 +223,8 @@ def _manual(
     by_kind["production"] += _plan_rows(site, spec, end)
     count = 0
     for kind, rows in by_kind.items():
+        if not rows:  # a table with a header only is refused (issue 17): nothing to import
+            continue
         header = [*manual.COMMON, "note"]
         result = manual.import_table(
             platform.store, [header, *rows], kind=kind, source="twin",
