@@ -7,8 +7,12 @@ processes send ``--packets`` fuzzed packets (fixed seed) over many short connect
 valid uploads of the example logger, mutations of them (flipped and cut bytes, random
 MNs, CNs, codes, DataTimes, QNs, split-message headers with random PNUM/PNO) and
 garbage. The gateway's RSS (``VmRSS`` of ``/proc/<pid>/status``) is read before the
-first packet, after ``--warmup`` packets, at the end, and after ``--idle`` seconds of
-quiet. Target: growth after warm-up < 20 MB (issue 17).
+first packet; right after ``--warmup`` packets (busy: the commit backlog is full) and
+again after ``--idle`` seconds of quiet ("after warm-up"); at the end (busy) and after
+``--idle`` seconds of quiet ("after idle"); and the peak (``VmHWM``). The hostile load
+saturates the gateway, so the busy figures include the bounded backlog
+(``hj212_max_queued_readings`` queued plus one batch committing). Growth = after idle −
+after warm-up, both quiet. Target: growth after warm-up < 20 MB (issue 17).
 
 The baseline in the same run is the gateway's RSS right after start (the "before").
 
@@ -158,9 +162,10 @@ def client(args: tuple[int, int, int, int, int]) -> dict[str, int]:
     return asyncio.run(_client(port, seed, count, per_connection, concurrency))
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS:") -> float:
+    """``VmRSS`` (or another ``/proc/<pid>/status`` field in kB) in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
 
@@ -237,12 +242,15 @@ def main() -> None:
             with mp.Pool(a.clients) as pool:
                 start = time.monotonic()
                 warm_stats = send(pool, port, a.seed, a.warmup, a)
+                warm_busy = rss_mb(gateway.pid)
+                time.sleep(a.idle)  # the backlog drains: RSS of the warm, quiet gateway
                 warm = rss_mb(gateway.pid)
                 rest_stats = send(pool, port, a.seed + 1, a.packets - a.warmup, a)
                 elapsed = time.monotonic() - start
             end = rss_mb(gateway.pid)
             time.sleep(a.idle)
             idle = rss_mb(gateway.pid)
+            peak = rss_mb(gateway.pid, "VmHWM:")
             alive = gateway.poll() is None
         finally:
             gateway.terminate()
@@ -261,10 +269,12 @@ def main() -> None:
                 "packets_per_s": round(a.packets / elapsed),
                 **stats,
                 "rss_mb_before": round(before, 1),
+                "rss_mb_warmup_busy": round(warm_busy, 1),
                 "rss_mb_after_warmup": round(warm, 1),
-                "rss_mb_end": round(end, 1),
+                "rss_mb_end_busy": round(end, 1),
                 "rss_mb_after_idle": round(idle, 1),
-                "growth_after_warmup_mb": round(end - warm, 1),
+                "rss_mb_peak": round(peak, 1),
+                "growth_after_warmup_mb": round(idle - warm, 1),
                 "gateway_alive": alive,
                 "tracebacks_logged": tracebacks,
                 "load_avg": os.getloadavg()[0],

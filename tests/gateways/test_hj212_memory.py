@@ -127,3 +127,51 @@ def test_uploads_beyond_the_commit_queue_are_not_taken_nor_answered(sink: Sqlite
     assert asyncio.run(scenario()) == ["1000", "1001", "1002", "1003"]
     assert COUNTERS.get("tansuan_hj212_errors_total", reason="overloaded") - before == 2
     assert len(sink.rows()) == 4
+
+
+def test_the_committer_keeps_nothing_of_a_batch_once_it_is_committed() -> None:
+    """After a commit the batch (up to a full batch of readings, with the packets and
+    connections its callbacks hold) is released, not kept by the commit loop until the
+    next upload arrives: the soak found the last 20,000 readings alive after 30 s idle."""
+    import datetime as dt
+    import gc
+    import weakref
+
+    from tansuan.gateways.hj212.server import Committer
+
+    class Tracked(list[Reading]):  # a list that can be watched by a weak reference
+        pass
+
+    committed: list[int] = []
+
+    async def scenario() -> weakref.ref[Tracked]:
+        committer = Committer(lambda readings: committed.append(len(readings)), 100)
+        committer.start()
+        when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+        readings = Tracked([Reading("s", "p", when, 1.0)])
+        done = asyncio.get_running_loop().create_future()
+        committer.submit(readings, lambda error: done.set_result(error))
+        assert await done is None
+        watched = weakref.ref(readings)
+        del readings
+        await asyncio.sleep(0.05)  # the commit loop is back waiting for the next upload
+        gc.collect()
+        alive = watched()
+        await committer.stop()
+        assert alive is None, "the committed batch is still referenced"
+        return watched
+
+    asyncio.run(scenario())
+    assert committed == [1]
+
+
+def test_trim_heap_hands_free_memory_back_on_glibc() -> None:
+    """On Linux with glibc (the platform the gateway ships for) the trim is available."""
+    import platform
+
+    from tansuan.gateways.base import trim_heap
+
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert trim_heap() is True
+    else:
+        assert trim_heap() in (True, False)

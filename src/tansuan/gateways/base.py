@@ -16,6 +16,8 @@ is buffered, keeping it after a transient failure).
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import threading
 from collections import Counter, deque
@@ -79,6 +81,30 @@ class Counters:
 
 #: The process-wide counters that /metrics renders.
 COUNTERS = Counters()
+
+
+_malloc_trim: Callable[[int], int] | None | bool = False  # False: not looked up yet
+
+
+def trim_heap() -> bool:
+    """Hand the C heap's free pages back to the operating system (glibc ``malloc_trim``).
+
+    After a burst (a backlog of uploads parsed, queued and committed) the memory is free
+    again inside the process but glibc keeps it, so RSS stays at the burst's high-water
+    mark and creeps up with fragmentation. A gateway calls this when it has gone quiet.
+    Returns False where there is no glibc (then it does nothing).
+    """
+    global _malloc_trim
+    if _malloc_trim is False:
+        name = ctypes.util.find_library("c")
+        try:
+            _malloc_trim = ctypes.CDLL(name).malloc_trim if name else None
+        except (OSError, AttributeError):
+            _malloc_trim = None
+    if not callable(_malloc_trim):
+        return False
+    _malloc_trim(0)
+    return True
 
 
 # -- reconnecting and handing over, shared by the protocol clients ---------------------

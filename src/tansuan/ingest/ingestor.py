@@ -45,12 +45,17 @@ from tansuan.store import readings as rs
 from tansuan.store import schema
 from tansuan.store.database import Store
 from tansuan.store.rollups import TOTAL_INCREASING, suspicious
-from tansuan.store.timeutil import from_us, to_us
+from tansuan.store.timeutil import DAY_US, from_us, to_us
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 #: Seconds between checks for a newly loaded site model.
 CATALOG_CHECK_S = 1.0
+
+
+#: Late rows of one point further apart than this [µs] are merged as separate clusters
+#: (read back and rebuilt span by span): one day.
+LATE_CLUSTER_GAP_US = DAY_US
 
 
 class Ingestor:
@@ -658,34 +663,49 @@ class Ingestor:
             p = int(pid[s])
             c = catalog.by_point_id[p]
             site_id = int(catalog.site_id[c])
-            lo, hi = int(rows.ts[s]), int(rows.ts[e])
-            stored = {r[0]: r for r in rs.fetch_range(connection, site_id, p, lo, hi + 1)}
-            new: list[rs.Row] = []
-            old: list[rs.Row] = []
-            changed: list[rs.Row] = []
+            # The point's rows (sorted by ts) in clusters separated by more than
+            # LATE_CLUSTER_GAP_US: each cluster reads back and rebuilds only its own span,
+            # so late readings scattered over a year cost the days they touch, not the
+            # whole year's stored readings (memory and time; issue 17's soak).
+            ts_p = rows.ts[s : e + 1]
+            cuts = np.flatnonzero(np.diff(ts_p) > LATE_CLUSTER_GAP_US) + 1
+            bounds = list(
+                zip(np.r_[0, cuts].tolist(), np.r_[cuts, ts_p.size].tolist(), strict=True)
+            )
             keep = np.zeros(e + 1 - s, dtype=bool)
             versions = np.ones(e + 1 - s, dtype=np.int64)
-            for j in range(s, e + 1):
-                ts, value, flag = int(rows.ts[j]), float(rows.value[j]), rows.quality[j]
-                have = stored.get(ts)
-                if have is None:
-                    new.append((site_id, p, ts, value, flag, batch_id, 1))
-                    keep[j - s] = True
-                elif have[1] == value and have[2] == flag:
-                    result.duplicates += 1
-                else:
-                    version = have[3] + 1
-                    old.append((site_id, p, ts, have[1], have[2], have[4], have[3]))
-                    changed.append((site_id, p, ts, value, flag, batch_id, version))
-                    keep[j - s] = True
-                    versions[j - s] = version
-            rs.bulk_insert(connection, "reading", new)
-            rs.supersede(connection, old, changed, batch_id)
-            out.new += len(new)
-            result.versioned += len(changed)
+            touched: list[tuple[int, int]] = []
+            for a, b in bounds:
+                lo, hi = int(ts_p[a]), int(ts_p[b - 1])
+                stored = {r[0]: r for r in rs.fetch_range(connection, site_id, p, lo, hi + 1)}
+                new: list[rs.Row] = []
+                old: list[rs.Row] = []
+                changed: list[rs.Row] = []
+                for j in range(s + a, s + b):
+                    ts, value, flag = int(rows.ts[j]), float(rows.value[j]), rows.quality[j]
+                    have = stored.get(ts)
+                    if have is None:
+                        new.append((site_id, p, ts, value, flag, batch_id, 1))
+                        keep[j - s] = True
+                    elif have[1] == value and have[2] == flag:
+                        result.duplicates += 1
+                    else:
+                        version = have[3] + 1
+                        old.append((site_id, p, ts, have[1], have[2], have[4], have[3]))
+                        changed.append((site_id, p, ts, value, flag, batch_id, version))
+                        keep[j - s] = True
+                        versions[j - s] = version
+                rs.bulk_insert(connection, "reading", new)
+                rs.supersede(connection, old, changed, batch_id)
+                out.new += len(new)
+                result.versioned += len(changed)
+                if new or changed:
+                    touched.append((lo, hi))
             mine = rows.take(np.r_[np.zeros(s, bool), keep, np.zeros(pid.size - e - 1, bool)])
             out.add(mine, versions[keep])
-            if new or changed:
+            # Rebuilt after every cluster's readings are in: each window is computed from
+            # the same final readings, so overlapping windows (a counter's) agree.
+            for lo, hi in touched:
                 self._recompute(connection, catalog, c, lo, hi)
             out.state[p] = self._stored_state(connection, catalog, p)
 

@@ -45,7 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tansuan.errors import InputError
-from tansuan.gateways.base import COUNTERS, Sink
+from tansuan.gateways.base import COUNTERS, Sink, trim_heap
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.codec import Hj212Error, Packet
 from tansuan.gateways.hj212.framing import Framer
@@ -195,6 +195,8 @@ class Committer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
+        #: True while a batch is being committed.
+        self.busy = False
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="hj212-commit")
@@ -223,7 +225,14 @@ class Committer:
                     count += 1
                 batch, self._pending = self._pending[:count], self._pending[count:]
                 self.queued -= size
-                await self._commit(batch)
+                self.busy = True
+                try:
+                    await self._commit(batch)
+                finally:
+                    self.busy = False
+                # not kept alive by this frame until the next wake (up to a full batch of
+                # readings, their packets and connections)
+                batch, readings = [], []
 
     async def _commit(self, batch: list[tuple[list[Reading], Done]]) -> None:
         readings = [r for rs, _ in batch for r in rs]
@@ -686,8 +695,14 @@ class Hj212Server:
             self.per_address.pop(connection.address, None)
 
     async def _tick(self) -> None:
+        trimmed_at = self.committer.commits
         while True:
             await asyncio.sleep(self.limits.tick_s)
             now = time.monotonic()
             for connection in list(self.connections):
                 connection.check(now)
+            committer = self.committer
+            if committer.commits != trimmed_at and not committer.queued and not committer.busy:
+                # quiet after commits: give the burst's freed heap back (bench/soak_hj212.py)
+                trimmed_at = committer.commits
+                trim_heap()
