@@ -348,11 +348,17 @@ class MqttGateway:
             log.warning("mqtt: lost the broker (%s); reconnecting with back-off", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        topic = msg.topic
+        # Nothing may escape this callback: paho's network thread dies with an exception
+        # raised here, and the gateway stays up but deaf (no reads, no acks, no pings).
         readings: list[Reading] | None = None
         rejection: Issue | None = None
         try:
-            route: Route | None = self.scheme.route(topic)
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = msg._topic.decode("utf-8", "replace")  # noqa: SLF001 - for the notice
+            rejection = Issue("topic.utf8", topic, "the topic is not UTF-8")
+        try:
+            route: Route | None = None if rejection else self.scheme.route(topic)
             if route is not None:
                 if len(msg.payload) > self.max_payload_bytes:
                     raise Rejected(
@@ -367,6 +373,10 @@ class MqttGateway:
         except Rejected as error:
             issue = error.issue
             rejection = Issue(issue.code, f"{topic} {issue.path}", issue.detail)
+        except Exception as error:  # a decoder bug: reject and ack this message, go on
+            log.exception("mqtt: cannot decode a message on %r", topic)
+            readings = None
+            rejection = Issue("payload.invalid", topic, f"cannot decode: {type(error).__name__}")
         self._inbox.put(
             _Inbound(msg.mid, msg.qos, self._generation, topic, msg.dup, readings, rejection)
         )

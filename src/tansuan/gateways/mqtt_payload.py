@@ -200,7 +200,7 @@ def _reading(
     if unit is not None and not (isinstance(unit, str) and unit):
         raise Rejected("unit.type", f"{path}.unit", "unit must be a non-empty string")
     quality = obj.get("quality", "N")
-    if quality not in QUALITY_FLAGS:
+    if not isinstance(quality, str) or quality not in QUALITY_FLAGS:  # {} is unhashable
         raise Rejected(
             "quality.unknown",
             f"{path}.quality",
