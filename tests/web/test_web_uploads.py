@@ -9,6 +9,7 @@ PostgreSQL when TANSUAN_TEST_PG_URL is set), the two-tenant demo deployment.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import socket
 import statistics
@@ -237,7 +238,36 @@ def test_xlsx_and_csv_beyond_the_row_limit_are_refused(deployment: Any) -> None:
 
 
 def test_the_server_answers_while_a_large_workbook_is_parsed(deployment: Any) -> None:
+    """No probe of the server waits a second while a 25,000-row workbook is parsed.
+
+    Parsed in a worker thread instead of a process, the probes here wait ~0.06 s each and one
+    of them 2.2 s (measured). The server runs inside the pytest process, whose heap holds
+    what 1,600 earlier tests left behind; a full garbage collection of that heap stalls every
+    thread for seconds (it failed CI once with one 2.56 s probe and all others ~3 ms) and is
+    not the server's doing, so the harness's objects are frozen out of collection meanwhile
+    and the collector's own pauses are reported with a failure.
+    """
     workbook = bomb_xlsx(25_000)  # an allowed, slow-to-parse workbook
+    pauses: list[float] = []
+    started_gc: list[float] = []
+
+    def timing(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started_gc[:] = [time.monotonic()]
+        elif started_gc and info["generation"] == 2:
+            pauses.append(time.monotonic() - started_gc[0])
+
+    gc.collect()
+    gc.freeze()
+    gc.callbacks.append(timing)
+    try:
+        _probe_while_parsing(deployment, workbook, pauses)
+    finally:
+        gc.callbacks.remove(timing)
+        gc.unfreeze()
+
+
+def _probe_while_parsing(deployment: Any, workbook: bytes, pauses: list[float]) -> None:
     with deployment(upload_job_threshold_rows=10**6) as site:
         alice = site.clients["alice"]
         done = threading.Event()
@@ -261,7 +291,7 @@ def test_the_server_answers_while_a_large_workbook_is_parsed(deployment: Any) ->
                 time.sleep(0.05)
         sender.join(timeout=300)
         assert len(waits) >= 5, "the upload finished too soon to probe the server meanwhile"
-        assert max(waits) < 1.0, waits
+        assert max(waits) < 1.0, (waits, "full collections (s):", pauses)
         assert outcome["answer"].status_code == 200, outcome["answer"].text
 
 
