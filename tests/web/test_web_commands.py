@@ -36,8 +36,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 def test_user_add_and_token_create(env: dict[str, str]) -> None:
     runner = CliRunner()
-    added = runner.invoke(app, ["user", "add", "gw-owner", "--org", "demo-group", "--role",
-                                "energy_manager", "--password", "long enough pw"])  # fmt: skip
+    added = runner.invoke(app, ["user", "add", "gw-owner", "--org", "demo-group", "--new-org",
+                                "--role", "energy_manager", "--password",
+                                "long enough pw"])  # fmt: skip
     assert added.exit_code == 0, added.output
     made = runner.invoke(app, ["token", "create", "gw-owner", "--name", "modbus gw"])
     assert made.exit_code == 0, made.output
@@ -51,6 +52,55 @@ def test_user_add_and_token_create(env: dict[str, str]) -> None:
     bad = runner.invoke(app, ["user", "add", "x", "--org", "o", "--role", "king", "--password",
                               "long enough pw"])  # fmt: skip
     assert bad.exit_code == 2 and "role must be one of" in bad.output
+
+
+def test_user_add_checks_everything_before_asking_the_password(
+    env: dict[str, str], examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18 #15: an unknown organisation, role or taken username is refused before the
+    password prompt, and nothing is stored; an organisation of the loaded site model (or
+    one declared --new-org) is taken."""
+    runner = CliRunner()
+    loaded = runner.invoke(app, ["site", "load", str(examples / "site.yaml")])
+    assert loaded.exit_code == 0, loaded.output
+    asked: list[str] = []
+
+    def getpass(prompt: str = "") -> str:
+        asked.append(prompt)
+        return "long enough pw"
+
+    monkeypatch.setattr("getpass.getpass", getpass)
+    nosuch = runner.invoke(app, ["user", "add", "alice", "--org", "nosuch-org"])
+    assert nosuch.exit_code == 2, nosuch.output
+    text = " ".join(nosuch.output.split())
+    assert "nosuch-org" in text and "demo-group" in text and "--new-org" in text
+    king = runner.invoke(app, ["user", "add", "alice", "--org", "demo-group", "--role", "king"])
+    assert king.exit_code == 2 and "role must be one of" in king.output
+    assert asked == []  # never prompted
+    given = runner.invoke(app, ["user", "add", "alice", "--org", "nosuch-org", "--password",
+                                "long enough pw"])  # fmt: skip
+    assert given.exit_code == 2, given.output
+    store = Store(env["TANSUAN_DATABASE_URL"])
+    with store.read() as conn:
+        assert conn.execute(select(web_user.c.username)).all() == []
+    store.close()
+
+    ok = runner.invoke(app, ["user", "add", "alice", "--org", "demo-group"])
+    assert ok.exit_code == 0, ok.output
+    assert len(asked) == 1
+    taken = runner.invoke(app, ["user", "add", "alice", "--org", "demo-group"])
+    assert taken.exit_code == 2 and "is taken" in taken.output and len(asked) == 1
+    short = runner.invoke(app, ["user", "add", "vera", "--org", "audit-co", "--new-org",
+                                "--password", "short"])  # fmt: skip
+    assert short.exit_code == 2 and "10+" in short.output
+    verifier = runner.invoke(app, ["user", "add", "vera", "--org", "audit-co", "--new-org",
+                                   "--role", "verifier"])  # fmt: skip
+    assert verifier.exit_code == 0, verifier.output
+    store = Store(env["TANSUAN_DATABASE_URL"])
+    with store.read() as conn:
+        rows = conn.execute(select(web_user.c.username, web_user.c.org_key)).all()
+    store.close()
+    assert sorted(map(tuple, rows)) == [("alice", "demo-group"), ("vera", "audit-co")]
 
 
 def test_serve_runs_the_app(env: dict[str, str]) -> None:

@@ -34,13 +34,27 @@ def user_add(
     password: str | None = typer.Option(
         None, "--password", help="password (asked for when omitted; 10+ characters) / 密码"
     ),
+    new_org: bool = typer.Option(
+        False,
+        "--new-org",
+        help="the organisation is new: it has no sites in the store yet (a verifier, a "
+        "regulator) / 新组织（尚无站点）",
+    ),
 ) -> None:
-    """Add a user / 添加用户."""
+    """Add a user / 添加用户.
+
+    The role, the username and the organisation (one the store knows from its site model,
+    users or grants, or --new-org) are checked before the password is asked for.
+    """
     from tansuan.store import Store, users
 
-    secret = password or getpass.getpass("密码 / password: ")
+    store = None
     try:
         store = Store()
+        with store.read() as connection:
+            users.check_new_user(connection, org=org, username=username, role=role, new_org=new_org)
+        secret = password or getpass.getpass("密码 / password: ")
+        users.check_password(secret)
         with store.write() as connection:
             user_id = users.add_user(
                 connection,
@@ -50,9 +64,11 @@ def user_add(
                 role=role,
                 display_name=name,
             )
-        store.close()
     except TansuanError as exc:
         fail(exc)
+    finally:
+        if store is not None:
+            store.close()
     console.print(f"已添加用户 / added user {username!r} (id {user_id}, {role}, {org})")
 
 

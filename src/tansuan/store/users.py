@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, select, update
 
 from tansuan.errors import InputError, NotFound, PermissionDenied
-from tansuan.store.schema import ROLES, SCOPES, api_token, web_user
+from tansuan.store.schema import ROLES, SCOPES, api_token, entity, share_grant, web_user
 
 _hasher = PasswordHasher()
 
@@ -71,13 +71,56 @@ def _principal(
     )
 
 
-def hash_password(password: str) -> str:
+def check_password(password: str) -> None:
+    """:class:`InputError` for a password too short to be stored."""
     if len(password) < MIN_PASSWORD:
         raise InputError(
             f"密码至少 {MIN_PASSWORD} 个字符 / password needs {MIN_PASSWORD}+ characters",
             field="password",
         )
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
     return _hasher.hash(password)
+
+
+def check_new_user(
+    connection: Connection, *, org: str, username: str, role: str, new_org: bool = False
+) -> None:
+    """Refuse a user that :func:`add_user` would refuse, and one of an organisation this
+    store does not know (no site-model entity, user or grant names it) unless ``new_org``
+    — before anyone is asked for a password. :class:`InputError` names the problem."""
+    _check_user(connection, username, role)
+    if new_org:
+        return
+    e, g = entity, share_grant
+    known = any(
+        connection.execute(select(column).where(column == org).limit(1)).first() is not None
+        for column in (e.c.org_key, web_user.c.org_key, g.c.grantee_org)
+    )
+    if not known:
+        orgs = sorted(
+            {r for (r,) in connection.execute(select(e.c.org_key).distinct()) if r}
+            | {r for (r,) in connection.execute(select(web_user.c.org_key).distinct())}
+        )
+        listed = ", ".join(orgs[:10]) or "—"
+        raise InputError(
+            f"未知组织 {org!r}（已有：{listed}）；无站点的组织（核查机构、主管部门）加 --new-org / "
+            f"no organisation {org!r} in the store (known: {listed}); for an organisation "
+            "without sites (a verifier, a regulator) pass --new-org",
+            field="org",
+        )
+
+
+def _check_user(connection: Connection, username: str, role: str) -> None:
+    if role not in ROLES:
+        raise InputError(f"role must be one of {', '.join(ROLES)}", field="role")
+    if not username or len(username) > 64:
+        raise InputError("username must be 1-64 characters", field="username")
+    taken = connection.execute(select(web_user.c.id).where(web_user.c.username == username))
+    if taken.first() is not None:
+        raise InputError(f"用户名已存在 / username {username!r} is taken", field="username")
 
 
 def add_user(
@@ -90,13 +133,7 @@ def add_user(
     display_name: str = "",
 ) -> int:
     """Create a user; :class:`InputError` for an unknown role or a taken username."""
-    if role not in ROLES:
-        raise InputError(f"role must be one of {', '.join(ROLES)}", field="role")
-    if not username or len(username) > 64:
-        raise InputError("username must be 1-64 characters", field="username")
-    taken = connection.execute(select(web_user.c.id).where(web_user.c.username == username))
-    if taken.first() is not None:
-        raise InputError(f"用户名已存在 / username {username!r} is taken", field="username")
+    _check_user(connection, username, role)
     result = connection.execute(
         web_user.insert().values(
             org_key=org,
