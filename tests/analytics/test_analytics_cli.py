@@ -297,6 +297,79 @@ def test_findings_from_the_store(env: Store) -> None:
     assert "unknown day" in bad
 
 
+def test_findings_values_carbon_with_the_settings_price_like_the_dashboard(
+    env: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18 #16: with TANSUAN_CARBON_PRICE=80 and no --carbon-price the CLI values a
+    finding at the Settings' price (the dashboard's default), not at 0.
+
+    dev-2 draws 20 kWh/h every hour of Saturday 2026-03-07 only (off shift): a finding of
+    annual_kwh E; cost = E·0.7 (tariff) + E/1000·0.5 (tCO2/MWh)·80 (CNY/tCO2) = E·0.74.
+    On main the carbon part was 0 (cost E·0.7)."""
+    start = dt.datetime(2026, 3, 2, tzinfo=SH)
+    readings, counter = [], 0.0
+    for q in range(7 * 24 * 4 + 1):
+        t = start + dt.timedelta(minutes=15 * q)
+        readings.append(Reading("site", "b.energy", t, counter))
+        counter += 5.0 if t.weekday() == 5 else 0.0
+    Ingestor(env).ingest(readings)
+    monkeypatch.setenv("TANSUAN_CARBON_PRICE", "80")
+    monkeypatch.setenv("TANSUAN_ENERGY_TARIFF", "0.7")
+    get_settings.cache_clear()
+    out = json.loads(
+        run(
+            "findings",
+            "--site",
+            "site",
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-09",
+            "--calendar",
+            "mon-fri=08-18",
+            "--factor-t-per-mwh",
+            "0.5",
+            "--json",
+        )  # fmt: skip
+    )
+    (finding,) = out["findings"]
+    assert out["carbon_price"] == 80.0
+    kwh = finding["annual_kwh"]
+    assert kwh > 10_000
+    assert finding["annual_cost"] == pytest.approx(kwh * 0.7 + kwh / 1000 * 0.5 * 80)
+    # An explicit price still wins.
+    free = json.loads(
+        run(
+            "findings",
+            "--site",
+            "site",
+            "--from",
+            "2026-03-02",
+            "--to",
+            "2026-03-09",
+            "--calendar",
+            "mon-fri=08-18",
+            "--factor-t-per-mwh",
+            "0.5",
+            "--carbon-price",
+            "0",
+            "--json",
+        )  # fmt: skip
+    )
+    assert free["findings"][0]["annual_cost"] == pytest.approx(kwh * 0.7)
+
+
+def test_findings_help_marks_the_calendar_required() -> None:
+    """Issue 18 #16: --calendar is required, and --help says so."""
+    text = run("findings", "--help")
+    block = text[text.index("--calendar") : text.index("--tariff")]
+    assert "[required]" in block
+    missing = CliRunner().invoke(
+        app, ["findings", "--site", "s", "--from", "2026-03-02", "--to", "2026-03-09"]
+    )
+    assert missing.exit_code == 2 and "--calendar" in missing.output
+
+
 def test_emissions_forecast_and_position_from_accounting_results(
     env: Store, tmp_path: Path
 ) -> None:

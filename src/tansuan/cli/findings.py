@@ -44,16 +44,23 @@ def findings(
     start: str = typer.Option(..., "--from", help="first day YYYY-MM-DD"),
     end: str = typer.Option(..., "--to", help="day after the last YYYY-MM-DD"),
     calendar: list[str] = typer.Option(
-        [], "--calendar", help="shift hours, e.g. mon-fri=08-18 (repeatable)"
+        ..., "--calendar", help="shift hours, e.g. mon-fri=08-18 (repeatable; at least one)"
     ),
-    tariff: float = typer.Option(..., "--tariff", help="energy tariff [money/kWh]"),
+    tariff: float | None = typer.Option(
+        None, "--tariff", help="energy tariff [money/kWh] (default: TANSUAN_ENERGY_TARIFF)"
+    ),
     factor: float | None = typer.Option(
         None,
         "--factor-t-per-mwh",
         help="emission factor [tCO2/MWh] (default: TANSUAN_FINDINGS_FACTOR_T_PER_MWH, else "
         "the shipped national grid factor)",
     ),
-    carbon_price: float = typer.Option(0.0, "--carbon-price", help="carbon price [money/tCO2]"),
+    carbon_price: float | None = typer.Option(
+        None,
+        "--carbon-price",
+        min=0,
+        help="carbon price [money/tCO2] (default: TANSUAN_CARBON_PRICE, as on the dashboard)",
+    ),
     standby_kw: float = typer.Option(0.0, "--standby-kw", help="draw tolerated off shift [kW]"),
     idle_fraction: float = typer.Option(
         0.2, "--idle-fraction", help="idle below this share of rated power"
@@ -76,13 +83,11 @@ def findings(
     cooled at once, ranked by yearly cost / 低效设备排名."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from tansuan.analytics.findings import Valuation
-    from tansuan.analytics.reference import grid_factor
     from tansuan.settings import get_settings
     from tansuan.site.validate import load
     from tansuan.store import Store
     from tansuan.store.documents import current_model
-    from tansuan.views.findings import cli_record, site_findings
+    from tansuan.views.findings import cli_record, pick_valuation, site_findings
 
     store = None
     try:
@@ -91,7 +96,8 @@ def findings(
             lo_d, hi_d = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
         except ValueError:
             raise InputError("--from and --to must be dates YYYY-MM-DD", field="from") from None
-        value, factor_source = grid_factor(get_settings().findings_factor_t_per_mwh, factor, lo_d)
+        # The dashboard's defaults: tariff, factor and carbon price from the Settings.
+        value, factor_source = pick_valuation(get_settings(), tariff, factor, carbon_price, lo_d)
         store = Store()
         model = load(model_file) if model_file is not None else current_model(store)
         site_model = model.site(site)
@@ -100,7 +106,7 @@ def findings(
         with Progress(*columns, console=console, transient=True) as bar, store.read() as connection:
             task = bar.add_task("设备 / devices", total=len(devices))
             ranked, _ = site_findings(
-                connection, site_model, lo_d, hi_d, cal, Valuation(tariff, value, carbon_price),
+                connection, site_model, lo_d, hi_d, cal, value,
                 standby_kw=standby_kw, idle_fraction=idle_fraction, peer_tolerance=peer_tolerance,
                 baseline_days=baseline_days, advance=lambda: bar.advance(task),
             )  # fmt: skip
@@ -115,7 +121,8 @@ def findings(
             orjson.dumps(
                 {
                     "site": site,
-                    "factor_t_per_mwh": value,
+                    "factor_t_per_mwh": value.factor_t_per_mwh,
+                    "carbon_price": value.carbon_price,
                     "factor_source": factor_source,
                     "findings": out,
                 },
