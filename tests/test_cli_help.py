@@ -41,3 +41,23 @@ def test_units_in_brackets_are_printed() -> None:
     assert "[tCO2/MWh]" in result.output
     backfill = CliRunner().invoke(app, ["twin", "backfill", "--help"])
     assert "START/MINUTES[/MAGNITUDE]" in backfill.output
+
+
+def test_settings_prints_every_variable_name_whole_at_80_columns() -> None:
+    """Issue 18 #18: at 80 columns every ``TANSUAN_…`` name is printed whole (the table
+    cut ``TANSUAN_HJ212_MAX_CONNECTIONS_PER_ADDRESS``), with its value and help; secret
+    values are not printed."""
+    import re
+
+    from tansuan.settings import Settings
+
+    result = CliRunner().invoke(
+        app, ["settings"], env={"COLUMNS": "80", "TANSUAN_INGEST_TOKEN": "tok-very-secret"}
+    )
+    assert result.exit_code == 0, result.output
+    names = set(re.findall(r"TANSUAN_[A-Z0-9_]+", result.output))
+    missing = {f"TANSUAN_{n.upper()}" for n in Settings.model_fields} - names
+    assert not missing, missing
+    assert "TANSUAN_HJ212_MAX_CONNECTIONS_PER_ADDRESS = 100" in result.output
+    assert "tok-very-secret" not in result.output
+    assert "Most HJ 212 loggers connected at once" in " ".join(result.output.split())

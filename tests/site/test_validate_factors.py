@@ -182,6 +182,25 @@ def test_cli_reports_errors_and_warnings(tmp_path: Path) -> None:
     assert "unknown sector 'fishing'" in result.output and f"{BASE}.sector" in result.output
 
 
+def test_cli_refuses_a_grid_region_not_in_the_grid_table(tmp_path: Path) -> None:
+    """Issue 18 #18: ``grid_region: mars`` has no row in data/grid.csv (which has east,
+    north, …): an error with its path (exit 1); ``east`` passes."""
+    runner = CliRunner()
+    doc = _doc()
+    _site(doc)["grid_region"] = "east"
+    good = tmp_path / "east.yaml"
+    good.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    ok = runner.invoke(app, ["site", "validate", str(good)])
+    assert ok.exit_code == 0, ok.output
+    _site(doc)["grid_region"] = "mars"
+    bad = tmp_path / "mars.yaml"
+    bad.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["site", "validate", str(bad)], env={"COLUMNS": "300"})
+    assert result.exit_code == 1, result.output
+    assert "unknown.grid_region" in result.output and f"{BASE}.grid_region" in result.output
+    assert "'mars'" in result.output and "east" in result.output
+
+
 def test_ambiguous_site_values_are_schema_errors() -> None:
     doc = _doc()
     _site(doc)["sources"][0]["parameters"]["oxidation"] = {"value": 0.97}

@@ -269,10 +269,11 @@ def check_model(
     """The factor-chain problems of a site model: ``(errors, warnings)``.
 
     (An unknown sector or GWP set is refused by the schema, :mod:`tansuan.site.model`.)
-    Errors: an unknown factor series or CH4/N2O category; a parameter
-    value that is not a number with a known unit, or out of range (oxidation not in
-    (0, 1]); a parameter the source's method does not read; a fuel parameter with no
-    measured data, no site-model value and no default in the chosen series.
+    Errors: a site's ``grid_region`` with no row in the grid table; an unknown factor
+    series or CH4/N2O category; a parameter value that is not a number with a known
+    unit, or out of range (oxidation not in (0, 1]); a parameter the source's method does
+    not read; a fuel parameter with no measured data, no site-model value and no default
+    in the chosen series.
     A factor series or CH4/N2O category on a source whose method reads none is an error
     too (the run would refuse it). Warnings: a fuel parameter read only from measured
     data, with no fallback — a month without a lab value will fail; ``ch4_n2o: true`` on
@@ -303,6 +304,18 @@ def _series_of(catalog: FactorCatalog, table: str) -> frozenset[str]:
 def _check_site(site: Site, path: str, catalog: FactorCatalog) -> tuple[list[Issue], list[Issue]]:
     errors: list[Issue] = []
     warnings: list[Issue] = []
+    if site.grid_region is not None:
+        regions = {f.region for f in catalog.factors() if f.table == "grid" and f.region}
+        if site.grid_region not in regions:
+            errors.append(
+                Issue(
+                    "unknown.grid_region",
+                    f"{path}.grid_region",
+                    f"电网区域 {site.grid_region!r} 不在电网因子表中 / grid region "
+                    f"{site.grid_region!r} is not in the grid table (data/grid.csv); one of "
+                    f"{', '.join(sorted(regions))}",
+                )
+            )
     categories = _series_of(catalog, "combustion_ch4_n2o")
     for index, source in enumerate(site.sources):
         where = f"{path}.sources[{index}]"
