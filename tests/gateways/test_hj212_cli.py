@@ -70,6 +70,34 @@ def test_decode_with_a_bad_length_prints_and_fails() -> None:
     assert "长度错误 / length error: declared 0100, data segment has 101 bytes" in result.stderr
 
 
+def test_decode_names_a_crc_computed_as_crc16_modbus() -> None:
+    """Issue 18 #21 (docs/protocols.md): a packet whose CRC is the data segment's
+    CRC-16/MODBUS is named as such, in the JSON and in the error line (exit 1)."""
+    segment = APPENDIX_A[6:-6]
+    modbus = f"{codec.crc16_modbus(segment.encode()):04X}"
+    result = runner.invoke(app, ["hj212", "decode", "##0101" + segment + modbus])
+    assert result.exit_code == 1
+    crc = json.loads(result.stdout)["crc"]
+    assert crc == {"declared": modbus, "computed": "1C80", "ok": False,
+                   "algorithm": "CRC-16/MODBUS"}  # fmt: skip
+    assert "CRC-16/MODBUS" in result.stderr and "Appendix A" in result.stderr
+    # Any other wrong CRC keeps the generic message.
+    other = runner.invoke(app, ["hj212", "decode", APPENDIX_A.replace("1C80", "1C08")])
+    assert "MODBUS" not in other.stderr and "algorithm" not in json.loads(other.stdout)["crc"]
+
+
+def test_decode_accepts_a_24_character_pw_and_warns() -> None:
+    """Issue 18 #19: exit 0, the PW decoded, a localized warning on stderr."""
+    pw = "BF470F88957588DE902D1A52"
+    cp = "DataTime=20240301090000;w01018-Avg=21.3,w01018-Flag=N"
+    packet = codec.build(cn="2061", qn="20240301100000000", pw=pw, mn="88888880000001", cp=cp)
+    packet = packet.decode()
+    result = runner.invoke(app, ["hj212", "decode", packet])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pw"] == pw
+    assert "警告 / warning" in result.stderr and "24" in result.stderr
+
+
 def test_decode_of_garbage_fails_clearly() -> None:
     result = runner.invoke(app, ["hj212", "decode", "hello"])
     assert result.exit_code == 1

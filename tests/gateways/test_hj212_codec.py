@@ -263,3 +263,62 @@ def test_only_ascii_digits_are_numbers(segment: str, error: type[codec.Hj212Erro
 )
 def test_parse_number(text: str, number: float | None) -> None:
     assert codec.parse_number(text) == number
+
+
+#: A CN=2061 upload with the 24-character PW a real logger sends (issue 18 #19).
+LONG_PW = "BF470F88957588DE902D1A52"
+REAL_2061 = (
+    f"QN=20240301100000000;ST=32;CN=2061;PW={LONG_PW};MN=88888880000001;Flag=5;"
+    "CP=&&DataTime=20240301090000;w01018-Avg=21.3,w01018-Flag=N&&"
+)
+
+
+def test_a_real_loggers_24_character_pw_is_accepted_with_a_warning() -> None:
+    """Issue 18 #19: length and CRC right, PW of 24 characters (the standard writes 6):
+    decoded, and the packet says it is non-standard; a 6-character PW says nothing."""
+    packet = codec.decode(codec.frame(REAL_2061))
+    assert packet.pw == LONG_PW and packet.cn == "2061"
+    (warning,) = packet.warnings
+    assert "PW" in warning and "24" in warning and "6" in warning
+    assert codec.to_json(packet)["warnings"] == [warning]
+    assert codec.decode(codec.frame(REAL_2061.replace(LONG_PW, "123456"))).warnings == ()
+    assert "warnings" not in codec.to_json(codec.decode(APPENDIX_A))
+
+
+@pytest.mark.parametrize("pw", ["x" * (codec.MAX_PW + 1), "12 34", "12\x7f4"])
+def test_a_pw_past_the_limit_or_not_printable_is_still_refused(pw: str) -> None:
+    with pytest.raises(codec.PasswordError):
+        codec.decode(codec.frame(REAL_2061.replace(LONG_PW, pw)))
+
+
+def test_repeated_polid_groups_are_decoded_per_polid() -> None:
+    """Issue 18 #20: a CN=3020 upload gives i12001/i12003 under each of two PolIds; each
+    pollutant keeps its own values (neither refused as a duplicate nor overwritten)."""
+    segment = (
+        "QN=20240301100000000;ST=32;CN=3020;PW=123456;MN=88888880000001;Flag=4;"
+        "CP=&&DataTime=20240301100000;PolId=w01018;i12001-Info=1;i12003-Info=0.5;"
+        "PolId=w21003,i12001-Info=2,i12003-Info=0.7&&"
+    )
+    packet = codec.decode(codec.frame(segment))
+    groups = packet.cp.groups
+    assert list(groups) == ["w01018", "w21003"]
+    assert groups["w01018"].values == {"i12001": {"Info": "1"}, "i12003": {"Info": "0.5"}}
+    assert groups["w21003"].values == {"i12001": {"Info": "2"}, "i12003": {"Info": "0.7"}}
+    assert packet.cp.values == {} and "PolId" not in packet.cp.params
+    cp = codec.to_json(packet)["cp"]
+    assert cp["groups"]["w21003"]["values"]["i12003"] == {"Info": "0.7"}
+    # The same code twice inside one PolId, or the same PolId twice, is still ambiguous.
+    for ambiguous in (
+        "PolId=w01018;i12001-Info=1;i12001-Info=2",
+        "PolId=w01018;i12001-Info=1;PolId=w01018;i12001-Info=2",
+    ):
+        with pytest.raises(codec.AmbiguousPacket):
+            codec.parse_cp(ambiguous)
+
+
+def test_polid_groups_of_a_split_message_are_merged() -> None:
+    first = codec.parse_cp("DataTime=20240301100000;PolId=w01018;i12001-Info=1")
+    second = codec.parse_cp("PolId=w01018;i12003-Info=0.5;PolId=w21003;i12001-Info=2")
+    merged = codec.merge_cp([first, second])
+    assert merged.groups["w01018"].values == {"i12001": {"Info": "1"}, "i12003": {"Info": "0.5"}}
+    assert merged.groups["w21003"].values == {"i12001": {"Info": "2"}}

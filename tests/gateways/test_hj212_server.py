@@ -526,3 +526,35 @@ def test_a_logger_that_takes_no_answers_is_cut_off(sink: SqliteSink) -> None:
 
     asyncio.run(scenario())
     assert COUNTERS.get("tansuan_hj212_errors_total", reason="write_timeout") - before == 1
+
+
+def test_a_logger_with_a_24_character_pw_is_served_and_warned_once(
+    sink: SqliteSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18 #19: a logger whose PW is the 24-character ``BF470F88957588DE902D1A52``
+    (length and CRC right) was refused "PW is malformed" (9011 QnRtn=3); now its hourly
+    upload is stored and answered 9014, and the non-standard PW is logged once per
+    logger, not per packet."""
+    import logging
+
+    from tansuan.site.model import SiteModel
+
+    long_pw = "BF470F88957588DE902D1A52"
+    doc = site_model(1).model_dump(by_alias=True, exclude_unset=True)
+    doc["organisation"]["companies"][0]["sites"][0]["connections"][0]["password"] = long_pw
+    model = SiteModel.model_validate(doc)
+
+    async def scenario() -> None:
+        async with running(model, sink) as server:
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=long_pw) as client:
+                for hour in ("10", "11"):
+                    answer = await client.upload(
+                        "2061", f"20240101{hour}0000", {"a19001": {"Avg": 8.5, "Flag": "N"}}
+                    )
+                    assert answer is not None and answer.cn == "9014"
+
+    with caplog.at_level(logging.WARNING, logger="tansuan.gateways.hj212.server"):
+        asyncio.run(scenario())
+    assert [(r[1], r[3]) for r in sink.rows()] == [("s0.o2.h", 8.5), ("s0.o2.h", 8.5)]
+    warned = [r.getMessage() for r in caplog.records if "non-standard" in r.getMessage()]
+    assert len(warned) == 1 and "PW has 24 characters" in warned[0] and mn(0) in warned[0]

@@ -61,7 +61,10 @@ def hj212_decode(
     except codec.Hj212Error as error:  # the message quotes the packet: no rich markup
         err_console.print(f"[bold red]错误 / error:[/] {escape(str(error))}")
         raise typer.Exit(1) from None
-    console.print_json(json.dumps(codec.to_json(decoded), ensure_ascii=False))
+    modbus = codec.crc_modbus_used(decoded.crc_declared, codec.data_segment(raw))
+    console.print_json(json.dumps(codec.to_json(decoded, modbus_crc=modbus), ensure_ascii=False))
+    for warning in decoded.warnings:
+        err_console.print(f"[yellow]警告 / warning:[/] {escape(warning)}")
     problems = []
     if not decoded.length_ok:
         problems.append(
@@ -70,9 +73,15 @@ def hj212_decode(
         )
     if not decoded.crc_ok:
         declared = "—" if decoded.crc_declared is None else f"{decoded.crc_declared:04X}"
-        problems.append(
-            f"CRC 校验错误 / CRC error: declared {declared}, computed {decoded.crc_computed:04X}"
-        )
+        computed = f"{decoded.crc_computed:04X}"
+        problem = f"CRC 校验错误 / CRC error: declared {declared}, computed {computed}"
+        if modbus:
+            problem = (
+                f"CRC 校验错误：设备按 CRC-16/MODBUS 计算，而非 HJ 212-2017 附录 A / "
+                f"CRC error: declared {declared} is the CRC-16/MODBUS of the data segment, "
+                f"not the HJ 212-2017 Appendix A CRC ({computed})"
+            )
+        problems.append(problem)
     for problem in problems:
         err_console.print(f"[bold red]错误 / error:[/] {problem}")
     if problems:

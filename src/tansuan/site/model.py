@@ -152,7 +152,10 @@ class Connection(_Model):
     unit_id: int = Field(default=1, ge=0, le=255, description="Modbus unit (slave) id")
     endpoint: str | None = Field(default=None, description="OPC UA endpoint URL")
     mn: str | None = Field(default=None, description="HJ 212 data-logger MN")
-    password: str | None = Field(default=None, description="HJ 212 PW (6 characters)")
+    password: str | None = Field(
+        default=None,
+        description="HJ 212 PW (the standard's 6 characters, or the up to 64 a logger sends)",
+    )
     poll_interval_s: float = Field(default=60, gt=0)
     timeout_s: float = Field(default=3, gt=0)
 

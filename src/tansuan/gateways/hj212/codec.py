@@ -8,7 +8,8 @@ A packet on the wire (HJ 212-2017 §6.3)::
     |   4-digit decimal length of the data segment (0 … 1024)
     header
 
-Tolerant of what real loggers send — short MNs, lower-case CRC hex, a missing QN or
+Tolerant of what real loggers send — short MNs, PWs longer than the standard's 6
+characters (:attr:`Packet.warnings` says so), lower-case CRC hex, a missing QN or
 Flag, any trailing whitespace (``\\r\\n``, ``\\n``, none) — and strict about what
 matters: the declared length and the CRC must be right.
 
@@ -19,7 +20,7 @@ Every error is an :class:`Hj212Error` (a :class:`~tansuan.errors.ProtocolError`)
 reason             QnRtn   meaning
 =================  ======  =================================================
 ``crc``            9       CRC missing, not 4 hex digits, or wrong
-``password``       3       PW does not match the site model
+``password``       3       PW not the site model's, or not up to 64 printable chars
 ``mn``             4       MN missing, malformed, or not in the site model
 ``st``             5       ST malformed
 ``flag``           6       Flag not 0–255, or PNUM/PNO missing or inconsistent
@@ -59,6 +60,10 @@ FLAG_2017 = 0x04
 NUMERIC_FIELDS = frozenset(
     {"Rtd", "Min", "Avg", "Max", "Cou", "ZsRtd", "ZsMin", "ZsAvg", "ZsMax", "RT", "RS"}
 )
+#: Characters of a PW in HJ 212-2017 §6.3.2 (the "PW" row: 6 characters).
+STANDARD_PW_LENGTH = 6
+#: Longest PW accepted (real loggers send more than the standard's 6).
+MAX_PW = 64
 #: Possible low bytes of an HJ 212 CRC (the algorithm carries only 8 bits of state).
 CRC_LOW_BYTES = frozenset({0x00, 0x01, 0x40, 0x41, 0x80, 0x81, 0xC0, 0xC1})
 
@@ -187,11 +192,17 @@ class Cp:
     ``values`` maps a code (``a05001``, ``SB1``) to its fields (``Rtd``, ``Avg``,
     ``Flag``, ``RS`` …) as sent (text). ``params`` holds items without a ``-`` other
     than DataTime (``QnRtn``, ``RtdInterval``, ``SystemTime`` …).
+
+    ``groups`` holds what follows each ``PolId=…`` (HJ 212-2017 CN=3020 on-site
+    information, 1011/1013 requests): one :class:`Cp` per pollutant, in the order sent,
+    with the codes and parameters given after that ``PolId`` and before the next — the
+    same field codes (``i12001-Info`` …) under each pollutant are that pollutant's own.
     """
 
     data_time: str | None = None
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, Cp] = field(default_factory=dict)
 
     @property
     def status(self) -> dict[str, dict[str, str]]:
@@ -244,12 +255,27 @@ class Packet:
     def length_ok(self) -> bool:
         return self.length_declared == self.length_actual
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What was accepted although HJ 212-2017 writes it otherwise (logged by the
+        gateway, printed by ``tansuan hj212 decode``)."""
+        if self.pw is not None and len(self.pw) != STANDARD_PW_LENGTH:
+            n, std = len(self.pw), STANDARD_PW_LENGTH
+            return (
+                f"PW 为 {n} 个字符，HJ 212-2017 规定 {std} 个（按现场设备的实际发送接受）/ "
+                f"PW has {n} characters, not the {std} of HJ 212-2017 (accepted as real "
+                "loggers send it)",
+            )
+        return ()
+
 
 _QN = re.compile(r"^[0-9]{1,20}$")
 _ST = re.compile(r"^[A-Za-z0-9]{1,5}$")
 _CN = re.compile(r"^[0-9]{4}$")
 _MN = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
-_PW = re.compile(r"^[\x21-\x7e]{0,16}$")
+#: PW as real loggers send it: printable ASCII up to :data:`MAX_PW` characters (one
+#: logger's PW is the 24-character ``BF470F88957588DE902D1A52``); ``;`` ends the field.
+_PW = re.compile(rf"^[\x21-\x3a\x3c-\x7e]{{0,{MAX_PW}}}$")
 HEX4 = re.compile(rb"^[0-9A-Fa-f]{4}$")
 _HEADER_KEYS = {k.lower(): k for k in ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")}
 
@@ -260,11 +286,15 @@ def parse_cp(body: str) -> Cp:
     An ambiguous data area is refused (:class:`AmbiguousPacket`), never resolved by
     letting the last value win: a field given twice in one item
     (``a05001-Avg=1,a05001-Avg=9``), the same code in two items, ``DataTime`` twice, or a
-    parameter (``RtdInterval`` …) twice.
+    parameter (``RtdInterval`` …) twice. ``PolId=…`` opens a group (:attr:`Cp.groups`):
+    the codes and parameters after it, up to the next ``PolId``, are that pollutant's,
+    so ``PolId=w01018;i12001-Info=1;PolId=w21003;i12001-Info=2`` is two groups, not a
+    code given twice; the same PolId twice is ambiguous.
     """
     data_time: str | None = None
-    values: dict[str, dict[str, str]] = {}
-    params: dict[str, str] = {}
+    top = _CpBuilder()
+    groups: dict[str, _CpBuilder] = {}
+    current = top
     for item in body.split(";"):
         if not item or item.isspace():
             continue
@@ -280,22 +310,46 @@ def parse_cp(body: str) -> Cp:
                     raise AmbiguousPacket("DataTime is given twice")
                 data_time = value
                 continue
-            code, dash, suffix = key.rpartition("-")
-            if dash and code and suffix:
-                fields = values.get(code)
-                if fields is None:
-                    fields = values[code] = {}
-                elif code not in item_codes:
-                    raise AmbiguousPacket(f"code {code[:20]!r} appears in two CP items")
-                item_codes.add(code)
-                if suffix in fields:
-                    raise AmbiguousPacket(f"{key[:40]!r} is given twice")
-                fields[suffix] = value
-            else:
-                if key in params:
-                    raise AmbiguousPacket(f"{key[:40]!r} is given twice")
-                params[key] = value
-    return Cp(data_time=data_time, values=values, params=params)
+            if key == "PolId":
+                if value in groups:
+                    raise AmbiguousPacket(f"PolId={value[:20]!r} is given twice")
+                current = groups[value] = _CpBuilder()
+                item_codes = set()
+                continue
+            current.add(key, value, item_codes)
+    return Cp(
+        data_time=data_time,
+        values=top.values,
+        params=top.params,
+        groups={pol: Cp(values=g.values, params=g.params) for pol, g in groups.items()},
+    )
+
+
+class _CpBuilder:
+    """The codes and parameters of one CP (or of one PolId group), ambiguity refused."""
+
+    __slots__ = ("params", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, str]] = {}
+        self.params: dict[str, str] = {}
+
+    def add(self, key: str, value: str, item_codes: set[str]) -> None:
+        code, dash, suffix = key.rpartition("-")
+        if dash and code and suffix:
+            fields = self.values.get(code)
+            if fields is None:
+                fields = self.values[code] = {}
+            elif code not in item_codes:
+                raise AmbiguousPacket(f"code {code[:20]!r} appears in two CP items")
+            item_codes.add(code)
+            if suffix in fields:
+                raise AmbiguousPacket(f"{key[:40]!r} is given twice")
+            fields[suffix] = value
+        else:
+            if key in self.params:
+                raise AmbiguousPacket(f"{key[:40]!r} is given twice")
+            self.params[key] = value
 
 
 def merge_cp(parts: Sequence[Cp]) -> Cp:
@@ -303,11 +357,25 @@ def merge_cp(parts: Sequence[Cp]) -> Cp:
 
     DataTime comes from the parts that carry it (they must agree); a code's fields may
     be spread over parts, but one field of one code in two parts is
-    :class:`AmbiguousPacket`, as is a parameter in two parts.
+    :class:`AmbiguousPacket`, as is a parameter in two parts. A PolId group may go on
+    in the next part under the same rule.
     """
     times = {p.data_time for p in parts if p.data_time}
     if len(times) > 1:
         raise AmbiguousPacket(f"the parts give {len(times)} different DataTimes")
+    values, params = _merge_areas(parts)
+    by_pol: dict[str, list[Cp]] = {}
+    for part in parts:
+        for pol, group in part.groups.items():
+            by_pol.setdefault(pol, []).append(group)
+    groups = {}
+    for pol, pieces in by_pol.items():
+        group_values, group_params = _merge_areas(pieces)
+        groups[pol] = Cp(values=group_values, params=group_params)
+    return Cp(data_time=next(iter(times), None), values=values, params=params, groups=groups)
+
+
+def _merge_areas(parts: Sequence[Cp]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     values: dict[str, dict[str, str]] = {}
     params: dict[str, str] = {}
     for part in parts:
@@ -321,7 +389,7 @@ def merge_cp(parts: Sequence[Cp]) -> Cp:
             if key in params:
                 raise AmbiguousPacket(f"{key[:40]!r} is given in two parts")
             params[key] = value
-    return Cp(data_time=next(iter(times), None), values=values, params=params)
+    return values, params
 
 
 def _parse_int(text: str, error: type[Hj212Error], name: str, low: int, high: int) -> int:
@@ -361,7 +429,9 @@ def parse_segment(segment: str, **meta: Any) -> Packet:
         raise MnError(f"MN={mn[:40]!r} is malformed")
     pw = fields.get("PW")
     if pw is not None and not _PW.fullmatch(pw):
-        raise PasswordError("PW is malformed")
+        raise PasswordError(
+            f"PW is not up to {MAX_PW} printable ASCII characters (got {len(pw)} characters)"
+        )
     flag = _parse_int(fields["Flag"], FlagError, "Flag", 0, 255) if "Flag" in fields else None
     pnum = _parse_int(fields["PNUM"], FlagError, "PNUM", 1, 9999) if "PNUM" in fields else None
     pno = _parse_int(fields["PNO"], FlagError, "PNO", 1, 9999) if "PNO" in fields else None
@@ -421,16 +491,27 @@ def decode(raw: bytes | str, *, verify: bool = True) -> Packet:
         if crc_declared is None:
             raise CrcError(f"CRC {crc_text!r} is not 4 hex digits", packet=packet)
         if crc_declared != computed:
-            raise CrcError(_crc_message(crc_declared, computed, segment_bytes), packet=packet)
+            raise CrcError(crc_message(crc_declared, computed, segment_bytes), packet=packet)
     if parse_error is not None:
         raise parse_error
     assert packet is not None
     return packet
 
 
-def _crc_message(declared: int, computed: int, segment: bytes) -> str:
+def data_segment(raw: bytes) -> bytes:
+    """The data segment of a whole packet, cut as :func:`decode` cuts it."""
+    return raw.strip(b" \t\r\n\x00")[6:-4]
+
+
+def crc_modbus_used(declared: int | None, segment: bytes) -> bool:
+    """True when a wrong CRC is the segment's CRC-16/MODBUS (a device's common mistake)."""
+    return declared is not None and declared != crc16(segment) and declared == crc16_modbus(segment)
+
+
+def crc_message(declared: int, computed: int, segment: bytes) -> str:
+    """Why a CRC is wrong, naming CRC-16/MODBUS when the device computed that instead."""
     message = f"CRC {declared:04X} declared, {computed:04X} computed over the data segment"
-    if declared == crc16_modbus(segment):
+    if crc_modbus_used(declared, segment):
         message += " (the device computed CRC-16/MODBUS, not HJ 212-2017 Appendix A)"
     elif declared & 0xFF not in CRC_LOW_BYTES:
         message += f" ({declared:04X} cannot be an HJ 212 Appendix A CRC at all)"
@@ -444,7 +525,7 @@ def salvage(frame: bytes) -> dict[str, str]:
         match = re.search(pattern, frame)
         if match:
             found[name] = match.group(1).decode("ascii")
-    match = re.search(rb"PW=([\x21-\x3a\x3c-\x7e]{0,16});", frame)
+    match = re.search(rb"PW=([\x21-\x3a\x3c-\x7e]{0,%d});" % MAX_PW, frame)
     if match:
         found["pw"] = match.group(1).decode("ascii")
     return found
@@ -572,18 +653,37 @@ def _json_value(name: str, value: str) -> object:
     return value
 
 
-def to_json(packet: Packet) -> dict[str, Any]:
-    """The packet as plain data (the layout ``tansuan hj212 decode`` prints)."""
-    flag = packet.flag
-    cp: dict[str, Any] = {
-        "DataTime": packet.cp.data_time,
-        "values": {
-            code: {name: _json_value(name, value) for name, value in fields.items()}
-            for code, fields in packet.cp.values.items()
-        },
-    }
-    cp.update(packet.cp.params)
+def _json_values(values: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
     return {
+        code: {name: _json_value(name, value) for name, value in fields.items()}
+        for code, fields in values.items()
+    }
+
+
+def to_json(packet: Packet, *, modbus_crc: bool = False) -> dict[str, Any]:
+    """The packet as plain data (the layout ``tansuan hj212 decode`` prints).
+
+    ``cp.groups`` (only when the CP has ``PolId`` groups) maps each PolId to its own
+    ``values`` and parameters; ``warnings`` (only when there are some) lists what was
+    accepted although non-standard; with ``modbus_crc`` the wrong CRC is named
+    (``crc.algorithm`` ``CRC-16/MODBUS``).
+    """
+    flag = packet.flag
+    cp: dict[str, Any] = {"DataTime": packet.cp.data_time, "values": _json_values(packet.cp.values)}
+    cp.update(packet.cp.params)
+    if packet.cp.groups:
+        cp["groups"] = {
+            pol: {"values": _json_values(group.values), **group.params}
+            for pol, group in packet.cp.groups.items()
+        }
+    crc: dict[str, Any] = {
+        "declared": None if packet.crc_declared is None else f"{packet.crc_declared:04X}",
+        "computed": f"{packet.crc_computed:04X}",
+        "ok": packet.crc_ok,
+    }
+    if modbus_crc:
+        crc["algorithm"] = "CRC-16/MODBUS"
+    data: dict[str, Any] = {
         "qn": packet.qn,
         "st": packet.st,
         "cn": packet.cn,
@@ -597,9 +697,8 @@ def to_json(packet: Packet) -> dict[str, Any]:
         "pnum": packet.pnum,
         "pno": packet.pno,
         "cp": cp,
-        "crc": {
-            "declared": None if packet.crc_declared is None else f"{packet.crc_declared:04X}",
-            "computed": f"{packet.crc_computed:04X}",
-            "ok": packet.crc_ok,
-        },
+        "crc": crc,
     }
+    if packet.warnings:
+        data["warnings"] = list(packet.warnings)
+    return data
