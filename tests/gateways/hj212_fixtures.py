@@ -132,7 +132,11 @@ class SqliteSink:
         self.calls = 0
 
     def __call__(self, readings: Sequence[Reading]) -> None:
-        rows = [(r.site, r.point, r.ts.isoformat(), r.value, r.quality) for r in readings]
+        rows = [
+            (r.site, r.point, r.ts.isoformat(), r.value, r.quality)
+            for r in readings
+            if r.refused is None  # a refused value is never a reading (Reading.refused)
+        ]
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR IGNORE INTO readings VALUES (?, ?, ?, ?, ?)", rows)

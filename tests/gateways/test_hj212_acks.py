@@ -116,3 +116,62 @@ def test_a_reading_ingest_quarantines_is_counted_and_logged(
         store.close()
     assert COUNTERS.get("tansuan_hj212_quarantined_total", reason="out_of_range") == before + 1
     assert any("quarantined 1 of 1 readings" in r.getMessage() for r in caplog.records)
+
+
+def test_an_hourly_upload_for_a_minute_point_is_quarantined_not_dropped(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18 #17: s0.co2 (a05001, interval_s left at its default 60 s) receives only an
+    hourly upload (CN=2061). On main it was answered 9014 and dropped with nothing logged.
+    Now: answered 9014 after commit, the value kept in ingest's quarantine with reason
+    ``interval_mismatch`` (never among the readings), logged, counted on /metrics and
+    listed by the quality page. Once a minute upload has fed the point, the next hourly
+    upload is a second view of its data: counted ignored, not quarantined again."""
+    from tansuan.views.quality import site_quality
+
+    model = site_model(1)
+    store = Store(db_url)
+    store.load_model(model, source="test")
+    before = COUNTERS.get("tansuan_hj212_quarantined_total", reason="interval_mismatch")
+    ignored = COUNTERS.get("tansuan_hj212_ignored_total", reason="coarser_interval")
+    ingestor = Ingestor(store)
+
+    async def scenario() -> None:
+        async with running(model, ingestor.ingest) as server:
+            async with Hj212Client("127.0.0.1", server.port, mn=mn(0), pw=PW) as client:
+                hourly = await client.upload("2061", "20240101100000", {"a05001": {"Avg": 77.5}})
+                assert hourly is not None and hourly.cn == "9014"
+                minute = await client.upload("2051", "20240101110100", FIRST)
+                assert minute is not None and minute.cn == "9014"
+                again = await client.upload("2061", "20240101110000", {"a05001": {"Avg": 78.0}})
+                assert again is not None and again.cn == "9014"
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="tansuan.gateways.hj212"):
+            asyncio.run(scenario())
+        with store.read() as connection:
+            q = schema.quarantine
+            rows = connection.execute(
+                select(q.c.point_key, q.c.value, q.c.reason, q.c.detail, q.c.ts_us)
+            ).all()
+            current = connection.execute(
+                select(schema.reading_staging.c.value).union_all(select(schema.reading.c.value))
+            ).all()
+            report = site_quality(connection, "plant")
+    finally:
+        store.close()
+    ten_local = dt.datetime(2024, 1, 1, 2, tzinfo=dt.UTC)  # 10:00 Shanghai, the hour's start
+    assert [(r.point_key, r.value, r.reason, r.ts_us) for r in rows] == [
+        ("s0.co2", 77.5, "interval_mismatch", int(ten_local.timestamp()) * 1_000_000)
+    ]
+    assert "CN=2061" in rows[0].detail and "interval_s 60" in rows[0].detail
+    assert sorted(v for (v,) in current) == [80.5]  # only the minute upload is a reading
+    assert COUNTERS.get("tansuan_hj212_quarantined_total", reason="interval_mismatch") == (
+        before + 1
+    )
+    assert COUNTERS.get("tansuan_hj212_ignored_total", reason="coarser_interval") == ignored + 1
+    metrics = COUNTERS.render()
+    assert 'tansuan_hj212_quarantined_total{reason="interval_mismatch"}' in metrics
+    assert any("CN=2061" in r.getMessage() and "s0.co2" in r.getMessage() for r in caplog.records)
+    assert [(r["reason"], r["rows"]) for r in report["rejected_24h"]] == [("interval_mismatch", 1)]
+    assert "CN=2061" in report["rejected_24h"][0]["last_detail"]

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from tansuan.errors import ConfigError
+from tansuan.gateways.base import COUNTERS
 from tansuan.gateways.hj212 import codec
 from tansuan.gateways.hj212.mapping import Directory, local_to_utc, to_readings
 from tansuan.site.model import SiteModel
@@ -77,6 +78,9 @@ def test_minute_upload_feeds_minute_points_at_interval_start(logger) -> None:  #
 
 
 def test_hourly_upload_feeds_hourly_points(logger) -> None:  # type: ignore[no-untyped-def]
+    """The hourly points take the 2061; the minute points' values (s0.co2 with the default
+    interval_s 60, s0.flow) are not dropped silently: handed on refused
+    ``interval_mismatch`` (ingest quarantines them) — no minute upload has fed them."""
     readings = to_readings(
         logger,
         "2061",
@@ -85,16 +89,41 @@ def test_hourly_upload_feeds_hourly_points(logger) -> None:  # type: ignore[no-u
             "a19001-Avg=8.5,a19001-Flag=M;a05001-Avg=2"
         ),
     )
-    assert sorted((r.point, r.value, r.quality) for r in readings) == [
+    assert sorted((r.point, r.value, r.quality) for r in readings if r.refused is None) == [
         ("s0.flow.h", 19191.973, "N"),
         ("s0.o2.h", 8.5, "M"),
     ]
+    refused = sorted((r.point, r.value, r.refused[0]) for r in readings if r.refused)
+    assert refused == [
+        ("s0.co2", 2.0, "interval_mismatch"),
+        ("s0.flow", 5.331, "interval_mismatch"),
+    ]
+    assert all("interval_s 60" in r.refused[1] for r in readings if r.refused)
+
+
+def test_a_coarser_upload_for_a_fed_point_is_ignored_and_counted(logger) -> None:  # type: ignore[no-untyped-def]
+    """Once s0.co2 has had its minute upload, an hourly a05001-Avg is a second view of its
+    data: not stored, not quarantined, counted ignored{coarser_interval}. A minute upload
+    for an hourly point (s0.o2.h) is always such a second view: ignored{finer_interval}."""
+    fed: set[tuple[str, str]] = set()
+    coarser = COUNTERS.get("tansuan_hj212_ignored_total", reason="coarser_interval")
+    finer = COUNTERS.get("tansuan_hj212_ignored_total", reason="finer_interval")
+    minute = to_readings(
+        logger, "2051", cp("DataTime=20240101100100;a05001-Avg=2;a19001-Avg=1"), fed=fed
+    )
+    assert [(r.point, r.refused) for r in minute] == [("s0.co2", None)]
+    assert fed == {("plant", "s0.co2")}
+    hourly = to_readings(logger, "2061", cp("DataTime=20240101100000;a05001-Avg=2"), fed=fed)
+    assert hourly == []
+    assert COUNTERS.get("tansuan_hj212_ignored_total", reason="coarser_interval") == coarser + 1
+    assert COUNTERS.get("tansuan_hj212_ignored_total", reason="finer_interval") == finer + 1
 
 
 def test_daily_upload_feeds_no_minute_or_hourly_point(logger) -> None:  # type: ignore[no-untyped-def]
-    assert (
-        to_readings(logger, "2031", cp("DataTime=20240101000000;a05001-Avg=2;a19001-Avg=1")) == []
-    )
+    """A daily upload is coarser than every point here: nothing is stored, and the
+    values are handed on refused (ingest quarantines them), never dropped."""
+    readings = to_readings(logger, "2031", cp("DataTime=20240101000000;a05001-Avg=2;a19001-Avg=1"))
+    assert [r.refused is not None for r in readings] == [True, True]
 
 
 def test_bad_values_and_flags_are_skipped(logger) -> None:  # type: ignore[no-untyped-def]

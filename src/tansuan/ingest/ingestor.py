@@ -117,6 +117,9 @@ class Ingestor:
                 values[i] = float(r.value)
             except (TypeError, ValueError):
                 errors.append(RowError(i, r.site, r.point, "bad_value", f"bad value {r.value!r}"))
+                continue
+            if r.refused is not None:  # the gateway's reason: quarantined, never stored
+                errors.append(RowError(i, r.site, r.point, *r.refused))
         return self.ingest_columns(
             [r.site for r in readings],
             [r.point for r in readings],

@@ -26,6 +26,8 @@ REASONS = {
     # quarantine rows written before.
     "conflict_in_batch": "the same point and timestamp appear twice with different values",
     "bad_row": "the row cannot be read (missing column, wrong type)",
+    "interval_mismatch": "an HJ 212 upload of another interval than the point's interval_s "
+    "(e.g. hourly data for a minute point)",
 }
 
 

@@ -19,6 +19,10 @@ the same (point, timestamp):
 * ``field`` not given → by ``interval_s``: as above with ``Avg``, and any other
   interval (e.g. 30 s) → real-time ``Rtd``.
 
+A statistic upload of another interval is never dropped silently (:func:`to_readings`):
+coarser than the point's (hourly data for a minute point) it is quarantined by ingest
+(``interval_mismatch``) unless the point has its own upload; finer, it is counted.
+
 Timestamps
 ----------
 ``DataTime`` is local time at the site (``Site.timezone``, default Asia/Shanghai) and is
@@ -81,6 +85,12 @@ from tansuan.site.model import SiteModel
 log = logging.getLogger(__name__)
 
 COUNTERS.describe(
+    "tansuan_hj212_ignored_total",
+    "HJ 212 values not stored because the point takes them from its own upload "
+    "(finer_interval: a minute value for an hourly point; coarser_interval: an hourly "
+    "value for a minute point that receives its minute uploads)",
+)
+COUNTERS.describe(
     "tansuan_hj212_implausible_total",
     "HJ 212 values that failed a plausibility check (qn: stored flagged P; range: quarantined)",
 )
@@ -89,6 +99,11 @@ REALTIME, MINUTE, HOURLY, DAILY, STATUS, RUNTIME = "2011", "2051", "2061", "2031
 #: Uploads that carry readings.
 DATA_CNS = frozenset({REALTIME, MINUTE, HOURLY, DAILY, STATUS, RUNTIME})
 _INSTANT_FIELDS = frozenset({"Rtd", "ZsRtd"})
+#: Uploads of statistics over an interval, and the interval each names.
+_STATISTICS = {MINUTE: "minute", HOURLY: "hourly (3600 s)", DAILY: "daily (86400 s)"}
+_NOT_STATISTICS = _INSTANT_FIELDS | {"RS", "RT"}
+#: Uploads from the finest interval to the coarsest.
+_FINENESS = {REALTIME: 0, STATUS: 0, MINUTE: 1, HOURLY: 2, DAILY: 3, RUNTIME: 3}
 _UTC = dt.UTC
 
 
@@ -119,6 +134,15 @@ class Route:
     field: str | None  # None: chosen by the upload (Rtd for 2011, Avg otherwise)
     cn: tuple[str, ...]  # the uploads that feed the point
     valid_range: tuple[float, float] | None = None  # [min, max] of the point, if declared
+    interval_s: int = 60  # the point's interval [s]
+
+    def other_interval(self, cn: str) -> tuple[str, bool] | None:
+        """For a statistic upload ``cn`` this point does not take: the CP field it would
+        carry for the point and whether the upload's interval is coarser than the point's
+        (hourly data for a minute point: True); None for any other upload."""
+        if cn in self.cn or cn not in _STATISTICS or self.field in _NOT_STATISTICS:
+            return None
+        return self.field or "Avg", _FINENESS[cn] > _FINENESS[self.cn[0]]
 
     def select(self, cn: str) -> str | None:
         """The CP field this point takes from an upload ``cn``, or None."""
@@ -148,11 +172,11 @@ def _route(
     valid_range: tuple[float, float] | None = None,
 ) -> Route:
     if field_name in _INSTANT_FIELDS:
-        return Route(point_id, field_name, (REALTIME,), valid_range)
+        return Route(point_id, field_name, (REALTIME,), valid_range, interval_s)
     if field_name == "RS":
-        return Route(point_id, field_name, (REALTIME, STATUS), valid_range)
+        return Route(point_id, field_name, (REALTIME, STATUS), valid_range, interval_s)
     if field_name == "RT":
-        return Route(point_id, field_name, (RUNTIME,), valid_range)
+        return Route(point_id, field_name, (RUNTIME,), valid_range, interval_s)
     cn = upload_for_interval(interval_s)
     if field_name is not None and cn == REALTIME:
         raise ConfigError(
@@ -160,7 +184,7 @@ def _route(
             f"{interval_s} matches no minute (60–1800 s), hourly (3600) or daily (86400) upload",
             field="protocol.hj212.field",
         )
-    return Route(point_id, field_name, (cn,), valid_range)
+    return Route(point_id, field_name, (cn,), valid_range, interval_s)
 
 
 class Directory:
@@ -291,19 +315,57 @@ def _check_time(ts: dt.datetime, logger: Logger, cp: Cp, qn: str | None, checks:
     return False
 
 
+def _interval_mismatch(
+    logger: Logger, cn: str, route: Route, code: str, name: str
+) -> tuple[str, str]:
+    """The quarantine reason of a statistic upload for a point of another interval."""
+    takes = "/".join(route.cn)
+    log.warning(
+        "hj212: MN=%s %s upload CN=%s %s-%s for point %s quarantined: the point's interval_s "
+        "%d takes CN=%s; set interval_s to the upload's interval to store it",
+        logger.mn, _STATISTICS[cn], cn, code[:20], name, route.point, route.interval_s, takes,
+    )  # fmt: skip
+    return (
+        "interval_mismatch",
+        f"HJ 212 CN={cn} 上传的间隔与测点 interval_s {route.interval_s} 不符 / "
+        f"{_STATISTICS[cn]} upload CN={cn} {code[:20]}-{name} for a point of interval_s "
+        f"{route.interval_s} (takes CN={takes}): set the point's interval_s to store it",
+    )
+
+
 def to_readings(
-    logger: Logger, cn: str, cp: Cp, *, qn: str | None = None, checks: Checks | None = None
+    logger: Logger,
+    cn: str,
+    cp: Cp,
+    *,
+    qn: str | None = None,
+    checks: Checks | None = None,
+    fed: set[tuple[str, str]] | None = None,
 ) -> list[Reading]:
     """The readings an upload carries for this logger's points (possibly none).
 
     With ``checks`` the DataTime is checked against the host's clock (refused when
     ahead, :class:`~.codec.FutureDataTime`) and against ``qn`` (values flagged
     :data:`~tansuan.domain.quality.IMPLAUSIBLE` when after it).
+
+    A statistic upload of another interval than a point's is never dropped silently:
+
+    * finer than the point's (a minute 2051 for an hourly point): the point's own, coarser
+      upload carries that interval; counted
+      ``tansuan_hj212_ignored_total{reason="finer_interval"}``;
+    * coarser (an hourly 2061 for a point of ``interval_s`` 60, the default): if the
+      point has received its own upload — ``fed`` holds the (site, point) pairs that have,
+      kept by the caller and added to here — it is a second view of data the point has,
+      counted ``tansuan_hj212_ignored_total{reason="coarser_interval"}``; otherwise the
+      value is handed on with :attr:`~tansuan.ingest.reading.Reading.refused`
+      ``interval_mismatch`` and logged: ingest quarantines it (the quality page shows
+      it), the gateway counts it
+      ``tansuan_hj212_quarantined_total{reason="interval_mismatch"}``.
     """
     ts = local_to_utc(cp.data_time, logger.timezone)
     implausible = checks is not None and _check_time(ts, logger, cp, qn, checks)
     readings: list[Reading] = []
-    unmapped = skipped = 0
+    unmapped = skipped = ignored = finer = 0
     for code, fields in cp.values.items():
         routes = logger.routes.get(code)
         if not routes:
@@ -311,8 +373,23 @@ def to_readings(
             continue
         for route in routes:
             name = route.select(cn)
-            if name is None or name not in fields:
+            refused: tuple[str, str] | None = None
+            if name is None:
+                other = route.other_interval(cn)
+                if other is None or other[0] not in fields:
+                    continue
+                name, coarser = other
+                if not coarser:
+                    finer += 1
+                    continue
+                if fed is not None and (logger.site, route.point) in fed:
+                    ignored += 1
+                    continue
+                refused = _interval_mismatch(logger, cn, route, code, name)
+            elif name not in fields:
                 continue
+            elif fed is not None:
+                fed.add((logger.site, route.point))
             value = parse_number(fields[name])
             quality = "N" if name in ("RS", "RT") else fields.get("Flag", "N") or "N"
             if value is None or quality not in HJ212_FLAGS:
@@ -342,7 +419,11 @@ def to_readings(
                 )
             if implausible:
                 quality = IMPLAUSIBLE
-            readings.append(Reading(logger.site, route.point, ts, value, None, quality))
+            readings.append(Reading(logger.site, route.point, ts, value, None, quality, refused))
+    if ignored:
+        COUNTERS.inc("tansuan_hj212_ignored_total", ignored, reason="coarser_interval")
+    if finer:
+        COUNTERS.inc("tansuan_hj212_ignored_total", finer, reason="finer_interval")
     if unmapped:
         COUNTERS.inc("tansuan_hj212_unmapped_codes_total", unmapped)
     if skipped:

@@ -31,7 +31,10 @@ Counters (``/metrics``): ``tansuan_hj212_connections_total``,
 ``tansuan_hj212_connections_refused_total{reason=max_connections|per_address}``,
 ``tansuan_hj212_connections_evicted_total``, ``tansuan_hj212_packets_total{cn}``,
 ``tansuan_hj212_errors_total{reason}``, ``tansuan_hj212_readings_total``,
-``tansuan_hj212_answers_total{cn}``, ``tansuan_hj212_unmapped_codes_total``.
+``tansuan_hj212_answers_total{cn}``, ``tansuan_hj212_unmapped_codes_total``,
+``tansuan_hj212_quarantined_total{reason}``, ``tansuan_hj212_ignored_total{reason}``.
+A packet accepted although non-standard (a PW not of 6 characters) is logged once per
+logger.
 """
 
 from __future__ import annotations
@@ -431,6 +434,11 @@ class _Connection(asyncio.Protocol):
         self.errors_in_a_row = 0
         self.framer.garbage_bytes = 0
         self.authenticated = True
+        if packet.warnings and logger.mn not in self.server.warned:
+            # once per logger: a non-standard PW is this logger's habit, not news per packet
+            self.server.warned.add(logger.mn)
+            log.warning("hj212 %s: MN=%s accepted, non-standard: %s", self.peer, packet.mn,
+                        "; ".join(packet.warnings))  # fmt: skip
         COUNTERS.inc("tansuan_hj212_packets_total", cn=_cn_label(packet.cn))
         if packet.cn in DATA_CNS:
             self._on_upload(packet, logger)
@@ -457,7 +465,9 @@ class _Connection(asyncio.Protocol):
         try:
             cp = codec.merge_cp([p.cp for p in parts]) if len(parts) > 1 else packet.cp
             checks = Checks(self.server.now(), self.limits.max_clock_skew_s)
-            readings = to_readings(logger, packet.cn, cp, qn=packet.qn, checks=checks)
+            readings = to_readings(
+                logger, packet.cn, cp, qn=packet.qn, checks=checks, fed=self.server.fed
+            )
         except Hj212Error as error:
             error.packet = packet
             self._reject(error, b"")
@@ -496,7 +506,8 @@ class _Connection(asyncio.Protocol):
                     error,
                 )
                 return
-            COUNTERS.inc("tansuan_hj212_readings_total", len(readings))
+            stored = sum(1 for r in readings if r.refused is None)
+            COUNTERS.inc("tansuan_hj212_readings_total", stored)
             self._answer(parts)
 
         committer.submit(readings, committed)
@@ -609,6 +620,11 @@ class Hj212Server:
         #: Open connections per source address (an address leaves when its last closes).
         self.per_address: dict[str, int] = {}
         self.throttled = _Throttled(REFUSAL_LOG_INTERVAL_S)
+        #: (site, point) pairs that have received their own upload (mapping.to_readings):
+        #: another interval's upload for them is ignored, for any other point quarantined.
+        self.fed: set[tuple[str, str]] = set()
+        #: MNs of loggers whose non-standard packets were logged (once each).
+        self.warned: set[str] = set()
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
 
