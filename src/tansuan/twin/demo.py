@@ -31,6 +31,19 @@ LEAK_DEVICE, LEAK_BEFORE_END, LEAK_SHARE = "compressor-1", 21, 0.15
 SAVINGS_NODE = {"shipyard": "hull-shop-fan-feeder"}
 
 
+def interventions(data_dir: Path, site: str) -> list[dict[str, str]]:
+    """The interventions the twin recorded for ``site`` in its state file (``tansuan demo``
+    writes it): ``{"day", "node", "kind"}`` each, newest first. The node is the state's
+    ``savings_node`` or the demo's :data:`SAVINGS_NODE`; none without either."""
+    from tansuan.twin.history import load_state, state_path
+
+    state = load_state(state_path(data_dir, site))
+    node = (state or {}).get("savings_node") or SAVINGS_NODE.get(site)
+    if not state or not state.get("intervention") or node is None:
+        return []
+    return [{"day": str(state["intervention"]), "node": node, "kind": "fan_schedule"}]
+
+
 def site_file(name: str) -> Path:
     """The shipped YAML of demo site ``name``."""
     if name not in DEMOS:

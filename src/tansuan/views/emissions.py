@@ -271,6 +271,15 @@ def result_set_trace(store: Any, scope: Scope, set_id: int, *, default_tz: str) 
                 )
         require_bound(conn, {set_id})
         trace = results.trace_of(conn, set_id)
+        rl = schema.result_lines
+        lines = [
+            {"gas": r.gas, "scope": r.scope, "mass_t": r.mass_g / 1e6, "co2e_t": r.co2e_g / 1e6}
+            for r in conn.execute(
+                select(rl.c.gas, rl.c.scope, rl.c.mass_g, rl.c.co2e_g)
+                .where(rl.c.set_id == set_id)
+                .order_by(rl.c.scope, rl.c.gas)
+            )
+        ]
         attached = evidence.list_evidence(
             conn, row.site_id, "source_month", f"{row.source_id}/{row.period}"
         )
@@ -284,6 +293,7 @@ def result_set_trace(store: Any, scope: Scope, set_id: int, *, default_tz: str) 
         "period": row.period,
         "version": row.version,
         "trace": trace,
+        "lines": lines,
         # the files attached to this source-month, shown beside the number
         "evidence": [
             item.public() | {"download": f"/api/v1/sites/{item.site}/evidence/{item.id}"}

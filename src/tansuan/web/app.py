@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from tansuan import __version__
 from tansuan.accounting.registry import Accountants
@@ -95,6 +96,8 @@ def create_app(
         version=__version__,
         description="Readings, manual data and (later) results of the tansuan MRV platform.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the vendored Swagger UI (no CDN)
+        redoc_url=None,  # ReDoc would load from a CDN: /docs is the one API browser
     )
     app.state.settings = settings
     # Background jobs (large imports) and their progress, for GET /api/v1/jobs/{id}.
@@ -120,6 +123,7 @@ def create_app(
     app.include_router(allowance_routes.router)
     app.include_router(workbench_routes.router)
     app.include_router(workbench_pages.router)
+    app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)
     app.add_api_route(
         "/metrics",
         metrics,
@@ -129,6 +133,18 @@ def create_app(
         tags=["operations / 运维"],
     )
     return app
+
+
+def api_docs() -> HTMLResponse:
+    """Swagger UI for ``/openapi.json``, from the package's vendored copy
+    (``web/static/vendor``, see its README.txt): works without internet access."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="tansuan (碳算) API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url="/static/vendor/swagger-ui-favicon.png",
+    )
 
 
 def metrics(principal: PrincipalDep) -> PlainTextResponse:

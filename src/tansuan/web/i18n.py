@@ -386,10 +386,93 @@ TEXT.update(
 )
 
 
+#: Display names of stored codes (scopes, finding kinds, units), per language.
+TEXT.update(
+    {
+        "scope_1": ("范围一", "Scope 1"),
+        "scope_2-location": ("范围二（基于位置）", "Scope 2 (location-based)"),
+        "scope_2-market": ("范围二（基于市场）", "Scope 2 (market-based)"),
+        "scope_3": ("范围三", "Scope 3"),
+        "kind_off_shift": ("班次外运行", "Running off shift"),
+        "kind_idling": ("空载运行", "Idling"),
+        "kind_degradation": ("能效劣化", "Degradation"),
+        "kind_peer_outlier": ("同类设备能耗偏高", "Above its peers"),
+        "kind_simultaneous_heating_cooling": ("同时加热与制冷", "Heating and cooling at once"),
+        "token_prefix": ("前缀", "Prefix"),
+        "unit_degC": ("℃", "°C"),
+        "site_time": ("站点时间", "site time"),
+        "form_error": ("输入有误", "Check the input"),
+        "not_a_number": ("“{value}”不是数字", "{value!r} is not a number"),
+        "whatif_days_range": ("天数须在 7 到 366 之间", "days must be between 7 and 366"),
+        "whatif_green_range": ("绿电比例须在 0 到 1 之间", "green share must be between 0 and 1"),
+        "whatif_production_range": ("产量系数须大于 0", "the production factor must be above 0"),
+        "known_interventions": ("已知的改造", "Known interventions"),
+        "no_interventions": (
+            "本站点没有登记的改造。请输入节点与改造日期（YYYY-MM-DD）后点击“打开”。",
+            "No intervention is recorded for this site: enter the node and the intervention "
+            "date (YYYY-MM-DD), then Open.",
+        ),
+        "choose_intervention": (
+            "请选择一项改造，或输入节点与改造日期。",
+            "Choose an intervention, or enter the node and its date.",
+        ),
+        "intervention_what": ("改造内容", "What changed"),
+        "intervention_fan_schedule": ("风机远程定时控制", "Scheduled remote fan control"),
+        "no_account": ("本站点 {year} 年尚无配额账户", "No allowance account for {year} yet"),
+        "no_account_hint": (
+            "配额头寸需要站点的配额账户：免费配额、交易与结转（YAML 文件）。管理员可在上方导入，"
+            "或在命令行运行 tansuan position import 文件.yaml --site {site}。",
+            "The position needs the site's allowance account: free allocation, trades and "
+            "banked allowances (a YAML file). An administrator imports it above, or runs "
+            "tansuan position import FILE.yaml --site {site}.",
+        ),
+        "no_account_ask": (
+            "请联系本组织的管理员导入配额账户。",
+            "Ask an administrator of your organisation to import the account.",
+        ),
+        "trace_chain": ("计算链", "Calculation chain"),
+        "trace_readings": ("读数", "Readings"),
+        "trace_rollup": ("汇总", "Rollup"),
+        "trace_activity": ("活动数据", "Activity data"),
+        "trace_factors": ("排放因子", "Factors"),
+        "trace_formula": ("公式", "Formula"),
+        "trace_result": ("结果", "Result"),
+        "trace_raw": ("原始 JSON", "Raw JSON"),
+        "trace_source_ref": ("来源", "Source"),
+        "ts_local": ("本地时间", "local time"),
+        "forecast_unavailable": ("暂无预测", "No forecast yet"),
+        "invalid_field": ("字段 {field} 的值“{value}”无效", "{field}: {value!r} is not valid"),
+    }
+)
+
+
+def localize(message: str | None, lang: str) -> str:
+    """One language of a bilingual ``"中文 / English"`` message (errors and findings
+    carry both); a message without that form is returned as it is.
+
+    >>> localize("请输入日期 / give the date", "en")
+    'give the date'
+    >>> localize("请输入日期 / give the date", "zh-CN")
+    '请输入日期'
+    >>> localize("scope 1 / 2", "zh-CN")
+    'scope 1 / 2'
+    """
+    if not message:
+        return message or ""
+    head, sep, tail = message.partition(" / ")
+    if not sep or not _has_cjk(head) or _has_cjk(tail):
+        return message
+    return head.strip() if lang == "zh-CN" else tail.strip()
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text)
+
+
 def pick(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT
 
 
 def translator(lang: str) -> dict[str, str]:
     i = 0 if lang == "zh-CN" else 1
-    return {k: v[i] for k, v in TEXT.items()}
+    return {k: v[i] for k, v in TEXT.items()} | {"_lang": LANGS[i]}

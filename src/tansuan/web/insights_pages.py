@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tansuan import clock
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
 from tansuan.store import alert_events
+from tansuan.twin import demo as twin_demo
 from tansuan.web.deps import IdPath, ledger_of
 from tansuan.web.pages import _check_csrf, _scope, _who, render
 from tansuan.web.routes import allowance
@@ -34,12 +35,12 @@ def _number(text: str, field: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise InputError(f"{text!r} is not a number", field=field) from None
+        raise InputError(f"“{text}”不是数字 / {text!r} is not a number", field=field) from None
 
 
 def _page(
-    request: Request, template: str, site: str, compute: Callable[[Any, str], dict[str, Any]],
-    **context: Any,
+    request: Request, template: str, site: str,
+    compute: Callable[[Any, str], dict[str, Any] | None], **context: Any,
 ) -> Response:  # fmt: skip
     """Render ``template`` with ``data = compute(scope, site)`` or the error it raised."""
     principal = _who(request)
@@ -96,43 +97,88 @@ def savings_page(
     request: Request, site: str = "", node: str = "", intervention: str = "", start: str = "",
     end: str = "", option: str = "B",
 ) -> Response:  # fmt: skip
+    """Verified savings; without a date, the site's known interventions (the twin's
+    recorded ones) are listed and the newest is opened."""
     store = request.app.state.store
+    data_dir = request.app.state.settings.data_dir
+    chosen = {"node": node, "intervention": intervention}
 
-    def compute(scope: Any, s: str) -> dict[str, Any]:
+    def compute(scope: Any, s: str) -> dict[str, Any] | None:
+        known = twin_demo.interventions(data_dir, s)
+        chosen["known"] = known  # type: ignore[assignment]
         if not intervention:
-            raise InputError("请输入改造日期 / give the intervention date", field="intervention")
-        return api.savings_data(request, store, scope, s, node, intervention, start or None,
-                                end or None, option, 0.9, None)  # fmt: skip
+            if not known:
+                return None
+            chosen["node"], chosen["intervention"] = known[0]["node"], known[0]["day"]
+        return api.savings_data(request, store, scope, s, chosen["node"],
+                                chosen["intervention"], start or None, end or None, option,
+                                0.9, None)  # fmt: skip
 
-    return _page(request, "insights_savings.html", site, compute, node=node,
-                 intervention=intervention, start=start, end=end, option=option)  # fmt: skip
+    return _page(request, "insights_savings.html", site, compute, chosen=chosen, start=start,
+                 end=end, option=option)  # fmt: skip
 
 
 @router.get("/insights/forecast", response_class=HTMLResponse)
-def forecast_page(request: Request, site: str = "", year: int = 0) -> Response:
+def forecast_page(request: Request, site: str = "", year: str = "") -> Response:
     store = request.app.state.store
-    year = year or clock.today().year
 
     def compute(scope: Any, s: str) -> dict[str, Any]:
-        return api.forecast_data(request, store, scope, s, year, 0.9)
+        y = _year(year)
+        try:
+            return api.forecast_data(request, store, scope, s, y, 0.9)
+        except InputError as exc:
+            if year.strip():  # the year asked for: the form's error
+                raise
+            # the page as opened from the navigation: why there is no forecast yet (200)
+            return {"unavailable": exc.message}
 
-    return _page(request, "insights_forecast.html", site, compute, year=year)
+    return _page(request, "insights_forecast.html", site, compute,
+                 year=_year_or_text(year))  # fmt: skip
 
 
 @router.get("/insights/position", response_class=HTMLResponse)
-def position_page(request: Request, site: str = "", year: int = 0) -> Response:
+def position_page(request: Request, site: str = "", year: str = "") -> Response:
+    """The allowance position; a site without an account for the year gets a page that
+    explains the account and offers its import (200), not a 404."""
     store = request.app.state.store
-    year = year or clock.today().year
 
     def compute(scope: Any, s: str) -> dict[str, Any]:
-        data = api.position_data(request, store, scope, s, year, None)
+        y = _year(year)
+        try:
+            data = api.position_data(request, store, scope, s, y, None)
+        except NotFound:
+            api.open_site(request, store, scope, s)  # the site is visible: no account
+            return {"no_account": True, "year": y}
         try:  # the trades: the site's own organisation only
-            data["account"] = allowance.account_data(store, scope, s, year)
+            data["account"] = allowance.account_data(store, scope, s, y)
         except TansuanError:
             data["account"] = None
         return data
 
-    return _page(request, "insights_position.html", site, compute, year=year)
+    return _page(request, "insights_position.html", site, compute,
+                 year=_year_or_text(year))  # fmt: skip
+
+
+def _year(text: str) -> int:
+    """A year field of a page form (empty: this year), or an :class:`InputError`."""
+    if not text.strip():
+        return clock.today().year
+    try:
+        year = int(text)
+    except ValueError:
+        raise InputError(f"年份须为整数，如 2025 / the year must be a whole number such as "
+                         f"2025, not {text!r}", field="year") from None  # fmt: skip
+    if not 2000 <= year <= 2100:
+        raise InputError(f"年份须在 2000 到 2100 之间 / the year must be between 2000 and "
+                         f"2100 (got {year})", field="year")  # fmt: skip
+    return year
+
+
+def _year_or_text(text: str) -> int | str:
+    try:
+        return _year(text)
+    except InputError:
+        return text
 
 
 @router.post("/insights/position/trade", response_class=HTMLResponse)

@@ -15,13 +15,16 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tansuan import clock
 from tansuan.domain.scope import in_total
-from tansuan.errors import InputError, NotFound, PermissionDenied
+from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
 from tansuan.ledger import verify_receipt
 from tansuan.ledger.log import latest_sth
 from tansuan.settings import Settings
@@ -34,6 +37,7 @@ from tansuan.twin import DEFAULT, DEMOS
 from tansuan.twin.scenario import Change, compare
 from tansuan.views import dashboard, quality
 from tansuan.views.emissions import node_emissions, result_set_trace
+from tansuan.views.trace import chain as trace_chain
 from tansuan.web import auth, i18n
 from tansuan.web.deps import IdPath, ledger_of, session_principal
 from tansuan.web.routes.reports import issue
@@ -52,6 +56,39 @@ def _local_ts(iso: str | None, timezone: str = "Asia/Shanghai") -> str:
 
 
 templates.env.filters["local_ts"] = _local_ts
+
+
+def _ms_local(ms: Any, timezone: str = "Asia/Shanghai") -> str:
+    """Epoch milliseconds (a signed tree head's timestamp) as local ``YYYY-MM-DD HH:MM:SS``."""
+    if not isinstance(ms, int | float):
+        return str(ms)
+    when = dt.datetime.fromtimestamp(ms / 1000, dt.UTC).astimezone(zone(timezone))
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pass_context
+def _loc(context: Any, message: str | None) -> str:
+    """The page language's half of a bilingual ``"中文 / English"`` message."""
+    return i18n.localize(message, context.get("lang", i18n.DEFAULT))
+
+
+@pass_context
+def _code(context: Any, value: Any, prefix: str) -> str:
+    """A stored code (scope ``2-location``, finding kind ``off_shift``, unit ``degC``) by its
+    translated name; an unknown code as it is."""
+    t = context.get("t") or {}
+    return str(t.get(f"{prefix}_{value}", value))
+
+
+def _scope_names(t: dict[str, str]) -> dict[str, str]:
+    """The translated names of the stored scope codes, for the overview's chart."""
+    return {k.removeprefix("scope_"): v for k, v in t.items() if k.startswith("scope_")}
+
+
+templates.env.filters["scope_names"] = _scope_names
+templates.env.filters["ms_local"] = _ms_local
+templates.env.filters["loc"] = _loc
+templates.env.filters["code"] = _code
 
 
 class LoginRequired(Exception):
@@ -76,6 +113,9 @@ def render(
     started = getattr(request.state, "started", None)
     lang = i18n.pick(request.cookies.get(auth.LANG_COOKIE))
     csrf, fresh = _csrf(request)
+    for key in ("error", "detail"):  # refusals carry "中文 / English": show one language
+        if isinstance(context.get(key), str):
+            context[key] = i18n.localize(context[key], lang)
     response = templates.TemplateResponse(
         request,
         name,
@@ -253,6 +293,7 @@ def device_page(site: str, device: str, request: Request) -> Response:
         tree=tree,
         values=values,
         info=info,
+        tz=info.get("timezone") or request.app.state.settings.default_timezone,
     )
 
 
@@ -338,19 +379,50 @@ async def whatif_fragment(
     fan_schedule: bool = False,
     vfd: bool = False,
     fuel: str = "",
-    green: float = 0.0,
-    production: float = 1.0,
-    days: int = 30,
+    green: str = "0",
+    production: str = "1",
+    days: str = "30",
 ) -> Response:
-    """Baseline vs scenario, computed by the twin (a few seconds for a month)."""
+    """Baseline vs scenario, computed by the twin (a few seconds for a month).
+
+    A bad field answers with the form's error fragment (localized, in the result card,
+    status 400) instead of a whole page or FastAPI's JSON."""
     principal = _who(request)
-    if not 7 <= days <= 366:
-        raise InputError("days must be between 7 and 366", field="days")
-    change = Change(
-        fan_schedule=fan_schedule, vfd_retrofit=vfd, fuel=fuel.strip() or None,
-        green_share=green, production=production,
-    )  # fmt: skip
-    result = await run_in_threadpool(compare, site, change, days=days)
+    t = i18n.translator(i18n.pick(request.cookies.get(auth.LANG_COOKIE)))
+    errors: list[str] = []
+
+    def number(text: str, label: str) -> float | None:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            errors.append(f"{label}: " + t["not_a_number"].format(value=text))
+            return None
+        if value != value or value in (float("inf"), float("-inf")):
+            errors.append(f"{label}: " + t["not_a_number"].format(value=text))
+            return None
+        return value
+
+    n_days, share, factor = number(days, t["days"]), number(green, t["green_share"]), \
+        number(production, t["production"])  # fmt: skip
+    if n_days is not None and not (n_days == int(n_days) and 7 <= n_days <= 366):
+        errors.append(t["whatif_days_range"])
+    if share is not None and not 0.0 <= share <= 1.0:
+        errors.append(t["whatif_green_range"])
+    if factor is not None and factor <= 0:
+        errors.append(t["whatif_production_range"])
+    result = None
+    if not errors:
+        assert n_days is not None and share is not None and factor is not None
+        change = Change(
+            fan_schedule=fan_schedule, vfd_retrofit=vfd, fuel=fuel.strip() or None,
+            green_share=share, production=factor,
+        )  # fmt: skip
+        try:
+            result = await run_in_threadpool(compare, site, change, days=int(n_days))
+        except TansuanError as exc:
+            errors.append(i18n.localize(exc.message, t["_lang"]))
+    if errors or result is None:
+        return render(request, "_form_error.html", principal, status=400, errors=errors)
     return render(request, "_whatif_result.html", principal, rows=result.rows(),
                   label=change.label())  # fmt: skip
 
@@ -363,7 +435,8 @@ def trace_fragment(set_id: IdPath, request: Request) -> Response:
     data = result_set_trace(state.store, scope, set_id,
                             default_tz=state.settings.default_timezone)  # fmt: skip
     text = json.dumps(data["trace"], ensure_ascii=False, indent=2, default=str)
-    return render(request, "trace.html", principal, data=data, text=text)
+    steps = trace_chain(data["trace"], data.get("lines", []))
+    return render(request, "trace.html", principal, data=data, text=text, steps=steps)
 
 
 # --- ledger ----------------------------------------------------------------------------
@@ -376,7 +449,8 @@ def ledger_page(request: Request, outcome: dict[str, Any] | None = None) -> Resp
         size = ledger_of(request.app).tree_size(conn)
         head = latest_sth(conn)
     sth = None if head is None else head.to_json()
-    return render(request, "ledger.html", principal, size=size, sth=sth, outcome=outcome)
+    return render(request, "ledger.html", principal, size=size, sth=sth, outcome=outcome,
+                  tz=request.app.state.settings.default_timezone)  # fmt: skip
 
 
 @router.post("/ledger/verify", response_class=HTMLResponse)
@@ -544,22 +618,31 @@ def revoke_grant(grant_id: IdPath, request: Request, csrf: str = Form("")) -> Re
 
 
 def page_error(request: Request, error: Exception) -> Response:
-    """HTML for a refused or missing page (API paths keep problem+json)."""
+    """HTML for a refused or missing page (API paths keep problem+json); an HTMX form's
+    request gets the error fragment, to show in place of its result."""
     principal = session_principal(request)
     lang = i18n.pick(request.cookies.get(auth.LANG_COOKIE))
     t = i18n.translator(lang)
     status = (
         404 if isinstance(error, NotFound) else 403 if isinstance(error, PermissionDenied) else 400
     )
+    detail = i18n.localize(getattr(error, "message", str(error)), lang)
+    if request.headers.get("hx-request"):
+        return render(request, "_form_error.html", principal, status=status, errors=[detail])
     title = t["not_found"] if status == 404 else t["not_allowed"] if status == 403 else t["error"]
-    return render(
-        request,
-        "error.html",
-        principal,
-        status=status,
-        title=title,
-        detail=getattr(error, "message", str(error)),
-    )
+    return render(request, "error.html", principal, status=status, title=title, detail=detail)
+
+
+def invalid_request(request: Request, error: RequestValidationError) -> Response:
+    """A page's query or form field FastAPI cannot parse (``days=abc``): the localized
+    error page or fragment, not FastAPI's JSON (the API keeps its 422 JSON)."""
+    t = i18n.translator(i18n.pick(request.cookies.get(auth.LANG_COOKIE)))
+    fields = []
+    for item in error.errors():
+        name = str(item.get("loc", ("?",))[-1])
+        value = item.get("input")
+        fields.append(t["invalid_field"].format(field=name, value=value))
+    return page_error(request, InputError("; ".join(fields)))
 
 
 def install(app: FastAPI) -> None:
@@ -574,6 +657,14 @@ def install(app: FastAPI) -> None:
     )
     app.mount("/static", StaticFiles(directory=str(files("tansuan.web") / "static")), name="static")
     app.include_router(router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        html = "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request")
+        if request.url.path.startswith("/api/") or not html:
+            return await request_validation_exception_handler(request, exc)
+        return invalid_request(request, exc)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, _exc: Exception) -> Response:

@@ -1,27 +1,40 @@
 // tansuan dashboard: live values over server-sent events and ECharts history charts.
 window.tansuan = (function () {
-  function scopes(id, data, names) {
+  function scopes(id, data, names, labels) {
     var el = document.getElementById(id);
     if (!el || !window.echarts) return;
     var keys = Object.keys(data);
     echarts.init(el).setOption({
       animation: false, tooltip: { trigger: "axis" }, legend: { data: names, top: 0, right: 0 },
       grid: { left: 50, right: 10, top: 40, bottom: 25 },
-      xAxis: { type: "category", data: keys.map(function (k) { return "scope " + k; }) },
+      xAxis: { type: "category", data: keys.map(function (k) { return (labels || {})[k] || "scope " + k; }) },
       yAxis: { type: "value", name: "tCO₂e" },
       series: [0, 1].map(function (i) { return { name: names[i], type: "bar", data: keys.map(function (k) { return +data[k][i].toFixed(3); }) }; })
     });
   }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // A timestamp in the site's time zone (not the browser's), as YYYY-MM-DD HH:MM:SS.
+  var zone = "Asia/Shanghai";
+  function fields(iso) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts;
+  }
   function when(iso) {
     if (!iso) return "";
-    var d = new Date(iso);
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+    var p = fields(iso);
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+  }
+  // The site's wall-clock time as epoch ms read in UTC: the chart (useUTC) shows site time.
+  function siteMs(iso) {
+    var p = fields(iso);
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   }
 
-  function device(site, dev, noData) {
+  function device(site, dev, noData, tz) {
+    zone = tz || zone;
     document.querySelectorAll("#live td.ts").forEach(function (c) { c.textContent = when(c.dataset.ts); });
     var base = "/api/v1/sites/" + encodeURIComponent(site);
     var dot = document.getElementById("live-dot");
@@ -42,7 +55,7 @@ window.tansuan = (function () {
         row.querySelector(".ts").textContent = when(v.ts);
         if (resolution === "raw" && v.point === select.value && v.ts && v.value !== null) {
           var last = rawData.length ? rawData[rawData.length - 1][0] : null;
-          if (last !== v.ts) { rawData.push([v.ts, v.value]); chart.setOption({ series: [{ data: rawData }] }); }
+          if (last !== siteMs(v.ts)) { rawData.push([siteMs(v.ts), v.value]); chart.setOption({ series: [{ data: rawData }] }); }
         }
       });
     });
@@ -59,10 +72,11 @@ window.tansuan = (function () {
         "&from=" + encodeURIComponent(from.toISOString()) + "&to=" + encodeURIComponent(to.toISOString());
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (body) {
         var items = body.items || [];
-        var data = items.map(function (r) { return [r.period, resolution === "raw" ? r.value : (r.delta !== null && r.delta !== undefined ? r.delta : r.mean)]; });
+        var timeAxis = resolution === "raw" || resolution === "hour";
+        var data = items.map(function (r) { return [timeAxis ? siteMs(r.period) : r.period, resolution === "raw" ? r.value : (r.delta !== null && r.delta !== undefined ? r.delta : r.mean)]; });
         if (resolution === "raw") rawData = data;
         chart.setOption({
-          animation: false,
+          animation: false, useUTC: true,
           title: { text: items.length ? "" : noData, left: "center", top: "middle", textStyle: { color: "#999", fontSize: 14 } },
           tooltip: { trigger: "axis" },
           xAxis: { type: resolution === "raw" || resolution === "hour" ? "time" : "category" },
