@@ -315,7 +315,8 @@ async def download_report(
     _check_csrf(request, csrf)
     principal = _who(request)
     scope = _scope(request, principal)
-    lang = "zh" if i18n.pick(request.cookies.get(auth.LANG_COOKIE)) == "zh" else "en"
+    # the report in the page's language (the UI says zh-CN, reports say zh)
+    lang = "zh" if i18n.pick(request.cookies.get(auth.LANG_COOKIE)) == "zh-CN" else "en"
     if kind not in ("annual", "inventory", "energy") or fmt not in ("pdf", "html", "xlsx"):
         raise PermissionDenied("unknown report or format / 未知的报告或格式")
     return await issue(
