@@ -80,6 +80,8 @@ def test_the_download_is_in_the_pages_language_format_and_layout(
 ) -> None:
     page = _page(site, lang)
     shot(page, f"reports-emissions-{lang}")
+    # the form says which guideline the annual report follows: the site's sector's
+    assert guideline in page.locator("#report-guideline").inner_text()
     folder = site["folder"] / lang
     folder.mkdir(exist_ok=True)
     issued = _download(page, "annual", "html", folder)

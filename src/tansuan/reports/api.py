@@ -71,6 +71,20 @@ def build(
     return report
 
 
+def annual_guideline(model: SiteModel, site: str, lang: str = "zh") -> str:
+    """What the annual report of ``site`` follows (its sector's layout and guideline), as the
+    dashboard's download form shows it."""
+    tx = Lang(lang)
+    found = model.site(site)
+    layout = annual.layout_for(found, None)
+    name = (
+        tx("年度报告：发电设施版式，", "Annual report: power-generation layout, ")
+        if layout == "power"
+        else tx("年度报告：行业通用版式，", "Annual report: generic layout, ")
+    )
+    return name + tx.guideline("power" if layout == "power" else found.sector or "general")
+
+
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise InputError(
