@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -118,10 +119,15 @@ def test_a_tampered_file_fails(
 ) -> None:
     issued = issue_report(plant, model, ledger, "inventory", "plant", 2024, None, fmt, "en")
     path = tmp_path / f"inventory.{fmt}"
-    issued.write(path)
-    assert sidecar_path(path).exists() == (fmt == "xlsx")
+    assert issued.write(path) == [path]  # the receipt is inside every format
+    assert not sidecar_path(path).exists()
     receipt, content, _ = resolve(path)
-    assert content == (path.read_bytes() if fmt == "xlsx" else issued.document[: len(content)])
+    if fmt == "xlsx":  # the workbook as written, its ZIP comment (the receipt) emptied
+        assert content[:-2] == issued.document[: len(content) - 2]
+        assert content.endswith(b"\x00\x00") and len(content) < len(issued.document)
+        assert openpyxl.load_workbook(path).sheetnames[0] == "report"
+    else:
+        assert content == issued.document[: len(content)]
     assert verify_receipt(receipt, document=content).ok
     original = path.read_bytes()
     data = bytearray(original)
@@ -130,11 +136,14 @@ def test_a_tampered_file_fails(
     receipt, content, findings = resolve(path)
     codes = [f.code for f in verify_receipt(receipt, document=content).findings]
     assert codes + [code for code, _ in findings] == ["document_mismatch"]
-    if fmt == "pdf":  # an edit of the appended update (the receipt's place) fails too
+    # an edit of the receipt's place (the PDF's update, the XLSX's ZIP comment) fails too
+    if fmt == "pdf":
         path.write_bytes(original.replace(b"/Producer (tansuan", b"/Producer (TANSUAN"))
-        receipt, content, findings = resolve(path)
-        assert verify_receipt(receipt, document=content).ok
-        assert [code for code, _ in findings] == ["document_mismatch"]
+    else:
+        path.write_bytes(original.replace(b'"leaf_index"', b'"leaf_index" '))
+    receipt, content, findings = resolve(path)
+    assert verify_receipt(receipt, document=content).ok
+    assert [code for code, _ in findings] == ["document_mismatch"]
 
 
 def test_cli_issues_then_verify_checks_the_file(

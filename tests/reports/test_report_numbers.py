@@ -54,6 +54,11 @@ def _sheet(data: bytes, name: str) -> list[tuple[Any, ...]]:
 def test_annual_totals_equal_the_accounting_results(
     plant: Store, model: SiteModel, layout: str
 ) -> None:
+    if layout == "power":  # the layout follows the site's sector
+        site = model.organisation.companies[0].sites[0].model_copy(update={"sector": "power"})
+        company = model.organisation.companies[0].model_copy(update={"sites": (site,)})
+        organisation = model.organisation.model_copy(update={"companies": (company,)})
+        model = model.model_copy(update={"organisation": organisation})
     report = build(plant, model, "annual", "plant", 2024, lang="zh", layout=layout)
     total_g = _current_g(plant)
     assert report.totals["total_co2e_g"] == total_g
@@ -80,15 +85,15 @@ def test_monthly_parameters_are_marked_measured_or_default(plant: Store, model: 
     report = build(plant, model, "annual", "plant", 2024, lang="zh")
     table = report.table("src-coal")
     labels = [c.label for c in table.columns]
-    cc = next(i for i, label in enumerate(labels) if "carbon_per_heat" in label)
+    cc = next(i for i, label in enumerate(labels) if label == "单位热值含碳量 [tC/GJ]")
     months = {row[0]: row for row in table.rows}
     assert months["2024年3月"][cc] == 0.03085 and months["2024年3月"][cc + 1] == "缺省值"
     assert months["2024年1月"][cc] == 0.027 and months["2024年1月"][cc + 1] == "实测值"
-    oxidation = next(i for i, label in enumerate(labels) if "oxidation" in label)
+    oxidation = next(i for i, label in enumerate(labels) if label == "碳氧化率")
     assert months["2024年5月"][oxidation + 1] == "缺省值"
     year = table.rows[max(table.total_rows)]
     assert year[-2] == pytest.approx(COAL_YEAR_T, abs=1e-6)
-    fuel = next(i for i, label in enumerate(labels) if "fuel_amount" in label)
+    fuel = next(i for i, label in enumerate(labels) if label == "消耗量 [t]")
     assert year[fuel] == 120_000.0  # 12 × 10 000 t
 
 
@@ -110,22 +115,25 @@ def test_quality_statement_and_evidence_table(plant: Store, model: SiteModel) ->
     report = build(plant, model, "annual", "plant", 2024, lang="en")
     quality = report.table("quality")
     flagged = {(row[0], row[1]): row for row in quality.rows}
-    assert "no measured carbon_content_per_heat" in str(flagged[("coal", "2024-03")][5])
+    note = "no measured carbon content per unit of heat, the guideline default is used"
+    assert note in str(flagged[("coal", "2024-03")][5])
     # August: 72 of 744 hours missing → coverage 672/744, grade B
     assert flagged[("grid", "2024-08")][2] == "B"
     assert flagged[("grid", "2024-08")][3] == pytest.approx(672 / 744 * 100)
     evidence = report.table("evidence")
     march = [row for row in evidence.rows if row[0] == "2024-03"]
     items = {(row[1], row[2]): row for row in march}
-    assert items[("coal", "fuel_amount")][5] == "MAN"
-    assert "coal-use-03" in str(items[("coal", "fuel_amount")][6])
-    assert items[("coal", "ncv")][5] == "LAB" and "coal-ncv-03" in str(items[("coal", "ncv")][6])
-    assert ("coal", "carbon_per_heat") not in items  # a default needs no monthly evidence
-    assert items[("grid", "electricity_mwh")][5] == "TEL"
-    assert "(744/744)" in str(items[("grid", "electricity_mwh")][6])
+    assert items[("coal", "Fuel consumed")][5] == "MAN"
+    assert "coal-use-03" in str(items[("coal", "Fuel consumed")][6])
+    ncv = items[("coal", "Net calorific value")]
+    assert ncv[5] == "LAB" and "coal-ncv-03" in str(ncv[6])
+    # a default needs no monthly evidence
+    assert ("coal", "Carbon content per unit of heat") not in items
+    assert items[("grid", "Purchased electricity")][5] == "TEL"
+    assert "(744/744)" in str(items[("grid", "Purchased electricity")][6])
     assert items[("—", "output")][3] == OUTPUT_T
     # due 40 natural days after 2024-03-31
-    assert items[("coal", "fuel_amount")][7] == "2024-05-10"
+    assert items[("coal", "Fuel consumed")][7] == "2024-05-10"
 
 
 def test_trace_appendix_names_every_source_month(plant: Store, model: SiteModel) -> None:
@@ -174,7 +182,7 @@ def test_energy_month_against_the_budget(plant: Store, model: SiteModel) -> None
     assert report.totals["energy_tce"] == pytest.approx(7_152.14376, rel=1e-12)
     assert report.totals["ytd_tce"] == pytest.approx(21_455.84136, rel=1e-12)
     carriers = {row[0]: row for row in report.table("energy-carriers").rows}
-    assert carriers["raw_coal"][4] == pytest.approx(7_143.0, rel=1e-12)
+    assert carriers["raw coal"][4] == pytest.approx(7_143.0, rel=1e-12)
     assert carriers["electricity"][4] == pytest.approx(9.14376, rel=1e-12)
     assert carriers["electricity"][6] is None  # no equal-value coefficient for 2024
     monthly = {row[0]: row for row in report.table("energy-monthly").rows}
@@ -215,14 +223,15 @@ def test_generic_layout_tables_2_and_3(plant: Store, model: SiteModel) -> None:
     """附表2: 12 × 10 000 t coal, 878.3 MWh; 附表3: CC measured 0.027 and default 0.03085."""
     report = build(plant, model, "annual", "plant", 2024, lang="en", layout="generic")
     activity = {row[0]: row for row in report.table("activity").rows}
+    assert activity["coal"][1:3] == ["raw coal", "Fuel consumed"]
     assert activity["coal"][3] == 120_000.0 and activity["coal"][5] == "coal-use"
     assert activity["grid"][3] == pytest.approx(GRID_YEAR_MWH, abs=1e-9)
     assert activity["grid"][5] == "point grid.energy"
     factors = {(row[0], row[1]): row for row in report.table("factors").rows}
-    cc = factors[("coal", "carbon_per_heat")]
+    cc = factors[("coal", "Carbon content per unit of heat")]
     assert cc[2] == "0.027 … 0.03085" and cc[4] == "default / measured"
-    assert factors[("grid", "grid_factor")][2] == "0.5703"
-    assert ("coal", "gwp_CO2") not in factors  # constants are cited in Appendix B only
+    assert factors[("grid", "Grid emission factor")][2] == "0.5703"
+    assert ("coal", "gwp CO2") not in factors  # constants are cited in Appendix B only
 
 
 def test_annual_layout_for_one_month(plant: Store, model: SiteModel) -> None:

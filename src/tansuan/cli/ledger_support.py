@@ -184,8 +184,8 @@ def run_verify(
     _check_sample(sample, seed, live=report is None and export_dir is None)
     trusted = _trusted_key(public_key)
     if report is not None:
-        # reports: a receipt JSON, an issued HTML report (receipt embedded) or a
-        # PDF/XLSX report with FILE.receipt.json beside it
+        # reports: a receipt JSON, an issued HTML, PDF or XLSX report (receipt embedded)
+        # or an older XLSX report with FILE.receipt.json beside it
         from tansuan.reports.receipt import resolve
 
         receipt, content, findings = resolve(report, document)

@@ -17,7 +17,11 @@ report_app = typer.Typer(
 
 SITE = typer.Option(..., "--site", help="site id / 站点")
 YEAR = typer.Option(..., "--year", help="reporting year / 报告年度")
-FORMAT = typer.Option("pdf", "--format", help="pdf | html | xlsx")
+FORMAT = typer.Option(
+    None,
+    "--format",
+    help="pdf | html | xlsx (default: from the --out extension) / 格式（默认取 --out 的扩展名）",
+)
 OUT = typer.Option(..., "--out", help="file to write / 输出文件")
 LANG = typer.Option("zh", "--lang", help="zh | en")
 MODEL = typer.Option(
@@ -30,11 +34,11 @@ def _run(
     site: str,
     year: int,
     month: int | None,
-    fmt: str,
+    fmt: str | None,
     out: Path,
     lang: str,
     model_file: Path | None,
-    layout: str = "power",
+    layout: str | None = None,
 ) -> None:
     from tansuan.cli.account import _model
     from tansuan.cli.ledger_support import ledger
@@ -42,6 +46,7 @@ def _run(
     from tansuan.reports.api import issue_report
 
     try:
+        fmt = format_of(out, fmt)
         store = open_store()
         try:
             model = _model(store, model_file)
@@ -67,16 +72,50 @@ def _run(
     )
 
 
+def format_of(out: Path, fmt: str | None) -> str:
+    """The format of ``out``: its extension, which ``--format`` may only confirm.
+
+    Raises InputError (before anything is rendered or logged) for a file name without a
+    report format's extension and no ``--format``, and for a ``--format`` the extension
+    contradicts (``--format pdf --out z.xlsx``).
+    """
+    from tansuan.errors import InputError
+    from tansuan.reports.formats import FORMATS
+
+    suffix = out.suffix.lower().lstrip(".")
+    suffix = "html" if suffix == "htm" else suffix
+    if fmt is None:
+        if suffix in FORMATS:
+            return suffix
+        raise InputError(
+            f"无法从文件名 {out.name} 判断格式：请用 .pdf、.html 或 .xlsx 结尾，或给出 --format / "
+            f"cannot tell the format from the file name {out.name}: end it in .pdf, .html "
+            "or .xlsx, or give --format",
+            field="format",
+        )
+    if suffix and suffix != fmt:
+        raise InputError(
+            f"--format {fmt} 与文件名 {out.name} 的扩展名 .{suffix} 不符，请改用 .{fmt} "
+            f"结尾的文件名或去掉 --format / --format {fmt} contradicts the extension "
+            f".{suffix} of {out.name}; name the file .{fmt}, or leave --format out",
+            field="format",
+        )
+    return fmt
+
+
 @report_app.command("annual")
 def annual(
     site: str = SITE,
     year: int = YEAR,
     month: int | None = typer.Option(None, "--month", help="one month only / 仅某月"),
-    fmt: str = FORMAT,
+    fmt: str | None = FORMAT,
     out: Path = OUT,
     lang: str = LANG,
-    layout: str = typer.Option(
-        "power", "--layout", help="power (发电设施指南) | generic (行业通用指南)"
+    layout: str | None = typer.Option(
+        None,
+        "--layout",
+        help="power (发电设施指南) | generic (行业通用指南); default: the site's sector "
+        "(sector: power → power, any other → generic) / 默认按站点行业",
     ),
     model_file: Path | None = MODEL,
 ) -> None:
@@ -89,7 +128,7 @@ def inventory(
     site: str = SITE,
     year: int = YEAR,
     month: int | None = typer.Option(None, "--month", help="one month only / 仅某月"),
-    fmt: str = FORMAT,
+    fmt: str | None = FORMAT,
     out: Path = OUT,
     lang: str = LANG,
     model_file: Path | None = MODEL,
@@ -105,7 +144,7 @@ def energy(
     month: int | None = typer.Option(
         None, "--month", help="the month, with the year to date / 报告月份（含年累计）"
     ),
-    fmt: str = FORMAT,
+    fmt: str | None = FORMAT,
     out: Path = OUT,
     lang: str = LANG,
     model_file: Path | None = MODEL,

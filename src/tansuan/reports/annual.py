@@ -2,7 +2,8 @@
 
 ``layout="power"`` follows 《企业温室气体排放核算与报告指南 发电设施》 (附表 C.1–C.5 as
 reproduced in docs/reports.md — the numbering beyond C.3 is [unverified]); ``"generic"``
-follows the 2013–2015 sector guidelines (一–五 and 附表1–3). Both render the current
+follows the 2013–2015 sector guidelines (一–五 and 附表1–3). The layout is the site's
+sector's (:func:`layout_for`): power only for ``sector: power``. Both render the current
 accounting results; every emission is a sum of saved integer-gram lines.
 """
 
@@ -12,11 +13,19 @@ import re
 from collections import defaultdict
 
 from tansuan.domain.scope import Scope
+from tansuan.errors import InputError
 from tansuan.reports import charts
 from tansuan.reports.common import cover, entity_facts, facilities, quality, sum_by, t
 from tansuan.reports.evidence import attachments_table, evidence_intro, evidence_table
 from tansuan.reports.gather import Inputs
-from tansuan.reports.i18n import Lang, parameter_label
+from tansuan.reports.i18n import (
+    Lang,
+    fuel_label,
+    parameter_header,
+    parameter_label,
+    unit_label,
+    with_unit,
+)
 from tansuan.reports.model import Column, Report, Section, Table
 from tansuan.reports.traces import (
     activity_items,
@@ -25,25 +34,41 @@ from tansuan.reports.traces import (
     is_constant,
     parameter_items,
 )
+from tansuan.site.model import Site
 
 LAYOUTS = ("power", "generic")
 PURCHASED = ("electricity", "heat")
 
 
-def build(inputs: Inputs, tx: Lang, layout: str = "power") -> Report:
-    """The annual report of ``inputs`` (a year) in ``layout``."""
-    if layout == "power":
-        guideline = tx(
-            "《企业温室气体排放核算与报告指南 发电设施》（环办气候函〔2022〕485号）",
-            "MEE Guideline for GHG accounting and reporting — power-generation facilities "
-            "(2022, 环办气候函〔2022〕485号)",
+def layout_for(site: Site, requested: str | None) -> str:
+    """The layout of ``site``'s annual report: its sector's guideline.
+
+    A site whose ``sector:`` is ``power`` reports under the power-generation guideline
+    (附表 C.1–C.5); every other site — another published sector, ``general``, or no
+    sector at all (a shipyard) — under the 2013–2015 sector guidelines' generic layout,
+    never the power one. ``requested`` (``--layout``) may only confirm that choice.
+    """
+    layout = "power" if site.sector == "power" else "generic"
+    if requested is None or requested == layout:
+        return layout
+    if requested not in LAYOUTS:
+        raise InputError(
+            f"未知版式 / unknown layout {requested!r}; use power or generic", field="layout"
         )
-    else:
-        guideline = tx(
-            "《工业其他行业企业温室气体排放核算方法与报告指南（试行）》等行业指南",
-            "NDRC sector guidelines for enterprise GHG accounting and reporting (2013–2015, "
-            "e.g. other industrial sectors)",
-        )
+    sector = site.sector or "—"
+    raise InputError(
+        f"站点 {site.id} 的行业（sector）为 {sector}，年度报告按其行业指南使用 {layout} 版式，"
+        f"不能使用 {requested}（发电设施版式仅适用于 sector: power 的站点）/ site {site.id}'s "
+        f"sector is {sector}: its annual report follows that sector's guideline in the "
+        f"{layout} layout, not {requested} (the power-generation layout is only for sites "
+        "with sector: power)",
+        field="layout",
+    )
+
+
+def build(inputs: Inputs, tx: Lang, layout: str = "generic") -> Report:
+    """The annual report of ``inputs`` (a year) in ``layout`` (see :func:`layout_for`)."""
+    guideline = tx.guideline("power" if layout == "power" else inputs.site.sector or "general")
     report = Report(
         kind="annual",
         lang=tx.code,
@@ -268,15 +293,20 @@ def _source_months(inputs: Inputs, tx: Lang, source_id: str, prefix: str) -> Tab
             kinds[item.name] = "parameter"
     columns = [Column(tx("月份", "Month"))]
     for name, unit in names:
-        columns.append(Column(f"{parameter_label(tx, name)} [{unit}]", ".6g"))
+        columns.append(Column(parameter_header(tx, name, unit), ".6g"))
         columns.append(Column(tx("取值方式", "Value type"), nowrap=True))
     columns += [Column(tx("排放量", "Emission") + " [tCO2e]", ",.3f"), Column(tx("等级", "Grade"))]
     source = inputs.source(source_id)
     method = tx.method(source.method) if source else ""
-    fuel = (source.fuel or source.material or "") if source else ""
+    fuel = ""
+    if source is not None and source.fuel:
+        fuel = fuel_label(tx, source.fuel)
+    elif source is not None and source.material:
+        fuel = source.material
     table = Table(
         id=f"src-{source_id}",
-        title=f"{prefix} {source_id} — {method}{' · ' + fuel if fuel else ''}",
+        title=f"{prefix} {_source_name(inputs, source_id)} — {method}"
+        + (f" · {fuel}" if fuel else ""),
         columns=columns,
     )
     emissions = sum_by(inputs.lines, "source", "period")
@@ -355,8 +385,8 @@ def _purchased(inputs: Inputs, tx: Lang, title: str) -> list[Table]:
                 row_values.append(None)
         activity.add(
             [
-                f"{source.id} " + tx("购入量", "purchased"),
-                unit,
+                (source.name or source.id) + tx("购入量", " purchased"),
+                unit_label(tx, unit),
                 *row_values,
                 sum(v for v in row_values if v is not None),
             ]
@@ -373,7 +403,7 @@ def _purchased(inputs: Inputs, tx: Lang, title: str) -> list[Table]:
             float(factor.value) if factor and isinstance(factor.value, int | float) else None
         )
         if factor:
-            factor_row[1] = factor.unit
+            factor_row[1] = unit_label(tx, factor.unit)
     factor_row.append(None)
     activity.add(factor_row, fmt=".6g")
     totals: list[float | None] = [
@@ -401,7 +431,8 @@ def _purchased(inputs: Inputs, tx: Lang, title: str) -> list[Table]:
 def _production(inputs: Inputs, tx: Lang, title: str) -> Table:
     series = list(inputs.production)
     columns = [Column(tx("月份", "Month"))]
-    columns += [Column(f"{s} [{inputs.production_units[s]}]", ",.3f") for s in series]
+    columns += [Column(with_unit(_series_name(inputs, s), inputs.production_units[s]), ",.3f")
+                for s in series]  # fmt: skip
     columns += [
         Column(tx("直接排放", "Direct (Scope 1)") + " [tCO2e]", ",.3f"),
         Column(tx("购入电力热力排放", "Purchased energy") + " [tCO2e]", ",.3f"),
@@ -496,8 +527,23 @@ def _annual_activity(inputs: Inputs, tx: Lang) -> Table:
             evidence.setdefault(key, re.sub(r" \(.*?\)", "", item.evidence.split(":")[0]))
     for (source_id, name, unit), value in sums.items():
         source = inputs.source(source_id)
-        carrier = (source.fuel or source.material or source.method) if source else ""
-        table.add([source_id, carrier, name, value, unit, evidence[(source_id, name, unit)]])
+        carrier = ""
+        if source is not None:
+            carrier = (
+                fuel_label(tx, source.fuel)
+                if source.fuel
+                else source.material or tx.method(source.method)
+            )
+        table.add(
+            [
+                _source_name(inputs, source_id),
+                carrier,
+                parameter_label(tx, name),
+                value,
+                unit_label(tx, unit),
+                evidence[(source_id, name, unit)],
+            ]
+        )
     return table
 
 
@@ -535,10 +581,10 @@ def _annual_factors(inputs: Inputs, tx: Lang) -> Table:
         shown = values[0] if len(values) == 1 else f"{values[0]} … {values[-1]}"
         table.add(
             [
-                source_id,
+                _source_name(inputs, source_id),
                 parameter_label(tx, name),
                 shown,
-                units[(source_id, name)],
+                unit_label(tx, units[(source_id, name)]),
                 " / ".join(sorted(entry["types"])),
                 ", ".join(sorted(entry["ids"])),
             ]
@@ -552,3 +598,16 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _source_name(inputs: Inputs, source_id: str) -> str:
+    """A source as the site model names it (its id when it has no name)."""
+    source = inputs.source(source_id)
+    return (source.name or source_id) if source else source_id
+
+
+def _series_name(inputs: Inputs, series_id: str) -> str:
+    for series in inputs.site.series:
+        if series.id == series_id:
+            return series.name or series_id
+    return series_id

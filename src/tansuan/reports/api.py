@@ -38,7 +38,7 @@ def build(
     month: int | None = None,
     lang: str = "zh",
     *,
-    layout: str = "power",
+    layout: str | None = None,
 ) -> Report:
     """Read the results and build the report (no rendering).
 
@@ -50,17 +50,15 @@ def build(
         raise InputError(
             f"未知报告类型 / unknown report {kind!r}; use {', '.join(KINDS)}", field="kind"
         )
-    if kind == "annual" and layout not in annual.LAYOUTS:
-        raise InputError(
-            f"未知版式 / unknown layout {layout!r}; use power or generic", field="layout"
-        )
+    if kind == "annual":
+        layout = annual.layout_for(model.site(site), layout)
     # A future period is refused; one not yet complete is reported, marked provisional.
     period = period_of(year, month)
     today = clock.today(ZoneInfo(model.site(site).timezone))
     refuse_future(period, today)
     if kind == "annual":
         inputs = gather(store, model, site, year, month)
-        report = annual.build(inputs, tx, layout)
+        report = annual.build(inputs, tx, layout or "generic")
     elif kind == "inventory":
         inputs = gather(store, model, site, year, month)
         report = inventory.build(inputs, tx)
@@ -71,6 +69,20 @@ def build(
     # Failed or missing months: "incomplete — not for submission"; substituted share named.
     completeness.apply(report, completeness.of(inputs), tx)
     return report
+
+
+def annual_guideline(model: SiteModel, site: str, lang: str = "zh") -> str:
+    """What the annual report of ``site`` follows (its sector's layout and guideline), as the
+    dashboard's download form shows it."""
+    tx = Lang(lang)
+    found = model.site(site)
+    layout = annual.layout_for(found, None)
+    name = (
+        tx("年度报告：发电设施版式，", "Annual report: power-generation layout, ")
+        if layout == "power"
+        else tx("年度报告：行业通用版式，", "Annual report: generic layout, ")
+    )
+    return name + tx.guideline("power" if layout == "power" else found.sector or "general")
 
 
 def _check_format(fmt: str) -> None:
@@ -90,7 +102,7 @@ def render(
     *,
     store: Store | None = None,
     model: SiteModel | None = None,
-    layout: str = "power",
+    layout: str | None = None,
 ) -> bytes:
     """The report as bytes of ``fmt`` — a draft, not logged in the ledger.
 
@@ -122,7 +134,7 @@ def issue_report(
     fmt: str,
     lang: str = "zh",
     *,
-    layout: str = "power",
+    layout: str | None = None,
     progress: Progress | None = None,
 ) -> Issued:
     """Build, render and log the report; the result carries the receipt."""

@@ -9,7 +9,7 @@ from tansuan.accounting.rollup import Line, grams_to_tonnes
 from tansuan.domain.scope import in_total
 from tansuan.reports import completeness
 from tansuan.reports.gather import Inputs
-from tansuan.reports.i18n import Lang
+from tansuan.reports.i18n import Lang, grid_region, note
 from tansuan.reports.model import Column, Section, Table
 
 NOT_RECORDED = ("（站点模型未登记）", "(not recorded in the site model)")
@@ -54,7 +54,7 @@ def entity_facts(inputs: Inputs, tx: Lang) -> list[tuple[str, str]]:
         (tx("排污许可证编号", "Pollutant-discharge permit no."), missing),
         (tx("法定代表人", "Legal representative"), missing),
         (tx("生产经营场所地址", "Site address"), site.location.address or missing),
-        (tx("电网区域", "Grid region"), site.grid_region or missing),
+        (tx("电网区域", "Grid region"), grid_region(tx, site.grid_region) or missing),
         (tx("时区", "Time zone"), site.timezone),
         (tx("报告年度", "Reporting year"), str(inputs.year)),
     ]
@@ -113,8 +113,9 @@ def quality(inputs: Inputs, tx: Lang) -> Section:
     defaults = 0
     for (source_id, month), info in sorted(inputs.sets.items()):
         grades[info.grade] += 1
-        notes = [str(n) for n in info.trace.get("notes", [])]
-        defaults += any("default" in n for n in notes)
+        raw = [str(n) for n in info.trace.get("notes", [])]
+        defaults += any("default" in n for n in raw)
+        notes = [note(tx, n) for n in raw]
         if info.grade != "A" or notes:
             table.add(
                 [

@@ -25,7 +25,7 @@ from tansuan.errors import TansuanError
 from tansuan.reports import charts
 from tansuan.reports.common import cover, proposals_section
 from tansuan.reports.gather import Inputs
-from tansuan.reports.i18n import Lang
+from tansuan.reports.i18n import Lang, carrier_label
 from tansuan.reports.model import Column, Report, Section, Table
 from tansuan.reports.traces import activity_items
 
@@ -188,7 +188,7 @@ def _by_carrier(uses: list[Use], months: list[str], tx: Lang) -> Table:
         total += tce or 0.0
         equal_total = None if equal is None or equal_total is None else equal_total + equal
         table.add([
-            carrier, sum(u.amount for u in group), unit,
+            carrier_label(tx, carrier), sum(u.amount for u in group), unit,
             f"{c.value:g} {c.unit}" if c else tx("无系数", "no coefficient"), tce,
             f"{e.value:g} {e.unit}" if e else tx("无数据", "not available"), equal,
         ])  # fmt: skip
@@ -197,7 +197,7 @@ def _by_carrier(uses: list[Use], months: list[str], tx: Lang) -> Table:
         total=True,
     )
     if any(u.coefficient is None for u in uses):
-        missing = sorted({u.carrier for u in uses if u.coefficient is None})
+        missing = sorted({carrier_label(tx, u.carrier) for u in uses if u.coefficient is None})
         table.notes.append(
             tx(
                 f"参考表中无折标系数，未计入：{', '.join(missing)}。",
@@ -297,7 +297,8 @@ def _trace(uses: list[Use], tx: Lang) -> list[Table]:
     for u in uses:
         coefficient_id = u.coefficient.factor_id if u.coefficient else ""
         result = f"#{u.set_id} v{u.version}"
-        rows.add([u.month, u.source_id, result, u.carrier, u.amount, u.unit, u.evidence,
+        rows.add([u.month, u.source_id, result, carrier_label(tx, u.carrier), u.amount, u.unit,
+                  u.evidence,
                   coefficient_id, u.tce])  # fmt: skip
         for p in (u.coefficient, u.equal_coefficient):
             if p is not None and p.factor_id:

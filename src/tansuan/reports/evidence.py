@@ -9,7 +9,7 @@ set it fed. Defaults need no monthly evidence: Appendix B cites them.
 from __future__ import annotations
 
 from tansuan.reports.gather import Inputs, upload_due
-from tansuan.reports.i18n import Lang, parameter_label
+from tansuan.reports.i18n import Lang, parameter_label, unit_label
 from tansuan.reports.model import Column, Table
 from tansuan.reports.traces import activity_items, is_constant, parameter_items
 from tansuan.store.evidence import MEDIA_TYPES
@@ -59,7 +59,7 @@ def evidence_table(inputs: Inputs, tx: Lang) -> Table:
                         source_id,
                         parameter_label(tx, item.name),
                         value,
-                        item.unit,
+                        unit_label(tx, item.unit),
                         origin,
                         item.evidence,
                         due,
@@ -77,7 +77,7 @@ def evidence_table(inputs: Inputs, tx: Lang) -> Table:
                         source_id,
                         parameter_label(tx, item.name),
                         value,
-                        item.unit,
+                        unit_label(tx, item.unit),
                         origin,
                         item.evidence or item.factor_id,
                         due,

@@ -31,6 +31,9 @@ CHUNK_ROWS = 40
 #: in the PDF, a table longer than this is printed as a listing, one text line a row:
 #: WeasyPrint's cost is per text box (about 1 ms a cell), a row of one box is ~10× cheaper
 LISTING_ROWS = 300
+#: a table of more columns than this is printed in small type (CSS ``table.wide``), so the
+#: monthly tables (12 months, labels and the year) fit the A4 landscape page
+WIDE_COLUMNS = 10
 #: the end of an HTML document after its receipt block (see receipt.py)
 HTML_END = "</body>\n</html>\n"
 
@@ -77,13 +80,14 @@ def ledger_notes(report: Report, fmt: str, tx: Lang) -> list[str]:
         ]
     return [
         tx(
-            f"本报告在签发时记入 tansuan 防篡改账本，账本记录的是本 {fmt.upper()} 文件全部字节的 "
-            "SHA-256。账本回执（叶子哈希、树大小、包含证明、签名树头）保存在同目录的 "
-            "「文件名.receipt.json」中；用 `tansuan verify --report 本文件` 离线校验。",
+            f"本报告在签发时记入 tansuan 防篡改账本，账本记录本 {fmt.upper()} 文件"
+            "（ZIP 注释为空时）全部字节的 SHA-256。账本回执（叶子哈希、树大小、包含证明、"
+            "签名树头）在签发时写入文件的 ZIP 注释；用 `tansuan verify --report 本文件` 离线校验。",
             f"This report was logged in tansuan's tamper-evident ledger when issued; the "
-            f"ledger holds the SHA-256 of every byte of this {fmt.upper()} file. The ledger "
-            "receipt (leaf hash, tree size, inclusion proof, signed tree head) is the file "
-            "FILE.receipt.json next to it; check it offline with `tansuan verify --report FILE`.",
+            f"ledger holds the SHA-256 of every byte of this {fmt.upper()} file with an empty "
+            "ZIP comment. The ledger receipt (leaf hash, tree size, inclusion proof, signed "
+            "tree head) was written into the file's ZIP comment when issued; check it offline "
+            "with `tansuan verify --report THIS_FILE`.",
         )
     ]
 
@@ -98,6 +102,7 @@ def html_content(report: Report, fmt: str = "html", *, draft: str = "") -> str:
             report=report,
             chunk_rows=CHUNK_ROWS,
             listing_rows=LISTING_ROWS if fmt == "pdf" else 0,
+            wide_columns=WIDE_COLUMNS,
             listing_note=tx(
                 "长表以列表形式打印（各栏以 │ 分隔）；XLSX 版本按列保存同一数据。",
                 "A long table is printed as a listing (columns separated by │); the XLSX "

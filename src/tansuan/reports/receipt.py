@@ -2,8 +2,11 @@
 
 What is hashed (the payload's ``sha256``, docs/reports.md):
 
-* **XLSX** — every byte of the file. The receipt cannot be inside the bytes it vouches
-  for, so it is written next to the file as ``FILE.receipt.json``.
+* **XLSX** — every byte of the workbook as openpyxl wrote it (an empty ZIP comment). The
+  receipt follows as the ZIP archive comment (``tansuan-receipt-v1`` and the JSON), which
+  spreadsheet programs ignore; ``verify`` puts the empty comment back to hash the file
+  and requires the comment to be the receipt re-serialised. Files issued before this
+  carry ``FILE.receipt.json`` beside them (``hashed: file``), still verified.
 * **PDF** — the file as WeasyPrint printed it (``bytes`` long); the receipt follows as a
   PDF incremental update that adds it to the document information (pdfreceipt.py).
 * **HTML** — the UTF-8 bytes of the document *before* the marker line
@@ -35,7 +38,14 @@ from tansuan.store import Store
 
 MARKER = "<!--tansuan-receipt-v1-->\n"
 #: what the payload's sha256 covers, by format
-HASHED = {"html": "content-before-marker", "pdf": "content-before-update", "xlsx": "file"}
+HASHED = {
+    "html": "content-before-marker",
+    "pdf": "content-before-update",
+    "xlsx": "file-without-zip-comment",
+}
+#: the ZIP end-of-central-directory signature, and what an XLSX receipt comment starts with
+_EOCD = b"PK\x05\x06"
+ZIP_PREFIX = b"tansuan-receipt-v1\n"
 SIDECAR_SUFFIX = ".receipt.json"
 _SCRIPT = re.compile(
     r'<script type="application/json" id="tansuan-receipt">(.*?)</script>', re.DOTALL
@@ -53,8 +63,9 @@ class Issued:
 
     @property
     def embedded(self) -> bool:
-        """True for HTML and PDF (receipt inside the file); False: write :meth:`sidecar` too."""
-        return self.fmt in ("html", "pdf")
+        """True: the receipt is inside the file (every format since XLSX carries it as its
+        ZIP comment); False: write :meth:`sidecar` too."""
+        return True
 
     def sidecar(self) -> bytes:
         return (json.dumps(self.receipt, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -117,8 +128,35 @@ def issue(store: Store, ledger: Ledger, report: Report, fmt: str) -> Issued:
     elif fmt == "pdf":
         document = content + pdfreceipt.update(content, receipt)
     else:
-        document = content
+        document = zip_with_receipt(content, receipt)
     return Issued(document=document, receipt=receipt, fmt=fmt, report_id=ident)
+
+
+def _zip_comment(receipt: dict[str, Any]) -> bytes:
+    return ZIP_PREFIX + json.dumps(receipt, sort_keys=True, ensure_ascii=True).encode("ascii")
+
+
+def zip_with_receipt(content: bytes, receipt: dict[str, Any]) -> bytes:
+    """The XLSX ``content`` (a ZIP without comment) with the receipt as its ZIP comment."""
+    comment = _zip_comment(receipt)
+    if content[-22:-18] != _EOCD or content[-2:] != b"\x00\x00" or len(comment) > 0xFFFF:
+        raise InputError("XLSX 回执无法写入 ZIP 注释 / cannot put the receipt in the XLSX")
+    return content[:-2] + len(comment).to_bytes(2, "little") + comment
+
+
+def split_zip(data: bytes) -> tuple[dict[str, Any], bytes, bytes] | None:
+    """(receipt, the file with an empty ZIP comment, the comment) of an issued XLSX."""
+    at = data.rfind(_EOCD)
+    if at < 0 or len(data) < at + 22:
+        return None
+    comment = data[at + 22 :]
+    if not comment.startswith(ZIP_PREFIX):
+        return None
+    try:
+        receipt = json.loads(comment[len(ZIP_PREFIX) :])
+    except ValueError as error:
+        raise InputError(f"XLSX 回执无法解析 / the XLSX receipt is not JSON: {error}") from error
+    return receipt, data[: at + 20] + b"\x00\x00", comment
 
 
 def tail(receipt: dict[str, Any]) -> str:
@@ -198,6 +236,15 @@ def resolve(
                 findings.append(
                     ("document_mismatch", "the PDF's update after the logged content was edited")
                 )
+            return receipt, content, findings
+    if data.startswith(b"PK\x03\x04"):
+        zipped = split_zip(data)
+        if zipped is not None:
+            receipt, content, comment = zipped
+            findings = []
+            declared = int.from_bytes(data[len(content) - 2 : len(content)], "little")
+            if comment != _zip_comment(receipt) or declared != len(comment):
+                findings.append(("document_mismatch", "the XLSX's receipt comment was edited"))
             return receipt, content, findings
     side = sidecar_path(path)
     if not side.exists():

@@ -13,7 +13,7 @@ from typing import Any
 from tansuan.accounting.rollup import grams_to_tonnes
 from tansuan.domain.scope import in_total
 from tansuan.reports.gather import Inputs
-from tansuan.reports.i18n import Lang
+from tansuan.reports.i18n import Lang, note, parameter_label, unit_label
 from tansuan.reports.model import Column, Table
 
 
@@ -164,7 +164,8 @@ def describe(items: list[Item], tx: Lang) -> str:
         tag = tx.value_type(item.origin)
         ref = item.factor_id or item.evidence
         parts.append(
-            f"{item.name} = {fmt_value(item.value)} {item.unit} [{tag}{', ' + ref if ref else ''}]"
+            f"{parameter_label(tx, item.name)} = {fmt_value(item.value)} "
+            f"{unit_label(tx, item.unit)} [{tag}{', ' + ref if ref else ''}]"
         )
     return "; ".join(parts)
 
@@ -214,7 +215,7 @@ def appendix(inputs: Inputs, tx: Lang) -> list[Table]:
                 str(formula.get("expression", "")),
                 describe(activity_items(trace), tx),
                 describe(params, tx),
-                " ".join(str(n) for n in trace.get("notes", [])),
+                " ".join(note(tx, str(n)) for n in trace.get("notes", [])),
             ]
         )
     refs = Table(
@@ -242,7 +243,16 @@ def appendix(inputs: Inputs, tx: Lang) -> list[Table]:
         if formula.get("id"):
             formulas.setdefault(str(formula["id"]), formula)
     for ident, item in sorted(references.items()):
-        refs.add([ident, item.name, fmt_value(item.value), item.unit, item.confidence, item.source])
+        refs.add(
+            [
+                ident,
+                parameter_label(tx, item.name),
+                fmt_value(item.value),
+                unit_label(tx, item.unit),
+                item.confidence,
+                item.source,
+            ]
+        )
     for ident, formula in sorted(formulas.items()):
         refs.add(
             [

@@ -340,7 +340,24 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
         for key, sums in groups.items():
             sums[line[key]] = sums.get(line[key], 0.0) + line["co2e_t"]
     return render(request, "emissions.html", principal, node=node, period=period, data=data,
-                  sites=sites, groups=groups, error=error)  # fmt: skip
+                  sites=sites, groups=groups, error=error,
+                  guideline=_annual_guideline(request, sites, node))  # fmt: skip
+
+
+def _annual_guideline(request: Request, sites: list[dict[str, Any]], node: str) -> str:
+    """The layout and guideline the download's annual report follows (the site's sector)."""
+    from tansuan.errors import TansuanError
+    from tansuan.reports.api import annual_guideline
+
+    row = next((s for s in sites if s["site"] == node), None)
+    if row is None:
+        return ""
+    lang = "zh" if i18n.pick(request.cookies.get(auth.LANG_COOKIE)) == "zh-CN" else "en"
+    try:
+        model = request.app.state.accountants.of(row["org"]).model
+        return annual_guideline(model, node, lang)
+    except TansuanError:
+        return ""
 
 
 @router.post("/ui/report")
@@ -356,7 +373,8 @@ async def download_report(
     _check_csrf(request, csrf)
     principal = _who(request)
     scope = _scope(request, principal)
-    lang = "zh" if i18n.pick(request.cookies.get(auth.LANG_COOKIE)) == "zh" else "en"
+    # the report in the page's language (the UI says zh-CN, reports say zh)
+    lang = "zh" if i18n.pick(request.cookies.get(auth.LANG_COOKIE)) == "zh-CN" else "en"
     if kind not in ("annual", "inventory", "energy") or fmt not in ("pdf", "html", "xlsx"):
         raise PermissionDenied("unknown report or format / 未知的报告或格式")
     return await issue(

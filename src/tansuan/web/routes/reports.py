@@ -8,8 +8,6 @@ under a grant is logged in the audit table and the ledger like every other.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -28,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["reports / 报告"])
 MEDIA = {
     "pdf": "application/pdf",
     "html": "text/html; charset=utf-8",
-    "zip": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 
@@ -44,10 +42,14 @@ async def issue(
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     format: Annotated[Literal["pdf", "html", "xlsx"], Query()] = "pdf",
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
-    layout: Annotated[Literal["power", "generic"], Query()] = "power",
+    layout: Annotated[
+        Literal["power", "generic"] | None,
+        Query(description="default: the site's sector (power → power, any other → generic)"),
+    ] = None,
 ) -> Response:
-    """The issued report as a download: PDF and HTML carry their receipt inside; XLSX
-    comes zipped with ``FILE.receipt.json`` beside it."""
+    """The issued report as a download of ``format``, its receipt inside (PDF: an
+    incremental update; HTML: after a marker; XLSX: the ZIP comment). The annual report's
+    layout follows the site's sector unless ``layout`` confirms it."""
     period = year_period(year) if month is None else month_period(year, month)
     with store.write() as conn:
         org, site_key, path = scoped.locate(conn, scope, site)
@@ -65,18 +67,8 @@ async def issue(
         layout=layout,
     )  # fmt: skip
     name = f"{site_key}-{kind}-{period.label}"
-    if issued.embedded:
-        return Response(
-            issued.document,
-            media_type=MEDIA[format],
-            headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
-        )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{name}.xlsx", issued.document)
-        archive.writestr(f"{name}.xlsx.receipt.json", issued.sidecar())
     return Response(
-        buffer.getvalue(),
-        media_type=MEDIA["zip"],
-        headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+        issued.document,
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
     )
