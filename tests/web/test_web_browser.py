@@ -131,6 +131,10 @@ def test_other_pages(site: dict[str, Any]) -> None:
         assert response is not None and response.status == 200, path
         assert page.locator(selector).is_visible()
         shot(page, name)
+    page.goto(site["base"] + "/quality/demo-site")  # issue 18 item 4
+    assert "<" not in page.title() and page.title().startswith("Data quality")
+    assert "Arrives every" in page.locator("#quality-points tr").first.inner_text()
+    assert page.locator("#quality-points td.cadence").count() > 0
     page.goto(site["base"] + "/admin/tokens")
     page.check("input[name=scopes][value=ingest]")
     page.fill("input[name=name]", "meter gateway")

@@ -94,6 +94,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "received": ("实收", "Received"),
     "last_reading": ("最近读数", "Last reading"),
     "stale": ("停滞", "Stale"),
+    "cadence": ("到达间隔", "Arrives every"),
+    "declared": ("声明", "declared"),
+    "cadence_hint": (
+        "覆盖率与停滞按数据实际到达的间隔判断（如小时上传）；比声明间隔稀疏时标出声明值。",
+        "Coverage and staleness follow the interval data actually arrive at (e.g. hourly "
+        "uploads); where that is sparser than declared, the declared interval is shown.",
+    ),
     "ok": ("正常", "OK"),
     "substituted": ("替代数据占比", "Substituted share"),
     "grade": ("等级", "Grade"),
