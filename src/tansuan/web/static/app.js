@@ -21,6 +21,15 @@ window.tansuan = (function () {
       pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
   }
 
+  // A counter's register exactly (to 3 decimals, "6985123.4 kWh", not "6985000"); a
+  // measurement to 4 significant figures, never losing integer digits.
+  function shownValue(value, kind) {
+    if (value === null) return "—";
+    if (kind && kind !== "instantaneous") return Number(value.toFixed(3)).toString();
+    if (Math.abs(value) >= 10000) return Math.round(value).toString();
+    return Number(value.toPrecision(4)).toString();
+  }
+
   function device(site, dev, noData) {
     document.querySelectorAll("#live td.ts").forEach(function (c) { c.textContent = when(c.dataset.ts); });
     var base = "/api/v1/sites/" + encodeURIComponent(site);
@@ -33,7 +42,7 @@ window.tansuan = (function () {
         var row = document.querySelector('#live tr[data-point="' + v.point + '"]');
         if (!row) return;
         var cell = row.querySelector(".value");
-        var text = v.value === null ? "—" : Number(v.value.toPrecision(4)).toString();
+        var text = shownValue(v.value, row.dataset.kind);
         if (cell.textContent !== text) {
           cell.textContent = text;
           cell.classList.add("flash");
