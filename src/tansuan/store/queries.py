@@ -362,6 +362,9 @@ def point_rollups(
             d.c.day <= local_day(hi - 1, tz),
         )
         order = (d.c.point_id, d.c.day)
-    for point_id, bucket, n, n_valid, total, delta in connection.execute(query.order_by(*order)):
+    # fetchall in one go (row by row through the result costs 3× for 200,000 rows)
+    for point_id, bucket, n, n_valid, total, delta in connection.execute(
+        query.order_by(*order)
+    ).tuples().all():
         out[keys[point_id]].append((bucket, n, n_valid, total, delta))
     return out
