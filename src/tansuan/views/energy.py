@@ -112,6 +112,7 @@ def device_days(
     candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum", 1.0)
                   for p in energy] + [(p, "kW", "mean", 24.0) for p in power]  # fmt: skip
     for point, target, column, hours in candidates:
+        rows: list[dict[str, Any]]
         if rollups is not None and point.id in rollups.days:
             rows = [{"period": date_of(b[0]), "n": b[1], column: v}
                     for b in rollups.days[point.id]
@@ -138,6 +139,7 @@ def device_output(
     ``rollups``: read from there (the days from ``lo`` on) instead of the store."""
     for point in output_counters(device):
         column = "delta" if point.kind == "total_increasing" else "sum"
+        rows: list[dict[str, Any]]
         if rollups is not None and point.id in rollups.days:
             rows = [{column: _column(b, column)} for b in rollups.days[point.id]
                     if b[0] >= rollups.first_day]  # fmt: skip
