@@ -11,13 +11,14 @@ Gateways serve the site models loaded when the server starts; restart the server
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from tansuan.analytics.alerts_job import run_schedule, webhooks
 from tansuan.errors import ConfigError
-from tansuan.gateways.base import COUNTERS
+from tansuan.gateways.base import COUNTERS, Counters
 from tansuan.gateways.hj212.mapping import Directory
 from tansuan.gateways.hj212.server import Hj212Server, Limits
 from tansuan.settings import Settings
@@ -125,14 +126,16 @@ def jobs(settings: Settings) -> list[Job]:
     return [sth, *(table[name] for name in SERVICES if name in wanted)]
 
 
-def gateway_status() -> list[dict[str, Any]]:
+def gateway_status(counters: Counters = COUNTERS) -> list[dict[str, Any]]:
     """The data-quality page's gateway table, from the gateways' counters.
 
     One row per Modbus / OPC UA connection (``site/connection``), one for the HJ 212 server
     and one for the MQTT subscription; "connected" means it has connected and delivered,
-    the last column counts errors by reason.
+    ``last_seen`` (ISO 8601, UTC) is when it last delivered readings (None before the
+    first), the last column counts errors by reason.
     """
-    counts = COUNTERS.snapshot()
+    counts = counters.snapshot()
+    increased = counters.last_increased()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def row(protocol: str, name: str, site: str | None) -> dict[str, Any]:
@@ -156,6 +159,9 @@ def gateway_status() -> list[dict[str, Any]]:
         entry = row(protocol, name, site)
         if what in ("readings_total", "packets_total", "messages_total") and value > 0:
             entry["connected"] = True
+        if what == "readings_total" and (at := increased.get((metric, labels))) is not None:
+            seen = dt.datetime.fromtimestamp(at, dt.UTC).isoformat()
+            entry["last_seen"] = max(entry["last_seen"] or seen, seen)
         if what.startswith("errors") or what == "rejected_total":
             reason = label.get("reason") or label.get("kind") or what.removesuffix("_total")
             entry["errors"][reason] = entry["errors"].get(reason, 0) + int(value)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from asyncua import Server, ua
 
 from tansuan.gateways.base import COUNTERS
@@ -241,3 +243,62 @@ def test_reconnects_and_resubscribes_after_the_server_restarts(sink: SqliteSink)
 
     run(main)
     assert COUNTERS.get("tansuan_opcua_connections_total", connection=LABEL) - connections == 2
+
+
+def test_a_server_going_away_and_a_stop_log_no_traceback(
+    sink: SqliteSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The demo's Ctrl-C stops the simulated PLC, then the server: serve.log used to end
+    with asyncua's "Publish iteration crashed … Connection is closed" traceback, once a
+    second until the 2 s watchdog noticed. The session now ends as soon as the socket
+    closes, with one warning line, and a stop deletes the subscriptions first."""
+    port = free_port()
+    plc = Plc(port)
+    gateway = OpcUaGateway(sink, site_model(plc.url, NODES), backoff_max_s=5.0)
+    (client,) = gateway.clients
+
+    async def main() -> None:
+        await plc.start()
+        stop = asyncio.Event()
+        task = asyncio.create_task(gateway.run(stop))
+        try:
+            await wait_for(lambda: sink.count() >= 3)
+            await plc.stop()
+            await wait_for(lambda: not client.connected.is_set(), 5.0)
+            await asyncio.sleep(2.5)  # the old publish loop crashed every second here
+        finally:
+            stop.set()
+            await task
+
+    with caplog.at_level(logging.DEBUG):
+        run(main)
+    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.WARNING]
+    assert tracebacks == [], [r.getMessage() for r in tracebacks]
+    lost = [r.getMessage() for r in caplog.records if "closed the connection" in r.getMessage()]
+    assert len(lost) == 1 and "reconnecting" in lost[0]
+
+
+def test_a_stop_while_the_server_runs_is_clean(
+    sink: SqliteSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    plc = Plc(port)
+    gateway = OpcUaGateway(sink, site_model(plc.url, NODES))
+
+    async def main() -> None:
+        await plc.start()
+        stop = asyncio.Event()
+        task = asyncio.create_task(gateway.run(stop))
+        try:
+            await wait_for(lambda: sink.count() >= 3)
+        finally:
+            stop.set()
+            await task
+            await plc.stop()
+
+    with caplog.at_level(logging.DEBUG, logger="asyncua"):
+        run(main)
+    bad = [r.getMessage() for r in caplog.records
+           if r.name.startswith("asyncua.client") and r.levelno >= logging.WARNING
+           and (r.exc_info or "closed" in r.getMessage().lower())]  # fmt: skip
+    assert bad == []

@@ -85,6 +85,15 @@ def test_login_drill_down_and_live_value(site: dict[str, Any]) -> None:
     )
     elapsed = time.monotonic() - started
     assert before != "77.7" and elapsed < 2.0
+    # A counter's register is shown exactly, live and on reload (issue 18 item 10: it
+    # showed 6985000 for 6,985,123.4 kWh).
+    _ingest(site, "fan-001.energy", 6985123.4)
+    counter = "#live tr[data-point='fan-001.energy'] .value"
+    page.wait_for_function(
+        f"document.querySelector({counter!r}).textContent === '6985123.4'", timeout=3000
+    )
+    page.reload()
+    assert page.locator(counter).text_content() == "6985123.4"
     page.click("#res-raw")
     page.wait_for_selector("#history canvas")
     shot(page, "03-device-live")
@@ -131,6 +140,10 @@ def test_other_pages(site: dict[str, Any]) -> None:
         assert response is not None and response.status == 200, path
         assert page.locator(selector).is_visible()
         shot(page, name)
+    page.goto(site["base"] + "/quality/demo-site")  # issue 18 item 4
+    assert "<" not in page.title() and page.title().startswith("Data quality")
+    assert "Arrives every" in page.locator("#quality-points tr").first.inner_text()
+    assert page.locator("#quality-points td.cadence").count() > 0
     page.goto(site["base"] + "/admin/tokens")
     page.check("input[name=scopes][value=ingest]")
     page.fill("input[name=name]", "meter gateway")

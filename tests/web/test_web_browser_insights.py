@@ -63,6 +63,11 @@ def test_findings_page_links_each_finding_to_its_evidence(site: dict[str, Any]) 
     page.wait_for_selector("#findings-table tr.finding")
     row = page.locator("#findings-table tr.finding").first
     assert "fan-001" in row.inner_text() and "14,600" in row.inner_text()
+    # issue 18 item 9: the total on top, a group per kind, the rank kept for the evidence
+    cost = row.locator("td.num").nth(2).inner_text()
+    assert page.locator("#findings-total-cost").inner_text() == cost
+    assert page.locator("#findings-groups tr.finding-group").count() >= 1
+    assert page.locator("#findings-pages").count() == 0  # one finding: one page
     row.locator("a.evidence-link").click()
     page.wait_for_selector("#evidence-chart canvas")
     shot(page, "30-findings-evidence")

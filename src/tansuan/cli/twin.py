@@ -154,6 +154,16 @@ def backfill(
     )
 
 
+def configure_logging() -> None:
+    """The live twin's log (the demo's twin.log): tansuan's own lines at INFO (a summary
+    per :data:`~tansuan.twin.live.SUMMARY_S`, the first failure of each kind), the
+    protocol libraries' (asyncua, pymodbus, paho) at WARNING and above only."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("tansuan").setLevel(logging.INFO)
+
+
 @twin_app.command("run")
 def run_live(
     site: str = typer.Option(DEFAULT, "--site", help=SITE_HELP),
@@ -185,12 +195,11 @@ def run_live(
 ) -> None:
     """Run the live simulator: CEMS over HJ 212, meters over MQTT or HTTP / 运行实时仿真."""
     import asyncio
-    import logging
 
     from tansuan.settings import get_settings
     from tansuan.twin.live import LiveOptions, run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging()
     settings = get_settings()
     try:
         injected = tuple(_faults(fault, site))

@@ -20,6 +20,7 @@ import ctypes
 import ctypes.util
 import logging
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,21 +38,28 @@ class Counters:
     """Thread-safe monotonically increasing counters, exported in Prometheus text format.
 
     Names follow Prometheus conventions (``tansuan_hj212_packets_total``); labels are
-    given as a sorted tuple of ``(key, value)`` pairs.
+    given as a sorted tuple of ``(key, value)`` pairs. Each counter also keeps when it
+    last went up (``now``: epoch seconds, the real clock — an event's time), so the
+    quality page can show when a gateway last delivered.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._values: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self._last: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
         self._help: dict[str, str] = {}
+        self._now = now
 
     def describe(self, name: str, help_text: str) -> None:
         self._help[name] = help_text
 
     def inc(self, name: str, amount: float = 1, **labels: str) -> None:
         key = (name, tuple(sorted(labels.items())))
+        at = self._now() if amount > 0 else None
         with self._lock:
             self._values[key] += amount  # type: ignore[assignment]
+            if at is not None:
+                self._last[key] = at
 
     def get(self, name: str, **labels: str) -> float:
         with self._lock:
@@ -61,6 +69,11 @@ class Counters:
         """Every counter with its labels, as a plain dict (a consistent copy)."""
         with self._lock:
             return {key: float(value) for key, value in self._values.items()}
+
+    def last_increased(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """When each counter last went up [epoch s], keyed like :meth:`snapshot`."""
+        with self._lock:
+            return dict(self._last)
 
     def render(self) -> str:
         """The counters in Prometheus text exposition format (version 0.0.4)."""

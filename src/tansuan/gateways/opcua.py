@@ -27,12 +27,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from asyncua import ua
 from asyncua.client.client import Client
+from asyncua.client.ua_client import UASocketState
 from asyncua.common.node import Node
 from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError
@@ -138,6 +139,44 @@ class _Handler:
         log.warning("opcua %s: subscription status changed: %s", self.owner.label, status)
 
 
+#: How often a session looks whether the server closed the connection [s].
+CLOSED_CHECK_S = 0.1
+
+
+async def _delete(subscriptions: list[Any]) -> None:
+    for subscription in subscriptions:
+        await subscription.delete()
+
+
+def _closed(client: Client) -> bool:
+    """Whether the client's socket to the server is closed (the server went away)."""
+    protocol = getattr(client.uaclient, "protocol", None)
+    return protocol is None or protocol.state is UASocketState.CLOSED
+
+
+async def _quietly(step: Awaitable[Any], label: str, timeout_s: float) -> None:
+    """Await one step of closing a session; a server already gone is not an error."""
+    try:
+        await asyncio.wait_for(step, timeout_s)
+    except Exception as error:  # the server may already be gone
+        log.debug("opcua %s: closing: %s", label, error)
+
+
+class _PublishOnClosed(logging.Filter):
+    """Drops asyncua's "Publish iteration crashed" traceback when the cause is a closed
+    connection: the session ends on it and the gateway logs it once, as one line
+    ("the server closed the connection; reconnecting …"). Any other cause is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (
+            isinstance(error, ConnectionError) and record.msg.startswith("Publish iteration")
+        )
+
+
+logging.getLogger("asyncua.client.ua_session.UaSession").addFilter(_PublishOnClosed())
+
+
 class OpcUaConnectionClient:
     """Subscribes to one OPC UA server (one site-model connection) until stopped."""
 
@@ -189,6 +228,7 @@ class OpcUaConnectionClient:
         client = Client(url, timeout=self.connection.timeout_s)
         await client.connect()
         try:
+            subscriptions: list[Any] = []
             by_rate: dict[int, list[NodePoint]] = {}
             for point in self.points:
                 by_rate.setdefault(point.address.sampling_ms, []).append(point)
@@ -198,6 +238,7 @@ class OpcUaConnectionClient:
                     self, {node.nodeid: p for node, p in zip(nodes, points, strict=True)}
                 )
                 subscription = await client.create_subscription(sampling_ms, handler)
+                subscriptions.append(subscription)
                 results = await subscription.subscribe_data_change(
                     nodes, sampling_interval=ua.Duration(sampling_ms)
                 )
@@ -214,13 +255,27 @@ class OpcUaConnectionClient:
             self.link.count("connections_total")
             self.connected.set()
             log.info("opcua %s: subscribed to %d node(s) at %s", self.label, len(self.points), url)
+            waited = 0.0
             while not stop.is_set():
+                # The socket is looked at often (a closed connection ends the session at
+                # once, before asyncua's publish loop retries into it), the server's
+                # state read every ``watchdog_s`` (a connection that hangs).
                 try:
-                    await asyncio.wait_for(stop.wait(), self.watchdog_s)
+                    await asyncio.wait_for(stop.wait(), min(self.watchdog_s, CLOSED_CHECK_S))
                 except TimeoutError:
+                    waited += min(self.watchdog_s, CLOSED_CHECK_S)
+                if stop.is_set():
+                    break
+                if _closed(client):
+                    raise ConnectionError("the server closed the connection")
+                if waited >= self.watchdog_s:
+                    waited = 0.0
                     await asyncio.wait_for(
                         client.nodes.server_state.read_value(), self.connection.timeout_s
                     )
+            # A clean end: the subscriptions go first, so no publish request is left
+            # outstanding when the session closes.
+            await _quietly(_delete(subscriptions), self.label, self.connection.timeout_s)
         finally:
             try:
                 await asyncio.wait_for(client.disconnect(), self.connection.timeout_s)

@@ -315,3 +315,56 @@ def _coverage_row(seconds: float, interval_s: int, got: dict[str, Any] | None) -
         "valid": valid,
         "ratio": valid / expected if expected else None,
     }
+
+
+def point_rollups(
+    connection: Connection,
+    site: str,
+    points: list[str],
+    resolution: Literal["hour", "day"],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, list[tuple[int, int, int, float | None, float | None]]]:
+    """The rollups of many points of ``site`` in ``[start, end)`` in one query, for the
+    analytics that read every device of a site (the findings of 300 devices read them in
+    one query instead of 900): ``{point: [(bucket, n, n_valid, sum, delta), …]}`` in time
+    order, ``bucket`` the UTC hour start [µs] or the local day ``YYYYMMDD`` (whole local
+    days overlapping the range, as :func:`series`). Unknown points are left out."""
+    p = schema.point
+    infos = connection.execute(
+        select(p.c.id, p.c.key, p.c.site_id, p.c.timezone).where(
+            p.c.site_key == site, p.c.key.in_(points)
+        )
+    ).all()
+    if not infos:
+        return {}
+    keys = {r.id: r.key for r in infos}
+    site_id, tz = infos[0].site_id, infos[0].timezone
+    lo, hi = _range(start, end)
+    out: dict[str, list[tuple[int, int, int, float | None, float | None]]] = {
+        k: [] for k in keys.values()
+    }
+    if resolution == "hour":
+        h = schema.rollup_hour
+        query = select(h.c.point_id, h.c.hour_us, h.c.n, h.c.n_valid, h.c.sum, h.c.delta).where(
+            h.c.site_id == site_id,
+            h.c.point_id.in_(list(keys)),
+            h.c.hour_us >= lo // HOUR_US * HOUR_US,
+            h.c.hour_us < hi,
+        )
+        order = (h.c.point_id, h.c.hour_us)
+    else:
+        d = schema.rollup_day
+        query = select(d.c.point_id, d.c.day, d.c.n, d.c.n_valid, d.c.sum, d.c.delta).where(
+            d.c.site_id == site_id,
+            d.c.point_id.in_(list(keys)),
+            d.c.day >= local_day(lo, tz),
+            d.c.day <= local_day(hi - 1, tz),
+        )
+        order = (d.c.point_id, d.c.day)
+    # fetchall in one go (row by row through the result costs 3× for 200,000 rows)
+    for point_id, bucket, n, n_valid, total, delta in connection.execute(
+        query.order_by(*order)
+    ).all():
+        out[keys[point_id]].append((bucket, n, n_valid, total, delta))
+    return out

@@ -269,6 +269,7 @@ class Scope:
                     "point": p.key,
                     "quantity": p.quantity,
                     "unit": p.unit,
+                    "kind": p.kind,
                     "value": value,
                     "ts": None if ts is None else from_us(ts).isoformat(),
                     "interval_s": p.interval_s,

@@ -28,8 +28,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,6 +54,45 @@ log = logging.getLogger(__name__)
 MQTT_BATCH = 500
 #: Readings per HTTP request (a catch-up after days offline is sent in parts).
 HTTP_BATCH = 100_000
+#: Seconds between two summary lines in the twin's log (twin.log of the demo).
+SUMMARY_S = 600.0
+
+
+class Summary:
+    """What the live twin logs: one INFO line per ``every_s`` with what was sent, and a
+    failed send as one WARNING the first time its kind fails in an interval (the
+    repeats, one per tick while a server is down, are counted in the summary line).
+
+    An hour of the demo is then a handful of lines, not a line per tick.
+    """
+
+    def __init__(self, every_s: float = SUMMARY_S, now: Callable[[], float] = time.monotonic):
+        self.every_s = every_s
+        self.now = now
+        self.started = now()
+        self.counts: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+
+    def sent(self, what: str, n: int) -> None:
+        self.counts[what] += n
+
+    def failed(self, what: str, error: BaseException) -> None:
+        if not self.failures[what]:
+            log.warning("twin: %s send failed (%s); retrying every tick", what, error)
+        self.failures[what] += 1
+
+    def tick(self) -> None:
+        """Log the interval's line when ``every_s`` has passed (then start a new one)."""
+        elapsed = self.now() - self.started
+        if elapsed < self.every_s:
+            return
+        sent = ", ".join(f"{k} {v:,}" for k, v in sorted(self.counts.items())) or "nothing"
+        failed = ", ".join(f"{k} ×{v}" for k, v in sorted(self.failures.items()))
+        log.info("twin: last %.0f min sent %s%s", elapsed / 60, sent,
+                 f"; failed sends: {failed}" if failed else "")  # fmt: skip
+        self.started = self.now()
+        self.counts.clear()
+        self.failures.clear()
 
 
 @dataclass(frozen=True)
@@ -264,6 +303,7 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
             MqttSender, options.mqtt_url, options.mqtt_prefix, site.id, options.timeout_s
         )
     sent = Sent()
+    summary = Summary()
     backlog = Frame.empty()
     servers = meter_servers(site) if options.modbus else []
     plcs = plc_servers(site) if options.opcua else []
@@ -290,9 +330,13 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
                 via_hj212[:] = False
             if served:
                 for server in servers:
-                    sent.modbus += server.update(twin.latest)
+                    n = server.update(twin.latest)
+                    sent.modbus += n
+                    summary.sent("Modbus updates", n)
                 for plc in plcs:
-                    sent.opcua += await plc.update(twin.latest)
+                    n = await plc.update(twin.latest)
+                    sent.opcua += n
+                    summary.sent("OPC UA updates", n)
                 frame = frame.take(~np.isin(frame.point, np.asarray(served, dtype=object)))
                 via_hj212 = np.isin(frame.point, np.asarray(list(mapping), dtype=object))
                 if options.hj212 is None:
@@ -300,16 +344,20 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
             http_rows, hj_rows = frame.take(~via_hj212), frame.take(via_hj212)
             if hj_rows.n:
                 try:
-                    sent.hj212 += await _send_hj212(site, hj_rows, connections, clients, options)
+                    n = await _send_hj212(site, hj_rows, connections, clients, options)
+                    sent.hj212 += n
+                    summary.sent("HJ 212 readings", n)
                 except (OSError, TansuanError) as exc:
-                    log.warning("twin: HJ 212 send failed (%s); retrying next tick", exc)
+                    summary.failed("HJ 212", exc)
                     clients.clear()
                     backlog = Frame.concat([backlog, hj_rows])
             if http_rows.n and mqtt_sender is not None:
                 try:
-                    sent.mqtt += await asyncio.to_thread(mqtt_sender.send, http_rows)
+                    n = await asyncio.to_thread(mqtt_sender.send, http_rows)
+                    sent.mqtt += n
+                    summary.sent("MQTT readings", n)
                 except OSError as exc:
-                    log.warning("twin: MQTT send failed (%s); retrying next tick", exc)
+                    summary.failed("MQTT", exc)
                     backlog = Frame.concat([backlog, http_rows])
             elif http_rows.n:
                 order = np.argsort(http_rows.ts_us, kind="stable")
@@ -317,15 +365,18 @@ async def run(site_name: str, data_dir: Path, options: LiveOptions, *, seed: int
                 for start in range(0, http_rows.n, HTTP_BATCH):
                     part = http_rows.take(np.arange(start, min(start + HTTP_BATCH, http_rows.n)))
                     try:
-                        sent.http += await asyncio.to_thread(
+                        n = await asyncio.to_thread(
                             post_readings, options.url, site.id, part, options.token,
                             options.timeout_s,
                         )  # fmt: skip
+                        sent.http += n
+                        summary.sent("HTTP readings", n)
                     except (OSError, urllib.error.URLError) as exc:
-                        log.warning("twin: HTTP send failed (%s); retrying next tick", exc)
+                        summary.failed("HTTP", exc)
                         rest = np.arange(start, http_rows.n)
                         backlog = Frame.concat([backlog, http_rows.take(rest)])
                         break
+            summary.tick()
             await asyncio.sleep(options.tick_s)
     finally:
         for client in clients.values():

@@ -18,20 +18,75 @@ from tansuan.analytics.counters import energy_counters, output_counters
 from tansuan.domain import months, units
 from tansuan.errors import InputError, NotFound
 from tansuan.store.manual import current_entries
-from tansuan.store.queries import Resolution, aggregate, point_info, series
+from tansuan.store.queries import Resolution, aggregate, point_info, point_rollups, series
+from tansuan.store.timeutil import date_of, from_us
+
+#: One rollup bucket as :func:`~tansuan.store.queries.point_rollups` gives it.
+Bucket = tuple[int, int, int, float | None, float | None]
+
+
+class Rollups:
+    """The hour rollups over ``[lo, hi)`` and the day rollups over ``[early, hi)`` of every
+    energy, power and output point of ``devices``, read in two queries: what
+    :func:`device_hours`, :func:`device_days` and :func:`device_output` read per device
+    (three queries each) when a whole site is analysed at once."""
+
+    def __init__(self, connection: Any, site: str, devices: list[Any], lo: dt.datetime,
+                 hi: dt.datetime, early: dt.datetime, zone: Any) -> None:  # fmt: skip
+        # The first candidate point of each device (the one used when it has data; the
+        # others are read one by one, only for a device whose first one has none).
+        keys = [c[0].id for d in devices if (c := _candidates(d))]
+        keys += [p.id for d in devices for p in output_counters(d)]
+        self.hours = point_rollups(connection, site, keys, "hour", lo, hi)
+        self.days = point_rollups(connection, site, keys, "day", early, hi)
+        self.first_day = lo.year * 10000 + lo.month * 100 + lo.day
+        self.zone = zone
+        self._local: dict[int, dt.datetime] = {}
+
+    def local_hour(self, hour_us: int) -> dt.datetime:
+        """A UTC hour start as a local naive hour stamp (memoised: the hours repeat)."""
+        stamp = self._local.get(hour_us)
+        if stamp is None:
+            stamp = from_us(hour_us).astimezone(self.zone).replace(tzinfo=None)
+            self._local[hour_us] = stamp
+        return stamp
+
+
+def _candidates(device: Any) -> list[Any]:
+    return [*energy_counters(device), *(p for p in device.points if p.quantity == "power")]
+
+
+def _column(bucket: Bucket, column: str) -> float | None:
+    """``delta``, ``sum`` or ``mean`` (sum / valid readings) of a bucket."""
+    _, _, n_valid, total, delta = bucket
+    if column == "delta":
+        return delta
+    if column == "sum":
+        return total
+    return total / n_valid if n_valid and total is not None else None
 
 
 def device_hours(
-    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime, zone: Any
-) -> tuple[list[dt.datetime], np.ndarray] | None:
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime, zone: Any,
+    rollups: Rollups | None = None,
+) -> tuple[list[dt.datetime], np.ndarray] | None:  # fmt: skip
     """Hourly energy [kWh] of a device (local naive hour stamps): from an energy point
-    (``total``/``total_increasing``), else the hourly mean of a power point [kW]."""
+    (``total``/``total_increasing``), else the hourly mean of a power point [kW].
+    ``rollups``: read from there (the same window) instead of the store."""
     energy = energy_counters(device)
     power = [p for p in device.points if p.quantity == "power"]
     candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum") for p in energy]
     candidates += [(p, "kW", "mean") for p in power]
     for point, target, column in candidates:
         scale = units.factor(point.unit, target)
+        if rollups is not None and point.id in rollups.hours:
+            got = [(b[0], v) for b in rollups.hours[point.id]
+                   if (v := _column(b, column)) is not None]  # fmt: skip
+            if got:
+                return [rollups.local_hour(h) for h, _ in got], np.maximum(
+                    np.array([v for _, v in got], dtype=float) * scale, 0.0
+                )
+            continue
         stamps, values = [], []
         for row in series(connection, site, point.id, lo, hi, "hour"):
             value = row.get(column)
@@ -45,18 +100,26 @@ def device_hours(
 
 
 def device_days(
-    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
-) -> tuple[list[dt.date], np.ndarray] | None:
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime,
+    rollups: Rollups | None = None,
+) -> tuple[list[dt.date], np.ndarray] | None:  # fmt: skip
     """Daily energy [kWh] of a device per local day in [lo, hi): the counter's delta (or
     the sum), else the day's mean power [kW] × 24 h. Days with fewer readings than 80 % of
-    the device's usual count (partial days) are left out."""
+    the device's usual count (partial days) are left out. ``rollups``: read from there
+    (its ``early``..``hi`` window) instead of the store."""
     energy = energy_counters(device)
     power = [p for p in device.points if p.quantity == "power"]
     candidates = [(p, "kWh", "delta" if p.kind == "total_increasing" else "sum", 1.0)
                   for p in energy] + [(p, "kW", "mean", 24.0) for p in power]  # fmt: skip
     for point, target, column, hours in candidates:
-        rows = [r for r in series(connection, site, point.id, lo, hi, "day")
-                if r.get(column) is not None]  # fmt: skip
+        rows: list[dict[str, Any]]
+        if rollups is not None and point.id in rollups.days:
+            rows = [{"period": date_of(b[0]), "n": b[1], column: v}
+                    for b in rollups.days[point.id]
+                    if (v := _column(b, column)) is not None]  # fmt: skip
+        else:
+            rows = [r for r in series(connection, site, point.id, lo, hi, "day")
+                    if r.get(column) is not None]  # fmt: skip
         if not rows:
             continue
         usual = float(np.median([r["n"] for r in rows]))
@@ -68,13 +131,20 @@ def device_days(
 
 
 def device_output(
-    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime
-) -> float | None:
+    connection: Any, site: str, device: Any, lo: dt.datetime, hi: dt.datetime,
+    rollups: Rollups | None = None,
+) -> float | None:  # fmt: skip
     """Total output over the window of the device's production point (quantity
-    ``production`` or ``output``, kind ``total``/``total_increasing``), if it has one."""
+    ``production`` or ``output``, kind ``total``/``total_increasing``), if it has one.
+    ``rollups``: read from there (the days from ``lo`` on) instead of the store."""
     for point in output_counters(device):
         column = "delta" if point.kind == "total_increasing" else "sum"
-        rows = series(connection, site, point.id, lo, hi, "day")
+        rows: list[dict[str, Any]]
+        if rollups is not None and point.id in rollups.days:
+            rows = [{column: _column(b, column)} for b in rollups.days[point.id]
+                    if b[0] >= rollups.first_day]  # fmt: skip
+        else:
+            rows = series(connection, site, point.id, lo, hi, "day")
         total = sum(float(r[column]) for r in rows if r.get(column) is not None)
         return total if total > 0 else None
     return None

@@ -1,12 +1,22 @@
 """Data quality of a site for the dashboard and ``GET /sites/{site}/quality``: coverage,
 stale points, substituted data, counter flags.
 
+Coverage and staleness are judged at the cadence a point's data actually arrive at when
+that is sparser than its declared ``interval_s`` (an hourly upload, a historian that
+sends one value an hour, a thinned simulator): the cadence is read from the hour rollups
+of the last :data:`CADENCE_HOURS` hours (the median readings per hour, or the median gap
+between hours with data), so an outage does not change it. The page shows the cadence
+next to the declared interval, so a stream that has become sparser is visible. Readings
+beyond one per cadence slot (a counter polled faster than its interval) never lift the
+coverage above 100 %.
+
 One query per table, whatever the number of points (the dashboard budget is 300 ms).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -20,8 +30,45 @@ from tansuan.store.timeutil import day_start_us, from_us, local_day, next_day, t
 #: day and the days before it, newest first, at most MAX_FLAGS; pending ones always.
 FLAG_DAYS = 30
 MAX_FLAGS = 100
-#: A point is stale when its last reading is older than this many intervals.
+#: A point is stale when its last reading is older than this many intervals (of its
+#: cadence, see :func:`cadence_s`).
 STALE_INTERVALS = 3
+HOUR_US = 3_600_000_000
+#: Hours of hour rollups the cadence of each point is read from.
+CADENCE_HOURS = 48
+#: A cadence counts as sparser than declared only beyond this multiple of ``interval_s``.
+CADENCE_TOLERANCE = 1.5
+
+
+def cadence_s(interval_s: int, hours: list[tuple[int, int]]) -> int:
+    """The interval a point's data arrive at [s]: ``interval_s`` unless the readings of
+    ``hours`` (``(hour_us, n)`` of the hours with data, oldest first) are sparser.
+
+    Dense data (the median hour holds two readings or more): 3600 / median readings per
+    hour; sparse data: the median gap between consecutive hours with data. Hours without
+    data (an outage) are not part of either median.
+
+    >>> cadence_s(900, [(h * 3_600_000_000, 1) for h in range(24)])  # hourly uploads
+    3600
+    >>> cadence_s(900, [(h * 3_600_000_000, 4) for h in range(24)])  # as declared
+    900
+    >>> cadence_s(60, [(0, 1), (7_200_000_000, 1), (14_400_000_000, 1)])  # every 2 h
+    7200
+    """
+    if not hours:
+        return interval_s
+    counts = sorted(n for _, n in hours)
+    median_n = counts[len(counts) // 2]
+    if median_n >= 2:
+        observed = 3600 / median_n
+    elif len(hours) >= 2:
+        gaps = sorted(b[0] - a[0] for a, b in zip(hours, hours[1:], strict=False))
+        observed = gaps[len(gaps) // 2] / 1e6
+    else:
+        observed = 3600.0
+    if observed > CADENCE_TOLERANCE * interval_s:
+        return int(round(observed))
+    return interval_s
 
 
 def site_quality(connection: Connection, site: str, day: dt.date | None = None) -> dict[str, Any]:
@@ -57,22 +104,41 @@ def site_quality(connection: Connection, site: str, day: dt.date | None = None) 
             .group_by(h.c.point_id)
         ).all()
     )
+    # The hour rollups of the cadence window and of the day, one query.
+    since = min(lo, hi - CADENCE_HOURS * HOUR_US)
+    first_hour = since - since % HOUR_US
+    hours: dict[int, list[tuple[int, int, int]]] = {}
+    for r in connection.execute(
+        select(h.c.point_id, h.c.hour_us, h.c.n, h.c.n_valid)
+        .where(h.c.site_id == site_id, h.c.hour_us >= first_hour, h.c.hour_us < hi)
+        .order_by(h.c.point_id, h.c.hour_us)
+    ):
+        hours.setdefault(r.point_id, []).append((r.hour_us, r.n, r.n_valid))
+    day_from = lo - lo % HOUR_US
+    cadence_from = hi - CADENCE_HOURS * HOUR_US
     rows = []
     for p in points:
         n, valid = counts.get(p.id, (0, 0))
-        expected = seconds / p.interval_s
+        own = hours.get(p.id, [])
+        every = cadence_s(p.interval_s, [(t, k) for t, k, _ in own if t >= cadence_from and k])
+        expected = seconds / every
+        # At most one reading per cadence slot counts (a fast-polled counter stays ≤ 100 %).
+        per_hour = max(1, math.ceil(3600 / every))
+        slots = sum(min(v, per_hour) for t, _, v in own if t >= day_from)
         ts = last.get(p.id)
-        stale = ts is None or now_us - ts > STALE_INTERVALS * p.interval_s * 1_000_000
+        stale = ts is None or now_us - ts > STALE_INTERVALS * every * 1_000_000
         rows.append(
             {
                 "point": p.key,
                 "device_path": p.path,
                 "unit": p.unit,
+                "kind": p.kind,
                 "interval_s": p.interval_s,
+                "cadence_s": every,
                 "expected": round(expected, 1),
                 "received": n,
                 "valid": valid,
-                "coverage": (valid / expected) if expected else None,
+                "coverage": min(1.0, slots / expected) if expected else None,
                 "last_ts": None if ts is None else from_us(ts).isoformat(),
                 "stale": stale,
             }

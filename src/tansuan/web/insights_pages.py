@@ -59,23 +59,63 @@ def _page(
                   data=data, error=error, **context)  # fmt: skip
 
 
+#: Findings per page of the findings page.
+FINDINGS_PER_PAGE = 25
+
+
+def findings_view(records: list[dict[str, Any]], kind: str, page: int) -> dict[str, Any]:
+    """The findings page's layout of the ranked records: the totals over all of them, one
+    group per kind (count and yearly figures, by yearly cost), and the page ``page`` of the
+    chosen ``kind`` (all kinds when empty) as ``(rank, record)`` pairs, rank 0-based."""
+    groups: dict[str, dict[str, Any]] = {}
+    for record in records:
+        group = groups.setdefault(
+            record["kind"],
+            {
+                "kind": record["kind"],
+                "count": 0,
+                "annual_kwh": 0.0,
+                "annual_tco2e": 0.0,
+                "annual_cost": 0.0,
+            },
+        )
+        group["count"] += 1
+        for key in ("annual_kwh", "annual_tco2e", "annual_cost"):
+            group[key] += float(record[key])
+    chosen = [(i, r) for i, r in enumerate(records) if not kind or r["kind"] == kind]
+    pages = max(1, -(-len(chosen) // FINDINGS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    return {
+        "total": {key: sum(g[key] for g in groups.values())
+                  for key in ("count", "annual_kwh", "annual_tco2e", "annual_cost")},
+        "groups": sorted(groups.values(), key=lambda g: -g["annual_cost"]),
+        "rows": chosen[(page - 1) * FINDINGS_PER_PAGE : page * FINDINGS_PER_PAGE],
+        "page": page,
+        "pages": pages,
+        "matching": len(chosen),
+    }  # fmt: skip
+
+
 @router.get("/insights/findings", response_class=HTMLResponse)
 def findings_page(
     request: Request, site: str = "", start: str = "", end: str = "", tariff: str = "",
-    factor: str = "", calendar: str = "", show: int = 0,
+    factor: str = "", calendar: str = "", show: int = 0, kind: str = "", page: int = 1,
 ) -> Response:  # fmt: skip
     store = request.app.state.store
     settings = request.app.state.settings
 
     def compute(scope: Any, s: str) -> dict[str, Any]:
-        return api.findings_data(request, store, scope, s, start or None, end or None,
+        data = api.findings_data(request, store, scope, s, start or None, end or None,
                                  calendar or None, _number(tariff, "tariff"),
-                                 _number(factor, "factor"), None)  # fmt: skip
+                                 _number(factor, "factor"), None,
+                                 evidence_of=max(show, 0))  # fmt: skip
+        return data | {"view": findings_view(data["findings"], kind, page)}
 
     return _page(request, "insights_findings.html", site, compute, start=start, end=end,
                  tariff=tariff or (settings.energy_tariff or ""),
                  factor=factor or (settings.findings_factor_t_per_mwh or ""),
-                 calendar=calendar or settings.shift_calendar, show=show)  # fmt: skip
+                 calendar=calendar or settings.shift_calendar, show=max(show, 0), kind=kind,
+                 page=page)  # fmt: skip
 
 
 @router.get("/insights/enpi", response_class=HTMLResponse)

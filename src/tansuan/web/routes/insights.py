@@ -122,9 +122,10 @@ def _calendar(text: str) -> ShiftCalendar:
 def findings_data(
     request: Request, store: Any, scope: Scope, site: str, start: str | None, end: str | None,
     calendar: str | None, tariff: float | None, factor: float | None,
-    carbon_price: float | None, evidence: bool = True,
+    carbon_price: float | None, evidence: bool = True, evidence_of: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The findings answer (shared by the API and the dashboard page)."""
+    """The findings answer (shared by the API and the dashboard page; the page asks for
+    the evidence of the one finding it charts, ``evidence_of``)."""
     settings: Settings = request.app.state.settings
     opened = open_site(request, store, scope, site)
     today = clock.today(opened.zone)
@@ -145,7 +146,8 @@ def findings_data(
     with store.read() as conn:
         # Flagged hours and evidence are hourly data: not opened by a monthly grant.
         records = findings_report(conn, opened.site, lo, hi, cal, value, baseline_days=baseline,
-                                  evidence=evidence, fine=opened.fine)  # fmt: skip
+                                  evidence=evidence, fine=opened.fine,
+                                  evidence_of=evidence_of)  # fmt: skip
     log_read(store, scope, opened, f"findings {site} {lo}..{hi}")
     return {
         "site": site,

@@ -33,6 +33,15 @@ window.tansuan = (function () {
     return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   }
 
+  // A counter's register exactly (to 3 decimals, "6985123.4 kWh", not "6985000"); a
+  // measurement to 4 significant figures, never losing integer digits.
+  function shownValue(value, kind) {
+    if (value === null) return "—";
+    if (kind && kind !== "instantaneous") return Number(value.toFixed(3)).toString();
+    if (Math.abs(value) >= 10000) return Math.round(value).toString();
+    return Number(value.toPrecision(4)).toString();
+  }
+
   function device(site, dev, noData, tz) {
     zone = tz || zone;
     document.querySelectorAll("#live td.ts").forEach(function (c) { c.textContent = when(c.dataset.ts); });
@@ -46,7 +55,7 @@ window.tansuan = (function () {
         var row = document.querySelector('#live tr[data-point="' + v.point + '"]');
         if (!row) return;
         var cell = row.querySelector(".value");
-        var text = v.value === null ? "—" : Number(v.value.toPrecision(4)).toString();
+        var text = shownValue(v.value, row.dataset.kind);
         if (cell.textContent !== text) {
           cell.textContent = text;
           cell.classList.add("flash");
