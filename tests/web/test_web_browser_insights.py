@@ -162,8 +162,11 @@ def test_holdings_upload_form(site: dict[str, Any]) -> None:
     shot(page, "36-holdings-upload-refused")
     good = planted.HOLDINGS.encode()
     page.set_input_files(field, {"name": "good.yaml", "mimeType": "text/yaml", "buffer": good})
-    page.click("#holdings-upload button")
-    page.wait_for_url("**/insights/position?site=demo-site&year=2024")
+    # The answer redirects to the URL the page already has: wait for the navigation itself,
+    # not for the URL (which matches at once and raced the reload under load in CI).
+    with page.expect_navigation(url="**/insights/position?site=demo-site&year=2024"):
+        page.click("#holdings-upload button")
+    page.wait_for_load_state()
     assert page.locator("#pos-shortfall").is_visible()
 
 
@@ -178,8 +181,11 @@ def test_position_page_trade_form(site: dict[str, Any]) -> None:
     page.fill("#trade-form input[name=quantity]", "300")
     page.fill("#trade-form input[name=price]", "41.5")
     page.fill("#trade-form input[name=note]", "broker Y")
-    page.click("#trade-form button")
-    page.wait_for_url("**/insights/position?site=demo-site&year=2024")
+    # The answer redirects to the URL the page already has: wait for the navigation itself,
+    # not for the URL (which matches at once and raced the reload under load in CI).
+    with page.expect_navigation(url="**/insights/position?site=demo-site&year=2024"):
+        page.click("#trade-form button")
+    page.wait_for_load_state()
     rows = page.locator("#trades tr")
     assert rows.count() == 3
     assert "broker Y" in rows.nth(2).inner_text() and "user:alice" in rows.nth(2).inner_text()
