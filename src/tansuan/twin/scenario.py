@@ -56,19 +56,20 @@ class Change:
     green_share: float = 0.0
     production: float = 1.0
 
-    def label(self) -> str:
+    def label(self, lang: str | None = None) -> str:
+        """What changes, bilingual (the CLI) or in one language (``zh-CN`` or ``en``)."""
         parts = []
         if self.fan_schedule:
-            parts.append("风机定时控制 fan schedule")
+            parts.append(("风机定时控制", "fan schedule"))
         if self.vfd_retrofit:
-            parts.append("变频改造 VFD retrofit")
+            parts.append(("变频改造", "VFD retrofit"))
         if self.fuel:
-            parts.append(f"燃料 fuel → {self.fuel}")
+            parts.append((f"燃料 → {self.fuel}", f"fuel → {self.fuel}"))
         if self.green_share:
-            parts.append(f"绿电 green {self.green_share:.0%}")
+            parts.append((f"绿电 {self.green_share:.0%}", f"green {self.green_share:.0%}"))
         if self.production != 1.0:
-            parts.append(f"产量 production ×{self.production:g}")
-        return ", ".join(parts) or "无变化 no change"
+            parts.append((f"产量 ×{self.production:g}", f"production ×{self.production:g}"))
+        return ", ".join(_in(zh, en, lang) for zh, en in parts) or _in("无变化", "no change", lang)
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,26 @@ class Comparison:
     baseline: Outcome
     scenario: Outcome
 
-    def rows(self) -> list[tuple[str, float, float]]:
+    def rows(self, lang: str | None = None) -> list[tuple[str, float, float]]:
+        """(metric, baseline, scenario); the metric bilingual (the CLI) or in ``lang``."""
         b, s = self.baseline, self.scenario
         return [
-            ("电力 electricity MWh", b.electricity_mwh, s.electricity_mwh),
-            ("综合能耗 energy tce", b.energy_tce, s.energy_tce),
-            ("范围一 scope 1 tCO2e", b.scope1_t, s.scope1_t),
-            ("范围二 scope 2 tCO2e", b.scope2_t, s.scope2_t),
-            ("合计 total tCO2e", b.co2e_t, s.co2e_t),
-            ("成本 cost CNY", b.cost_cny, s.cost_cny),
+            (_in("电力 MWh", "electricity MWh", lang), b.electricity_mwh, s.electricity_mwh),
+            (_in("综合能耗 tce", "energy tce", lang), b.energy_tce, s.energy_tce),
+            (_in("范围一 tCO2e", "scope 1 tCO2e", lang), b.scope1_t, s.scope1_t),
+            (_in("范围二 tCO2e", "scope 2 tCO2e", lang), b.scope2_t, s.scope2_t),
+            (_in("合计 tCO2e", "total tCO2e", lang), b.co2e_t, s.co2e_t),
+            (_in("成本 CNY", "cost CNY", lang), b.cost_cny, s.cost_cny),
         ]
+
+
+def _in(zh: str, en: str, lang: str | None) -> str:
+    """``zh`` for zh-CN, ``en`` for en, both (``"zh / en"``) when no language is given."""
+    if lang == "zh-CN":
+        return zh
+    if lang == "en":
+        return en
+    return f"{zh} / {en}"
 
 
 @dataclass

@@ -441,8 +441,8 @@ async def whatif_fragment(
             errors.append(i18n.localize(exc.message, t["_lang"]))
     if errors or result is None:
         return render(request, "_form_error.html", principal, status=400, errors=errors)
-    return render(request, "_whatif_result.html", principal, rows=result.rows(),
-                  label=change.label())  # fmt: skip
+    return render(request, "_whatif_result.html", principal, rows=result.rows(t["_lang"]),
+                  label=change.label(t["_lang"]))  # fmt: skip
 
 
 @router.get("/ui/trace/{set_id}", response_class=HTMLResponse)
