@@ -35,6 +35,7 @@ def interventions(data_dir: Path, site: str) -> list[dict[str, str]]:
     """The interventions the twin recorded for ``site`` in its state file (``tansuan demo``
     writes it): ``{"day", "node", "kind"}`` each, newest first. The node is the state's
     ``savings_node`` or the demo's :data:`SAVINGS_NODE`; none without either."""
+    # deferred: twin.history loads the ingestor and numpy; the web pages import this module
     from tansuan.twin.history import load_state, state_path
 
     state = load_state(state_path(data_dir, site))

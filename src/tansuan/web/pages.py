@@ -27,6 +27,7 @@ from tansuan.domain.scope import in_total
 from tansuan.errors import InputError, NotFound, PermissionDenied, TansuanError
 from tansuan.ledger import verify_receipt
 from tansuan.ledger.log import latest_sth
+from tansuan.reports.api import annual_guideline
 from tansuan.settings import Settings
 from tansuan.store import grants, users
 from tansuan.store.schema import DATA_CLASSES, ROLES, SCOPES
@@ -346,9 +347,6 @@ def emissions_page(request: Request, node: str = "", period: str = "") -> Respon
 
 def _annual_guideline(request: Request, sites: list[dict[str, Any]], node: str) -> str:
     """The layout and guideline the download's annual report follows (the site's sector)."""
-    from tansuan.errors import TansuanError
-    from tansuan.reports.api import annual_guideline
-
     row = next((s for s in sites if s["site"] == node), None)
     if row is None:
         return ""
