@@ -20,6 +20,7 @@ from tansuan.twin.history import save_state, state_path
 from ..gateways.conftest import free_port
 
 
+@pytest.mark.real_clock("the live twin sends data stamped with the real time (as test_twin_live)")
 def test_a_server_that_is_down_is_one_warning_not_one_per_tick(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
